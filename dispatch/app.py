@@ -1,0 +1,91 @@
+"""The ASGI application: routes, middleware, error shape, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from redis.exceptions import RedisError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from dispatch.bootstrap import Container, bootstrap
+from dispatch.errors import DispatchError
+from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
+from dispatch.http.responses import error_body, error_response, json
+from dispatch.http.routes import all_routes, area_lifespans, unguarded
+from dispatch.metrics import Metrics
+from dispatch.scripts import RATE_LIMIT
+from dispatch.settings import Settings
+
+log = logging.getLogger("dispatch")
+
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+MEDIA_PREFIX = "/api/v1/media"
+
+
+async def on_dispatch_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DispatchError)
+    return error_response(exc)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    message = {404: f"no route {request.url.path}"}.get(exc.status_code, str(exc.detail))
+    return json(error_body(code, message), status_code=exc.status_code,
+                headers=dict(exc.headers or {}))
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json(error_body("internal_error", "an internal error occurred"), status_code=500)
+
+
+def create_app(container: Container | None = None, settings: Settings | None = None) -> Starlette:
+    """The application; without a container, one is bootstrapped at startup."""
+    settings = container.settings if container else (settings or Settings.from_env())
+    routes = all_routes()
+    missing = unguarded(routes)
+    if missing:
+        raise RuntimeError(f"routes without an authorization policy: {missing}")
+
+    metrics = container.metrics if container else Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = container is None
+        c = container or bootstrap(settings, metrics=metrics)
+        app.state.container = c
+        try:
+            await c.scripts.load_all([RATE_LIMIT])
+        except RedisError as exc:  # serve anyway: /readyz tells, scripts load on first use
+            log.warning("redis unreachable at startup: %s", exc)
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for area_lifespan in area_lifespans():
+                    await stack.enter_async_context(area_lifespan(c))
+                yield
+        finally:
+            if owned:
+                await c.aclose()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
+                       by_prefix={MEDIA_PREFIX: settings.max_media_bytes}),
+        ],
+        exception_handlers={
+            DispatchError: on_dispatch_error,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+        lifespan=lifespan,
+    )
+    return app

@@ -1,0 +1,249 @@
+"""The ``dispatch`` command: serve, worker, clock, redis, seed, users, rules, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from dispatch.settings import Settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+
+
+def run(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+# --- serve / worker / clock -------------------------------------------------
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.server import serve
+
+    serve(settings.replace(host=args.host or settings.host, port=args.port or settings.port))
+    return EXIT_OK
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.jobs.worker import run_worker
+
+    return run_worker(settings, burst=args.burst)
+
+
+def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.jobs.clock import run_clock
+
+    return run_clock(settings)
+
+
+# --- redis ------------------------------------------------------------------
+def cmd_redis(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.embedded_redis import EmbeddedRedis
+
+    server = EmbeddedRedis(settings.redis_dir)
+    if args.action == "start":
+        url, started = server.start()
+        print(f"{'started' if started else 'already running'}: {url}")
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "not running")
+    else:
+        running = server.status()
+        print(f"running: {running}" if running else "not running")
+        return EXIT_OK if running else EXIT_FAIL
+    return EXIT_OK
+
+
+# --- seed -------------------------------------------------------------------
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.org.files import OrgFileError, export_org, load_org
+    from dispatch.org.preset import street_preset
+
+    try:
+        if args.preset:
+            data = street_preset()
+        elif args.grids and args.org:
+            data = load_org(Path(args.grids), Path(args.org))
+        else:
+            print("seed needs --preset street, or --grids FILE --org FILE", file=sys.stderr)
+            return EXIT_USAGE
+    except OrgFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was stored", file=sys.stderr)
+        return EXIT_FAIL
+    if args.export:
+        for path in export_org(data, Path(args.export)):
+            print(f"wrote {path}")
+        return EXIT_OK
+    password = str(args.password or getpass.getpass("password for every seeded user: "))
+    return run(_seed(settings, data, password, args.force))
+
+
+async def _seed(settings: Settings, data: Any, password: str, force: bool) -> int:
+    from dispatch.bootstrap import bootstrap
+    from dispatch.errors import DispatchError
+    from dispatch.org.seed import seed_org
+    from dispatch.progress import Counter
+
+    c = bootstrap(settings)
+    try:
+        with Counter("hashing passwords", len(data.people)) as counter:
+            report = await seed_org(c.redis, c.keys, c.users, c.org, data, password,
+                                    force=force, progress=counter.update)
+    except DispatchError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL
+    finally:
+        await c.aclose()
+    print(f"seeded {data.street.name} ({data.street.code}): {report.stations} stations, "
+          f"{report.grids} grids, {report.departments} departments, "
+          f"{report.total_users} users")
+    for role, count in report.users.items():
+        print(f"  {role:16} {count}")
+    return EXIT_OK
+
+
+# --- users ------------------------------------------------------------------
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    return run(_users(args, settings))
+
+
+async def _users(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.bootstrap import bootstrap
+    from dispatch.errors import DispatchError
+    from dispatch.identity.roles import Role
+    from dispatch.identity.users import User
+
+    c = bootstrap(settings)
+    try:
+        if args.action == "list":
+            for u in await c.users.all(Role(args.role) if args.role else None):
+                flag = " (disabled)" if u.disabled else ""
+                print(f"{u.username:10} {u.role.value:16} {u.scope or '-':6} {u.name}{flag}")
+        elif args.action == "add":
+            password = args.password or getpass.getpass("password: ")
+            await c.users.add(User(args.username, Role(args.role), args.scope, args.name or ""),
+                              password)
+            print(f"added {args.username}")
+        elif args.action == "reset":
+            password = args.password or getpass.getpass("new password: ")
+            await c.users.set_password(args.username, password)
+            revoked = await c.tokens.revoke_all(args.username)
+            print(f"password reset for {args.username}; {revoked} token(s) revoked")
+        elif args.action == "revoke":
+            print(f"{await c.tokens.revoke_all(args.username)} token(s) revoked")
+        elif args.action in {"disable", "enable"}:
+            await c.users.set_disabled(args.username, args.action == "disable")
+            await c.tokens.revoke_all(args.username)
+            print(f"{args.username} {args.action}d")
+    except DispatchError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL
+    finally:
+        await c.aclose()
+    return EXIT_OK
+
+
+# --- rules ------------------------------------------------------------------
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.rules_admin import check_file, reload_rules
+
+    if args.action == "check":
+        return check_file(Path(args.file))
+    return int(run(reload_rules(settings, Path(args.file) if args.file else None)))
+
+
+# --- demo / simulate --------------------------------------------------------
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.demo import run_demo
+
+    return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet)
+
+
+def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
+    from clients.simulator.main import main as simulate
+
+    return int(simulate(args.rest))
+
+
+# --- parser -----------------------------------------------------------------
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dispatch", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web server")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("worker", help="run an RQ worker")
+    s.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    s.set_defaults(func=cmd_worker)
+
+    sub.add_parser("clock", help="run the clock process").set_defaults(func=cmd_clock)
+
+    s = sub.add_parser("redis", help="the managed embedded Redis")
+    s.add_argument("action", choices=["start", "stop", "status"])
+    s.set_defaults(func=cmd_redis)
+
+    s = sub.add_parser("seed", help="store a street's organisation and people")
+    s.add_argument("--preset", choices=["street"], help="the reference street of DOMAIN.md")
+    s.add_argument("--grids", help="GeoJSON FeatureCollection of the grids")
+    s.add_argument("--org", help="TOML file of stations, departments and people")
+    s.add_argument("--password", help="password of every seeded user")
+    s.add_argument("--force", action="store_true", help="replace existing data")
+    s.add_argument("--export", metavar="DIR", help="write the files instead of storing them")
+    s.set_defaults(func=cmd_seed)
+
+    s = sub.add_parser("users", help="add, list, reset, revoke, disable users")
+    s.add_argument("action", choices=["list", "add", "reset", "revoke", "disable", "enable"])
+    s.add_argument("username", nargs="?")
+    s.add_argument("--role")
+    s.add_argument("--scope")
+    s.add_argument("--name")
+    s.add_argument("--password")
+    s.set_defaults(func=cmd_users)
+
+    s = sub.add_parser("rules", help="check or reload the routing rules")
+    s.add_argument("action", choices=["check", "reload"])
+    s.add_argument("file", nargs="?")
+    s.set_defaults(func=cmd_rules)
+
+    s = sub.add_parser("demo", help="everything together, with the simulated street")
+    s.add_argument("--port", type=int, default=None)
+    s.add_argument("--password", default="demo")
+    s.add_argument("--quiet", action="store_true", help="no simulator")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("simulate", help="play the street against a running server",
+                       add_help=False)
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_simulate)
+    return p
+
+
+def _needs_username(args: argparse.Namespace) -> str | None:
+    if args.command == "users" and args.action != "list" and not args.username:
+        return f"users {args.action} needs a user name"
+    if args.command == "users" and args.action == "add" and not args.role:
+        return "users add needs --role"
+    if args.command == "rules" and args.action == "check" and not args.file:
+        return "rules check needs a FILE"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    problem = _needs_username(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    settings = Settings.from_env()
+    handler: Handler = args.func
+    return handler(args, settings)

@@ -1,0 +1,140 @@
+"""``dispatch demo``: embedded Redis, the street seeded, web + worker + clock (+ simulator).
+
+Prints the screen's URL and a login; Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from types import FrameType
+
+import httpx
+
+from dispatch.embedded_redis import EmbeddedRedis, free_port
+from dispatch.settings import Settings
+
+READY_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+POLL_S = 0.25
+DEMO_RULES = "demo_rules.toml"
+
+
+@dataclass
+class Processes:
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        proc = subprocess.Popen([sys.executable, "-m", "dispatch", *args], env=env,
+                                start_new_session=True)
+        self.children.append((name, proc))
+
+    def dead(self) -> str | None:
+        for name, proc in self.children:
+            if proc.poll() is not None:
+                return f"{name} exited with {proc.returncode}"
+        return None
+
+    def stop(self) -> None:
+        for _, proc in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for _, proc in self.children:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _demo_rules() -> str:
+    return str(resources.files("dispatch.rules").joinpath(DEMO_RULES))
+
+
+def _seed_if_empty(settings: Settings, password: str) -> None:
+    from dispatch.bootstrap import bootstrap
+    from dispatch.org.preset import street_preset
+    from dispatch.org.seed import seed_org
+    from dispatch.progress import Counter
+
+    async def go() -> None:
+        c = bootstrap(settings)
+        try:
+            if await c.org.exists():
+                print("street already seeded; keeping its data")
+                return
+            data = street_preset()
+            with Counter("seeding the street", len(data.people)) as counter:
+                await seed_org(c.redis, c.keys, c.users, c.org, data, password,
+                               progress=counter.update)
+        finally:
+            await c.aclose()
+
+    asyncio.run(go())
+
+
+def _wait_ready(url: str, procs: Processes) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        problem = procs.dead()
+        if problem:
+            raise RuntimeError(problem)
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        time.sleep(POLL_S)
+    raise RuntimeError(f"the web server did not become ready at {url}")
+
+
+def run_demo(settings: Settings, *, port: int | None, password: str, simulate: bool) -> int:
+    redis_server = EmbeddedRedis(settings.redis_dir)
+    started_redis = False
+    if settings.redis_url:
+        redis_url = settings.redis_url
+    else:
+        redis_url, started_redis = redis_server.start()
+    port = port or free_port()
+    env = dict(os.environ, REDIS_URL=redis_url, DISPATCH_PORT=str(port),
+               DISPATCH_RULES=str(settings.rules_file or _demo_rules()))
+    settings = settings.replace(redis_url=redis_url)
+    procs = Processes()
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        _seed_if_empty(settings, password)
+        procs.start("web", ["serve", "--port", str(port)], env)
+        procs.start("worker", ["worker"], env)
+        procs.start("clock", ["clock"], env)
+        url = f"http://{settings.host}:{port}"
+        _wait_ready(url, procs)
+        if simulate and importlib.util.find_spec("clients.simulator.main"):
+            procs.start("simulator", ["simulate", "--url", url, "--password", password], env)
+        print(f"\n  dispatch is running.\n  Command screen: {url}/\n  Field app:      {url}/app"
+              f"\n  Log in as screen1 / {password} (or disp1, admin, gw001, dm001: "
+              f"same password)\n  Ctrl-C stops everything.\n", flush=True)
+        while not stopping:
+            problem = procs.dead()
+            if problem:
+                print(f"stopping: {problem}", file=sys.stderr)
+                return 1
+            time.sleep(POLL_S)
+        return 0
+    finally:
+        procs.stop()
+        if started_redis:
+            redis_server.stop()
+        print("stopped.")

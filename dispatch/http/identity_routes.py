@@ -1,0 +1,84 @@
+"""Login, logout, who am I, and user administration."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from dispatch.authz import bearer_token, guard, public
+from dispatch.errors import Unauthorized
+from dispatch.http.body import read_object
+from dispatch.http.context import container
+from dispatch.http.responses import json
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
+from dispatch.ratelimit import Limit
+
+MAX_NAME = 64
+MAX_PASSWORD = 256
+
+
+@public
+async def login(request: Request) -> Response:
+    """Sign in with a user name and password; returns a bearer token."""
+    c = container(request)
+    body = await read_object(request)
+    username = body.text("username", max_len=MAX_NAME, min_len=1).strip().lower()
+    password = body.text("password", max_len=MAX_PASSWORD, min_len=1)
+    s = c.settings
+    address = request.client.host if request.client else "unknown"
+    await c.limiter.hit(Limit("login_addr", s.login_limit_addr, s.login_window_s), address)
+    await c.limiter.hit(Limit("login_user", s.login_limit_user, s.login_window_s), username)
+    user = await c.users.check_password(username, password)
+    outcome = c.metrics.counter("logins_total", "Login attempts", ["result"])
+    if user is None or user.disabled:
+        outcome.labels("refused").inc()
+        raise Unauthorized("wrong user name or password", code="bad_credentials")
+    outcome.labels("ok").inc()
+    token, expires = await c.tokens.issue(user)
+    return json({"token": token, "expires": expires, "user": user.public()})
+
+
+@guard()
+async def logout(request: Request, principal: Principal) -> Response:
+    """Revoke the token of this request."""
+    token = bearer_token(request)
+    if token:
+        await container(request).tokens.revoke(token)
+    return json({"ok": True})
+
+
+@guard()
+async def me(request: Request, principal: Principal) -> Response:
+    """The signed-in user."""
+    user = await container(request).users.get(principal.username)
+    return json(user.public())
+
+
+@guard(Role.ADMIN, Role.DISPATCHER, Role.ASSESSOR)
+async def list_users(request: Request, principal: Principal) -> Response:
+    """Every user of the street (optionally one role)."""
+    role = request.query_params.get("role")
+    wanted = Role(role) if role and role in Role._value2member_map_ else None
+    users = await container(request).users.all(wanted)
+    return json({"items": [u.public() for u in users]})
+
+
+@guard(Role.ADMIN)
+async def revoke_user(request: Request, principal: Principal) -> Response:
+    """Revoke every token of a user (they must sign in again)."""
+    c = container(request)
+    username = request.path_params["username"]
+    await c.users.get(username)
+    count = await c.tokens.revoke_all(username)
+    return json({"username": username, "revoked": count})
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/login", login, methods=["POST"]),
+    Route("/api/v1/logout", logout, methods=["POST"]),
+    Route("/api/v1/me", me, methods=["GET"]),
+    Route("/api/v1/users", list_users, methods=["GET"]),
+    Route("/api/v1/users/{username}/revoke", revoke_user, methods=["POST"]),
+]

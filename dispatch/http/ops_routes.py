@@ -1,0 +1,48 @@
+"""Operations: liveness, readiness, metrics and the OpenAPI description."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from dispatch.authz import public
+from dispatch.errors import Unavailable
+from dispatch.http.context import container
+from dispatch.http.openapi import openapi_document
+from dispatch.http.responses import json
+from dispatch.metrics import CONTENT_TYPE
+
+
+@public
+async def healthz(request: Request) -> Response:
+    """The process is up."""
+    return json({"status": "ok"})
+
+
+@public
+async def readyz(request: Request) -> Response:
+    """Redis is reachable."""
+    if not await container(request).ready():
+        raise Unavailable("redis is not reachable", code="redis_unreachable")
+    return json({"status": "ready"})
+
+
+@public
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of this process."""
+    return PlainTextResponse(container(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+@public
+async def openapi(request: Request) -> Response:
+    """The OpenAPI description of every HTTP route."""
+    return json(openapi_document(request.app.routes))
+
+
+routes: list[BaseRoute] = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+]

@@ -1,0 +1,52 @@
+"""The organisation: grids as GeoJSON, departments, stations."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from dispatch.authz import guard
+from dispatch.http.context import container
+from dispatch.http.responses import json
+from dispatch.identity.principal import Principal
+
+
+@guard()
+async def grids(request: Request, principal: Principal) -> Response:
+    """Every grid as a GeoJSON Feature (id, name, station, worker)."""
+    return json(await container(request).org.grids())
+
+
+@guard()
+async def stations(request: Request, principal: Principal) -> Response:
+    """The grid stations."""
+    found = await container(request).org.stations()
+    return json({"items": [s.__dict__ for s in found]})
+
+
+@guard()
+async def departments(request: Request, principal: Principal) -> Response:
+    """Every disposal department with its lead and members."""
+    return json({"items": await container(request).org.departments()})
+
+
+@guard()
+async def department(request: Request, principal: Principal) -> Response:
+    """One department with its lead and members."""
+    return json(await container(request).org.department(request.path_params["dept"]))
+
+
+@guard()
+async def street(request: Request, principal: Principal) -> Response:
+    """The street this server serves."""
+    return json(await container(request).org.meta())
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/street", street, methods=["GET"]),
+    Route("/api/v1/grids", grids, methods=["GET"]),
+    Route("/api/v1/stations", stations, methods=["GET"]),
+    Route("/api/v1/departments", departments, methods=["GET"]),
+    Route("/api/v1/departments/{dept}", department, methods=["GET"]),
+]

@@ -1,0 +1,38 @@
+"""Every route of the server, gathered from the modules of each area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+
+from dispatch.authz import policy_of
+from dispatch.http import identity_routes, ops_routes, org_routes
+
+AREAS = (ops_routes, identity_routes, org_routes)
+
+
+def all_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = []
+    for area in AREAS:
+        routes.extend(area.routes)
+    return routes
+
+
+AreaLifespan = Callable[[Any], AbstractAsyncContextManager[None]]
+
+
+def area_lifespans() -> list[AreaLifespan]:
+    """Areas that run something for the life of the process (listeners, tasks)."""
+    return [area.lifespan for area in AREAS if hasattr(area, "lifespan")]
+
+
+def unguarded(routes: list[BaseRoute]) -> list[str]:
+    """Paths whose endpoint has no authorization policy (the app refuses to start)."""
+    missing = []
+    for route in routes:
+        if (isinstance(route, Route | WebSocketRoute) and policy_of(route.endpoint) is None) or (isinstance(route, Mount) and policy_of(route.app) is None):
+            missing.append(route.path)
+    return missing

@@ -1,0 +1,37 @@
+"""Roles and what each one's scope means."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    GRID_WORKER = "grid_worker"
+    DISPOSAL_MEMBER = "disposal_member"
+    DEPT_LEAD = "dept_lead"
+    DISPATCHER = "dispatcher"
+    ASSESSOR = "assessor"
+    SCREEN = "screen"
+    ADMIN = "admin"
+
+
+ALL_ROLES: frozenset[Role] = frozenset(Role)
+#: Roles whose scope is a department id.
+DEPARTMENT_ROLES: frozenset[Role] = frozenset({Role.DISPOSAL_MEMBER, Role.DEPT_LEAD})
+#: Roles whose scope is a grid id.
+GRID_ROLES: frozenset[Role] = frozenset({Role.GRID_WORKER})
+#: Roles of the command centre, who see the whole street.
+CENTRE_ROLES: frozenset[Role] = frozenset({Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN})
+#: Everyone who may watch the command screen.
+SCREEN_ROLES: frozenset[Role] = frozenset(
+    {Role.SCREEN, Role.DISPATCHER, Role.ASSESSOR, Role.DEPT_LEAD, Role.ADMIN}
+)
+
+
+def scope_kind(role: Role) -> str | None:
+    """``grid``, ``department`` or None (street-wide)."""
+    if role in GRID_ROLES:
+        return "grid"
+    if role in DEPARTMENT_ROLES:
+        return "department"
+    return None

@@ -1,0 +1,1 @@
+"""Background work: RQ jobs and the clock process that owns everything done at a time."""

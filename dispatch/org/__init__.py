@@ -1,0 +1,1 @@
+"""The street's organisation: stations, grids (polygons), departments and people."""

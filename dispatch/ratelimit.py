@@ -1,0 +1,35 @@
+"""Fixed-window rate limits counted in Redis, shared by every process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatch.errors import RateLimited
+from dispatch.keys import Keys
+from dispatch.scripts import RATE_LIMIT, Scripts
+
+MS = 1000
+
+
+@dataclass(frozen=True)
+class Limit:
+    bucket: str
+    count: int
+    window_s: int
+
+
+class RateLimiter:
+    def __init__(self, scripts: Scripts, keys: Keys) -> None:
+        self.scripts = scripts
+        self.keys = keys
+
+    async def hit(self, limit: Limit, subject: str) -> None:
+        """Count one use by ``subject``; raise RateLimited past the limit."""
+        allowed, _count, ttl_ms = await self.scripts.call(
+            RATE_LIMIT, [self.keys.rate(limit.bucket, subject)], [limit.count, limit.window_s * MS]
+        )
+        if not allowed:
+            retry = max(1, -(-int(ttl_ms) // MS))
+            raise RateLimited(
+                f"too many attempts; try again in {retry} s", retry_after_s=retry
+            )

@@ -1,0 +1,27 @@
+"""``dispatch serve``: the ASGI app under uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from dispatch.app import create_app
+from dispatch.embedded_redis import resolve_redis_url
+from dispatch.settings import Settings
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        create_app(settings=settings),
+        host=settings.host,
+        port=settings.port,
+        ws_max_size=settings.max_ws_frame_bytes,
+        ws_ping_interval=20,
+        lifespan="on",
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+def serve(settings: Settings) -> None:
+    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
+    uvicorn.Server(uvicorn_config(settings.replace(redis_url=url))).run()

@@ -1,0 +1,172 @@
+"""Fixtures: a real redis-server (the embedded binary), the app under real uvicorn, the street."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import uvicorn
+
+from dispatch.app import create_app
+from dispatch.bootstrap import bootstrap
+from dispatch.embedded_redis import find_binary, free_port, ping
+from dispatch.org.model import OrgData
+from dispatch.org.preset import street_preset
+from dispatch.org.seed import seed_org
+from dispatch.settings import Settings
+
+PASSWORD = "test-pass"
+TEST_SCRYPT_N = 16
+START_TIMEOUT_S = 10.0
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One redis-server for the whole run, from the same binary the product embeds."""
+    directory = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not ping(url):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("test redis-server did not start")
+        time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """A clean database for each test."""
+    client = redis.Redis.from_url(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture
+def rdb(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change limits for its tests."""
+    return {}
+
+
+@pytest.fixture
+def settings(redis_url: str, tmp_path: Path, settings_overrides: dict[str, Any]) -> Settings:
+    base: dict[str, Any] = {
+        "redis_url": redis_url,
+        "data_dir": tmp_path / "data",
+        "scrypt_n": TEST_SCRYPT_N,
+        "login_limit_user": 1000,
+        "login_limit_addr": 1000,
+    }
+    base.update(settings_overrides)
+    return Settings.from_env({}, **base)
+
+
+@pytest.fixture(scope="session")
+def street() -> OrgData:
+    return street_preset()
+
+
+def run_async(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+@pytest.fixture
+def seeded(settings: Settings, street: OrgData) -> OrgData:
+    """The reference street stored, every user with password PASSWORD."""
+
+    async def go() -> None:
+        c = bootstrap(settings)
+        try:
+            await seed_org(c.redis, c.keys, c.users, c.org, street, PASSWORD)
+        finally:
+            await c.aclose()
+
+    run_async(go())
+    return street
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: Settings
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url[len("http"):]
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=10)
+
+    def login(self, username: str, password: str = PASSWORD) -> str:
+        with self.client() as c:
+            r = c.post("/api/v1/login", json={"username": username, "password": password})
+        assert r.status_code == 200, r.text
+        return str(r.json()["token"])
+
+
+@contextlib.contextmanager
+def running(settings: Settings) -> Iterator[LiveServer]:
+    """The app under real uvicorn in a thread, on a free port."""
+    port = free_port()
+    config = uvicorn.Config(create_app(settings=settings), host="127.0.0.1", port=port,
+                            lifespan="on", log_level="warning",
+                            ws_max_size=settings.max_ws_frame_bytes)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[LiveServer]:
+    with running(settings) as server:
+        yield server
+
+
+@pytest.fixture
+def tokens(live: LiveServer, seeded: OrgData) -> Callable[[str], str]:
+    """``tokens("gw001")``: a token for a seeded user (cached per test)."""
+    cache: dict[str, str] = {}
+
+    def get(username: str) -> str:
+        if username not in cache:
+            cache[username] = live.login(username)
+        return cache[username]
+
+    return get

@@ -1,0 +1,123 @@
+"""Every route x every role: 401 without a valid token, 403 outside the role, 2xx inside.
+
+A route added without an example here fails the test, so the matrix stays complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from starlette.routing import Route, WebSocketRoute
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from dispatch.app import create_app
+from dispatch.authz import policy_of
+from dispatch.identity.roles import Role
+from tests.conftest import PASSWORD, LiveServer
+
+#: One user of each role in the seeded street.
+ROLE_USERS = {
+    Role.GRID_WORKER: "gw001",
+    Role.DISPOSAL_MEMBER: "dm001",
+    Role.DEPT_LEAD: "lead01",
+    Role.DISPATCHER: "disp1",
+    Role.ASSESSOR: "assess1",
+    Role.SCREEN: "screen1",
+    Role.ADMIN: "admin",
+}
+
+#: (method, path template) -> request that succeeds for an allowed role.
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/healthz"): {},
+    ("GET", "/readyz"): {},
+    ("GET", "/metrics"): {},
+    ("GET", "/openapi.json"): {},
+    ("POST", "/api/v1/login"): {"json": {"username": "disp2", "password": PASSWORD}},
+    ("POST", "/api/v1/logout"): {"fresh_token": True},
+    ("GET", "/api/v1/me"): {},
+    ("GET", "/api/v1/users"): {},
+    ("POST", "/api/v1/users/{username}/revoke"): {"path": "/api/v1/users/disp3/revoke"},
+    ("GET", "/api/v1/street"): {},
+    ("GET", "/api/v1/grids"): {},
+    ("GET", "/api/v1/stations"): {},
+    ("GET", "/api/v1/departments"): {},
+    ("GET", "/api/v1/departments/{dept}"): {"path": "/api/v1/departments/cgj"},
+}
+
+WS_EXAMPLES: dict[str, str] = {}
+
+
+def http_routes() -> list[tuple[str, str, Any]]:
+    out = []
+    for route in create_app().routes:
+        if isinstance(route, Route):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                out.append((method, route.path, policy_of(route.endpoint)))
+    return out
+
+
+def ws_routes() -> list[tuple[str, Any]]:
+    return [(r.path, policy_of(r.endpoint)) for r in create_app().routes
+            if isinstance(r, WebSocketRoute)]
+
+
+def test_every_route_has_an_example_and_a_policy() -> None:
+    missing = [(m, p) for m, p, _ in http_routes() if (m, p) not in EXAMPLES]
+    assert missing == [], f"add these routes to EXAMPLES: {missing}"
+    assert all(policy is not None for _, _, policy in http_routes())
+    missing_ws = [p for p, _ in ws_routes() if p not in WS_EXAMPLES]
+    assert missing_ws == [], f"add these sockets to WS_EXAMPLES: {missing_ws}"
+
+
+def _call(live: LiveServer, method: str, path: str, token: str | None) -> int:
+    example = EXAMPLES[(method, path)]
+    with live.client(token) as client:
+        r = client.request(method, example.get("path", path), json=example.get("json"))
+    if r.status_code >= 400:
+        assert "error" in r.json(), r.text
+    return r.status_code
+
+
+def test_http_matrix(live: LiveServer, tokens: Callable[[str], str]) -> None:
+    failures = []
+    for method, path, policy in http_routes():
+        expected_anon = range(200, 300) if policy.public else range(401, 402)
+        got = _call(live, method, path, None)
+        if got not in expected_anon:
+            failures.append(f"{method} {path} anonymous: {got}")
+        if not policy.public:
+            got = _call(live, method, path, "not-a-real-token")
+            if got != 401:
+                failures.append(f"{method} {path} bad token: {got}")
+        for role, username in ROLE_USERS.items():
+            fresh = EXAMPLES[(method, path)].get("fresh_token")
+            got = _call(live, method, path, live.login(username) if fresh else tokens(username))
+            allowed = policy.public or role in policy.roles
+            if allowed and not 200 <= got < 300:
+                failures.append(f"{method} {path} as {role.value}: {got}, expected 2xx")
+            if not allowed and got != 403:
+                failures.append(f"{method} {path} as {role.value}: {got}, expected 403")
+    assert failures == []
+
+
+def _ws_status(live: LiveServer, url: str, token: str | None) -> int:
+    suffix = ("&" if "?" in url else "?") + f"token={token}" if token else ""
+    try:
+        with connect(live.ws_url + url + suffix, open_timeout=5) as ws:
+            ws.close()
+            return 101
+    except InvalidStatus as exc:
+        return int(exc.response.status_code)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_websocket_matrix(live: LiveServer, tokens: Callable[[str], str], role: Role) -> None:
+    for path, policy in ws_routes():
+        url = WS_EXAMPLES[path]
+        assert _ws_status(live, url, None) == 401
+        assert _ws_status(live, url, "bogus") == 401
+        expected = 101 if role in policy.roles else 403
+        assert _ws_status(live, url, tokens(ROLE_USERS[role])) == expected, (path, role)

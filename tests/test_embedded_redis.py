@@ -1,0 +1,48 @@
+"""The managed redis-server: start, attach, persist (AOF), stop."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+
+from dispatch.embedded_redis import EmbeddedRedis
+
+
+def test_start_attach_persist_stop(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis")
+    url, started = server.start()
+    try:
+        assert started
+        again, started_again = EmbeddedRedis(tmp_path / "redis").start()
+        assert (again, started_again) == (url, False)  # attach, not a second server
+        client = redis.Redis.from_url(url)
+        assert client.config_get("appendonly")["appendonly"] == "yes"
+        client.set("kept", "yes")
+        client.close()
+    finally:
+        assert server.stop()
+    assert server.status() is None
+    url2, started2 = server.start()
+    try:
+        assert started2
+        assert redis.Redis.from_url(url2).get("kept") == b"yes"  # survived the restart
+    finally:
+        server.stop()
+
+
+def test_cli_redis_commands(tmp_path: Path) -> None:
+    env = {"DISPATCH_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "dispatch", *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    assert cli("redis", "status").returncode == 1
+    assert "started" in cli("redis", "start").stdout
+    assert "already running" in cli("redis", "start").stdout
+    assert cli("redis", "status").stdout.startswith("running: redis://127.0.0.1:")
+    assert cli("redis", "stop").stdout.strip() == "stopped"
+    assert cli("redis", "status").returncode == 1
