@@ -14,6 +14,7 @@ from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
+from dispatch.realtime.hub import Hub
 from dispatch.ratelimit import RateLimiter
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
@@ -35,6 +36,7 @@ class Container:
     tokens: TokenStore
     limiter: RateLimiter
     org: OrgStore
+    hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property

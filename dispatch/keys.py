@@ -79,7 +79,15 @@ class Keys:
         return self._k("events")
 
     def events_channel(self) -> str:
-        return self._k("events", "live")
+        return self._k("push", "events")
+
+    def screen_channel(self) -> str:
+        """Live deltas for the command screens (positions, cases, alerts, figures)."""
+        return self._k("push", "screen")
+
+    def push_pattern(self) -> str:
+        """Every channel the hub listens to."""
+        return self._k("push", "*")
 
     def user_channel(self, username: str) -> str:
         """Pub/sub channel of messages pushed to one user's sockets."""

@@ -1,0 +1,131 @@
+"""One listener task per process fans Redis pub/sub messages out to a bounded queue per socket.
+
+Publishers anywhere (any web process, a worker, the clock, a Lua script) PUBLISH on a
+channel built by ``keys.py``; every socket subscribed to that channel in any process
+receives it. A socket that cannot keep up overflows its own queue only: the
+subscription is marked and the socket decides (resync, re-deliver) without slowing
+the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from dispatch.metrics import Metrics
+
+log = logging.getLogger("dispatch.hub")
+RECONNECT_S = 1.0
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return orjson.dumps(payload)
+
+
+async def publish(client: Redis | Pipeline, channel: str, payload: dict[str, Any]) -> None:
+    """Publish ``payload`` as JSON (queued when ``client`` is a pipeline)."""
+    await client.publish(channel, encode(payload))
+
+
+class Subscription:
+    """A socket's view of the hub: a bounded queue of raw JSON messages."""
+
+    def __init__(self, topics: Iterable[str], maxsize: int) -> None:
+        self.topics = frozenset(topics)
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
+        self.overflowed = asyncio.Event()
+        self.dropped = 0
+
+    def offer(self, data: bytes) -> None:
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            self.overflowed.set()
+
+    def drain(self) -> int:
+        """Empty the queue (after a resync); returns how many were dropped."""
+        count = 0
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            count += 1
+        self.overflowed.clear()
+        return count
+
+
+class Hub:
+    def __init__(self, redis: Redis, pattern: str, metrics: Metrics) -> None:
+        self.redis = redis
+        self.pattern = pattern
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+        self.delivered = metrics.counter("hub_messages_total", "Messages fanned out to sockets")
+        self.overflows = metrics.counter("hub_overflows_total", "Messages dropped: queue full")
+
+    def subscribe(self, topics: Iterable[str], maxsize: int) -> Subscription:
+        sub = Subscription(topics, maxsize)
+        for topic in sub.topics:
+            self._subs[topic].add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        for topic in sub.topics:
+            subs = self._subs.get(topic)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[topic]
+
+    def deliver(self, channel: str, data: bytes) -> None:
+        for sub in self._subs.get(channel, ()):
+            before = sub.dropped
+            sub.offer(data)
+            if sub.dropped != before:
+                self.overflows.inc()
+            else:
+                self.delivered.inc()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hub-listener")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._listen()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a dropped connection: resubscribe after a pause
+                log.exception("hub listener failed; reconnecting")
+                await asyncio.sleep(RECONNECT_S)
+
+    async def _listen(self) -> None:
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(self.pattern)
+            self._ready.set()
+            while True:
+                message = await pubsub.get_message(timeout=None)
+                if message is None:
+                    continue
+                data = message["data"]
+                raw = data.encode() if isinstance(data, str) else data
+                self.deliver(message["channel"], raw)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()

@@ -1,0 +1,146 @@
+"""A WebSocket session: reader loop, writer task fed by the hub, errors and flood control.
+
+Every socket endpoint (phone, team, screen) is one of these with its own handler:
+a bad message gets ``{"type":"error",...}`` and the connection stays open; a flood
+closes it with 1008, an oversized frame is closed by the server with 1009.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import orjson
+from starlette import status
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from dispatch.bootstrap import Container
+from dispatch.errors import BadRequest, DispatchError
+from dispatch.http.body import parse_json
+from dispatch.identity.principal import Principal
+from dispatch.realtime.hub import Hub, Subscription
+
+log = logging.getLogger("dispatch.ws")
+FLOOD_FACTOR = 2  # past this multiple of the rate in one second, the socket is closed
+WINDOW_S = 1.0
+
+Reply = dict[str, Any] | list[dict[str, Any]] | None
+MessageHandler = Callable[["Session", dict[str, Any]], Awaitable[Reply]]
+
+
+def hub_of(container: Container) -> Hub:
+    if container.hub is None:
+        raise RuntimeError("the hub runs only in the web process")
+    return container.hub
+
+
+class Flood(Exception):
+    pass
+
+
+class RateWindow:
+    """Messages per one-second window: over the rate is refused, far over it is a flood."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.started = time.monotonic()
+        self.count = 0
+
+    def admit(self) -> bool:
+        now = time.monotonic()
+        if now - self.started >= WINDOW_S:
+            self.started, self.count = now, 0
+        self.count += 1
+        if self.count > self.rate * FLOOD_FACTOR:
+            raise Flood
+        return self.count <= self.rate
+
+
+class Session:
+    def __init__(self, websocket: WebSocket, principal: Principal, container: Container,
+                 topics: Iterable[str], handler: MessageHandler) -> None:
+        self.ws = websocket
+        self.principal = principal
+        self.container = container
+        self.handler = handler
+        self.sub: Subscription = hub_of(container).subscribe(
+            topics, container.settings.ws_queue_len)
+        self.rate = RateWindow(container.settings.ws_rate_per_s)
+        self._send_lock = asyncio.Lock()
+        self.on_overflow: Callable[[Session], Awaitable[None]] | None = None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.send_raw(orjson.dumps(message))
+
+    async def send_raw(self, data: bytes) -> None:
+        async with self._send_lock:
+            await self.ws.send_text(data.decode())
+
+    async def send_error(self, exc: DispatchError, ref: Any = None) -> None:
+        msg: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
+        if exc.field:
+            msg["field"] = exc.field
+        if ref is not None:
+            msg["ref"] = ref
+        await self.send(msg)
+
+    async def _writer(self) -> None:
+        while True:
+            getter = asyncio.ensure_future(self.sub.queue.get())
+            overflow = asyncio.ensure_future(self.sub.overflowed.wait())
+            done, pending = await asyncio.wait({getter, overflow},
+                                               return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            if getter in done:
+                await self.send_raw(getter.result())
+            if self.sub.overflowed.is_set():
+                self.sub.drain()
+                if self.on_overflow is not None:
+                    await self.on_overflow(self)
+
+    async def _handle(self, raw: str | bytes) -> None:
+        ref = None
+        try:
+            if not self.rate.admit():
+                raise DispatchError("too many messages; slow down", code="rate_limited")
+            message = parse_json(raw)
+            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+                raise BadRequest("a message is a JSON object with a string 'type'",
+                                 code="invalid_message")
+            ref = message.get("seq")
+            reply = await self.handler(self, message)
+        except DispatchError as exc:
+            await self.send_error(exc, ref)
+            return
+        for item in [reply] if isinstance(reply, dict) else (reply or []):
+            await self.send(item)
+
+    async def run(self, on_open: Callable[[Session], Awaitable[None]] | None = None) -> None:
+        """Accept, then serve until the client leaves; every task is cancelled on the way out."""
+        await self.ws.accept()
+        writer = asyncio.create_task(self._writer(), name="ws-writer")
+        try:
+            if on_open is not None:
+                await on_open(self)
+            while True:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                await self._handle(message.get("text") or message.get("bytes") or b"")
+        except Flood:
+            await self.ws.close(status.WS_1008_POLICY_VIOLATION, "message flood")
+        except WebSocketDisconnect:
+            pass
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
+            hub_of(self.container).unsubscribe(self.sub)
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.ws.close()
