@@ -14,6 +14,7 @@ from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
+from dispatch.realtime.events import Events
 from dispatch.realtime.hub import Hub
 from dispatch.ratelimit import RateLimiter
 from dispatch.scripts import Scripts
@@ -36,6 +37,7 @@ class Container:
     tokens: TokenStore
     limiter: RateLimiter
     org: OrgStore
+    events: Events
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -77,4 +79,5 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
         limiter=RateLimiter(scripts, keys),
         org=OrgStore(redis, keys),
+        events=Events(scripts, keys),
     )

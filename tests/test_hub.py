@@ -40,3 +40,26 @@ def test_fan_out_and_overflow(redis_url: str) -> None:
             await redis.aclose()
 
     asyncio.run(go())
+
+
+def test_events_resume_and_trim(redis_url: str) -> None:
+    from dispatch.realtime.events import Events
+    from dispatch.scripts import Scripts
+
+    async def go() -> None:
+        redis = make_redis(redis_url)
+        events = Events(Scripts(redis), Keys("jlc"), maxlen=5)
+        try:
+            seqs = [await events.emit({"type": "case", "n": n}) for n in range(3)]
+            assert seqs == [1, 2, 3]
+            after1 = await events.since(redis, 1, 100)
+            assert [e["seq"] for e in after1] == [2, 3]
+            assert after1[0] == {"seq": 2, "type": "case", "n": 1}
+            assert await events.since(redis, 3, 100) == []
+            for n in range(200):  # trimmed far past the bound
+                await events.emit({"type": "case", "n": n})
+            assert await events.since(redis, 1, 100) is None
+        finally:
+            await redis.aclose()
+
+    asyncio.run(go())

@@ -1,0 +1,73 @@
+"""Screen events: every change the command screens see, with a growing ``seq``.
+
+An event is appended to a Redis stream (entry id ``<seq>-0``, bounded length) and
+published on the screen channel in one atomic step, so a screen can resume from any
+``seq`` it saw (replayed from the stream while it is kept) and live screens in every
+web process get it at once. Lua scripts that change state and must emit in the same
+step include :data:`EMIT_LUA` and call ``emit(...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from redis.asyncio.client import Pipeline
+
+from dispatch.keys import Keys
+from dispatch.scripts import LuaScript, RedisOrPipe, Scripts
+
+#: Default number of events kept for replay.
+STREAM_MAXLEN = 50_000
+
+# A Lua function for scripts that emit a screen event in the same atomic step.
+# emit(stream, seq_key, channel, maxlen, json_object) -> seq
+# json_object is an encoded JSON object; "seq" is added as its first field.
+EMIT_LUA = """
+local function emit(stream, seq_key, channel, maxlen, json_object)
+  local seq = redis.call('INCR', seq_key)
+  local body = '{"seq":' .. seq .. ',' .. string.sub(json_object, 2)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, seq .. '-0', 'e', body)
+  redis.call('PUBLISH', channel, body)
+  return seq
+end
+"""
+
+# KEYS[1] events stream, KEYS[2] seq counter, KEYS[3] screen channel (not a key; passed
+#   here so the script names everything it touches)
+# ARGV[1] maxlen, ARGV[2] the event as a JSON object
+# Returns the event's seq.
+EMIT = LuaScript(
+    "emit_event",
+    EMIT_LUA + "\nreturn emit(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])\n",
+)
+
+
+def emit_keys(keys: Keys) -> list[str]:
+    """The KEYS a script passes to ``emit``: stream, seq counter, channel."""
+    return [keys.events_stream(), keys.events_seq(), keys.screen_channel()]
+
+
+class Events:
+    def __init__(self, scripts: Scripts, keys: Keys, maxlen: int = STREAM_MAXLEN) -> None:
+        self.scripts = scripts
+        self.keys = keys
+        self.maxlen = maxlen
+
+    async def emit(self, event: dict[str, Any], *, pipeline: Pipeline | None = None) -> Any:
+        """Append and publish ``event`` (a dict with a ``type``); returns its seq."""
+        body = orjson.dumps(event).decode()
+        return await self.scripts.call(EMIT, emit_keys(self.keys), [self.maxlen, body],
+                                       pipeline=pipeline)
+
+    async def since(self, client: RedisOrPipe, seq: int, count: int) -> list[dict[str, Any]] | None:
+        """Events after ``seq`` (oldest first), or None when some were already trimmed."""
+        first = await client.xrange(self.keys.events_stream(), count=1)
+        oldest = int(first[0][0].split("-")[0]) if first else await self.last_seq(client) + 1
+        if oldest > seq + 1:
+            return None
+        entries = await client.xrange(self.keys.events_stream(), min=f"({seq}-0", count=count)
+        return [orjson.loads(fields["e"]) for _id, fields in entries]
+
+    async def last_seq(self, client: RedisOrPipe) -> int:
+        return int(await client.get(self.keys.events_seq()) or 0)
