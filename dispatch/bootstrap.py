@@ -14,9 +14,9 @@ from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
+from dispatch.ratelimit import RateLimiter
 from dispatch.realtime.events import Events
 from dispatch.realtime.hub import Hub
-from dispatch.ratelimit import RateLimiter
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 

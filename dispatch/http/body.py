@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Mapping
-import builtins
 from typing import Any, TypeVar
 
 import orjson

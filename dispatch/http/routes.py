@@ -32,8 +32,9 @@ def area_lifespans() -> list[AreaLifespan]:
 
 def unguarded(routes: list[BaseRoute]) -> list[str]:
     """Paths whose endpoint has no authorization policy (the app refuses to start)."""
-    missing = []
-    for route in routes:
-        if (isinstance(route, Route | WebSocketRoute) and policy_of(route.endpoint) is None) or (isinstance(route, Mount) and policy_of(route.app) is None):
-            missing.append(route.path)
-    return missing
+    def target(route: BaseRoute) -> object:
+        if isinstance(route, Route | WebSocketRoute):
+            return route.endpoint
+        return route.app if isinstance(route, Mount) else None
+
+    return [getattr(r, "path", "?") for r in routes if policy_of(target(r)) is None]

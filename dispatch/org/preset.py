@@ -9,30 +9,16 @@ from dispatch.geo.street import generate_street
 from dispatch.identity.roles import Role
 from dispatch.identity.users import User
 from dispatch.org.model import Department, OrgData, Person, Station, Street
+from dispatch.rules.vocab import DEPARTMENTS
 
 STREET = Street(code="jlc", name="军粮城街道", name_en="Junliangcheng Street", district="东丽区")
 
-#: (id, Chinese name, English name, members): 18 departments, 240 members in all.
-DEPARTMENTS: tuple[tuple[str, str, str, int], ...] = (
-    ("cgj", "城市管理", "City management", 24),
-    ("zhzf", "综合执法", "Comprehensive law enforcement", 22),
-    ("jj", "交警", "Traffic police", 12),
-    ("scjg", "市场监管", "Market supervision", 14),
-    ("hw", "环卫公司", "Sanitation contractor", 30),
-    ("wy", "物业公司", "Property companies", 26),
-    ("yjgl", "应急管理", "Emergency management", 12),
-    ("xf", "消防", "Fire safety", 10),
-    ("pcs", "派出所", "Police station", 16),
-    ("sfs", "司法所", "Justice and mediation", 8),
-    ("zj", "住建", "Housing and construction", 12),
-    ("sw", "水务", "Water affairs", 10),
-    ("gd", "供电", "Power supply", 8),
-    ("rq", "燃气", "Gas", 8),
-    ("yl", "园林绿化", "Landscaping", 10),
-    ("sthj", "生态环境", "Ecology and environment", 8),
-    ("mz", "民政", "Civil affairs", 6),
-    ("ws", "卫生健康", "Health", 4),
-)
+#: Members per department (240 in all); names come from the rules vocabulary.
+DEPARTMENT_SIZES: dict[str, int] = {
+    "cgj": 24, "zhzf": 22, "jj": 12, "scjg": 14, "hw": 30, "wy": 26, "yjgl": 12, "xf": 10,
+    "pcs": 16, "sfs": 8, "zj": 12, "sw": 10, "gd": 8, "rq": 8, "yl": 10, "sthj": 8, "mz": 6,
+    "ws": 4,
+}
 DISPATCHERS = 5
 ASSESSORS = 4
 NAME_SEED = 20260101
@@ -59,19 +45,19 @@ def person_names(count: int, seed: int = NAME_SEED) -> list[str]:
 
 
 def _people(grid_ids: list[str]) -> list[Person]:
-    total = len(grid_ids) + sum(d[3] for d in DEPARTMENTS) + len(DEPARTMENTS) + 12
+    total = len(grid_ids) + sum(DEPARTMENT_SIZES.values()) + len(DEPARTMENT_SIZES) + 12
     names = iter(person_names(total))
     people = [
         Person(User(f"gw{g}", Role.GRID_WORKER, g, next(names)), device=f"gw{g}")
         for g in grid_ids
     ]
     member = 0
-    for dept_id, _zh, _en, size in DEPARTMENTS:
+    for dept_id, size in DEPARTMENT_SIZES.items():
         for _ in range(size):
             member += 1
             user = User(f"dm{member:03d}", Role.DISPOSAL_MEMBER, dept_id, next(names))
             people.append(Person(user))
-    for i, (dept_id, *_rest) in enumerate(DEPARTMENTS, start=1):
+    for i, dept_id in enumerate(DEPARTMENT_SIZES, start=1):
         people.append(Person(User(f"lead{i:02d}", Role.DEPT_LEAD, dept_id, next(names))))
     people += [Person(User(f"disp{i}", Role.DISPATCHER, None, next(names)))
                for i in range(1, DISPATCHERS + 1)]
@@ -87,5 +73,5 @@ def street_preset() -> OrgData:
     fc: dict[str, Any] = layout.to_feature_collection()
     stations = [Station(s.id, s.name_zh, s.name_en) for s in layout.stations]
     grid_ids = [str(f["properties"]["id"]) for f in fc["features"]]
-    departments = [Department(d, zh, en) for d, zh, en, _n in DEPARTMENTS]
+    departments = [Department(d, *DEPARTMENTS[d]) for d in DEPARTMENT_SIZES]
     return OrgData(STREET, stations, fc, departments, _people(grid_ids))

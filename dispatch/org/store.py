@@ -25,6 +25,7 @@ class OrgStore:
         self._index: GridIndex | None = None
         self._index_version: str | None = None
         self._index_checked = 0.0
+        self._grid_station: dict[str, str] = {}
 
     def write(self, data: OrgData, version: int, pipe: Pipeline) -> None:
         """Queue every write of the organisation ``data`` on ``pipe``."""
@@ -118,5 +119,12 @@ class OrgStore:
         if self._index is None or version != self._index_version:
             fc = await self.grids()
             self._index = GridIndex.from_features(fc["features"])
+            self._grid_station = {str(f["properties"]["id"]): str(f["properties"]["station"])
+                                  for f in fc["features"]}
             self._index_version = version
         return self._index
+
+    async def station_of(self, grid_id: str) -> str | None:
+        """The station of a grid (from the same cache as the index)."""
+        await self.index()
+        return self._grid_station.get(grid_id)

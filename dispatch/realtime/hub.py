@@ -24,6 +24,7 @@ from dispatch.metrics import Metrics
 
 log = logging.getLogger("dispatch.hub")
 RECONNECT_S = 1.0
+READY_TIMEOUT_S = 5.0
 
 
 def encode(payload: dict[str, Any]) -> bytes:
@@ -94,9 +95,13 @@ class Hub:
             else:
                 self.delivered.inc()
 
-    async def start(self) -> None:
+    async def start(self, ready_timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Start listening; wait a moment for the subscription (it retries without Redis)."""
         self._task = asyncio.create_task(self._run(), name="hub-listener")
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=ready_timeout_s)
+        except TimeoutError:
+            log.warning("hub not subscribed yet (is Redis up?); it keeps retrying")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -110,8 +115,8 @@ class Hub:
                 await self._listen()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a dropped connection: resubscribe after a pause
-                log.exception("hub listener failed; reconnecting")
+            except Exception as exc:  # a dropped connection: resubscribe after a pause
+                log.warning("hub listener failed (%s); reconnecting", exc)
                 await asyncio.sleep(RECONNECT_S)
 
     async def _listen(self) -> None:

@@ -1,0 +1,127 @@
+"""Pure GPS ping filter: judge each fix, and clean a track for distance and coverage."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dispatch.geo.projection import haversine_m
+
+MS_PER_S = 1000
+MAX_LAT = 90.0
+MAX_LON = 180.0
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """One GPS fix from a worker's phone (WGS-84, timestamp in UTC milliseconds)."""
+
+    ts: int
+    lat: float
+    lon: float
+    acc: float | None = None
+    speed: float | None = None
+    heading: float | None = None
+    batt: float | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilterConfig:
+    """Thresholds of the ping filter."""
+
+    max_future_ms: int = 2 * 60 * MS_PER_S
+    max_age_ms: int = 48 * 3600 * MS_PER_S
+    max_accuracy_m: float = 50.0
+    max_speed_mps: float = 15.0
+    #: Displacement (m) explained by GPS noise; it never makes a fix a jump.
+    jump_slack_m: float = 20.0
+
+
+class Verdict(StrEnum):
+    """What the filter thinks of a fix."""
+
+    OK = "ok"
+    INVALID = "invalid"
+    FUTURE = "future"
+    TOO_OLD = "too_old"
+    INACCURATE = "inaccurate"
+    DUPLICATE = "duplicate"
+    JUMP = "jump"
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def is_invalid(ping: Ping) -> bool:
+    """NaN/inf, out-of-range or exactly (0, 0) position, or a negative accuracy."""
+    if not (_finite(ping.lat) and _finite(ping.lon)) or ping.ts <= 0:
+        return True
+    if abs(ping.lat) > MAX_LAT or abs(ping.lon) > MAX_LON:
+        return True
+    if ping.lat == 0.0 and ping.lon == 0.0:
+        return True
+    return ping.acc is not None and not (_finite(ping.acc) and ping.acc >= 0.0)
+
+
+def is_duplicate(ping: Ping, prev: Ping | None) -> bool:
+    """Same timestamp and same position as the previous fix."""
+    return prev is not None and ping.ts == prev.ts and ping.lat == prev.lat and ping.lon == prev.lon
+
+
+def implied_speed_mps(ping: Ping, prev: Ping, slack_m: float = 0.0) -> float:
+    """Speed needed to move from ``prev`` to ``ping``, ignoring ``slack_m`` of GPS noise."""
+    excess_m = haversine_m(prev.lon, prev.lat, ping.lon, ping.lat) - slack_m
+    if excess_m <= 0.0:
+        return 0.0
+    dt_s = abs(ping.ts - prev.ts) / MS_PER_S
+    return math.inf if dt_s == 0.0 else excess_m / dt_s
+
+
+def classify(ping: Ping, *, now_ms: int | None, prev: Ping | None, cfg: FilterConfig) -> Verdict:
+    """Judge one fix against the clock (skipped when ``now_ms`` is None) and the previous fix.
+
+    Checks run in order: invalid, future, too_old, duplicate, inaccurate, jump.
+    """
+    if is_invalid(ping):
+        return Verdict.INVALID
+    if now_ms is not None and ping.ts > now_ms + cfg.max_future_ms:
+        return Verdict.FUTURE
+    if now_ms is not None and ping.ts < now_ms - cfg.max_age_ms:
+        return Verdict.TOO_OLD
+    if is_duplicate(ping, prev):
+        return Verdict.DUPLICATE
+    if ping.acc is not None and ping.acc > cfg.max_accuracy_m:
+        return Verdict.INACCURATE
+    if prev is not None and implied_speed_mps(ping, prev, cfg.jump_slack_m) > cfg.max_speed_mps:
+        return Verdict.JUMP
+    return Verdict.OK
+
+
+def _track_order(ping: Ping) -> tuple[int, int]:
+    return ping.ts, -1 if ping.seq is None else ping.seq
+
+
+def classify_track(
+    pings: Iterable[Ping], cfg: FilterConfig, *, now_ms: int | None = None
+) -> list[tuple[Ping, Verdict]]:
+    """Sort by time and judge every fix; jumps and duplicates are judged against the
+    last fix judged OK."""
+    last_ok: Ping | None = None
+    out: list[tuple[Ping, Verdict]] = []
+    for ping in sorted(pings, key=_track_order):
+        verdict = classify(ping, now_ms=now_ms, prev=last_ok, cfg=cfg)
+        if verdict is Verdict.OK:
+            last_ok = ping
+        out.append((ping, verdict))
+    return out
+
+
+def clean_track(
+    pings: Iterable[Ping], cfg: FilterConfig, *, now_ms: int | None = None
+) -> list[Ping]:
+    """The time-sorted fixes usable for distance and coverage (verdict OK only)."""
+    return [p for p, verdict in classify_track(pings, cfg, now_ms=now_ms) if verdict is Verdict.OK]
