@@ -24,7 +24,8 @@ from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch")
 
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
 
 

@@ -12,9 +12,11 @@ from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
+from dispatch.media import MediaStore
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
 from dispatch.ratelimit import RateLimiter
+from dispatch.rules_service import RulesService
 from dispatch.realtime.events import Events
 from dispatch.realtime.hub import Hub
 from dispatch.scripts import Scripts
@@ -38,6 +40,8 @@ class Container:
     limiter: RateLimiter
     org: OrgStore
     events: Events
+    rules: RulesService
+    media: MediaStore
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -68,6 +72,7 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     redis = make_redis(url)
     keys = Keys(settings.street)
     scripts = Scripts(redis)
+    org = OrgStore(redis, keys)
     return Container(
         settings=settings,
         redis_url=url,
@@ -78,6 +83,8 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         users=UserStore(redis, keys, scrypt_n=settings.scrypt_n),
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
         limiter=RateLimiter(scripts, keys),
-        org=OrgStore(redis, keys),
+        org=org,
         events=Events(scripts, keys),
+        rules=RulesService(redis, keys, settings, org),
+        media=MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes),
     )

@@ -71,12 +71,24 @@ class Keys:
         return self._k("rules", "current")
 
     def rules_channel(self) -> str:
-        return self._k("rules", "changed")
+        return self._k("push", "rules")
+
+    # --- media --------------------------------------------------------------
+    def media(self, media_id: str) -> str:
+        """Hash: type, size, ts, owner, case of an uploaded photo."""
+        return self._k("media", media_id)
+
+    def media_owners(self, media_id: str) -> str:
+        return self._k("media", media_id, "owners")
 
     # --- events bus ---------------------------------------------------------
     def events_stream(self) -> str:
-        """Stream of every change the screens see, with a growing id."""
+        """Stream of every change the screens see; entry id ``<seq>-0``."""
         return self._k("events")
+
+    def events_seq(self) -> str:
+        """Counter of the screen stream's ``seq``."""
+        return self._k("events", "seq")
 
     def events_channel(self) -> str:
         return self._k("push", "events")

@@ -26,6 +26,11 @@ from dispatch.org.seed import seed_org
 from dispatch.settings import Settings
 
 PASSWORD = "test-pass"
+#: A valid 1x1 PNG image.
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
 TEST_SCRYPT_N = 16
 START_TIMEOUT_S = 10.0
 

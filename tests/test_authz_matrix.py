@@ -16,7 +16,7 @@ from websockets.sync.client import connect
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.identity.roles import Role
-from tests.conftest import PASSWORD, LiveServer
+from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 
 #: One user of each role in the seeded street.
 ROLE_USERS = {
@@ -45,6 +45,11 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/stations"): {},
     ("GET", "/api/v1/departments"): {},
     ("GET", "/api/v1/departments/{dept}"): {"path": "/api/v1/departments/cgj"},
+    ("GET", "/api/v1/catalogue"): {},
+    ("GET", "/api/v1/rules"): {},
+    ("POST", "/api/v1/rules/dry-run"): {"json": {"item": "SR01", "lat": 39.03, "lon": 117.42}},
+    ("POST", "/api/v1/rules/reload"): {},
+    ("POST", "/api/v1/media"): {"files": {"file": ("p.png", PNG_1PX, "image/png")}},
 }
 
 WS_EXAMPLES: dict[str, str] = {}
@@ -75,7 +80,8 @@ def test_every_route_has_an_example_and_a_policy() -> None:
 def _call(live: LiveServer, method: str, path: str, token: str | None) -> int:
     example = EXAMPLES[(method, path)]
     with live.client(token) as client:
-        r = client.request(method, example.get("path", path), json=example.get("json"))
+        r = client.request(method, example.get("path", path), json=example.get("json"),
+                           files=example.get("files"))
     if r.status_code >= 400:
         assert "error" in r.json(), r.text
     return r.status_code

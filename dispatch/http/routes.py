@@ -9,10 +9,10 @@ from typing import Any
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from dispatch.authz import policy_of
-from dispatch.http import identity_routes, ops_routes, org_routes
+from dispatch.http import identity_routes, media_routes, ops_routes, org_routes, rules_routes
 from dispatch.realtime import area as realtime_area
 
-AREAS = (realtime_area, ops_routes, identity_routes, org_routes)
+AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes)
 
 
 def all_routes() -> list[BaseRoute]:
