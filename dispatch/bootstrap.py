@@ -19,6 +19,7 @@ from dispatch.ratelimit import RateLimiter
 from dispatch.rules_service import RulesService
 from dispatch.realtime.events import Events
 from dispatch.realtime.hub import Hub
+from dispatch.realtime.snapshot import SnapshotSections
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
@@ -42,6 +43,7 @@ class Container:
     events: Events
     rules: RulesService
     media: MediaStore
+    snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
 

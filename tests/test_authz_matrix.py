@@ -52,7 +52,9 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/media"): {"files": {"file": ("p.png", PNG_1PX, "image/png")}},
 }
 
-WS_EXAMPLES: dict[str, str] = {}
+WS_EXAMPLES: dict[str, str] = {
+    "/ws/screen": "/ws/screen",
+}
 
 
 def http_routes() -> list[tuple[str, str, Any]]:

@@ -11,8 +11,10 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from dispatch.authz import policy_of
 from dispatch.http import identity_routes, media_routes, ops_routes, org_routes, rules_routes
 from dispatch.realtime import area as realtime_area
+from dispatch.realtime import screen
 
-AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes)
+AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes,
+         screen)
 
 
 def all_routes() -> list[BaseRoute]:

@@ -72,6 +72,8 @@ class Session:
         self.rate = RateWindow(container.settings.ws_rate_per_s)
         self._send_lock = asyncio.Lock()
         self.on_overflow: Callable[[Session], Awaitable[None]] | None = None
+        #: What the writer does with each hub message (default: forward it as is).
+        self.deliver: Callable[[bytes], Awaitable[None]] = self.send_raw
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.send_raw(orjson.dumps(message))
@@ -97,7 +99,7 @@ class Session:
             for task in pending:
                 task.cancel()
             if getter in done:
-                await self.send_raw(getter.result())
+                await self.deliver(getter.result())
             if self.sub.overflowed.is_set():
                 self.sub.drain()
                 if self.on_overflow is not None:
@@ -123,10 +125,11 @@ class Session:
     async def run(self, on_open: Callable[[Session], Awaitable[None]] | None = None) -> None:
         """Accept, then serve until the client leaves; every task is cancelled on the way out."""
         await self.ws.accept()
-        writer = asyncio.create_task(self._writer(), name="ws-writer")
+        writer: asyncio.Task[None] | None = None
         try:
-            if on_open is not None:
+            if on_open is not None:  # hub messages queue up meanwhile, in order
                 await on_open(self)
+            writer = asyncio.create_task(self._writer(), name="ws-writer")
             while True:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
@@ -137,9 +140,10 @@ class Session:
         except WebSocketDisconnect:
             pass
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await writer
             hub_of(self.container).unsubscribe(self.sub)
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):

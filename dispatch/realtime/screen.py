@@ -1,0 +1,132 @@
+"""``WS /ws/screen``: a snapshot, then deltas with a growing seq; resumable with ``since``.
+
+The socket subscribes to the live screen channel before it reads the snapshot or the
+replay, so nothing falls between them; an event already covered (seq not above the
+last one sent) is skipped. A screen that falls behind its bounded queue is told to
+resync and gets a fresh snapshot; it never slows ingestion or the other screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from dispatch.authz import guard_ws
+from dispatch.errors import BadRequest, DispatchError
+from dispatch.http.context import container
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import SCREEN_ROLES, Role
+from dispatch.realtime.session import Reply, Session
+from dispatch.realtime.snapshot import ScreenFilter
+
+REPLAY_MAX = 10_000
+FILTERED_LISTS = ("items",)
+
+
+def screen_filter(ws: WebSocket, principal: Principal) -> ScreenFilter:
+    q = ws.query_params
+    department = q.get("department") or None
+    if principal.role is Role.DEPT_LEAD:
+        department = principal.scope  # a lead watches their own department
+    return ScreenFilter(station=q.get("station") or None, department=department)
+
+
+def parse_since(ws: WebSocket) -> int | None:
+    raw = ws.query_params.get("since")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise BadRequest("since is a seq number", field="since")
+    return int(raw)
+
+
+def filtered(event: dict[str, Any], screen: ScreenFilter) -> dict[str, Any] | None:
+    """The event as this screen sees it (list items filtered), or None."""
+    if not screen.active:
+        return event
+    if not screen.admits(event) or not screen.admits(event.get("case") or {}):
+        return None
+    for key in FILTERED_LISTS:
+        items = event.get(key)
+        if isinstance(items, list):
+            kept = [i for i in items if not isinstance(i, dict) or screen.admits(i)]
+            if not kept:
+                return None
+            event = {**event, key: kept}
+    return event
+
+
+class ScreenStream:
+    def __init__(self, session: Session, screen: ScreenFilter) -> None:
+        self.session = session
+        self.screen = screen
+        self.last_seq = 0
+        session.on_overflow = self.resync
+        session.deliver = self.deliver
+
+    async def snapshot(self) -> None:
+        c = self.session.container
+        seq = await c.events.last_seq(c.redis)
+        sections = await c.snapshot.gather(self.screen)
+        self.last_seq = seq
+        await self.session.send({"type": "snapshot", "seq": seq, **sections,
+                                 "filter": {"station": self.screen.station,
+                                            "department": self.screen.department}})
+
+    async def replay(self, since: int) -> bool:
+        """Send what was missed after ``since``; False when it is no longer kept."""
+        c = self.session.container
+        missed = await c.events.since(c.redis, since, REPLAY_MAX)
+        if missed is None:
+            return False
+        self.last_seq = since
+        for event in missed:
+            await self.deliver_event(event)
+        return True
+
+    async def deliver_event(self, event: dict[str, Any]) -> None:
+        seq = int(event.get("seq", 0))
+        if seq <= self.last_seq:
+            return
+        self.last_seq = seq
+        shown = filtered(event, self.screen)
+        if shown is not None:
+            await self.session.send(shown)
+
+    async def deliver(self, raw: bytes) -> None:
+        await self.deliver_event(orjson.loads(raw))
+
+    async def resync(self, session: Session) -> None:
+        await session.send({"type": "resync", "reason": "the screen fell behind"})
+        await self.snapshot()
+
+
+async def on_message(session: Session, message: dict[str, Any]) -> Reply:
+    if message["type"] == "ping":
+        return {"type": "pong", "seq": message.get("seq")}
+    raise BadRequest("a screen only sends ping", code="unknown_type")
+
+
+@guard_ws(*SCREEN_ROLES)
+async def screen_socket(websocket: WebSocket, principal: Principal) -> None:
+    """The command screen's live stream: snapshot, then deltas; ``since`` resumes."""
+    c = container(websocket)
+    session = Session(websocket, principal, c, [c.keys.screen_channel()], on_message)
+    stream = ScreenStream(session, screen_filter(websocket, principal))
+
+    async def start(s: Session) -> None:
+        try:
+            since = parse_since(websocket)
+        except DispatchError as exc:
+            await s.send_error(exc)
+            since = None
+        if since is None or not await stream.replay(since):
+            await stream.snapshot()
+
+    await session.run(on_open=start)
+
+
+routes: list[BaseRoute] = [WebSocketRoute("/ws/screen", screen_socket)]

@@ -1,0 +1,128 @@
+"""The screen stream: snapshot, ordered deltas, resume with since, resync, filters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from dispatch.bootstrap import bootstrap
+from dispatch.settings import Settings
+from tests.conftest import LiveServer
+
+RECV_S = 5
+
+
+def emit(settings: Settings, *events: dict[str, Any]) -> None:
+    async def go() -> None:
+        c = bootstrap(settings)
+        try:
+            async with c.redis.pipeline(transaction=False) as pipe:
+                for e in events:
+                    await c.events.emit(e, pipeline=pipe)
+                await pipe.execute()
+        finally:
+            await c.aclose()
+
+    asyncio.run(go())
+
+
+def recv(ws: ClientConnection) -> dict[str, Any]:
+    return dict(orjson.loads(ws.recv(timeout=RECV_S)))
+
+
+def screen(live: LiveServer, token: str, query: str = "") -> ClientConnection:
+    return connect(f"{live.ws_url}/ws/screen?token={token}{query}", open_timeout=RECV_S)
+
+
+def case_event(n: int, station: str = "S01", dept: str = "hw") -> dict[str, Any]:
+    return {"type": "case", "case": {"id": str(n), "station": station, "department": dept}}
+
+
+def test_snapshot_then_deltas_in_order(live: LiveServer, tokens: Callable[[str], str]) -> None:
+    emit(live.settings, case_event(0))
+    with screen(live, tokens("screen1")) as ws:
+        snap = recv(ws)
+        assert snap["type"] == "snapshot" and snap["seq"] == 1
+        emit(live.settings, *(case_event(n) for n in range(1, 6)))
+        got = [recv(ws) for _ in range(5)]
+    assert [e["seq"] for e in got] == [2, 3, 4, 5, 6]
+    assert [e["case"]["id"] for e in got] == ["1", "2", "3", "4", "5"]
+
+
+def test_resume_with_since_replays_exactly_what_was_missed(
+        live: LiveServer, tokens: Callable[[str], str]) -> None:
+    with screen(live, tokens("screen1")) as ws:
+        seen = recv(ws)["seq"]
+    emit(live.settings, *(case_event(n) for n in range(3)))
+    with screen(live, tokens("disp1"), f"&since={seen}") as ws:
+        replay = [recv(ws) for _ in range(3)]
+        emit(live.settings, case_event(9))
+        live_one = recv(ws)
+    assert [e["type"] for e in replay] == ["case"] * 3
+    assert [e["seq"] for e in replay] == [seen + 1, seen + 2, seen + 3]
+    assert live_one["seq"] == seen + 4
+
+
+def test_since_too_old_gets_a_fresh_snapshot(live: LiveServer, settings: Settings,
+                                             tokens: Callable[[str], str]) -> None:
+    emit(live.settings, *(case_event(n) for n in range(3)))
+    async def trim() -> None:
+        c = bootstrap(settings)
+        await c.redis.xtrim(c.keys.events_stream(), maxlen=1, approximate=False)
+        await c.aclose()
+    asyncio.run(trim())
+    with screen(live, tokens("screen1"), "&since=1") as ws:
+        first = recv(ws)
+    assert first["type"] == "snapshot" and first["seq"] == 3
+
+
+def test_station_filter(live: LiveServer, tokens: Callable[[str], str]) -> None:
+    with screen(live, tokens("screen1"), "&station=S02") as ws:
+        assert recv(ws)["filter"]["station"] == "S02"
+        emit(live.settings, case_event(1, "S01"), case_event(2, "S02"),
+             {"type": "positions", "items": [{"worker": "gw001", "station": "S01"},
+                                             {"worker": "gw050", "station": "S02"}]})
+        first, second = recv(ws), recv(ws)
+    assert first["case"]["id"] == "2"
+    assert second["items"] == [{"worker": "gw050", "station": "S02"}]
+
+
+def test_lead_sees_only_their_department(live: LiveServer,
+                                         tokens: Callable[[str], str]) -> None:
+    with screen(live, tokens("lead05"), "&department=cgj") as ws:  # lead05 leads hw
+        assert recv(ws)["filter"]["department"] == "hw"
+        emit(live.settings, case_event(1, dept="cgj"), case_event(2, dept="hw"))
+        assert recv(ws)["case"]["id"] == "2"
+
+
+def test_bad_since_is_an_error_message_and_the_socket_stays(
+        live: LiveServer, tokens: Callable[[str], str]) -> None:
+    with screen(live, tokens("screen1"), "&since=abc") as ws:
+        err = recv(ws)
+        assert err["type"] == "error" and err["code"] == "bad_request"
+        assert recv(ws)["type"] == "snapshot"
+        ws.send(orjson.dumps({"type": "ping", "seq": 7}).decode())
+        assert recv(ws) == {"type": "pong", "seq": 7}
+
+
+class TestSlowScreen:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"ws_queue_len": 2}
+
+    def test_overflow_resyncs(self, live: LiveServer, tokens: Callable[[str], str]) -> None:
+        with screen(live, tokens("screen1")) as ws:
+            recv(ws)
+            emit(live.settings, *(case_event(n) for n in range(3000)))
+            kinds = set()
+            for _ in range(3000):
+                msg = recv(ws)
+                kinds.add(msg["type"])
+                if msg["type"] == "snapshot":
+                    break
+        assert "resync" in kinds and "snapshot" in kinds
