@@ -45,6 +45,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/stations"): {},
     ("GET", "/api/v1/departments"): {},
     ("GET", "/api/v1/departments/{dept}"): {"path": "/api/v1/departments/cgj"},
+    ("GET", "/"): {},
+    ("GET", "/app"): {},
     ("GET", "/api/v1/catalogue"): {},
     ("GET", "/api/v1/rules"): {},
     ("POST", "/api/v1/rules/dry-run"): {"json": {"item": "SR01", "lat": 39.03, "lon": 117.42}},

@@ -9,12 +9,19 @@ from typing import Any
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from dispatch.authz import policy_of
-from dispatch.http import identity_routes, media_routes, ops_routes, org_routes, rules_routes
+from dispatch.http import (
+    identity_routes,
+    media_routes,
+    ops_routes,
+    org_routes,
+    rules_routes,
+    web_routes,
+)
 from dispatch.realtime import area as realtime_area
 from dispatch.realtime import screen
 
 AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes,
-         screen)
+         screen, web_routes)
 
 
 def all_routes() -> list[BaseRoute]:

@@ -1,0 +1,43 @@
+"""The web pages the server itself serves: the command screen at ``/``, the field app at
+``/app``, and their static files (plain ES modules, no build step, no CDN)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from dispatch.authz import POLICY_ATTR, Policy, public
+
+WEB_DIR = Path(str(resources.files("dispatch") / "web"))
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+@public
+async def screen_page(request: Request) -> Response:
+    """The command screen (sign in on the page)."""
+    return FileResponse(WEB_DIR / "screen" / "index.html", headers=NO_CACHE)
+
+
+@public
+async def field_app(request: Request) -> Response:
+    """The field app for grid workers and disposal members."""
+    return FileResponse(WEB_DIR / "app" / "index.html", headers=NO_CACHE)
+
+
+class WebFiles(StaticFiles):
+    """The pages' static files; public like the pages (the data behind them is not)."""
+
+
+static = WebFiles(directory=WEB_DIR)
+setattr(static, POLICY_ATTR, Policy(None, "static files of the web pages"))
+
+routes: list[BaseRoute] = [
+    Route("/", screen_page, methods=["GET"]),
+    Route("/app", field_app, methods=["GET"]),
+    Mount("/static", app=static, name="static"),
+]
