@@ -108,12 +108,120 @@ class Keys:
     def dept_channel(self, dept: str) -> str:
         return self._k("push", "dept", dept)
 
+    # --- cases --------------------------------------------------------------
+    def case(self, case_id: str) -> str:
+        """Hash: every field of one case (see dispatch/cases/model.py)."""
+        return self._k("case", case_id)
+
+    def case_timeline(self, case_id: str) -> str:
+        """List of JSON timeline entries of one case, oldest first."""
+        return self._k("case", case_id, "timeline")
+
+    def case_seq(self) -> str:
+        """Counter of case numbers."""
+        return self._k("cases", "seq")
+
+    def case_client_ids(self) -> str:
+        """Hash: ``<reporter>|<client_id>`` -> ``<case>|<body fingerprint>`` (idempotency)."""
+        return self._k("cases", "client")
+
+    def case_timers(self) -> str:
+        """Sorted set of due timers ``<case>|<kind>|<level>|<gen>``, score = due UTC ms."""
+        return self._k("cases", "timers")
+
+    def cases_all(self) -> str:
+        """Sorted set of every case, score = case number (listing indexes all score so)."""
+        return self._k("cases", "all")
+
+    def cases_open(self) -> str:
+        return self._k("cases", "open")
+
+    def cases_in_state(self, state: str) -> str:
+        return self._k("cases", "state", state)
+
+    def cases_in_department(self, dept: str) -> str:
+        return self._k("cases", "dept", dept)
+
+    def cases_in_grid(self, grid: str) -> str:
+        return self._k("cases", "grid", grid)
+
+    def cases_reported_by(self, username: str) -> str:
+        return self._k("cases", "reporter", username)
+
+    def cases_held_by(self, username: str) -> str:
+        return self._k("cases", "assignee", username)
+
+    def case_offers(self, dept: str) -> str:
+        """Sorted set of a department's dispatched cases nobody has accepted yet."""
+        return self._k("cases", "offers", dept)
+
+    def case_user_offers(self, username: str) -> str:
+        """Sorted set of reopened cases offered back to the one who held them."""
+        return self._k("cases", "offers", "user", username)
+
+    def cases_near(self, item: str) -> str:
+        """GEO set of the open cases of one item (duplicate detection)."""
+        return self._k("cases", "geo", item)
+
+    def role_channel(self, role: str) -> str:
+        """Pub/sub channel of everyone signed in with a role (escalations to the desk)."""
+        return self._k("push", "role", role)
+
+    # --- location and patrols ----------------------------------------------
+    def loc_live(self, worker: str) -> str:
+        """Hash: a worker's newest fix, presence, patrol and out-of-grid state."""
+        return self._k("loc", "live", worker)
+
+    def loc_geo(self) -> str:
+        """GEO set of every worker's newest fix."""
+        return self._k("loc", "geo")
+
+    def loc_track(self, worker: str, day: str) -> str:
+        """Hash: one local day of a worker's fixes, bucket -> packed records in time order."""
+        return self._k("loc", "track", worker, day)
+
+    def loc_alerts(self) -> str:
+        """Hash: open location alerts, ``<kind>:<worker>`` -> alert JSON."""
+        return self._k("loc", "alerts")
+
+    def station_channel(self, station: str) -> str:
+        """Pub/sub channel of a grid station's people and screens."""
+        return self._k("push", "station", station)
+
+    def patrol(self, patrol_id: str) -> str:
+        """Hash: one patrol (window, start, end, metrics, status)."""
+        return self._k("patrol", patrol_id)
+
+    def patrol_seq(self) -> str:
+        """Counter of patrol ids."""
+        return self._k("patrols", "seq")
+
+    def patrols_open(self) -> str:
+        """Hash: worker -> id of their open patrol."""
+        return self._k("patrols", "open")
+
+    def patrols_day(self, day: str) -> str:
+        """Sorted set of the patrols of a local day (score: start ms)."""
+        return self._k("patrols", "day", day)
+
+    def patrols_worker(self, worker: str) -> str:
+        """Sorted set of a worker's patrols (score: start ms)."""
+        return self._k("patrols", "worker", worker)
+
+    def patrol_window_closed(self, day: str, window: str) -> str:
+        """Marker: the window of that day was closed (open patrols ended, misses recorded)."""
+        return self._k("patrols", "closed", day, window)
+
     # --- clock --------------------------------------------------------------
     def clock_leader(self) -> str:
         return self._k("clock", "leader")
 
     def clock_heartbeat(self) -> str:
         return self._k("clock", "heartbeat")
+
+    def clock_marker(self, job: str) -> str:
+        """The last occurrence a recurring job completed (UTC ms)."""
+        return self._k("clock", "done", job)
 
     # --- queues (RQ names; RQ builds its own keys from them) ------------------
     def queue(self, name: str) -> str:

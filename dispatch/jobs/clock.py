@@ -1,68 +1,116 @@
 """``dispatch clock``: the one process that owns everything done at a time.
 
-Two may run for safety; only the leader's jobs do anything, and the other takes
-over within a lock period when the leader dies.
+Two may run for safety: only the leader (a lock in Redis with a lease) does anything,
+and the other takes over within a lease when the leader dies. Periodic work (deadline
+timers every second, presence sweeps) and recurring work at times of day (patrol
+windows, reports) are registered in :mod:`dispatch.jobs.schedule`. Time is injected,
+so tests drive it without sleeping.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import signal
 import time
-from types import FrameType
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
-from apscheduler.schedulers.blocking import BlockingScheduler
-from redis import Redis
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from dispatch.embedded_redis import resolve_redis_url
+from dispatch.bootstrap import Container, bootstrap
 from dispatch.jobs.leader import LeaderLock
-from dispatch.keys import Keys
+from dispatch.jobs.recurring import Occurrence, Recurring, RecurringRunner
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.clock")
-LEASE_MS = 10_000
-RENEW_S = 3
 MS = 1000
+LEASE_MS = 10_000
+RENEW_S = 2.0
+CALENDAR_TICK_S = 5.0
+
+Now = Callable[[], int]
+
+
+def wall_ms() -> int:
+    return int(time.time() * MS)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_s: float
+    action: Callable[[int], Awaitable[object]]  # called with now (UTC ms)
 
 
 class Clock:
-    def __init__(self, settings: Settings, redis: Redis) -> None:
-        self.settings = settings
-        self.redis = redis
-        self.keys = Keys(settings.street)
-        self.lock = LeaderLock(redis, self.keys.clock_leader(), LEASE_MS)
+    def __init__(self, container: Container, periodic: list[Periodic],
+                 recurring: list[Recurring], *, now: Now = wall_ms,
+                 lease_ms: int = LEASE_MS) -> None:
+        self.c = container
+        self.now = now
+        self.periodic = periodic
+        self.lock = LeaderLock(container.redis, container.keys.clock_leader(), lease_ms)
+        self.runner = RecurringRunner(container.redis, container.keys.clock_marker, recurring)
         self.leading = False
-        self.scheduler = BlockingScheduler(timezone=settings.tz)
 
-    def tick_leadership(self) -> None:
+    async def renew(self) -> bool:
         was = self.leading
-        self.leading = self.lock.hold()
+        self.leading = await self.lock.hold()
         if self.leading != was:
-            log.info("clock %s leadership", "took" if self.leading else "lost")
+            log.info("clock %s the lead", "took" if self.leading else "lost")
         if self.leading:
-            self.redis.set(self.keys.clock_heartbeat(), int(time.time() * MS))
+            await self.c.redis.set(self.c.keys.clock_heartbeat(), self.now())
+        return self.leading
 
-    def start(self) -> None:
-        self.scheduler.add_job(self.tick_leadership, "interval", seconds=RENEW_S,
-                               id="leadership", max_instances=1, coalesce=True)
-        self.tick_leadership()
-        self.scheduler.start()
+    async def run_periodic(self, job: Periodic) -> None:
+        if self.leading:
+            await job.action(self.now())
 
-    def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        self.lock.release()
+    async def run_calendar(self) -> list[Occurrence]:
+        return await self.runner.run_due(self.now()) if self.leading else []
+
+    async def step(self) -> list[Occurrence]:
+        """One of everything, in order (what tests and a recovering clock call)."""
+        await self.renew()
+        for job in self.periodic:
+            await self.run_periodic(job)
+        return await self.run_calendar()
+
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        scheduler.add_job(self.renew, "interval", seconds=RENEW_S, id="lead", **common)
+        for job in self.periodic:
+            scheduler.add_job(self.run_periodic, "interval", args=[job], seconds=job.every_s,
+                              id=job.name, **common)
+        scheduler.add_job(self.run_calendar, "interval", seconds=CALENDAR_TICK_S,
+                          id="calendar", **common)
+
+
+async def serve_clock(settings: Settings) -> None:
+    from dispatch.jobs.schedule import periodic_jobs, recurring_jobs
+
+    c = bootstrap(settings)
+    clock = Clock(c, periodic_jobs(c), recurring_jobs(c))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    await clock.step()
+    clock.schedule(scheduler)
+    scheduler.start()
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        with contextlib.suppress(Exception):
+            await clock.lock.release()
+        await c.aclose()
 
 
 def run_clock(settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s clock %(message)s")
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
-    clock = Clock(settings, Redis.from_url(url, decode_responses=True))
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        clock.stop()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    clock.start()
+    asyncio.run(serve_clock(settings))
     return 0
