@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from types import FrameType
 
 import httpx
@@ -30,10 +31,17 @@ DEMO_RULES = "demo_rules.toml"
 
 @dataclass
 class Processes:
+    log_dir: Path
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+    def start(self, name: str, args: list[str], env: dict[str, str], *,
+              terminal: bool = False) -> None:
+        """Start ``dispatch ARGS``; its output goes to ``<log_dir>/<name>.log`` unless
+        ``terminal`` (the simulator's live figures)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        out = None if terminal else open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen([sys.executable, "-m", "dispatch", *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT if out else None,
                                 start_new_session=True)
         self.children.append((name, proc))
 
@@ -105,7 +113,7 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
     env = dict(os.environ, REDIS_URL=redis_url, DISPATCH_PORT=str(port),
                DISPATCH_RULES=str(settings.rules_file or _demo_rules()))
     settings = settings.replace(redis_url=redis_url)
-    procs = Processes()
+    procs = Processes(settings.data_dir / "logs")
     stopping = False
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -122,10 +130,12 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
         url = f"http://{settings.host}:{port}"
         _wait_ready(url, procs)
         if simulate and importlib.util.find_spec("clients.simulator.main"):
-            procs.start("simulator", ["simulate", "--url", url, "--password", password], env)
+            procs.start("simulator", ["simulate", "--url", url, "--password", password], env,
+                        terminal=True)
         print(f"\n  dispatch is running.\n  Command screen: {url}/\n  Field app:      {url}/app"
               f"\n  Log in as screen1 / {password} (or disp1, admin, gw001, dm001: "
-              f"same password)\n  Ctrl-C stops everything.\n", flush=True)
+              f"same password)\n  Logs: {procs.log_dir}/\n  Ctrl-C stops everything.\n",
+              flush=True)
         while not stopping:
             problem = procs.dead()
             if problem:

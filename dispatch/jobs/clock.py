@@ -112,5 +112,6 @@ async def serve_clock(settings: Settings) -> None:
 
 def run_clock(settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s clock %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     asyncio.run(serve_clock(settings))
     return 0
