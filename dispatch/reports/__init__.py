@@ -1,0 +1,1 @@
+"""Reports and scores: figures computed from the audit trail (case timelines, patrols)."""
