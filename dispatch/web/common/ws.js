@@ -1,0 +1,98 @@
+// A WebSocket that reconnects by itself with exponential backoff (and jitter), sends a
+// keep-alive ping, and reports its state: "connecting", "open", "waiting" (with the time of
+// the next try) or "closed" (stopped).
+
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+const BACKOFF_FACTOR = 2;
+const JITTER = 0.25;
+const KEEPALIVE_MS = 20000;
+/** A connection open this long counts as healthy: the backoff starts over. */
+const HEALTHY_MS = 10000;
+
+export class LiveSocket {
+  /**
+   * url(): the URL for the next connection (it may change, e.g. a resume point);
+   * onMessage(data): each parsed JSON message; onState(state, info): state changes;
+   * onFailure(attempts): after a connection that failed or dropped (e.g. to check the token).
+   */
+  constructor({ url, onMessage, onState = () => {}, onFailure = () => {},
+                keepaliveMs = KEEPALIVE_MS }) {
+    this.url = url;
+    this.onMessage = onMessage;
+    this.onState = onState;
+    this.onFailure = onFailure;
+    this.keepaliveMs = keepaliveMs;
+    this.delay = BACKOFF_MIN_MS;
+    this.failures = 0;
+    this.ws = null;
+    this.timer = null;
+    this.keepalive = null;
+    this.stopped = true;
+    this.pingSeq = 0;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.keepalive);
+    if (this.ws) {
+      this.ws.onclose = null;
+      this.ws.close();
+      this.ws = null;
+    }
+    this.onState("closed");
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  connect() {
+    if (this.stopped) return;
+    this.onState("connecting");
+    const ws = new WebSocket(this.url());
+    this.ws = ws;
+    let openedAt = 0;
+    ws.onopen = () => {
+      openedAt = Date.now();
+      this.onState("open");
+      this.keepalive = setInterval(() => this.send({ type: "ping", seq: ++this.pingSeq }),
+        this.keepaliveMs);
+    };
+    ws.onmessage = (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this.onMessage(message);
+    };
+    ws.onclose = () => {
+      clearInterval(this.keepalive);
+      this.ws = null;
+      if (this.stopped) return;
+      if (openedAt && Date.now() - openedAt >= HEALTHY_MS) {
+        this.delay = BACKOFF_MIN_MS;
+        this.failures = 0;
+      }
+      this.failures += 1;
+      this.onFailure(this.failures);
+      this.retry();
+    };
+  }
+
+  retry() {
+    if (this.stopped) return;
+    const wait = this.delay * (1 + JITTER * (Math.random() * 2 - 1));
+    this.delay = Math.min(BACKOFF_MAX_MS, this.delay * BACKOFF_FACTOR);
+    this.onState("waiting", { at: Date.now() + wait });
+    this.timer = setTimeout(() => this.connect(), wait);
+  }
+}

@@ -1,0 +1,261 @@
+// The command screen: sign in, draw the street, follow the live stream, tick the clocks.
+
+import { clearSession, createApi, loadSession, saveSession } from "../common/api.js";
+import { byId } from "../common/dom.js";
+import { formatClock, SECOND_MS } from "../common/format.js";
+import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { createAlerts } from "./alerts.js";
+import { createCard } from "./card.js";
+import { createCaseCard } from "./casecard.js";
+import { createCases } from "./cases.js";
+import { createFigures } from "./figures.js";
+import { caseShade, renderLegend } from "./legend.js";
+import { createMap } from "./map.js";
+import { loadNames } from "./names.js";
+import { createStream } from "./stream.js";
+import { createWorkers } from "./workers.js";
+
+const SESSION_KEY = "dispatch.screen.session";
+const NOTICE_KEY = "dispatch.screen.notice";
+const SHADE_KEY = "dispatch.screen.shade";
+const SHADE_MODES = ["cases", "patrol"];
+/** Roles that may watch the screen, and those that may also dispatch from it. */
+const WATCH_ROLES = new Set(["screen", "dispatcher", "assessor", "dept_lead", "admin"]);
+const DISPATCH_ROLES = new Set(["dispatcher", "admin"]);
+const OFFLINE_STATES = new Set(["offline", "unknown"]);
+const OUT_OF_GRID = "out_of_grid";
+const HTTP_TOO_MANY = 429;
+const HTTP_UNAUTHORIZED = 401;
+const TICK_MS = SECOND_MS;
+const REFRESH_DELAY_MS = 60;
+
+let session = loadSession(SESSION_KEY);
+if (session && Number.isFinite(session.expires) && session.expires <= Date.now()) {
+  clearSession(SESSION_KEY);
+  session = null;
+}
+
+const api = createApi({
+  getToken: () => (session ? session.token : null),
+  onUnauthorized: () => signOut("login.expired"),
+});
+
+/** Forget the session and start over on the sign-in form (with a notice to show there). */
+function signOut(noticeKey = null) {
+  clearSession(SESSION_KEY);
+  session = null;
+  if (noticeKey) sessionStorage.setItem(NOTICE_KEY, noticeKey);
+  location.reload();
+}
+
+function showLoginMessage(text) {
+  const el = byId("login-message");
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+function showLogin() {
+  byId("screen-view").hidden = true;
+  byId("login-view").hidden = false;
+  const notice = sessionStorage.getItem(NOTICE_KEY);
+  sessionStorage.removeItem(NOTICE_KEY);
+  if (notice) showLoginMessage(t(notice));
+  byId("login-username").focus();
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  const submit = byId("login-submit");
+  submit.disabled = true;
+  submit.textContent = t("login.busy");
+  showLoginMessage("");
+  try {
+    const username = byId("login-username").value.trim();
+    const result = await api.login(username, byId("login-password").value);
+    if (!WATCH_ROLES.has(result.user.role)) {
+      fetch("/api/v1/logout", { method: "POST",
+        headers: { Authorization: `Bearer ${result.token}` } }).catch(() => {});
+      showLoginMessage(t("login.forbidden", { user: result.user.username,
+        role: label("role.", result.user.role) }));
+      return;
+    }
+    session = { token: result.token, expires: result.expires, user: result.user };
+    saveSession(SESSION_KEY, session);
+    startScreen();
+  } catch (error) {
+    const key = error.code === "bad_credentials" ? "login.failed"
+      : error.status === HTTP_TOO_MANY ? "login.rate_limited" : null;
+    showLoginMessage(key ? t(key) : t("login.error", { message: error.message }));
+  } finally {
+    submit.disabled = false;
+    submit.textContent = t("login.submit");
+  }
+}
+
+async function loadGrids() {
+  try {
+    return { grids: await api.get("/api/v1/grids"), error: null };
+  } catch (error) {
+    return { grids: { type: "FeatureCollection", features: [] }, error };
+  }
+}
+
+async function startScreen() {
+  byId("login-view").hidden = true;
+  byId("screen-view").hidden = false;
+  const user = session.user;
+  const [names, { grids, error: gridError }] = await Promise.all([loadNames(api), loadGrids()]);
+  if (gridError && gridError.status === HTTP_UNAUTHORIZED) return; // signing out
+  names.setGrids(grids.features || []);
+
+  let shadeMode = SHADE_MODES.includes(localStorage.getItem(SHADE_KEY))
+    ? localStorage.getItem(SHADE_KEY) : SHADE_MODES[0];
+  let connection = { state: "connecting", info: {} };
+  let refreshTimer = null;
+
+  const card = createCard();
+  const map = createMap(byId("map"), grids, { onBackgroundClick: () => card.close() });
+  const workers = createWorkers({ map, card, api, names, onChange: scheduleRefresh });
+  let caseCard = null;
+  const cases = createCases({ map, names, onSelect: (id) => caseCard.show(id),
+    onChange: scheduleRefresh });
+  caseCard = createCaseCard({ api, card, cases, names,
+    canDispatch: () => DISPATCH_ROLES.has(user.role) });
+  const alerts = createAlerts({ names, onWorker: (name) => workers.select(name),
+    onCase: (id) => caseCard.show(id) });
+  const figures = createFigures({ derive: () => {
+    const counts = workers.counts();
+    const known = Object.values(counts).reduce((a, b) => a + b, 0);
+    const online = Object.entries(counts).filter(([state]) => !OFFLINE_STATES.has(state))
+      .reduce((a, [, n]) => a + n, 0);
+    return { workers_online: known ? online : null, overdue: cases.countByLight().red };
+  } });
+
+  function refresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = null;
+    const perGrid = cases.countByGrid();
+    map.shade(shadeMode === "patrol"
+      ? (id) => workers.stateOf((names.grid(id) || {}).worker) || "unknown"
+      : (id) => caseShade(perGrid.get(id) || 0));
+    renderLegend({ mode: shadeMode, workerCounts: workers.counts(),
+      lightCounts: cases.countByLight() });
+    figures.render();
+    for (const button of document.querySelectorAll("[data-shade-mode]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.shadeMode === shadeMode));
+    }
+  }
+
+  function scheduleRefresh() {
+    if (refreshTimer === null) refreshTimer = setTimeout(refresh, REFRESH_DELAY_MS);
+  }
+
+  function renderTexts() {
+    translate();
+    document.title = t("app.title");
+    byId("street-name").textContent = names.street();
+    byId("user").textContent = t("header.user", { name: user.name || user.username,
+      role: label("role.", user.role) });
+    byId("grid-count").textContent = gridError
+      ? t("map.no_grids", { message: gridError.message })
+      : t("map.grids", { count: (grids.features || []).length });
+    renderConnection();
+  }
+
+  function renderConnection() {
+    const el = byId("conn");
+    el.dataset.state = connection.state;
+    const seconds = connection.info.at
+      ? Math.max(0, Math.ceil((connection.info.at - Date.now()) / SECOND_MS)) : 0;
+    el.textContent = t(`conn.${connection.state}`, { seconds });
+  }
+
+  for (const button of document.querySelectorAll("[data-shade-mode]")) {
+    button.addEventListener("click", () => {
+      shadeMode = button.dataset.shadeMode;
+      localStorage.setItem(SHADE_KEY, shadeMode);
+      refresh();
+    });
+  }
+  byId("logout").addEventListener("click", async () => {
+    await api.logout().catch(() => {});
+    signOut();
+  });
+
+  const params = new URLSearchParams(location.search);
+  const stream = createStream({
+    token: () => session.token,
+    filter: { station: params.get("station"), department: params.get("department") },
+    handlers: {
+      snapshot(m) {
+        workers.replace(m.workers);
+        cases.replace(m.cases);
+        alerts.replace(m.alerts);
+        figures.replace(m.figures);
+      },
+      positions: (m) => workers.update(m.items),
+      case(m) {
+        if (!m.case) return;
+        cases.update(m.case);
+        caseCard.changed(String(m.case.id));
+      },
+      alert(m) {
+        const alert = alerts.add(m);
+        // Out of grid opens and closes by the clock too, without a new fix to say so.
+        if (alert && alert.kind === OUT_OF_GRID && alert.worker) {
+          workers.patch(alert.worker, { out_of_grid: !alert.cleared });
+        }
+      },
+      figures: (m) => figures.update(m.figures),
+      error: (m) => console.warn("screen stream:", m.code, m.message),
+    },
+    // The last seq seen, on the page for whoever inspects it (and the tests).
+    onSeq: (seq) => {
+      byId("screen-view").dataset.seq = String(seq ?? "");
+    },
+    onState(state, info = {}) {
+      connection = { state, info };
+      renderConnection();
+    },
+    // A socket refused at the handshake looks like any drop: ask whether the token still holds
+    // (a 401 signs out).
+    onFailure: () => api.get("/api/v1/me").catch(() => {}),
+  });
+
+  onLangChange(() => {
+    renderTexts();
+    cases.render();
+    alerts.render();
+    workers.render();
+    caseCard.render();
+    refresh();
+  });
+
+  renderTexts();
+  refresh();
+  cases.render();
+  alerts.render();
+  stream.start();
+  setInterval(() => {
+    byId("clock").textContent = formatClock(Date.now());
+    cases.tick();
+    caseCard.tick();
+    workers.tick();
+    if (connection.state === "waiting") renderConnection();
+  }, TICK_MS);
+  byId("clock").textContent = formatClock(Date.now());
+}
+
+function init() {
+  translate();
+  document.title = t("app.title");
+  for (const button of document.querySelectorAll(".lang-toggle")) {
+    button.addEventListener("click", toggleLang);
+  }
+  onLangChange(() => translate());
+  byId("login-form").addEventListener("submit", onLogin);
+  if (session && WATCH_ROLES.has(session.user.role)) startScreen();
+  else showLogin();
+}
+
+init();

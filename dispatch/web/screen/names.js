@@ -1,0 +1,62 @@
+// Names of the street's things (grids, departments, catalogue items and categories) in the
+// current language, loaded once; every loader may fail without breaking the page.
+
+import { lang, localName } from "../common/i18n.js";
+
+function byId(items, key = "id") {
+  return new Map((items || []).map((item) => [String(item[key]), item]));
+}
+
+export async function loadNames(api) {
+  const settle = (promise) => promise.catch((error) => {
+    console.warn("screen: could not load", error);
+    return null;
+  });
+  const [street, departments, catalogue] = await Promise.all([
+    settle(api.get("/api/v1/street")),
+    settle(api.get("/api/v1/departments")),
+    settle(api.get("/api/v1/catalogue")),
+  ]);
+  const depts = byId(departments && departments.items);
+  const items = byId(catalogue && catalogue.items, "code");
+  const categories = byId(catalogue && catalogue.categories, "code");
+  let grids = new Map();
+  let workerGrids = new Map();
+
+  return {
+    street() {
+      return localName(street);
+    },
+    setGrids(features) {
+      grids = new Map(features.map((f) => [String(f.properties.id), f.properties]));
+      workerGrids = new Map(features.filter((f) => f.properties.worker)
+        .map((f) => [f.properties.worker, String(f.properties.id)]));
+    },
+    grid(id) {
+      return grids.get(String(id)) || null;
+    },
+    /** The grid a worker is responsible for (null when none). */
+    workerGrid(username) {
+      return workerGrids.get(username) || null;
+    },
+    gridName(id) {
+      return localName(grids.get(String(id)), id ? String(id) : "");
+    },
+    /** The departments as [{id, name}] in the current language, in their order. */
+    departments() {
+      return [...depts.values()].map((d) => ({ id: d.id, name: localName(d, d.id) }));
+    },
+    department(id) {
+      return id ? localName(depts.get(id), id) : "";
+    },
+    /** An item's name: the catalogue's in the current language, else what the case says. */
+    item(code, given) {
+      const item = items.get(code);
+      if (item && (lang() === "en" || !given)) return localName(item, code);
+      return given || localName(item, code || "");
+    },
+    category(code) {
+      return code ? localName(categories.get(code), code) : "";
+    },
+  };
+}
