@@ -223,6 +223,14 @@ class Keys:
         """The last occurrence a recurring job completed (UTC ms)."""
         return self._k("clock", "done", job)
 
+    # --- reports ------------------------------------------------------------
+    def report(self, kind: str, label: str) -> str:
+        """JSON of a finished period's report (kept)."""
+        return self._k("report", kind, label)
+
+    def scores(self, label: str) -> str:
+        return self._k("scores", label)
+
     # --- queues (RQ names; RQ builds its own keys from them) ------------------
     def queue(self, name: str) -> str:
         return f"dispatch.{self.street}.{name}"

@@ -58,6 +58,58 @@ class Settings:
     ws_queue_len: int = _env("DISPATCH_WS_QUEUE", 1000, "outgoing messages queued per socket")
     page_size_max: int = _env("DISPATCH_PAGE_MAX", 200, "largest page of a listing")
 
+    # Cases
+    duplicate_radius_m: float = _env("DISPATCH_DUPLICATE_RADIUS", 50.0,
+                                     "an open case of the same item this close is a duplicate (m)")
+    duplicate_window_s: int = _env("DISPATCH_DUPLICATE_WINDOW", 2 * HOUR_S,
+                                   "... and reported at most this long before it (s)")
+    case_page_size: int = _env("DISPATCH_CASE_PAGE", 50, "cases per listing page by default")
+    case_scan_max: int = _env("DISPATCH_CASE_SCAN", 5000, "most cases one listing page reads")
+    max_extension_hours: int = _env("DISPATCH_MAX_EXTENSION_H", 720, "longest extension asked")
+    timer_late_ms: int = _env("DISPATCH_TIMER_LATE", 2000, "a timer firing later is marked late")
+    timer_batch: int = _env("DISPATCH_TIMER_BATCH", 500, "most timers fired in one step")
+
+    # Location and patrols
+    loc_max_future_s: int = _env("DISPATCH_LOC_MAX_FUTURE", 2 * MINUTE_S,
+                                 "a fix further ahead of the server clock is refused (s)")
+    loc_max_age_h: int = _env("DISPATCH_LOC_MAX_AGE", 48, "a fix older than this is refused (h)")
+    loc_max_accuracy_m: float = _env("DISPATCH_LOC_MAX_ACCURACY", 50.0,
+                                     "a less accurate fix is kept but not mapped or counted (m)")
+    loc_max_speed_mps: float = _env("DISPATCH_LOC_MAX_SPEED", 15.0,
+                                    "a fix implying a faster move is a jump (m/s)")
+    loc_jump_slack_m: float = _env("DISPATCH_LOC_JUMP_SLACK", 20.0,
+                                   "GPS noise that never makes a jump (m)")
+    signal_lost_min: int = _env("DISPATCH_SIGNAL_LOST_MIN", 5,
+                                "no fix for this long on patrol: signal lost (min)")
+    offline_min: int = _env("DISPATCH_OFFLINE_MIN", 15,
+                            "no fix for this long off patrol: offline (min)")
+    out_of_grid_min: int = _env("DISPATCH_OUT_OF_GRID_MIN", 5,
+                                "outside the own grid this long on patrol: alert (min)")
+    patrol_min_duration_min: int = _env("DISPATCH_PATROL_MIN_DURATION", 30,
+                                        "shortest complete patrol (min)")
+    patrol_min_coverage: float = _env("DISPATCH_PATROL_MIN_COVERAGE", 0.6,
+                                      "least share of the grid a complete patrol covers")
+    cover_radius_m: float = _env("DISPATCH_COVER_RADIUS", 30.0,
+                                 "a patrol covers this far either side of its track (m)")
+    track_simplify_m: float = _env("DISPATCH_TRACK_SIMPLIFY", 5.0,
+                                   "tolerance of tracks drawn on the screen (m)")
+    track_retention_days: int = _env("DISPATCH_TRACK_RETENTION_DAYS", 35,
+                                     "days a worker's track is kept")
+    positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 500,
+                                   "least time between two positions events of a process (ms)")
+    device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
+                                    "device ids and OwnTracks logins cached in-process (s)")
+
+    # Reports and scores
+    worker_weights: str = _env("DISPATCH_WORKER_WEIGHTS", "patrol=0.5,reports=0.3,verify=0.2",
+                               "weights of a grid worker's score")
+    department_weights: str = _env("DISPATCH_DEPARTMENT_WEIGHTS",
+                                   "on_time=0.5,rework=0.2,overdue=0.2,handling=0.1",
+                                   "weights of a department's score")
+    warn_last: int = _env("DISPATCH_WARN_LAST", 3, "the last N of a ranking are warned")
+    stuck_hours: int = _env("DISPATCH_STUCK_HOURS", 72, "an open case untouched this long is stuck")
+    figures_every_s: int = _env("DISPATCH_FIGURES_EVERY", 15, "screen figures refresh (s)")
+
     # Rules
     rules_file: Path | None = _env("DISPATCH_RULES", None, "routing rules file (default shipped)")
 

@@ -16,7 +16,10 @@ from websockets.sync.client import connect
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.identity.roles import Role
+from tests.cases.scenarios import examples as case_examples
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
+from tests.location.helpers import ALL_DAY_WINDOWS
+from tests.location.scenarios import examples as location_examples
 
 #: One user of each role in the seeded street.
 ROLE_USERS = {
@@ -48,15 +51,28 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/"): {},
     ("GET", "/app"): {},
     ("GET", "/api/v1/catalogue"): {},
+    ("GET", "/api/v1/reports/{kind}"): {"path": "/api/v1/reports/daily"},
+    ("GET", "/api/v1/scores"): {},
     ("GET", "/api/v1/rules"): {},
     ("POST", "/api/v1/rules/dry-run"): {"json": {"item": "SR01", "lat": 39.03, "lon": 117.42}},
     ("POST", "/api/v1/rules/reload"): {},
     ("POST", "/api/v1/media"): {"files": {"file": ("p.png", PNG_1PX, "image/png")}},
+    # Case routes: "prepare" builds, per allowed user, a case the action succeeds on.
+    **case_examples(),
+    # Location and patrols: a patrol may start at any time here (see settings_overrides).
+    **location_examples(),
 }
 
 WS_EXAMPLES: dict[str, str] = {
     "/ws/screen": "/ws/screen",
+    "/ws/team": "/ws/team",
+    "/ws/phone": "/ws/phone",
 }
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"patrol_windows": ALL_DAY_WINDOWS}
 
 
 def http_routes() -> list[tuple[str, str, Any]]:
@@ -81,11 +97,15 @@ def test_every_route_has_an_example_and_a_policy() -> None:
     assert missing_ws == [], f"add these sockets to WS_EXAMPLES: {missing_ws}"
 
 
-def _call(live: LiveServer, method: str, path: str, token: str | None) -> int:
+def _call(live: LiveServer, method: str, path: str, token: str | None,
+          username: str | None = None) -> int:
     example = EXAMPLES[(method, path)]
+    target = example.get("path", path)
+    if username is not None and "prepare" in example:
+        target = example["prepare"](live, username)
     with live.client(token) as client:
-        r = client.request(method, example.get("path", path), json=example.get("json"),
-                           files=example.get("files"))
+        r = client.request(method, target, json=example.get("json"),
+                           files=example.get("files"), headers=example.get("headers"))
     if r.status_code >= 400:
         assert "error" in r.json(), r.text
     return r.status_code
@@ -104,8 +124,9 @@ def test_http_matrix(live: LiveServer, tokens: Callable[[str], str]) -> None:
                 failures.append(f"{method} {path} bad token: {got}")
         for role, username in ROLE_USERS.items():
             fresh = EXAMPLES[(method, path)].get("fresh_token")
-            got = _call(live, method, path, live.login(username) if fresh else tokens(username))
             allowed = policy.public or role in policy.roles
+            got = _call(live, method, path, live.login(username) if fresh else tokens(username),
+                        username if allowed else None)
             if allowed and not 200 <= got < 300:
                 failures.append(f"{method} {path} as {role.value}: {got}, expected 2xx")
             if not allowed and got != 403:

@@ -10,18 +10,23 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from dispatch.authz import policy_of
 from dispatch.http import (
+    case_routes,
     identity_routes,
+    location_routes,
     media_routes,
     ops_routes,
     org_routes,
+    patrol_routes,
+    report_routes,
     rules_routes,
     web_routes,
 )
 from dispatch.realtime import area as realtime_area
-from dispatch.realtime import screen
+from dispatch.realtime import phone, screen
 
 AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes,
-         screen, web_routes)
+         case_routes, screen, location_routes, patrol_routes, phone, report_routes,
+         web_routes)
 
 
 def all_routes() -> list[BaseRoute]:

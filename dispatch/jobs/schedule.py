@@ -1,21 +1,124 @@
-"""What the clock runs: periodic work and work at times of day, in the street's time zone."""
+"""What the clock runs: periodic work, and work at times of day in the street's time zone.
+
+Periodic: deadline timers every second, presence sweeps and patrol-window closing every
+30 s, the screen's figures. At times of day: each patrol window's start (a reminder to
+every grid worker), half an hour before its end (a reminder to those who have not
+patrolled), its end (patrols closed, missed ones recorded), and the supervision rhythm:
+a daily summary, a weekly push on stuck work and a monthly report, run by RQ workers.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
 from dispatch.bootstrap import Container
+from dispatch.jobs import tasks
 from dispatch.jobs.clock import Periodic
-from dispatch.jobs.recurring import Recurring
+from dispatch.jobs.queues import enqueue, queue_connection
+from dispatch.jobs.recurring import Occurrence, Recurring
+from dispatch.patrol.windows import PatrolWindow, parse_windows
+from dispatch.realtime.hub import publish
+from dispatch.reports.live import screen_figures
 
+MS = 1000
 TIMERS_EVERY_S = 1.0
+SWEEP_EVERY_S = 30.0
+CLOSING_REMINDER = timedelta(minutes=30)
+DAILY_AT = time(0, 10)
+WEEKLY_AT = time(8, 30)  # Monday
+MONTHLY_AT = time(9, 0)  # the 1st
 
 
 def periodic_jobs(c: Container) -> list[Periodic]:
-    return []
+    async def figures(now: int) -> None:
+        await c.events.emit({"type": "figures", "figures": await screen_figures(c, now)})
+
+    return [
+        Periodic("timers", TIMERS_EVERY_S, lambda now: c.cases.fire_due(now)),
+        Periodic("presence", SWEEP_EVERY_S, lambda now: c.location.sweep(now)),
+        Periodic("windows", SWEEP_EVERY_S, lambda now: c.patrols.close_windows(now)),
+        Periodic("figures", float(c.settings.figures_every_s), figures),
+    ]
+
+
+def _at(moment: time, tz: ZoneInfo, **fields: Any) -> CronTrigger:
+    return CronTrigger(hour=moment.hour, minute=moment.minute, timezone=tz, **fields)
+
+
+def _local_day(occurrence: Occurrence, tz: ZoneInfo, back: timedelta) -> str:
+    moment = datetime.fromtimestamp(occurrence.at_ms / MS, tz) - back
+    return moment.date().isoformat()
+
+
+async def remind_workers(c: Container, message: dict[str, Any], skip: set[str]) -> int:
+    """Push ``message`` to every grid worker's phone but those in ``skip``."""
+    workers = [w for w in await c.location.directory.roster() if w.username not in skip]
+    async with c.redis.pipeline(transaction=False) as pipe:
+        for w in workers:
+            await publish(pipe, c.keys.user_channel(w.username), message)
+        await pipe.execute()
+    return len(workers)
+
+
+def window_jobs(c: Container, window: PatrolWindow, tz: ZoneInfo) -> list[Recurring]:
+    closing = (datetime.combine(datetime.today(), window.end) - CLOSING_REMINDER).time()
+
+    async def opened(o: Occurrence) -> None:
+        await remind_workers(c, {"type": "alert", "kind": "window_open", "window": window.name,
+                                 "start": window.start.isoformat("minutes"),
+                                 "end": window.end.isoformat("minutes")}, set())
+
+    async def closing_soon(o: Occurrence) -> None:
+        day = _local_day(o, tz, timedelta(0))
+        done = {p.worker for p in await c.patrols.store.of_day(day) if p.window == window.name}
+        await remind_workers(c, {"type": "alert", "kind": "window_closing",
+                                 "window": window.name,
+                                 "end": window.end.isoformat("minutes")}, done)
+
+    async def closed(o: Occurrence) -> None:
+        await c.patrols.close_windows(o.at_ms)
+
+    return [
+        Recurring(f"window:{window.name}:open", _at(window.start, tz), opened),
+        Recurring(f"window:{window.name}:closing", _at(closing, tz), closing_soon),
+        Recurring(f"window:{window.name}:close", _at(window.end, tz), closed),
+    ]
+
+
+def rhythm_jobs(c: Container, tz: ZoneInfo) -> list[Recurring]:
+    settings = c.settings
+
+    def later(func: Any, *args: str, job_id: str) -> None:
+        enqueue(settings, queue_connection(settings), func, *args, queue="reports",
+                job_id=job_id)
+
+    async def daily(o: Occurrence) -> None:
+        day = _local_day(o, tz, timedelta(days=1))
+        later(tasks.build_report, "daily", day, job_id=f"report-daily-{day}")
+
+    async def weekly(o: Occurrence) -> None:
+        day = _local_day(o, tz, timedelta(days=7))
+        later(tasks.build_report, "weekly", day, job_id=f"report-weekly-{day}")
+        later(tasks.weekly_push, day, job_id=f"weekly-push-{day}")
+
+    async def monthly(o: Occurrence) -> None:
+        day = _local_day(o, tz, timedelta(days=1))
+        later(tasks.build_report, "monthly", day, job_id=f"report-monthly-{day}")
+        later(tasks.build_scores, "monthly", day, job_id=f"scores-monthly-{day}")
+
+    return [
+        Recurring("daily", _at(DAILY_AT, tz), daily),
+        Recurring("weekly", _at(WEEKLY_AT, tz, day_of_week="mon"), weekly),
+        Recurring("monthly", _at(MONTHLY_AT, tz, day="1"), monthly),
+    ]
 
 
 def recurring_jobs(c: Container) -> list[Recurring]:
-    tz = c.settings.tz
-    del tz
-    return [] if CronTrigger is None else []
+    tz = ZoneInfo(c.settings.tz)
+    jobs = [job for w in parse_windows(c.settings.patrol_windows)
+            for job in window_jobs(c, w, tz)]
+    return jobs + rhythm_jobs(c, tz)
