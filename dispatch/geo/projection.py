@@ -111,6 +111,9 @@ def haversine_m(
     lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
 ) -> float | FloatArray:
     """Great-circle distance in metres on the mean-radius sphere (vectorised)."""
+    if type(lon1) is float and type(lat1) is float and type(lon2) is float and (
+            type(lat2) is float):
+        return _haversine_scalar_m(lon1, lat1, lon2, lat2)  # one fix: no numpy overhead
     phi1 = np.radians(np.asarray(lat1, dtype=np.float64))
     phi2 = np.radians(np.asarray(lat2, dtype=np.float64))
     dphi = phi2 - phi1
@@ -120,3 +123,12 @@ def haversine_m(
     if dist.ndim == 0:
         return float(dist)
     return dist
+
+
+def _haversine_scalar_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """:func:`haversine_m` for plain floats (the per-fix filter's case)."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dlmb = math.radians(lon2 - lon1)
+    h = math.sin((phi2 - phi1) / 2.0) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(
+        dlmb / 2.0) ** 2
+    return 2.0 * EARTH_MEAN_RADIUS_M * math.asin(math.sqrt(min(1.0, max(0.0, h))))

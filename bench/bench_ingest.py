@@ -1,0 +1,564 @@
+"""Benchmark: location ingest end to end, against a bare WebSocket baseline in the same run.
+
+Starts its own redis-server and uvicorn processes, then measures
+  1. server CPU per ping: the full path (WS ping -> filtered -> stored -> positions
+     event) against a bare Starlette WebSocket endpoint that parses JSON and acks;
+  2. thousands of phones pinging every 5 s on one web process: ping -> stored ->
+     seen by a screen-channel subscriber (p50/p99), memory per connected phone;
+  3. patrol figures (coverage) for a day of the street's 108 workers;
+  4. Redis memory per worker-day of track (two 4-hour windows, one fix per 5 s).
+
+Run from the repository root:  python bench/bench_ingest.py  [--phones 5000] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+for path in (ROOT, BENCH):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import numpy as np  # noqa: E402
+import orjson  # noqa: E402
+import psutil  # noqa: E402
+from bench_point_in_grid import random_walk  # noqa: E402
+from starlette.applications import Starlette  # noqa: E402
+from starlette.routing import WebSocketRoute  # noqa: E402
+from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
+from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+
+from dispatch.bootstrap import Container, bootstrap  # noqa: E402
+from dispatch.embedded_redis import find_binary, free_port, ping  # noqa: E402
+from dispatch.geo.projection import LocalProjection  # noqa: E402
+from dispatch.geo.street import DEFAULT_CENTER_LAT, DEFAULT_CENTER_LON, generate_street  # noqa: E402
+from dispatch.geo.walk import patrol_walk  # noqa: E402
+from dispatch.identity.roles import Role  # noqa: E402
+from dispatch.identity.users import User  # noqa: E402
+from dispatch.location.directory import WorkerRef  # noqa: E402
+from dispatch.org.preset import street_preset  # noqa: E402
+from dispatch.org.seed import seed_org  # noqa: E402
+from dispatch.patrol.filters import Ping, clean_track  # noqa: E402
+from dispatch.patrol.metrics import patrol_metrics  # noqa: E402
+from dispatch.settings import Settings  # noqa: E402
+
+PASSWORD = "bench-pass"
+SCRYPT_N = 16
+START_TIMEOUT_S = 20.0
+ALL_DAY = "00:00-12:00,12:00-00:00"
+MS = 1000
+#: Scenario 1: phones in a closed loop (send, wait for the ack), pings each.
+CPU_PHONES = 50
+CPU_PINGS = 400
+WARMUP_PINGS = 40
+FIX_S = 5
+#: Scenario 2.
+PHONES = 5000
+PING_EVERY_S = 5.0
+RUN_S = 30.0
+CONNECT_BATCH = 200
+SETTLE_S = 5.0
+LOADGEN_GC_THRESHOLDS = (100_000, 50, 1000)
+#: Scenarios 3 and 4: two 4-hour windows, one fix per 5 s.
+WINDOW_H = 4
+WINDOWS = ((8, 0), (14, 0))
+UPLOAD_BATCH = 500
+TZ = "Asia/Shanghai"
+SEED = 42
+
+
+def phase(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- the baseline server -----------------------------------------------------------------
+
+
+async def bare_socket(websocket: WebSocket) -> None:
+    """Parse each message as JSON and answer an ack: the least a phone endpoint does."""
+    await websocket.accept()
+    try:
+        while True:
+            message = orjson.loads(await websocket.receive_text())
+            await websocket.send_text(
+                orjson.dumps({"type": "ack", "seq": message.get("seq")}).decode())
+    except WebSocketDisconnect:
+        pass
+
+
+bare_app = Starlette(routes=[WebSocketRoute("/ws/phone", bare_socket)])
+
+
+# --- processes ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def redis_server(directory: Path) -> Iterator[tuple[str, psutil.Process]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir",
+         str(directory), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not ping(url):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+    try:
+        yield url, psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def ps(self) -> psutil.Process:
+        return psutil.Process(self.proc.pid)
+
+    def cpu_s(self) -> float:
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def rss(self) -> int:
+        return int(self.ps.memory_info().rss)
+
+    def url(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+def _env(redis_url: str, data: Path) -> dict[str, str]:
+    return {**os.environ, "REDIS_URL": redis_url, "DISPATCH_DATA": str(data),
+            "DISPATCH_SCRYPT_N": str(SCRYPT_N), "DISPATCH_PATROL_WINDOWS": ALL_DAY,
+            "DISPATCH_WS_RATE": "1000000", "DISPATCH_LOG_LEVEL": "warning",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)])}
+
+
+@contextlib.contextmanager
+def uvicorn(app: list[str], env: dict[str, str]) -> Iterator[Server]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--no-access-log", "--lifespan", "on"],
+        env=env, cwd=ROOT)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        with contextlib.suppress(OSError), psutil.Process(proc.pid).oneshot():
+            if any(c.laddr.port == port for c in psutil.Process(proc.pid).net_connections()):
+                break
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(f"uvicorn {app} did not start")
+        time.sleep(0.1)
+    try:
+        yield Server(proc, port)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def dispatch_app() -> list[str]:
+    return ["--factory", "dispatch.app:create_app"]
+
+
+def baseline_app() -> list[str]:
+    return ["bench_ingest:bare_app"]
+
+
+# --- the street and its phones -----------------------------------------------------------
+
+
+async def seed(settings: Settings, extra_phones: int) -> dict[str, str]:
+    """The reference street plus ``extra_phones`` grid workers; a token for each worker."""
+    c = bootstrap(settings)
+    try:
+        street = street_preset()
+        await seed_org(c.redis, c.keys, c.users, c.org, street, PASSWORD)
+        grids = [str(f["properties"]["id"]) for f in street.grids["features"]]
+        extra = [User(f"ph{n:05d}", Role.GRID_WORKER, grids[n % len(grids)])
+                 for n in range(extra_phones)]
+        async with c.redis.pipeline(transaction=False) as pipe:
+            for user in extra:
+                c.users.write(user, None, pipe)
+            await pipe.execute()
+        users = [await c.users.get(f"gw{n:03d}") for n in range(1, len(grids) + 1)] + extra
+        tokens = {}
+        for user in users:
+            tokens[user.username], _ = await c.tokens.issue(user)
+        return tokens
+    finally:
+        await c.aclose()
+
+
+def walks(n_phones: int, fixes: int, t0: int) -> dict[str, list[bytes]]:
+    """gw001.. each walking their own grid: ``fixes`` encoded pings, 5 s apart."""
+    street = generate_street()
+    out = {}
+    for k in range(n_phones):
+        grid = street.grids[k % len(street.grids)]
+        lonlat = patrol_walk([list(p) for p in grid.polygon], duration_s=fixes * FIX_S,
+                             seed=k)
+        out[f"gw{k + 1:03d}"] = [
+            orjson.dumps({"type": "ping", "seq": i, "lat": float(lat), "lon": float(lon),
+                          "ts": t0 + i * FIX_S * MS, "acc": 5.0, "batt": 80})
+            for i, (lon, lat) in enumerate(lonlat)]
+    return out
+
+
+# --- scenario 1: CPU per ping ----------------------------------------------------------------
+
+
+async def closed_loop(server: Server, token: str, pings: list[bytes]) -> None:
+    async with connect(server.url(f"/ws/phone?token={token}"), max_queue=None) as ws:
+        for message in pings:
+            await ws.send(message.decode())
+            reply = orjson.loads(await ws.recv())
+            if reply.get("type") != "ack":
+                raise RuntimeError(f"unexpected reply {reply}")
+
+
+async def drive(server: Server, tokens: dict[str, str], pings: dict[str, list[bytes]],
+                part: slice) -> float:
+    """Send ``part`` of every phone's pings; returns the wall time."""
+    started = time.perf_counter()
+    await asyncio.gather(*(closed_loop(server, tokens[w], p[part]) for w, p in pings.items()))
+    return time.perf_counter() - started
+
+
+@dataclass
+class CpuFigures:
+    pings: int
+    server_s: float
+    redis_s: float
+    wall_s: float
+
+    @property
+    def us_per_ping(self) -> float:
+        return self.server_s / self.pings * 1e6
+
+    @property
+    def redis_us_per_ping(self) -> float:
+        return self.redis_s / self.pings * 1e6
+
+
+def measure_cpu(server: Server, redis_proc: psutil.Process | None, tokens: dict[str, str],
+                pings: dict[str, list[bytes]]) -> CpuFigures:
+    asyncio.run(drive(server, tokens, pings, slice(0, WARMUP_PINGS)))
+    time.sleep(1.0)
+    cpu0 = server.cpu_s()
+    redis0 = _cpu(redis_proc)
+    wall = asyncio.run(drive(server, tokens, pings, slice(WARMUP_PINGS, None)))
+    time.sleep(1.0)  # the last positions flush
+    n = sum(len(p) - WARMUP_PINGS for p in pings.values())
+    return CpuFigures(n, server.cpu_s() - cpu0, _cpu(redis_proc) - redis0, wall)
+
+
+def _cpu(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return 0.0
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+# --- scenario 2: many phones -------------------------------------------------------------------
+
+
+@dataclass
+class FleetFigures:
+    phones: int
+    connect_s: float
+    rss_per_phone: float
+    pings: int
+    acked: int
+    latencies_ms: list[float]
+    ack_ms: list[float]
+    server_cpu_pct: float
+    events: int
+
+
+async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phones: int,
+                run_s: float) -> FleetFigures:
+    names = sorted(n for n in tokens if n.startswith("ph"))[:phones]
+    street = generate_street()
+    spots = {}
+    for k, name in enumerate(names):
+        ring = np.asarray(street.grids[k % len(street.grids)].polygon)
+        spots[name] = (float(ring[:, 0].mean()), float(ring[:, 1].mean()))
+    sent: dict[tuple[str, int], float] = {}
+    latencies: list[float] = []
+    acks: list[float] = []
+    events = 0
+    c = bootstrap(settings)
+    pubsub = c.redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(c.keys.screen_channel())
+
+    async def screen() -> None:
+        nonlocal events
+        async for message in pubsub.listen():
+            now = time.perf_counter()
+            event = orjson.loads(message["data"])
+            if event.get("type") != "positions":
+                continue
+            events += 1
+            for item in event["items"]:
+                t = sent.pop((item["worker"], item["ts"]), None)
+                if t is not None:
+                    latencies.append((now - t) * MS)
+
+    watcher = asyncio.create_task(screen())
+    rss0 = server.rss()
+    started = time.perf_counter()
+    sockets: dict[str, ClientConnection] = {}
+    for i in range(0, len(names), CONNECT_BATCH):
+        batch = names[i:i + CONNECT_BATCH]
+        opened = await asyncio.gather(*(connect(server.url(f"/ws/phone?token={tokens[n]}"),
+                                                max_queue=None, ping_interval=None)
+                                        for n in batch))
+        sockets.update(zip(batch, opened, strict=True))
+    connect_s = time.perf_counter() - started
+    gc.collect()
+    gc.freeze()  # the load generator's own pauses would count as latency
+    gc.set_threshold(*LOADGEN_GC_THRESHOLDS)
+    await asyncio.sleep(SETTLE_S)
+    rss1 = server.rss()
+    deadline = time.perf_counter() + run_s
+    count = 0
+    acked = 0
+
+    async def phone(k: int, name: str, ws: ClientConnection) -> None:
+        nonlocal count, acked
+        await asyncio.sleep(PING_EVERY_S * k / len(names))
+        lon, lat = spots[name]
+        seq = 0
+        while time.perf_counter() < deadline:
+            seq += 1
+            ts = int(time.time() * MS)
+            t = time.perf_counter()
+            sent[(name, ts)] = t
+            await ws.send(orjson.dumps({"type": "ping", "seq": seq, "lat": lat + seq * 1e-6,
+                                        "lon": lon, "ts": ts, "acc": 5.0}).decode())
+            count += 1
+            reply = orjson.loads(await ws.recv())
+            if reply.get("type") == "ack":
+                acked += 1
+                acks.append((time.perf_counter() - t) * MS)
+            await asyncio.sleep(max(0.0, PING_EVERY_S - (time.perf_counter() - t)))
+
+    cpu0 = server.cpu_s()
+    t0 = time.perf_counter()
+    await asyncio.gather(*(phone(k, n, sockets[n]) for k, n in enumerate(names)))
+    await asyncio.sleep(2 * settings.positions_flush_ms / MS + 0.5)
+    cpu_pct = (server.cpu_s() - cpu0) / (time.perf_counter() - t0) * 100
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    await asyncio.gather(*(ws.close() for ws in sockets.values()))
+    await pubsub.aclose()
+    await c.aclose()
+    return FleetFigures(len(names), connect_s, (rss1 - rss0) / len(names), count, acked,
+                        latencies, acks, cpu_pct, events)
+
+
+# --- scenarios 3 and 4: a day of tracks ----------------------------------------------------------
+
+
+def local_ms(day: date, hour: int, minute: int = 0) -> int:
+    return int(datetime(day.year, day.month, day.day, hour, minute,
+                        tzinfo=ZoneInfo(TZ)).timestamp() * MS)
+
+
+@dataclass
+class DayFigures:
+    workers: int
+    fixes: int
+    store_s: float
+    memory_bytes: int
+    key_bytes: list[int]
+    service_s: float
+    pure_s: float
+    patrols: int
+    coverage_mean: float
+
+
+async def track_day(settings: Settings) -> DayFigures:
+    c = bootstrap(settings)
+    try:
+        return await _track_day(c)
+    finally:
+        await c.aclose()
+
+
+async def _track_day(c: Container) -> DayFigures:
+    street = generate_street()
+    proj = LocalProjection(DEFAULT_CENTER_LAT, DEFAULT_CENTER_LON)
+    rng = np.random.default_rng(SEED)
+    day = date(2024, 6, 11)
+    fixes = WINDOW_H * 3600 // FIX_S
+    windows = [(local_ms(day, h, m), local_ms(day, h + WINDOW_H, m)) for h, m in WINDOWS]
+    await c.redis.flushall()
+    await seed_org(c.redis, c.keys, c.users, c.org, street_preset(), PASSWORD)
+    used0 = int((await c.redis.info("memory"))["used_memory"])
+    plan: list[tuple[WorkerRef, list[Ping], int, int]] = []
+    for grid in street.grids:
+        worker = WorkerRef(f"gw{grid.id}", grid.id, grid.station)
+        for start, end in windows:
+            lonlat = random_walk(grid, proj, fixes, rng)
+            pings = [Ping(ts=start + i * FIX_S * MS, lat=float(lat), lon=float(lon), acc=5.0)
+                     for i, (lon, lat) in enumerate(lonlat)]
+            plan.append((worker, pings, start, end))
+    gc.collect()
+    gc.freeze()  # the plan's 600k fixes are not garbage: keep collections from walking them
+    phase(f"storing {len(plan)} patrols x {fixes} fixes through the ingest path")
+    now = windows[-1][1]
+    t = time.perf_counter()
+    for worker, pings, _, _ in plan:
+        for i in range(0, len(pings), UPLOAD_BATCH):
+            await c.location.ingest(worker, pings[i:i + UPLOAD_BATCH], "bench", now=now)
+    store_s = time.perf_counter() - t
+    used1 = int((await c.redis.info("memory"))["used_memory"])
+    keys = [c.keys.loc_track(f"gw{g.id}", day.isoformat()) for g in street.grids]
+    key_bytes = [int(await c.redis.memory_usage(k, samples=0) or 0) for k in keys]
+
+    phase("measuring every patrol through the service (read, decode, clean, metrics)")
+    records = []
+    for worker, _, start, end in plan:
+        patrol_id = str(len(records) + 1)
+        records.append((await _record(c, worker, patrol_id, day, start, end), end))
+    t = time.perf_counter()
+    results = [await c.patrols.measure(r, end) for r, end in records]
+    service_s = time.perf_counter() - t
+    phase("measuring the same patrols in memory (patrol_metrics only)")
+    index = await c.org.index()
+    t = time.perf_counter()
+    for worker, pings, start, end in plan:
+        patrol_metrics(clean_track(pings, c.location.filters), index.polygon(worker.grid or ""),
+                       start_ms=start, end_ms=end)
+    pure_s = time.perf_counter() - t
+    return DayFigures(len(street.grids), len(plan) * fixes, store_s, used1 - used0, key_bytes,
+                      service_s, pure_s, len(plan),
+                      float(np.mean([m.coverage for m in results])))
+
+
+async def _record(c: Container, worker: WorkerRef, patrol_id: str, day: date, start: int,
+                  end: int) -> Any:
+    from dispatch.location.patrol_store import PatrolRecord
+
+    return PatrolRecord(id=patrol_id, worker=worker.username, grid=worker.grid,
+                        station=worker.station, date=day.isoformat(), window="bench",
+                        window_start=start, window_end=end, start=start)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--phones", type=int, default=PHONES)
+    parser.add_argument("--seconds", type=float, default=RUN_S)
+    parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    args = parser.parse_args()
+    phones = min(args.phones, 500) if args.quick else args.phones
+    run_s = min(args.seconds, 10.0) if args.quick else args.seconds
+    cpu_pings = CPU_PINGS // 4 if args.quick else CPU_PINGS
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as (url, redis_proc):
+        settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
+                                     scrypt_n=SCRYPT_N, patrol_windows=ALL_DAY)
+        phase(f"seeding the street and {phones} extra phones")
+        tokens = asyncio.run(seed(settings, phones))
+        env = _env(url, Path(tmp) / "data")
+        t0 = int(time.time() * MS) - (WARMUP_PINGS + cpu_pings + 10) * FIX_S * MS
+        pings = walks(CPU_PHONES, WARMUP_PINGS + cpu_pings, t0)
+
+        phase(f"1. CPU per ping: bare endpoint, {CPU_PHONES} phones x {cpu_pings} pings")
+        with uvicorn(baseline_app(), env) as bare:
+            base = measure_cpu(bare, None, tokens, pings)
+        phase(f"1. CPU per ping: full path, {CPU_PHONES} phones x {cpu_pings} pings")
+        with uvicorn(dispatch_app(), env) as full_server:
+            full = measure_cpu(full_server, redis_proc, tokens, pings)
+        rows += [
+            ("1. server CPU per ping, bare WS endpoint (parse + ack)",
+             f"{base.us_per_ping:.0f} us  ({base.pings / base.wall_s:,.0f} pings/s)"),
+            ("1. server CPU per ping, full path (filter, store, positions)",
+             f"{full.us_per_ping:.0f} us  ({full.pings / full.wall_s:,.0f} pings/s)"),
+            ("1. ratio full / bare (goal <= 2x)", f"{full.us_per_ping / base.us_per_ping:.2f}x"),
+            ("1. redis-server CPU per ping (not in the ratio)",
+             f"{full.redis_us_per_ping:.0f} us"),
+        ]
+        phase(f"2. {phones} phones, one ping each every {PING_EVERY_S:.0f} s, {run_s:.0f} s")
+        with uvicorn(dispatch_app(), env) as server:
+            fl = asyncio.run(fleet(server, settings, tokens, phones, run_s))
+        rows += [
+            (f"2. phones connected (in {fl.connect_s:.1f} s)", f"{fl.phones:,}"),
+            ("2. pings sent / acked", f"{fl.pings:,} / {fl.acked:,}"),
+            ("2. ping -> screen subscriber p50 / p99",
+             f"{pct(fl.latencies_ms, 0.5):.0f} / {pct(fl.latencies_ms, 0.99):.0f} ms "
+             f"({len(fl.latencies_ms):,} seen, flush every {settings.positions_flush_ms} ms)"),
+            ("2. ping -> ack p50 / p99",
+             f"{pct(fl.ack_ms, 0.5):.1f} / {pct(fl.ack_ms, 0.99):.1f} ms"),
+            ("2. positions events", f"{fl.events:,} ({fl.pings / max(1, fl.events):.0f} "
+                                   "fixes per event)"),
+            ("2. server CPU at that load", f"{fl.server_cpu_pct:.0f}% of one core"),
+            ("2. server memory per connected phone", f"{fl.rss_per_phone / 1024:.1f} KiB"),
+        ]
+        phase("3./4. a day of tracks for 108 workers")
+        day = asyncio.run(track_day(settings))
+        per_day = day.memory_bytes / day.workers
+        rows += [
+            (f"3. patrol figures, {day.patrols} patrols of {WINDOW_H} h "
+             f"({day.fixes:,} fixes), via the service",
+             f"{day.service_s:.2f} s  ({day.service_s / day.patrols * MS:.1f} ms per patrol)"),
+            ("3. the same, patrol_metrics in memory only",
+             f"{day.pure_s:.2f} s  ({day.pure_s / day.patrols * MS:.1f} ms per patrol)"),
+            ("3. mean coverage (random walks)", f"{day.coverage_mean:.2f}"),
+            ("3. storing the day through ingest (500-fix batches)",
+             f"{day.store_s:.2f} s  ({day.fixes / day.store_s:,.0f} fixes/s)"),
+            (f"4. Redis memory per worker-day (2 x {WINDOW_H} h, 1 fix / {FIX_S} s)",
+             f"{per_day / 1024:.0f} KiB  ({per_day / (day.fixes / day.workers):.1f} B/fix; "
+             f"MEMORY USAGE of a track key: {statistics.median(day.key_bytes) / 1024:.0f} KiB)"),
+            ("4. ... for the street, 108 workers x 35 days retention",
+             f"{per_day * day.workers * 35 / 1024**2:.0f} MiB"),
+        ]
+    width = max(len(name) for name, _ in rows)
+    print()
+    print(f"{'measure':<{width}}  value")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value}")
+    print()
+    phase("done")
+
+
+if __name__ == "__main__":
+    main()

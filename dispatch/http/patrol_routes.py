@@ -1,0 +1,77 @@
+"""Patrols over HTTP: start and end (the worker), list, one patrol, its track."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from dispatch.authz import guard
+from dispatch.errors import Forbidden
+from dispatch.http.context import container
+from dispatch.http.location_routes import parse_day
+from dispatch.http.responses import json
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
+from dispatch.location.patrols import ROLES_SEEING_ALL, can_see
+from dispatch.location.service import now_ms
+
+HTTP_CREATED = 201
+HTTP_OK = 200
+READ_ROLES = (Role.GRID_WORKER, *sorted(ROLES_SEEING_ALL))
+
+
+@guard(Role.GRID_WORKER)
+async def start_patrol(request: Request, principal: Principal) -> Response:
+    """Start a patrol in the current window (the open one is returned if there is one)."""
+    c = container(request)
+    worker = await c.location.directory.of_principal(principal)
+    record, created = await c.patrols.start(worker)
+    return json(record.public(), status_code=HTTP_CREATED if created else HTTP_OK)
+
+
+@guard(Role.GRID_WORKER)
+async def end_patrol(request: Request, principal: Principal) -> Response:
+    """End the caller's patrol and measure it."""
+    record = await container(request).patrols.end(request.path_params["id"], principal)
+    return json(record.public())
+
+
+@guard(*READ_ROLES)
+async def list_patrols(request: Request, principal: Principal) -> Response:
+    """The patrols of a local day (default today), of one worker or all."""
+    c = container(request)
+    worker = request.query_params.get("worker") or None
+    if principal.role is Role.GRID_WORKER:
+        if worker is not None and not can_see(principal, worker):
+            raise Forbidden("a worker sees only their own patrols", code="not_your_patrol",
+                            field="worker")
+        worker = principal.username
+    day = parse_day(request.query_params.get("date"), c.location.days.date_of(now_ms()))
+    records = await c.patrols.find(day.isoformat(), worker)
+    return json({"date": day.isoformat(), "items": [r.public() for r in records]})
+
+
+@guard(*READ_ROLES)
+async def get_patrol(request: Request, principal: Principal) -> Response:
+    """One patrol; one in progress is measured up to now."""
+    patrols = container(request).patrols
+    record = await patrols.get(request.path_params["id"], principal)
+    return json((await patrols.current(record)).public())
+
+
+@guard(*READ_ROLES)
+async def patrol_track(request: Request, principal: Principal) -> Response:
+    """The patrol's track: a GeoJSON Feature with a simplified LineString."""
+    patrols = container(request).patrols
+    record = await patrols.get(request.path_params["id"], principal)
+    return json(await patrols.track(record))
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/patrols/start", start_patrol, methods=["POST"]),
+    Route("/api/v1/patrols/{id}/end", end_patrol, methods=["POST"]),
+    Route("/api/v1/patrols", list_patrols, methods=["GET"]),
+    Route("/api/v1/patrols/{id}", get_patrol, methods=["GET"]),
+    Route("/api/v1/patrols/{id}/track", patrol_track, methods=["GET"]),
+]

@@ -1,0 +1,1 @@
+"""Real-time location of grid workers and their twice-daily patrols (Redis-backed services)."""

@@ -1,0 +1,326 @@
+"""The location service: fixes in, live positions, presence and out-of-grid alerts out.
+
+Entry points (the phone socket, the upload endpoint, the OsmAnd and OwnTracks
+endpoints) turn what they read into :class:`Ping` values for a :class:`WorkerRef` and
+call :meth:`LocationService.ingest`: the fixes are judged by the pure filter, stored
+in one Redis round trip, and only the transitions (an alert to open or close) cost a
+second one. :meth:`sweep` is the clock's half: silences and long absences that no
+fix will report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.identity.users import UserStore
+from dispatch.keys import Keys
+from dispatch.location.alerts import Alert, AlertKind, AlertStore, Condition
+from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
+from dispatch.location.directory import WorkerDirectory, WorkerRef
+from dispatch.location.positions import POSITIONS, PositionsCoalescer
+from dispatch.location.store import IngestOutcome, LiveCandidate, LocationStore, StoreItem
+from dispatch.metrics import Metrics
+from dispatch.org.store import OrgStore
+from dispatch.patrol.days import LocalDays
+from dispatch.patrol.filters import FilterConfig, Ping, Verdict, clean_track
+from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
+from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
+from dispatch.patrol.track import simplify_track
+from dispatch.realtime.events import Events
+from dispatch.scripts import Scripts
+from dispatch.settings import Settings
+
+MS_PER_S = 1000
+MS_PER_MIN = 60 * MS_PER_S
+MS_PER_H = 60 * MS_PER_MIN
+S_PER_DAY = 24 * 3600
+#: GEOADD refuses latitudes beyond the Web Mercator limit.
+GEO_MAX_LAT = 85.05112878
+#: Verdicts the phone may forget: the fix is stored (or was already).
+ACCEPTED = STORED_VERDICTS | {Verdict.DUPLICATE}
+SIGNAL_LOST = Condition("state", Presence.SIGNAL_LOST.value)
+OUTSIDE = Condition("oog", "1")
+
+
+def now_ms() -> int:
+    return int(time.time() * MS_PER_S)
+
+
+def filter_config(s: Settings) -> FilterConfig:
+    return FilterConfig(max_future_ms=s.loc_max_future_s * MS_PER_S,
+                        max_age_ms=s.loc_max_age_h * MS_PER_H,
+                        max_accuracy_m=s.loc_max_accuracy_m, max_speed_mps=s.loc_max_speed_mps,
+                        jump_slack_m=s.loc_jump_slack_m)
+
+
+def presence_config(s: Settings) -> PresenceConfig:
+    return PresenceConfig(signal_lost_ms=s.signal_lost_min * MS_PER_MIN,
+                          offline_ms=s.offline_min * MS_PER_MIN,
+                          out_of_grid_ms=s.out_of_grid_min * MS_PER_MIN)
+
+
+@dataclass
+class IngestResult:
+    """The final verdict of every fix of a message, in its order."""
+
+    verdicts: list[Verdict]
+    moved: bool = False
+
+    def accepted(self, i: int) -> bool:
+        return self.verdicts[i] in ACCEPTED
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(v.value for v in self.verdicts))
+
+
+@dataclass
+class Batch:
+    """What one message brings to the store."""
+
+    items: list[StoreItem] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    heard: int | None = None
+    best: Ping | None = None
+
+
+@dataclass
+class SweepReport:
+    checked: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    opened: list[str] = field(default_factory=list)
+
+
+def position_item(worker: WorkerRef, lat: float | None, lon: float | None, ts: int | None,
+                  state: str, grid: str | None, patrol: str | None,
+                  out_of_grid: bool) -> dict[str, Any]:
+    """A ``positions`` item: ``patrol`` and ``out_of_grid`` only when set (events stay small)."""
+    item: dict[str, Any] = {"worker": worker.username, "station": worker.station, "lat": lat,
+                            "lon": lon, "ts": ts, "state": state, "grid": grid}
+    if patrol:
+        item["patrol"] = patrol
+    if out_of_grid:
+        item["out_of_grid"] = True
+    return item
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def _float(value: str | None) -> float | None:
+    return float(value) if value else None
+
+
+class LocationService:
+    def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
+                 users: UserStore, events: Events, metrics: Metrics) -> None:
+        redis = scripts.client
+        self.settings = settings
+        self.org = org
+        self.events = events
+        self.store = LocationStore(redis, keys, scripts,
+                                   track_ttl_s=settings.track_retention_days * S_PER_DAY,
+                                   out_of_grid_ms=settings.out_of_grid_min * MS_PER_MIN)
+        self.alerts = AlertStore(redis, keys, scripts)
+        self.directory = WorkerDirectory(users, org, settings.device_auth_cache_s)
+        self.filters = filter_config(settings)
+        self.presence = presence_config(settings)
+        self.days = LocalDays(settings.tz)
+        self.positions: PositionsCoalescer | None = None  # set in the web process
+        self._last: dict[str, Ping] = {}
+        self._counter = metrics.counter("location_pings_total", "Fixes received, by verdict",
+                                        ["source", "verdict"])
+        self._counters: dict[tuple[str, Verdict], Any] = {}
+
+    # --- ingest ----------------------------------------------------------------------
+
+    async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
+                     now: int | None = None) -> IngestResult:
+        """Judge, store and publish a message's fixes (any order, any age, repeats)."""
+        at = now_ms() if now is None else now
+        verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
+                               cfg=self.filters)
+        batch = self._batch(pings, verdicts)
+        result = IngestResult(verdicts)
+        if batch.items:
+            candidate = await self._candidate(worker, batch.best)
+            outcome = await self.store.ingest(
+                worker.username, batch.items, heard_ms=batch.heard,
+                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate)
+            for i, stored in zip(batch.kept, outcome.stored, strict=True):
+                if not stored:
+                    verdicts[i] = Verdict.DUPLICATE
+            result.moved = outcome.moved
+            if outcome.moved and candidate is not None and batch.best is not None:
+                self._last[worker.username] = batch.best
+                self._offer(worker, candidate, outcome)
+            await self._transitions(worker, outcome, candidate, at)
+        self.count(source, verdicts)
+        return result
+
+    def _batch(self, pings: Sequence[Ping], verdicts: Sequence[Verdict]) -> Batch:
+        """The records to store, their indexes, the newest fix heard and the newest usable."""
+        batch = Batch()
+        for i, (ping, verdict) in enumerate(zip(pings, verdicts, strict=True)):
+            if verdict not in STORED_VERDICTS:
+                continue
+            batch.items.append(StoreItem(self.days.of(ping.ts), bucket_of(ping.ts),
+                                         pack(ping, FLAG_OF[verdict])))
+            batch.kept.append(i)
+            batch.heard = ping.ts if batch.heard is None else max(batch.heard, ping.ts)
+            if verdict is Verdict.OK and (batch.best is None or ping.ts > batch.best.ts):
+                batch.best = ping
+        return batch
+
+    async def _candidate(self, worker: WorkerRef, best: Ping | None) -> LiveCandidate | None:
+        if best is None or abs(best.lat) > GEO_MAX_LAT:
+            return None
+        index = await self.org.index()
+        grid = index.locate(best.lon, best.lat)
+        inside: bool | None = None
+        if worker.grid is not None:
+            inside = grid == worker.grid
+            if not inside and grid is not None and worker.grid in index.grid_ids:
+                inside = index.contains(worker.grid, best.lon, best.lat)  # on a shared edge
+        return LiveCandidate(best.ts, best.lon, best.lat, grid, inside, best.acc, best.speed,
+                             best.heading, best.batt)
+
+    def _offer(self, worker: WorkerRef, fix: LiveCandidate, outcome: IngestOutcome) -> None:
+        if self.positions is not None:
+            self.positions.offer(position_item(
+                worker, fix.lat, fix.lon, fix.ts, outcome.state or Presence.OFFLINE.value,
+                fix.grid, outcome.patrol, outcome.out_of_grid))
+
+    async def _transitions(self, worker: WorkerRef, outcome: IngestOutcome,
+                           fix: LiveCandidate | None, at: int) -> None:
+        name, station = worker.username, worker.station
+        if outcome.previous_state == Presence.SIGNAL_LOST and outcome.state == Presence.ONLINE:
+            await self.alerts.close(AlertKind.SIGNAL_LOST, name, station, ts=at,
+                                    reason="signal_back", unless=SIGNAL_LOST)
+        if fix is None or not outcome.transition:
+            return
+        if outcome.transition == "open":
+            alert = Alert(AlertKind.OUT_OF_GRID, name, worker.grid, station, fix.ts,
+                          {"patrol": outcome.patrol, "lat": fix.lat, "lon": fix.lon,
+                           "at_grid": fix.grid})
+            await self.alerts.open(alert, OUTSIDE)
+        else:
+            await self.alerts.close(AlertKind.OUT_OF_GRID, name, station, ts=fix.ts,
+                                    reason="back_in_grid", unless=OUTSIDE)
+
+    def count(self, source: str, verdicts: Sequence[Verdict]) -> None:
+        """Count fixes by verdict (entry points add the ones they could not even read)."""
+        for verdict in verdicts:
+            child = self._counters.get((source, verdict))
+            if child is None:
+                child = self._counters[source, verdict] = self._counter.labels(
+                    source, verdict.value)
+            child.inc()
+
+    # --- the clock's half --------------------------------------------------------------
+
+    async def sweep(self, now: int | None = None) -> SweepReport:
+        """Presence and out-of-grid changes that no fix reports: call every ~30 s."""
+        at = now_ms() if now is None else now
+        roster = {w.username: w for w in await self.directory.roster()}
+        names = await self.store.tracked_workers()
+        report = SweepReport(checked=len(names))
+        changed: list[dict[str, Any]] = []
+        for name, row in zip(names, await self.store.live_many(names), strict=True):
+            worker = roster.get(name) or WorkerRef(name, None, None)
+            state = await self._sweep_presence(worker, row, at, report)
+            if state is not None and row.get("lat"):
+                changed.append(self._position(worker, row, state))
+            await self._sweep_outside(worker, row, at, report)
+        if changed:
+            await self.events.emit({"type": POSITIONS, "items": changed})
+        return report
+
+    async def _sweep_presence(self, worker: WorkerRef, row: dict[str, str], at: int,
+                              report: SweepReport) -> Presence | None:
+        since = _int(row.get("patrol_since")) if row.get("patrol") else None
+        state = presence_at(at, seen_ms=_int(row.get("seen")), patrol_since_ms=since,
+                            cfg=self.presence)
+        before = row.get("state", "")
+        if state == before or not await self.store.set_if(
+                worker.username, "seen", row.get("seen", ""), "state", state.value):
+            return None
+        report.states[state.value] = report.states.get(state.value, 0) + 1
+        if state is Presence.SIGNAL_LOST:
+            alert = Alert(AlertKind.SIGNAL_LOST, worker.username, worker.grid, worker.station,
+                          at, {"patrol": row.get("patrol"), "seen": _int(row.get("seen"))})
+            if await self.alerts.open(alert, SIGNAL_LOST):
+                report.opened.append(alert.id)
+        elif before == Presence.SIGNAL_LOST:
+            await self.alerts.close(AlertKind.SIGNAL_LOST, worker.username, worker.station,
+                                    ts=at, reason=state.value, unless=SIGNAL_LOST)
+        return state
+
+    async def _sweep_outside(self, worker: WorkerRef, row: dict[str, str], at: int,
+                             report: SweepReport) -> None:
+        since = _int(row.get("out_since"))
+        if not row.get("patrol") or row.get("oog") == "1" or not out_of_grid_due(
+                at, out_since_ms=since, cfg=self.presence):
+            return
+        if await self.store.set_if(worker.username, "out_since", str(since), "oog", "1"):
+            alert = Alert(AlertKind.OUT_OF_GRID, worker.username, worker.grid, worker.station,
+                          at, {"patrol": row.get("patrol"), "lat": _float(row.get("lat")),
+                               "lon": _float(row.get("lon")), "at_grid": row.get("grid") or None})
+            if await self.alerts.open(alert, OUTSIDE):
+                report.opened.append(alert.id)
+
+    # --- reading -----------------------------------------------------------------------
+
+    @staticmethod
+    def _position(worker: WorkerRef, row: dict[str, str], state: Presence) -> dict[str, Any]:
+        return position_item(worker, _float(row.get("lat")), _float(row.get("lon")),
+                             _int(row.get("ts")), state.value, row.get("grid") or None,
+                             row.get("patrol"), row.get("oog") == "1")
+
+    async def workers(self, now: int | None = None) -> list[dict[str, Any]]:
+        """Every grid worker: newest fix, presence (as of ``now``), patrol, out of grid."""
+        at = now_ms() if now is None else now
+        roster = await self.directory.roster()
+        rows = await self.store.live_many([w.username for w in roster])
+        out = []
+        for worker, row in zip(roster, rows, strict=True):
+            since = _int(row.get("patrol_since")) if row.get("patrol") else None
+            state = presence_at(at, seen_ms=_int(row.get("seen")), patrol_since_ms=since,
+                                cfg=self.presence)
+            position = None
+            if row.get("ts"):
+                position = {"lat": _float(row.get("lat")), "lon": _float(row.get("lon")),
+                            "ts": _int(row.get("ts")), "acc": _float(row.get("acc")),
+                            "speed": _float(row.get("speed")),
+                            "heading": _float(row.get("heading")),
+                            "batt": _float(row.get("batt")), "grid": row.get("grid") or None}
+            out.append({"worker": worker.username, "grid": worker.grid,
+                        "station": worker.station, "state": state.value,
+                        "seen": _int(row.get("seen")), "position": position,
+                        "patrol": row.get("patrol") or None,
+                        "out_of_grid": row.get("oog") == "1"})
+        return out
+
+    async def open_alerts(self) -> list[dict[str, Any]]:
+        """The open location alerts (for the screen's snapshot)."""
+        return await self.alerts.open_alerts()
+
+    async def track_between(self, worker: str, start_ms: int, end_ms: int) -> Track:
+        """A worker's stored fixes in [start_ms, end_ms], in time order."""
+        track = await self.store.track(worker, self.days.between(start_ms, end_ms))
+        return track.between(start_ms, end_ms)
+
+    async def day_track(self, worker: str, day: str) -> Track:
+        return await self.store.track(worker, [day])
+
+    async def day_feature(self, worker: str, day: str) -> dict[str, Any]:
+        """A worker's cleaned track of a local day as a GeoJSON Feature (simplified)."""
+        track = await self.day_track(worker, day)
+        feature = simplify_track(clean_track(track.pings(), self.filters),
+                                 self.settings.track_simplify_m)
+        feature["properties"].update(worker=worker, date=day)
+        return feature

@@ -1,0 +1,179 @@
+"""``WS /ws/phone``: a grid worker's phone streams fixes and starts and ends patrols.
+
+Each message with fixes (``ping`` or a ``pings`` batch) is stored in one Redis round
+trip and answered ``{"type":"ack","seq":n}`` with the highest seq stored on this
+socket; every refused fix gets an error with its seq as ``ref`` (the good ones of a
+batch are kept). The phone receives its user channel: alerts and tasks.
+
+The area's lifespan runs the per-process positions flush, opens the ingest's own
+Redis connection (pipe.py), registers the screen snapshot's ``workers`` and ``alerts``
+sections and sets the web process's garbage-collector thresholds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from dispatch.authz import guard_ws
+from dispatch.bootstrap import Container
+from dispatch.errors import BadRequest, DispatchError, Forbidden
+from dispatch.http.context import container
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
+from dispatch.location.directory import WorkerRef
+from dispatch.location.pipe import ScriptPipe
+from dispatch.location.positions import PositionsCoalescer
+from dispatch.location.protocols import ping_from_json
+from dispatch.location.service import IngestResult
+from dispatch.patrol.filters import Ping, Verdict
+from dispatch.realtime.session import Reply, Session
+from dispatch.realtime.snapshot import ScreenFilter
+
+SOURCE = "ws"
+#: Garbage collector thresholds of the web process. With thousands of sockets the heap
+#: holds hundreds of thousands of objects, and the default thresholds run a full
+#: collection (measured: 0.2-0.6 s, every socket waits) every few seconds under load;
+#: these make young collections rarer and full ones a matter of minutes.
+GC_THRESHOLDS = (10_000, 20, 100)
+#: What the phone is told about a fix the filter refused.
+REFUSED = {
+    Verdict.INVALID: "the position is not a valid fix",
+    Verdict.FUTURE: "the fix's time is ahead of the server's clock",
+    Verdict.TOO_OLD: "the fix is older than the server keeps",
+}
+
+
+def refusal(verdict: Verdict, field: str | None = None) -> DispatchError:
+    return BadRequest(REFUSED[verdict], code=f"ping_{verdict.value}", field=field)
+
+
+def check_owner(message: dict[str, Any], worker: WorkerRef) -> None:
+    """A message may name its worker; only the socket's own."""
+    named = message.get("worker")
+    if named is not None and named != worker.username:
+        raise Forbidden("a worker sends only their own location", code="not_your_location")
+
+
+class PhoneHandler:
+    """One phone socket's messages; remembers the highest seq stored."""
+
+    def __init__(self, worker: WorkerRef) -> None:
+        self.worker = worker
+        self.acked: int | None = None
+
+    async def __call__(self, session: Session, message: dict[str, Any]) -> Reply:
+        kind = message["type"]
+        if kind == "ping":
+            return await self.ping(session, message)
+        if kind == "pings":
+            return await self.batch(session, message)
+        if kind == "patrol.start":
+            record, _ = await session.container.patrols.start(self.worker)
+            return {"type": "patrol.started", "patrol": record.public()}
+        if kind == "patrol.end":
+            record = await session.container.patrols.end_open(self.worker)
+            return {"type": "patrol.ended", "patrol": record.public()}
+        raise BadRequest("the phone sends ping, pings, patrol.start and patrol.end",
+                         code="unknown_type", field="type")
+
+    async def ping(self, session: Session, message: dict[str, Any]) -> Reply:
+        check_owner(message, self.worker)
+        ping = ping_from_json(message)
+        if ping.seq is None:
+            raise BadRequest("seq is required", code="missing_field", field="seq")
+        result = await session.container.location.ingest(self.worker, [ping], SOURCE)
+        verdict = result.verdicts[0]
+        if verdict in REFUSED:
+            raise refusal(verdict)
+        return self._ack([ping], result)
+
+    async def batch(self, session: Session, message: dict[str, Any]) -> Reply:
+        check_owner(message, self.worker)
+        items = message.get("items")
+        limit = session.container.settings.max_batch
+        if not isinstance(items, list):
+            raise BadRequest("items must be a list of pings", code="invalid_field", field="items")
+        if len(items) > limit:
+            raise BadRequest(f"a batch has at most {limit} pings", code="too_many_items",
+                             field="items")
+        errors: list[dict[str, Any]] = []
+        pings: list[Ping] = []
+        for n, item in enumerate(items):
+            path = f"items[{n}]"
+            try:
+                check_owner(item if isinstance(item, dict) else {}, self.worker)
+                ping = ping_from_json(item, path)
+                if ping.seq is None:
+                    raise BadRequest(f"{path}.seq is required", code="missing_field",
+                                     field=f"{path}.seq")
+                pings.append(ping)
+            except DispatchError as exc:
+                errors.append(_error(exc, item.get("seq") if isinstance(item, dict) else None))
+        result = await session.container.location.ingest(self.worker, pings, SOURCE)
+        for ping, verdict in zip(pings, result.verdicts, strict=True):
+            if verdict in REFUSED:
+                errors.append(_error(refusal(verdict), ping.seq))
+        reply = self._ack(pings, result)
+        return ([reply] if reply else []) + errors
+
+    def _ack(self, pings: Sequence[Ping], result: IngestResult) -> dict[str, Any] | None:
+        stored = [p.seq for i, p in enumerate(pings) if result.accepted(i) and p.seq is not None]
+        if stored:
+            self.acked = max(stored) if self.acked is None else max(self.acked, *stored)
+        return None if self.acked is None or not stored else {"type": "ack", "seq": self.acked}
+
+
+def _error(exc: DispatchError, ref: Any) -> dict[str, Any]:
+    msg: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
+    if exc.field:
+        msg["field"] = exc.field
+    if ref is not None:
+        msg["ref"] = ref
+    return msg
+
+
+@guard_ws(Role.GRID_WORKER)
+async def phone_socket(websocket: WebSocket, principal: Principal) -> None:
+    """A grid worker's phone: fixes and patrols in; acks, alerts and tasks out."""
+    c = container(websocket)
+    worker = await c.location.directory.of_principal(principal)
+    session = Session(websocket, principal, c, [c.keys.user_channel(principal.username)],
+                      PhoneHandler(worker))
+    await session.run()
+
+
+routes: list[BaseRoute] = [WebSocketRoute("/ws/phone", phone_socket)]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(c: Container) -> AsyncIterator[None]:
+    positions = PositionsCoalescer(c.events, c.settings.positions_flush_ms, c.metrics)
+    c.location.positions = positions
+    positions.start()
+    pipe = ScriptPipe(c.redis_url)
+    c.location.store.pipe = pipe
+
+    async def workers(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [w for w in await c.location.workers() if screen.admits(w)]
+
+    async def alerts(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [a for a in await c.location.open_alerts() if screen.admits(a)]
+
+    c.snapshot.register("workers", workers)
+    c.snapshot.register("alerts", alerts)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        c.location.positions = None
+        c.location.store.pipe = None
+        await positions.stop()
+        await pipe.aclose()
