@@ -6,24 +6,31 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
+from dispatch.cases.service import CaseService
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
+from dispatch.location.patrols import PatrolService
+from dispatch.location.service import LocationService
 from dispatch.media import MediaStore
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
 from dispatch.ratelimit import RateLimiter
-from dispatch.rules_service import RulesService
 from dispatch.realtime.events import Events
 from dispatch.realtime.hub import Hub
 from dispatch.realtime.snapshot import SnapshotSections
+from dispatch.reports.service import ReportService
+from dispatch.rules_service import RulesService
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
 HEALTH_TIMEOUT_S = 2.0
+#: Connections of one process's pool, and how long a command waits for one when all are busy.
+REDIS_MAX_CONNECTIONS = 128
+REDIS_POOL_WAIT_S = 10.0
 
 
 @dataclass
@@ -43,6 +50,10 @@ class Container:
     events: Events
     rules: RulesService
     media: MediaStore
+    cases: CaseService
+    location: LocationService
+    patrols: PatrolService
+    reports: ReportService
     snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
@@ -61,10 +72,14 @@ class Container:
 
 
 def make_redis(url: str) -> Redis:
-    return Redis.from_url(
+    """A client whose pool waits for a free connection instead of failing past its size
+    (thousands of sockets may each have a command in flight)."""
+    pool = BlockingConnectionPool.from_url(
         url, decode_responses=True, health_check_interval=30,
-        socket_connect_timeout=HEALTH_TIMEOUT_S,
+        socket_connect_timeout=HEALTH_TIMEOUT_S, max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_POOL_WAIT_S,
     )
+    return Redis.from_pool(pool)
 
 
 def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = None) -> Container:
@@ -75,18 +90,32 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     keys = Keys(settings.street)
     scripts = Scripts(redis)
     org = OrgStore(redis, keys)
+    users = UserStore(redis, keys, scrypt_n=settings.scrypt_n)
+    rules = RulesService(redis, keys, settings, org)
+    media = MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes)
+    metrics = metrics or Metrics()
+    events = Events(scripts, keys)
+    location = LocationService(settings, keys=keys, scripts=scripts, org=org, users=users,
+                               events=events, metrics=metrics)
+    patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
+                            events=events)
     return Container(
         settings=settings,
         redis_url=url,
         redis=redis,
         keys=keys,
         scripts=scripts,
-        metrics=metrics or Metrics(),
-        users=UserStore(redis, keys, scrypt_n=settings.scrypt_n),
+        metrics=metrics,
+        users=users,
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
         limiter=RateLimiter(scripts, keys),
         org=org,
-        events=Events(scripts, keys),
-        rules=RulesService(redis, keys, settings, org),
-        media=MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes),
+        events=events,
+        rules=rules,
+        media=media,
+        cases=CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
+                          users=users),
+        location=location,
+        patrols=patrols,
+        reports=ReportService(redis, keys, settings, users, patrols.store),
     )

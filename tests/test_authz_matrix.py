@@ -18,7 +18,7 @@ from dispatch.authz import policy_of
 from dispatch.identity.roles import Role
 from tests.cases.scenarios import examples as case_examples
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
-from tests.location.helpers import ALL_DAY_WINDOWS
+from tests.location.fixtures import ALL_DAY_WINDOWS
 from tests.location.scenarios import examples as location_examples
 
 #: One user of each role in the seeded street.

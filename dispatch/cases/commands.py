@@ -1,0 +1,120 @@
+"""What a caller asks for, read from a JSON body (HTTP) or a message (WebSocket).
+
+Everything checkable without the store is checked here; each problem names its field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+
+from dispatch.cases.actions import Action
+from dispatch.cases.model import COORD_DECIMALS
+from dispatch.errors import BadRequest
+from dispatch.http.body import Fields
+from dispatch.rules import SEVERITIES
+
+MAX_CLIENT_ID = 64
+MAX_ITEM = 16
+MAX_TEXT = 2000
+MAX_MEDIA = 9
+MAX_MEDIA_ID = 64
+MAX_NAME = 64
+MIN_SCORE, MAX_SCORE = 1, 5
+MIN_LAT, MAX_LAT = -90.0, 90.0
+MIN_LON, MAX_LON = -180.0, 180.0
+
+
+@dataclass(frozen=True)
+class ReportCommand:
+    client_id: str
+    item: str
+    lat: float
+    lon: float
+    description: str
+    severity: str | None
+    media: tuple[str, ...]
+    reporter: str | None  # a grid worker the desk reports for (a phone call)
+
+    def fingerprint(self) -> str:
+        """Identifies the body, so a retry is told apart from a reuse of its client_id."""
+        body = [self.item, self.lat, self.lon, self.description, self.severity,
+                list(self.media)]
+        return hashlib.sha1(orjson.dumps(body)).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Command:
+    action: Action
+    note: str = ""
+    media: tuple[str, ...] = ()
+    ok: bool = True
+    department: str | None = None
+    member: str | None = None
+    hours: int = 0
+    score: int = 0
+
+
+def _media(body: Fields) -> tuple[str, ...]:
+    ids = body.items("media", [], max_items=MAX_MEDIA)
+    for n, value in enumerate(ids):
+        if not isinstance(value, str) or not 0 < len(value) <= MAX_MEDIA_ID:
+            raise BadRequest("a media id is a short string", code="invalid_field",
+                             field=body.name(f"media.{n}"))
+    return tuple(dict.fromkeys(ids))
+
+
+def parse_report(body: Fields) -> ReportCommand:
+    severity = body.choice("severity", frozenset(SEVERITIES), None)
+    return ReportCommand(
+        client_id=body.text("client_id", min_len=1, max_len=MAX_CLIENT_ID),
+        item=body.text("item", min_len=1, max_len=MAX_ITEM),
+        lat=round(body.number("lat", lo=MIN_LAT, hi=MAX_LAT), COORD_DECIMALS),
+        lon=round(body.number("lon", lo=MIN_LON, hi=MAX_LON), COORD_DECIMALS),
+        description=body.text("description", "", max_len=MAX_TEXT),
+        severity=severity,
+        media=_media(body),
+        reporter=body.text("reporter", None, min_len=1, max_len=MAX_NAME),
+    )
+
+
+def _required_text(body: Fields, key: str) -> str:
+    return str(body.text(key, min_len=1, max_len=MAX_TEXT))
+
+
+def _reassign(body: Fields) -> Command:
+    department = body.text("department", None, min_len=1, max_len=MAX_NAME)
+    member = body.text("member", None, min_len=1, max_len=MAX_NAME)
+    if (department is None) == (member is None):
+        raise BadRequest("give either a department or a member", code="missing_field",
+                         field=body.name("department"))
+    return Command(Action.REASSIGN, note=body.text("note", "", max_len=MAX_TEXT),
+                   department=department, member=member)
+
+
+def parse_command(action: Action, body: Fields, *, max_extension_hours: int) -> Command:
+    """The command of ``action`` from its body (an empty object for accept and resume)."""
+    note = body.text("note", "", max_len=MAX_TEXT)
+    if action in (Action.REJECT, Action.SUSPEND, Action.CANCEL, Action.EXTEND):
+        note = _required_text(body, "reason")
+    match action:
+        case Action.PROGRESS:
+            return Command(action, note=_required_text(body, "note"), media=_media(body))
+        case Action.RESOLVE:
+            return Command(action, note=_required_text(body, "note"), media=_media(body))
+        case Action.VERIFY:
+            return Command(action, note=note, ok=body.flag("ok"), media=_media(body))
+        case Action.REASSIGN:
+            return _reassign(body)
+        case Action.EXTEND:
+            hours = body.integer("hours", lo=1, hi=max_extension_hours)
+            return Command(action, note=note, hours=hours)
+        case Action.APPROVE_EXTENSION:
+            return Command(action, note=note, ok=body.flag("approve", True))
+        case Action.RATE:
+            return Command(action, note=note, score=body.integer("score", lo=MIN_SCORE,
+                                                                 hi=MAX_SCORE))
+        case _:
+            return Command(action, note=note)

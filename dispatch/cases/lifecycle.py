@@ -1,0 +1,190 @@
+"""The change each action makes to a case: pure, from the case as read and the command.
+
+The store turns a change into one atomic script call (see ``plan.py``); nothing here
+touches Redis. Conflicts that depend on more than the state (an extension already
+asked for, none to approve) are raised here as 409s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from dispatch.cases.actions import Action, target_state
+from dispatch.cases.clock import CaseClock, Times
+from dispatch.cases.commands import Command
+from dispatch.cases.model import Case
+from dispatch.cases.states import HELD_STATES, CaseState
+from dispatch.errors import Conflict
+from dispatch.identity.principal import Principal
+from dispatch.rules import CENTRE, WorkCalendar
+
+S = CaseState
+
+
+class ClockOp(StrEnum):
+    KEEP = "keep"  # the clock goes on as it is
+    STOP = "stop"  # timers removed, the light frozen (resolved, suspended, closed, cancelled)
+    RESCHEDULE = "reschedule"  # new instants, timers re-added (extension, resume, reopen)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the service looked up for a change: the calendar and reassignment targets."""
+
+    calendar: WorkCalendar
+    department: str | None = None
+    member: str | None = None
+    #: A clock for a case that has none yet (reported with no rule, now sent somewhere).
+    fresh_clock: CaseClock | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    target: CaseState
+    fields: dict[str, str] = field(default_factory=dict)
+    removed: tuple[str, ...] = ()
+    note: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+    clock_op: ClockOp = ClockOp.KEEP
+    clock: CaseClock | None = None  # stored when rescheduling with a new clock
+    times: Times | None = None  # the instants to schedule
+    media: tuple[str, ...] = ()
+    verify_task: bool = False  # push the verification task to the reporter's phone
+
+    @property
+    def assignee_removed(self) -> bool:
+        return "assignee" in self.removed
+
+
+Builder = Callable[[Case, Command, Principal, int, Context], Change]
+
+
+def _accept(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.ACCEPT, S.ACCEPTED, {"assignee": actor.username})
+
+
+def _reject(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.REJECT, S.TRIAGE, {"department": CENTRE}, ("assignee",),
+                  note=cmd.note, extras={"from_department": case.department})
+
+
+def _progress(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.PROGRESS, case.state, note=cmd.note, media=cmd.media)
+
+
+def _resolve(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.RESOLVE, S.RESOLVED, note=cmd.note, media=cmd.media,
+                  clock_op=ClockOp.STOP, verify_task=True)
+
+
+def _verify(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    target = target_state(Action.VERIFY, case.state, ok=cmd.ok)
+    if cmd.ok:
+        return Change(Action.VERIFY, target, note=cmd.note, media=cmd.media,
+                      extras={"ok": True}, clock_op=ClockOp.STOP)
+    return Change(Action.VERIFY, target, {"rework_count": str(case.rework_count + 1)},
+                  note=cmd.note, media=cmd.media, extras={"ok": False},
+                  clock_op=ClockOp.RESCHEDULE if case.times else ClockOp.KEEP,
+                  times=case.times)
+
+
+def _reassign(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    to_member = ctx.member is not None
+    target = target_state(Action.REASSIGN, case.state, to_member=to_member)
+    fields = {"department": ctx.department or ""}
+    removed: tuple[str, ...] = ()
+    if to_member:
+        fields["assignee"] = ctx.member or ""
+    else:
+        removed = ("assignee",)
+    extras = {"department": ctx.department, "member": ctx.member,
+              "from_department": case.department, "from_assignee": case.assignee}
+    if case.clock is None and ctx.fresh_clock is not None:
+        times = ctx.fresh_clock.times(ctx.calendar)
+        return Change(Action.REASSIGN, target, fields, removed, cmd.note, extras,
+                      ClockOp.RESCHEDULE, ctx.fresh_clock, times)
+    return Change(Action.REASSIGN, target, fields, removed, cmd.note, extras)
+
+
+def _extend(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    if case.clock is None:
+        raise Conflict("this case has no time limit to extend", code="no_deadline")
+    if case.extension_hours is not None:
+        raise Conflict("an extension is already waiting for approval",
+                       code="extension_pending")
+    return Change(Action.EXTEND, case.state, {"extension": str(cmd.hours)}, note=cmd.note,
+                  extras={"hours": cmd.hours})
+
+
+def _approve(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    hours = case.extension_hours
+    if hours is None or case.clock is None:
+        raise Conflict("no extension is waiting for approval", code="no_extension")
+    if not cmd.ok:
+        return Change(Action.APPROVE_EXTENSION, case.state, removed=("extension",),
+                      note=cmd.note, extras={"approved": False, "hours": hours})
+    clock = case.clock.extended(hours)
+    times = clock.times(ctx.calendar)
+    return Change(Action.APPROVE_EXTENSION, case.state, removed=("extension",), note=cmd.note,
+                  extras={"approved": True, "hours": hours, "from_deadline": case.deadline,
+                          "deadline": times.deadline},
+                  clock_op=ClockOp.RESCHEDULE, clock=clock, times=times)
+
+
+def _suspend(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.SUSPEND, S.SUSPENDED,
+                  {"suspended_at": str(now), "resume_state": case.state.value},
+                  note=cmd.note, clock_op=ClockOp.STOP)
+
+
+def _resume(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    target = target_state(Action.RESUME, case.state, resume_to=case.resume_state)
+    paused_from = case.suspended_at or now
+    extras: dict[str, Any] = {"paused_ms": now - paused_from}
+    removed = ("suspended_at", "resume_state")
+    if case.clock is None:
+        return Change(Action.RESUME, target, removed=removed, note=cmd.note, extras=extras)
+    clock = case.clock.paused(paused_from, now, ctx.calendar)
+    times = clock.times(ctx.calendar)
+    extras["deadline"] = times.deadline
+    return Change(Action.RESUME, target, removed=removed, note=cmd.note, extras=extras,
+                  clock_op=ClockOp.RESCHEDULE, clock=clock, times=times)
+
+
+def _rate(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.RATE, case.state, {"rating": str(cmd.score)}, note=cmd.note,
+                  extras={"score": cmd.score})
+
+
+def _cancel(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.CANCEL, S.CANCELLED, note=cmd.note, clock_op=ClockOp.STOP)
+
+
+BUILDERS: Mapping[Action, Builder] = MappingProxyType({
+    Action.ACCEPT: _accept, Action.REJECT: _reject, Action.PROGRESS: _progress,
+    Action.RESOLVE: _resolve, Action.VERIFY: _verify, Action.REASSIGN: _reassign,
+    Action.EXTEND: _extend, Action.APPROVE_EXTENSION: _approve, Action.SUSPEND: _suspend,
+    Action.RESUME: _resume, Action.RATE: _rate, Action.CANCEL: _cancel,
+})
+
+
+def change_for(case: Case, cmd: Command, actor: Principal, now_ms: int, ctx: Context) -> Change:
+    """The change ``cmd`` makes to ``case`` (its state already checked)."""
+    return BUILDERS[cmd.action](case, cmd, actor, now_ms, ctx)
+
+
+def check_state(case: Case, action: Action, actor: Principal,
+                sources: frozenset[CaseState]) -> None:
+    """409 when the case's state does not allow the action to this caller."""
+    if case.state in sources:
+        return
+    if action is Action.ACCEPT and case.state in HELD_STATES and case.assignee != actor.username:
+        raise Conflict(f"case {case.id} was already taken by {case.assignee}",
+                       code="already_taken")
+    raise Conflict(f"cannot {action.value} a case that is {case.state.value}",
+                   code="invalid_state")

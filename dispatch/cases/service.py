@@ -1,0 +1,255 @@
+"""The case service: what HTTP, sockets and the clock call.
+
+Each call reads the case, checks who may do what in which state (403, 409), computes
+the change in Python and hands one plan to one atomic script; if the case changed in
+between, it reads again and retries. Domain errors are raised; entry points turn them
+into status codes or socket messages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+from dispatch.cases.actions import Action
+from dispatch.cases.clock import CaseClock
+from dispatch.cases.commands import Command, ReportCommand
+from dispatch.cases.intake import intake
+from dispatch.cases.lifecycle import Context, change_for, check_state
+from dispatch.cases.listing import (
+    Query,
+    alternatives,
+    cheapest,
+    encode_cursor,
+    predicate,
+    scan,
+)
+from dispatch.cases.model import Case
+from dispatch.cases.permissions import DESK_ROLES, allowed_sources, may_see, team_of
+from dispatch.cases.plan import Planner
+from dispatch.cases.states import CaseState
+from dispatch.cases.store import CaseStore, Fired
+from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.users import UserStore
+from dispatch.keys import Keys
+from dispatch.media import MediaStore
+from dispatch.org.store import OrgStore
+from dispatch.rules import CENTRE, Tier
+from dispatch.rules_service import RulesService
+from dispatch.scripts import Scripts
+from dispatch.settings import Settings
+
+MS = 1000
+#: Reads and retries when the case keeps changing under a transition.
+MAX_ATTEMPTS = 5
+OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * MS)
+
+
+class CaseService:
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, settings: Settings, *,
+                 org: OrgStore, rules: RulesService, media: MediaStore, users: UserStore,
+                 clock: Callable[[], int] = wall_clock_ms) -> None:
+        self.keys = keys
+        self.settings = settings
+        self.org = org
+        self.rules = rules
+        self.media = media
+        self.users = users
+        self.clock = clock
+        self.store = CaseStore(redis, keys, scripts)
+        self.planner = Planner(keys)
+
+    def now(self, now_ms: int | None = None) -> int:
+        return self.clock() if now_ms is None else now_ms
+
+    # --- report -------------------------------------------------------------
+    async def report(self, actor: Principal, cmd: ReportCommand,
+                     now_ms: int | None = None) -> tuple[dict[str, Any], bool]:
+        """(the case, created?): a retry of the same report returns the first case."""
+        now = self.now(now_ms)
+        reporter = await self._reporter(actor, cmd.reporter)
+        client_field = f"{reporter}|{cmd.client_id}"
+        fingerprint = cmd.fingerprint()
+        prior = await self.store.client_case(client_field)
+        if prior is not None:
+            return await self._replay(prior, fingerprint, now), False
+        routing = await self.rules.route(cmd.item, cmd.lat, cmd.lon, cmd.severity, now)
+        await self._check_media(actor, cmd.media, None)
+        worker = None
+        if routing.decision is not None and routing.decision.tier is Tier.SIMPLE:
+            worker = await self._grid_worker(routing.grid)
+        cid = await self.store.next_id()
+        new = intake(cid, cmd, reporter, actor, routing, worker, now)
+        fresh, duplicate = self.planner.report(new)
+        s = self.settings
+        done = await self.store.report(
+            cid, client_field, fingerprint, fresh, duplicate, item=new.item, lon=new.lon,
+            lat=new.lat, radius_m=s.duplicate_radius_m,
+            since_ms=now - s.duplicate_window_s * MS, reporter=reporter)
+        if not done.created:
+            return await self._replay((done.case_id, done.fingerprint or ""), fingerprint,
+                                      now), False
+        return await self._detail(done.case_id, now), True
+
+    async def _replay(self, prior: tuple[str, str], fingerprint: str, now: int) -> dict[str, Any]:
+        cid, first = prior
+        if first != fingerprint:
+            raise Conflict("this client_id was used for another report",
+                           code="client_id_reused", field="client_id")
+        return await self._detail(cid, now)
+
+    async def _reporter(self, actor: Principal, named: str | None) -> str:
+        if named is None or named == actor.username:
+            return actor.username
+        if actor.role not in DESK_ROLES:
+            raise Forbidden("only the command centre reports for someone else",
+                            code="scope_forbidden", field="reporter")
+        try:
+            user = await self.users.get(named)
+        except NotFound:
+            user = None
+        if user is None or user.role is not Role.GRID_WORKER:
+            raise BadRequest(f"{named} is not a grid worker", code="unknown_user",
+                             field="reporter")
+        return user.username
+
+    async def _grid_worker(self, grid: str) -> str | None:
+        feature = await self.org.grid(grid)
+        worker = feature.get("properties", {}).get("worker")
+        return str(worker) if worker else None
+
+    async def _check_media(self, actor: Principal, ids: Sequence[str], cid: str | None) -> None:
+        """Every photo exists, was uploaded by the caller and is not on another case."""
+        for n, media_id in enumerate(ids):
+            field = f"media.{n}"
+            meta = await self.media.meta(media_id)
+            if meta is None or not await self.media.owned_by(media_id, actor.username):
+                raise BadRequest(f"no photo {media_id} of yours", code="unknown_media",
+                                 field=field)
+            if meta.case is not None and meta.case != cid:
+                raise BadRequest(f"photo {media_id} belongs to case {meta.case}",
+                                 code="media_in_use", field=field)
+
+    # --- actions ------------------------------------------------------------
+    async def act(self, actor: Principal, cid: str, cmd: Command,
+                  now_ms: int | None = None) -> dict[str, Any]:
+        """Do ``cmd`` to case ``cid``; returns the case as it is afterwards."""
+        for _ in range(MAX_ATTEMPTS):
+            now = self.now(now_ms)
+            case = await self._case(cid)
+            sources = allowed_sources(cmd.action, actor, case.parties)
+            check_state(case, cmd.action, actor, sources)
+            ctx = await self._context(actor, case, cmd, now)
+            await self._check_media(actor, cmd.media, case.id)
+            change = change_for(case, cmd, actor, now, ctx)
+            plan = self.planner.transition(case, change, actor, now, sources)
+            applied = await self.store.apply(case.id, plan)
+            if applied.ok:
+                return await self._detail(case.id, now)
+            if applied.outcome == "missing":
+                raise NotFound(f"no case {cid}", code="unknown_case")
+            if (cmd.action is Action.ACCEPT and applied.state == CaseState.ACCEPTED.value
+                    and applied.assignee != actor.username):
+                raise Conflict(f"case {cid} was already taken by {applied.assignee}",
+                               code="already_taken")
+        raise Conflict(f"case {cid} keeps changing; try again", code="busy")
+
+    async def _context(self, actor: Principal, case: Case, cmd: Command, now: int) -> Context:
+        calendar = self.rules.calendar
+        if cmd.action is not Action.REASSIGN:
+            return Context(calendar)
+        department, member = await self._reassign_target(cmd)
+        if actor.role not in DESK_ROLES and department != actor.scope:
+            raise Forbidden("a department lead reassigns within the department only",
+                            code="scope_forbidden", field="department")
+        fresh = None if case.clock is not None else await self._default_clock(case, now)
+        return Context(calendar, department, member, fresh)
+
+    async def _reassign_target(self, cmd: Command) -> tuple[str, str | None]:
+        if cmd.member is not None:
+            try:
+                user = await self.users.get(cmd.member)
+            except NotFound:
+                user = None
+            if user is None or user.role not in DEPARTMENT_ROLES or not user.scope:
+                raise BadRequest(f"{cmd.member} is not a department member",
+                                 code="unknown_member", field="member")
+            return user.scope, user.username
+        department = cmd.department or ""
+        if department != CENTRE and department not in await self.org.department_ids():
+            raise BadRequest(f"no department {department}", code="unknown_department",
+                             field="department")
+        return department, None
+
+    async def _default_clock(self, case: Case, now: int) -> CaseClock | None:
+        """The item's catalogue limit under the rules' defaults, from ``now``."""
+        item = self.rules.catalogue.get(case.item)
+        if item is None:
+            return None
+        d = (await self.rules.ruleset()).defaults
+        return CaseClock(now, item.limit_s, d.clock, d.yellow_share, d.yellow_lead_s,
+                         tuple(e.after_s for e in d.escalation),
+                         tuple(e.notify.value for e in d.escalation))
+
+    # --- reading ------------------------------------------------------------
+    async def _case(self, cid: str) -> Case:
+        case = await self.store.load(cid)
+        if case is None:
+            raise NotFound(f"no case {cid}", code="unknown_case")
+        return case
+
+    async def _detail(self, cid: str, now: int) -> dict[str, Any]:
+        found = await self.store.with_timeline(cid)
+        if found is None:
+            raise NotFound(f"no case {cid}", code="unknown_case")
+        case, timeline = found
+        return case.detail(now, timeline)
+
+    async def get(self, actor: Principal, cid: str, now_ms: int | None = None) -> dict[str, Any]:
+        found = await self.store.with_timeline(cid)
+        if found is None:
+            raise NotFound(f"no case {cid}", code="unknown_case")
+        case, timeline = found
+        if not may_see(actor, case.parties):
+            raise Forbidden(f"case {cid} is not in your scope", code="scope_forbidden")
+        return case.detail(self.now(now_ms), timeline)
+
+    async def visible(self, actor: Principal, cid: str) -> bool:
+        case = await self.store.load(cid)
+        return case is not None and may_see(actor, case.parties)
+
+    async def listing(self, actor: Principal, query: Query,
+                   now_ms: int | None = None) -> dict[str, Any]:
+        now = self.now(now_ms)
+        options = alternatives(actor, query, self.keys)
+        sources = await cheapest(self.store, options)
+        page = await scan(self.store, sources, predicate(actor, query, now), query.below,
+                          query.limit, self.settings.case_scan_max)
+        cursor = encode_cursor(page.next_below) if page.next_below is not None else None
+        return {"items": [c.summary(now) for c in page.items], "next_cursor": cursor}
+
+    async def pending_offers(self, actor: Principal,
+                             now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Summaries of the jobs offered to ``actor``: the team's and those offered back."""
+        now = self.now(now_ms)
+        keys = [self.keys.case_user_offers(actor.username)]
+        team = team_of(actor)
+        if team is not None:
+            keys.insert(0, self.keys.case_offers(team))
+        cases = await self.store.load_many(await self.store.offered(keys))
+        return [c.summary(now) for c in cases if c.state in OFFERED_STATES]
+
+    # --- timers -------------------------------------------------------------
+    async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
+        """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once."""
+        return await self.store.fire_due(self.now(now_ms), limit or self.settings.timer_batch,
+                                         self.settings.timer_late_ms)

@@ -1,0 +1,153 @@
+"""Cases: report, list, read, every action of the lifecycle, photos of a case, the team socket."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from dispatch.authz import guard
+from dispatch.bootstrap import Container
+from dispatch.cases.actions import Action
+from dispatch.cases.commands import parse_command, parse_report
+from dispatch.cases.listing import parse_query
+from dispatch.errors import Forbidden, NotFound
+from dispatch.http.body import Fields, read_object
+from dispatch.http.context import container
+from dispatch.http.responses import json
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
+from dispatch.realtime.snapshot import ScreenFilter
+from dispatch.realtime.team import team_socket
+
+HTTP_CREATED = 201
+SNAPSHOT_CASES_MAX = 2000
+MEDIA_CACHE = "private, max-age=86400"
+
+GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
+DISP, ASSESS, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN
+HOLDERS = (GW, DM, DL, DISP, ADMIN)  # whoever may hold a case (simple tier: the grid worker)
+
+#: Roles that reach each action's handler; the case's parties decide the rest (403).
+ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
+    Action.ACCEPT: HOLDERS,
+    Action.REJECT: HOLDERS,
+    Action.PROGRESS: HOLDERS,
+    Action.RESOLVE: HOLDERS,
+    Action.VERIFY: (GW, DISP, ADMIN),
+    Action.REASSIGN: (DL, DISP, ADMIN),
+    Action.EXTEND: HOLDERS,
+    Action.APPROVE_EXTENSION: (DISP, ADMIN),
+    Action.SUSPEND: (DL, DISP, ADMIN),
+    Action.RESUME: (DL, DISP, ADMIN),
+    Action.RATE: (GW, ASSESS, DISP, ADMIN),
+    Action.CANCEL: (GW, DISP, ADMIN),
+})
+ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
+    Action.ACCEPT: "Accept a job offered to your department (one member wins).",
+    Action.REJECT: "Return a job as not your department's (回退): it goes to triage.",
+    Action.PROGRESS: "Report progress on a job you hold.",
+    Action.RESOLVE: "Report the result with photos; the reporter is asked to verify.",
+    Action.VERIFY: "Verify the result on site: ok closes it, not ok reopens it (返工).",
+    Action.REASSIGN: "Send the case to another department or member (改派).",
+    Action.EXTEND: "Ask for more time (延期).",
+    Action.APPROVE_EXTENSION: "Approve (or refuse) the extension asked for.",
+    Action.SUSPEND: "Suspend the case (挂账): its clock is paused.",
+    Action.RESUME: "Resume a suspended case; its deadlines move by the pause.",
+    Action.RATE: "Rate a closed case from 1 to 5 (党群评议).",
+    Action.CANCEL: "Cancel the case.",
+})
+
+
+async def optional_object(request: Request) -> Fields:
+    """The JSON object of the body; an empty body is an empty object."""
+    if not await request.body():
+        return Fields({})
+    return await read_object(request)
+
+
+@guard(GW, DISP, ADMIN)
+async def report_case(request: Request, principal: Principal) -> Response:
+    """Report an event in the field; the same client_id again returns the first case."""
+    body = await read_object(request)
+    case, created = await container(request).cases.report(principal, parse_report(body))
+    return json(case, status_code=HTTP_CREATED if created else 200)
+
+
+@guard()
+async def list_cases(request: Request, principal: Principal) -> Response:
+    """Cases in your scope, newest first: filter by state, department, grid, light."""
+    c = container(request)
+    query = parse_query(request.query_params, default_limit=c.settings.case_page_size,
+                        max_limit=c.settings.page_size_max)
+    return json(await c.cases.listing(principal, query))
+
+
+@guard()
+async def get_case(request: Request, principal: Principal) -> Response:
+    """One case with its whole timeline."""
+    return json(await container(request).cases.get(principal, request.path_params["id"]))
+
+
+def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
+    async def handler(request: Request, principal: Principal) -> Response:
+        c = container(request)
+        body = await optional_object(request)
+        cmd = parse_command(action, body, max_extension_hours=c.settings.max_extension_hours)
+        return json(await c.cases.act(principal, request.path_params["id"], cmd))
+
+    handler.__name__ = f"case_{action.value}"
+    handler.__qualname__ = handler.__name__
+    handler.__doc__ = ACTION_DOCS[action]
+    return guard(*ACTION_ROLES[action])(handler)
+
+
+@guard()
+async def get_media(request: Request, principal: Principal) -> Response:
+    """A photo: to its uploader, or to anyone who may see the case it is attached to."""
+    c = container(request)
+    media_id = request.path_params["id"]
+    meta = await c.media.meta(media_id)
+    if meta is None:
+        raise NotFound(f"no photo {media_id}", code="unknown_media")
+    mine = await c.media.owned_by(media_id, principal.username)
+    if not mine and not (meta.case and await c.cases.visible(principal, meta.case)):
+        raise Forbidden("this photo is not in your scope", code="scope_forbidden")
+    path = c.media.path(meta)
+    if not path.exists():
+        raise NotFound(f"the file of photo {media_id} is missing", code="unknown_media")
+    return FileResponse(path, media_type=meta.type, headers={"Cache-Control": MEDIA_CACHE})
+
+
+async def open_cases(c: Container, screen: ScreenFilter) -> list[dict[str, Any]]:
+    """The screen snapshot's section: open cases, newest first."""
+    service = c.cases
+    ids = await c.redis.zrevrange(c.keys.cases_open(), 0, SNAPSHOT_CASES_MAX - 1)
+    now = service.now()
+    found = [case.summary(now) for case in await service.store.load_many(ids)]
+    return [s for s in found if screen.admits(s)]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(c: Container) -> AsyncIterator[None]:
+    async def section(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return await open_cases(c, screen)
+
+    c.snapshot.register("cases", section)
+    yield
+
+
+routes: list[BaseRoute] = [
+    Route("/api/v1/cases", report_case, methods=["POST"]),
+    Route("/api/v1/cases", list_cases, methods=["GET"]),
+    Route("/api/v1/cases/{id}", get_case, methods=["GET"]),
+    *(Route(f"/api/v1/cases/{{id}}/{action.value}", action_endpoint(action), methods=["POST"])
+      for action in Action),
+    Route("/api/v1/media/{id}", get_media, methods=["GET"]),
+    WebSocketRoute("/ws/team", team_socket),
+]
