@@ -1,0 +1,110 @@
+"""The command centre's desk (disp1): triage by hand (改派 by category), extensions (延期).
+
+The desk's team socket brings the centre's offers (hard cases, and what no rule
+covered) and escalations; a slow poll of the triage list catches anything missed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clients.simulator.context import Ctx
+from clients.simulator.sockets import Socket
+from clients.simulator.stats import APPROVED, CONFLICTS, OFFERS, OVERDUE, TRIAGED, WARNINGS
+
+CONFLICT = 409
+CENTRE = "centre"
+TRIAGE_MEDIAN_S = 40.0
+APPROVE_MEDIAN_S = 60.0
+TRIAGE_POLL_S = 60.0
+TRIAGE_QUERIES: tuple[dict[str, str], ...] = (
+    {"state": "triage"},
+    {"state": "dispatched", "department": CENTRE},
+)
+TRIAGE_NOTES = ("按事项类别改派", "请贵部门尽快处置", "经研判属贵部门职责")
+APPROVE_NOTES = ("同意延期", "准予延期，请按期办结")
+
+
+class Desk:
+    def __init__(self, ctx: Ctx, username: str, token: str) -> None:
+        self.ctx = ctx
+        self.username = username
+        self.token = token
+        self.socket = Socket(ctx.ws_base, "/ws/team", token, self._message, ctx.stats,
+                             ctx.rng, label="desk socket")
+        self.busy: set[str] = set()
+
+    def start(self) -> None:
+        self.ctx.spawn(self.socket.run(), f"desk-socket:{self.username}")
+        self.ctx.spawn(self.poll(), f"desk-poll:{self.username}")
+        self.ctx.spawn(self.approvals(), f"desk-approvals:{self.username}")
+
+    async def _message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        case = message.get("case")
+        if kind == "job.offered" and isinstance(case, dict):
+            self.ctx.stats.add(OFFERS)
+            self.ctx.reports.offer_seen(str(case.get("id")))
+            self.triage_later(case)
+        elif kind == "job.warning":
+            self.ctx.stats.add(WARNINGS)
+        elif kind == "job.overdue":
+            self.ctx.stats.add(OVERDUE)
+
+    def triage_later(self, case: dict[str, Any]) -> None:
+        cid = str(case.get("id"))
+        if cid in self.busy:
+            return
+        self.busy.add(cid)
+
+        async def run() -> None:
+            try:
+                await self.triage(case)
+            finally:
+                self.busy.discard(cid)
+
+        self.ctx.spawn(run(), f"triage:{cid}")
+
+    async def triage(self, case: dict[str, Any]) -> None:
+        """Send the case to the department its category belongs to."""
+        ctx, cid = self.ctx, str(case["id"])
+        await ctx.clock.pause(TRIAGE_MEDIAN_S)
+        department = ctx.catalogue.department_for(str(case.get("category") or ""), ctx.rng)
+        if department is None:
+            return
+        reply = await ctx.api.post("reassign", f"/api/v1/cases/{cid}/reassign", self.token,
+                                   {"department": department,
+                                    "note": ctx.rng.choice(TRIAGE_NOTES)},
+                                   expected={CONFLICT})
+        if reply.ok:
+            ctx.stats.add(TRIAGED)
+        elif reply.status == CONFLICT:
+            ctx.stats.add(CONFLICTS)
+
+    async def poll(self) -> None:
+        ctx = self.ctx
+        while True:
+            await ctx.clock.sleep(TRIAGE_POLL_S)
+            for query in TRIAGE_QUERIES:
+                reply = await ctx.api.get("triage list", "/api/v1/cases", self.token,
+                                          params=query)
+                items = reply.body.get("items", []) if isinstance(reply.body, dict) else []
+                for case in items:
+                    self.triage_later(case)
+
+    async def approvals(self) -> None:
+        while True:
+            cid = await self.ctx.extensions.get()
+            self.ctx.spawn(self.approve(cid), f"approve:{cid}")
+
+    async def approve(self, cid: str) -> None:
+        ctx = self.ctx
+        await ctx.clock.pause(APPROVE_MEDIAN_S)
+        reply = await ctx.api.post("approve extension",
+                                   f"/api/v1/cases/{cid}/approve_extension", self.token,
+                                   {"approve": True, "note": ctx.rng.choice(APPROVE_NOTES)},
+                                   expected={CONFLICT})
+        if reply.ok:
+            ctx.stats.add(APPROVED)
+        elif reply.status == CONFLICT:
+            ctx.stats.add(CONFLICTS)
