@@ -239,7 +239,12 @@ def _needs_username(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, unknown = p.parse_known_args(argv)
+    if args.command == "simulate":  # everything after `simulate` is the simulator's
+        args.rest = [*unknown, *args.rest]
+    elif unknown:
+        p.error(f"unrecognized arguments: {' '.join(unknown)}")
     problem = _needs_username(args)
     if problem:
         print(problem, file=sys.stderr)

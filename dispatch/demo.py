@@ -27,6 +27,14 @@ READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 POLL_S = 0.25
 DEMO_RULES = "demo_rules.toml"
+#: The demo's street runs at any hour and quickly (the environment still overrides these):
+#: patrol windows cover the day, a patrol is complete after 5 minutes, and the whole
+#: simulated street may sign in at once from this machine.
+DEMO_ENV = {
+    "DISPATCH_PATROL_WINDOWS": "am=00:00-12:00,pm=12:00-00:00",
+    "DISPATCH_PATROL_MIN_DURATION": "5",
+    "DISPATCH_LOGIN_LIMIT_ADDR": "2000",
+}
 
 
 @dataclass
@@ -110,7 +118,8 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
     else:
         redis_url, started_redis = redis_server.start()
     port = port or free_port()
-    env = dict(os.environ, REDIS_URL=redis_url, DISPATCH_PORT=str(port),
+    env = dict(DEMO_ENV, **os.environ)
+    env.update(REDIS_URL=redis_url, DISPATCH_PORT=str(port),
                DISPATCH_RULES=str(settings.rules_file or _demo_rules()))
     settings = settings.replace(redis_url=redis_url)
     procs = Processes(settings.data_dir / "logs")

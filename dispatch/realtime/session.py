@@ -91,15 +91,10 @@ class Session:
         await self.send(msg)
 
     async def _writer(self) -> None:
+        # A queue can only overflow while it is full, that is while this loop is busy
+        # sending, so checking the flag after each message is enough (no extra task).
         while True:
-            getter = asyncio.ensure_future(self.sub.queue.get())
-            overflow = asyncio.ensure_future(self.sub.overflowed.wait())
-            done, pending = await asyncio.wait({getter, overflow},
-                                               return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-            if getter in done:
-                await self.deliver(getter.result())
+            await self.deliver(await self.sub.queue.get())
             if self.sub.overflowed.is_set():
                 self.sub.drain()
                 if self.on_overflow is not None:

@@ -53,7 +53,9 @@ export function createApi({ getToken = () => null, onUnauthorized = () => {} } =
     const token = getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     const init = { method, headers };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      init.body = body; // the browser sets the multipart type and boundary
+    } else if (body !== undefined) {
       headers["Content-Type"] = JSON_TYPE;
       init.body = JSON.stringify(body);
     }
@@ -77,6 +79,10 @@ export function createApi({ getToken = () => null, onUnauthorized = () => {} } =
     },
     async post(path, body = {}) {
       return (await send("POST", path, body)).json();
+    },
+    /** A multipart upload (e.g. a photo in the field ``file``); the JSON answer. */
+    async postForm(path, formData) {
+      return (await send("POST", path, formData)).json();
     },
     /** A protected file (a photo) as an object URL; revoke it with URL.revokeObjectURL. */
     async blobUrl(path) {

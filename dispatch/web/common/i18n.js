@@ -389,6 +389,18 @@ const TABLE = {
   },
 };
 
+/**
+ * Add texts of another page ({zh: {...}, en: {...}}) to the table; keys already in it are
+ * kept as they are (a page adds words, it does not change the shared ones).
+ */
+export function addTexts(texts) {
+  for (const code of LANGS) {
+    for (const [key, text] of Object.entries(texts[code] || {})) {
+      if (!(key in TABLE[code])) TABLE[code][key] = text;
+    }
+  }
+}
+
 function stored() {
   try {
     const saved = localStorage.getItem(STORAGE_KEY);

@@ -7,6 +7,8 @@ const DEG = Math.PI / 180;
 /** Coordinates are compared at this many decimals when finding shared edges (~1 cm). */
 const EDGE_DECIMALS = 7;
 const PATH_DECIMALS = 1;
+/** Metres per degree of latitude (and of longitude at the equator). */
+const METRES_PER_DEGREE = 111320;
 
 /** Every ring of a Polygon or MultiPolygon geometry (other types: none). */
 export function ringsOf(geometry) {
@@ -42,7 +44,7 @@ export function boundsOf(features) {
 
 /**
  * A projection of ``bounds`` onto a drawing ``width`` units wide (the height follows the
- * area's shape), with ``padding`` units around. project([lon, lat]) -> [x, y].
+ * area's shape), with ``padding`` units around. project([lon, lat]) -> [x, y], and back.
  */
 export function fitProjection(bounds, width, padding) {
   const lat0 = (bounds.minLat + bounds.maxLat) / 2;
@@ -58,6 +60,12 @@ export function fitProjection(bounds, width, padding) {
       return [padding + (lon - bounds.minLon) * kx * scale,
         padding + (bounds.maxLat - lat) * scale];
     },
+    /** The inverse of project: [x, y] -> [lon, lat]. */
+    unproject([x, y]) {
+      return [bounds.minLon + (x - padding) / (kx * scale), bounds.maxLat - (y - padding) / scale];
+    },
+    /** Drawing units per metre (at the middle latitude). */
+    unitsPerMetre: scale / METRES_PER_DEGREE,
   };
 }
 

@@ -14,15 +14,17 @@ export class LiveSocket {
   /**
    * url(): the URL for the next connection (it may change, e.g. a resume point);
    * onMessage(data): each parsed JSON message; onState(state, info): state changes;
-   * onFailure(attempts): after a connection that failed or dropped (e.g. to check the token).
+   * onFailure(attempts): after a connection that failed or dropped (e.g. to check the token);
+   * keepalive(seq): the message sent every keepaliveMs on an open socket (null: none).
    */
   constructor({ url, onMessage, onState = () => {}, onFailure = () => {},
-                keepaliveMs = KEEPALIVE_MS }) {
+                keepaliveMs = KEEPALIVE_MS, keepalive = (seq) => ({ type: "ping", seq }) }) {
     this.url = url;
     this.onMessage = onMessage;
     this.onState = onState;
     this.onFailure = onFailure;
     this.keepaliveMs = keepaliveMs;
+    this.keepaliveMessage = keepalive;
     this.delay = BACKOFF_MIN_MS;
     this.failures = 0;
     this.ws = null;
@@ -49,8 +51,31 @@ export class LiveSocket {
     this.onState("closed");
   }
 
+  /** Send ``message`` now; false when the socket is not open (nothing is sent). */
   send(message) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+    if (!this.isOpen()) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  isOpen() {
+    return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN);
+  }
+
+  /** Drop the connection (if any) and connect again at once, e.g. when the network is back. */
+  restart() {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    clearInterval(this.keepalive);
+    if (this.ws) {
+      this.ws.onopen = null;
+      this.ws.onmessage = null;
+      this.ws.onclose = null;
+      this.ws.close();
+      this.ws = null;
+    }
+    this.delay = BACKOFF_MIN_MS;
+    this.connect();
   }
 
   connect() {
@@ -62,8 +87,10 @@ export class LiveSocket {
     ws.onopen = () => {
       openedAt = Date.now();
       this.onState("open");
-      this.keepalive = setInterval(() => this.send({ type: "ping", seq: ++this.pingSeq }),
-        this.keepaliveMs);
+      this.keepalive = setInterval(() => {
+        const message = this.keepaliveMessage(++this.pingSeq);
+        if (message) this.send(message);
+      }, this.keepaliveMs);
     };
     ws.onmessage = (event) => {
       let message;

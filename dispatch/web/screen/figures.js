@@ -51,10 +51,6 @@ export function createFigures({ derive = () => ({}) }) {
       figures = section && typeof section === "object" ? { ...section } : {};
       render();
     },
-    update(section) {
-      if (section && typeof section === "object") figures = { ...figures, ...section };
-      render();
-    },
     render,
   };
 }

@@ -206,7 +206,7 @@ async function startScreen() {
           workers.patch(alert.worker, { out_of_grid: !alert.cleared });
         }
       },
-      figures: (m) => figures.update(m.figures),
+      figures: (m) => figures.replace(m.figures),  // each figures event is the whole set
       error: (m) => console.warn("screen stream:", m.code, m.message),
     },
     // The last seq seen, on the page for whoever inspects it (and the tests).

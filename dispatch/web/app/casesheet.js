@@ -1,0 +1,318 @@
+// One case over the whole screen: its summary and time left, its place on a small map, the
+// reporter's and handlers' photos, the timeline, and what the person holding the phone may do
+// with it now: accept, progress, resolve with photos, return as not ours, ask for more time
+// (a handler), or verify on site with a note and a photo (the reporting grid worker).
+
+import { h } from "../common/dom.js";
+import { formatDateTime } from "../common/format.js";
+import { label, t } from "../common/i18n.js";
+import { createGridMap, mapBox } from "./gridmap.js";
+import { createPhotoPicker, uploadPhoto } from "./photo.js";
+import { lightOf, timeLeftText } from "./lights.js";
+import { errorText, toast } from "./views.js";
+
+const MAX_EXTENSION_HOURS = 720;
+const DEFAULT_EXTENSION_HOURS = 24;
+
+const TEAM_ROLES = new Set(["disposal_member", "dept_lead"]);
+const LEAD = "dept_lead";
+const GRID_WORKER = "grid_worker";
+
+/**
+ * What ``me`` may do with case ``c`` from this app (the server's rules: a department's member
+ * takes or returns a job offered to it, its holder works on it, its lead may act for the
+ * holder, the reporter or the grid's worker verifies the result).
+ */
+export function allowedActions(c, me) {
+  const mine = c.assignee === me.username;
+  const team = TEAM_ROLES.has(me.role) && Boolean(me.scope) && c.department === me.scope;
+  const lead = team && me.role === LEAD;
+  const handling = mine || lead;
+  const found = [];
+  if ((c.state === "dispatched" && team) || (c.state === "reopened" && mine)) found.push("accept");
+  if (c.state === "accepted" && handling) found.push("progress", "resolve");
+  if ((c.state === "accepted" || c.state === "reopened") && handling) found.push("extend");
+  if (c.state === "dispatched" && team) found.push("reject");
+  else if ((c.state === "accepted" || c.state === "reopened") && handling) found.push("reject");
+  const verifier = c.reporter === me.username
+    || (me.role === GRID_WORKER && Boolean(c.grid) && c.grid === me.scope);
+  if (c.state === "resolved" && verifier) found.push("verify");
+  return found;
+}
+
+/**
+ * api, names, me (the user); onChanged(case) after an action succeeded; onAccept(id) runs an
+ * accept (the job list does it, to handle "someone else won").
+ */
+export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept = null }) {
+  const body = h("div", { class: "sheet-body" });
+  const title = h("h2", { class: "sheet-title" });
+  const sheet = h("div", { id: "case-sheet", class: "sheet", role: "dialog", "aria-modal": "true",
+    hidden: true },
+  h("header", { class: "bar sheet-bar" },
+    h("button", { type: "button", class: "bar-button back", "aria-label": t("card.close"),
+      onclick: () => close() }, "‹"),
+    title),
+  body);
+  document.body.append(sheet);
+
+  // {id, summary, detail, error, photos: Map(id -> object URL), busy, notice, leftEl}
+  let open = null;
+
+  function current() {
+    return open ? { ...(open.summary || {}), ...(open.detail || {}) } : null;
+  }
+
+  function close() {
+    if (!open) return;
+    for (const url of open.photos.values()) URL.revokeObjectURL(url);
+    open = null;
+    sheet.hidden = true;
+    document.body.classList.remove("sheet-open");
+  }
+
+  function row(key, value) {
+    return value ? [h("dt", null, t(key)), h("dd", null, value)] : [];
+  }
+
+  function summary(c) {
+    open.leftEl = h("span", { class: "case-left" }, timeLeftText(c));
+    return h("dl", { class: "facts" },
+      ...row("case.state", label("state.", c.state)),
+      ...row("case.left", h("span", { class: "left-line" },
+        h("span", { class: "light", dataset: { light: lightOf(c) } }), open.leftEl)),
+      ...row("case.category", names.category(c.category)),
+      ...row("case.grid", c.grid ? `${c.grid} ${names.grid(c.grid)}` : ""),
+      ...row("case.department", names.department(c.department)),
+      ...row("case.assignee", c.assignee || ""),
+      ...row("case.reporter", c.reporter || ""),
+      ...row("case.created", Number.isFinite(c.created) ? formatDateTime(c.created) : ""),
+      ...row("case.deadline", Number.isFinite(c.deadline) ? formatDateTime(c.deadline) : ""),
+      ...row("case.severity", c.severity ? label("severity.", c.severity) : ""),
+      ...row("case.description", c.description || ""));
+  }
+
+  function place(c) {
+    if (!Number.isFinite(c.lat) || !Number.isFinite(c.lon)) return null;
+    const frame = mapBox();
+    const map = createGridMap(frame.box, names.features, {
+      focus: { grids: c.grid ? [c.grid] : [], lon: c.lon, lat: c.lat }, own: c.grid });
+    map.setMarker({ lon: c.lon, lat: c.lat }, "case");
+    return frame.el;
+  }
+
+  function photos(ids) {
+    if (!ids || !ids.length) return null;
+    const box = h("div", { class: "photos" });
+    const openId = open.id;
+    for (const id of ids) {
+      const img = h("img", { alt: t("case.photo_alt", { id }), dataset: { media: id } });
+      box.append(h("a", { class: "photo", target: "_blank" }, img));
+      const known = open.photos.get(id);
+      if (known) {
+        img.src = known;
+        img.parentElement.href = known;
+        continue;
+      }
+      api.blobUrl(`/api/v1/media/${encodeURIComponent(id)}`).then((url) => {
+        if (!open || open.id !== openId) {
+          URL.revokeObjectURL(url);
+          return;
+        }
+        open.photos.set(id, url);
+        img.src = url;
+        img.parentElement.href = url;
+      }).catch(() => img.classList.add("missing"));
+    }
+    return h("section", { class: "panel" }, h("h3", null, t("case.photos")), box);
+  }
+
+  function timeline(entries) {
+    if (!entries || !entries.length) return null;
+    return h("section", { class: "panel" }, h("h3", null, t("case.timeline")),
+      h("ol", { class: "timeline" }, entries.map((e) => h("li", null,
+        h("time", { class: "muted" }, formatDateTime(e.ts)),
+        h("span", null, `${e.by || ""} · ${label("action.", e.action)}`,
+          e.from !== e.to && e.to ? ` → ${label("state.", e.to)}` : ""),
+        e.note ? h("p", { class: "note" }, e.note) : null))));
+  }
+
+  async function act(action, payload, photoPicker = null) {
+    const id = open.id;
+    open.busy = action;
+    open.notice = null;
+    render();
+    try {
+      if (photoPicker) {
+        const shots = await photoPicker.photos();
+        payload.media = [];
+        for (const blob of shots) payload.media.push(await uploadPhoto(api, blob));
+      }
+      const updated = action === "accept" && onAccept ? await onAccept(id)
+        : await api.post(`/api/v1/cases/${encodeURIComponent(id)}/${action}`, payload);
+      if (open && open.id === id && updated) {
+        open.detail = updated;
+        open.notice = { text: t("case.done") };
+        open.formsKey = null; // fresh forms: the note just sent is gone
+      }
+      toast(t("case.action_done", { action: label("action.", action), id }));
+      if (updated) onChanged(updated);
+      if (action === "reject") close(); // returned: no longer the department's job
+    } catch (error) {
+      if (open && open.id === id) {
+        open.notice = { text: t("case.failed", { message: errorText(error) }), error: true };
+      }
+    } finally {
+      if (open && open.id === id) {
+        open.busy = null;
+        render();
+      }
+    }
+  }
+
+  function noteField(key, required = true) {
+    return h("textarea", { rows: 2, placeholder: t(key), required, dataset: { note: key } });
+  }
+
+  function actionForm(action, c) {
+    switch (action) {
+      case "accept":
+        return h("button", { type: "button", class: "primary big", dataset: { action },
+          onclick: () => act("accept", {}) }, t("job.accept"));
+      case "progress": {
+        const note = noteField("job.progress_hint");
+        return h("form", { class: "action-form", dataset: { action }, onsubmit: (event) => {
+          event.preventDefault();
+          if (note.value.trim()) act("progress", { note: note.value.trim() });
+        } }, h("h3", null, t("action.progress")), note,
+        h("button", { type: "submit" }, t("job.send_progress")));
+      }
+      case "resolve": {
+        const note = noteField("job.resolve_hint");
+        const picker = createPhotoPicker({ name: "resolve" });
+        return h("form", { class: "action-form", dataset: { action }, onsubmit: (event) => {
+          event.preventDefault();
+          if (note.value.trim()) act("resolve", { note: note.value.trim() }, picker);
+        } }, h("h3", null, t("action.resolve")), note, picker.el,
+        h("button", { type: "submit", class: "primary" },
+          t("job.resolve")));
+      }
+      case "extend": {
+        const hours = h("input", { type: "number", min: 1, max: MAX_EXTENSION_HOURS,
+          value: DEFAULT_EXTENSION_HOURS, inputmode: "numeric", "aria-label": t("job.hours") });
+        const reason = noteField("job.extend_hint");
+        return h("form", { class: "action-form", dataset: { action }, onsubmit: (event) => {
+          event.preventDefault();
+          const n = Number(hours.value);
+          if (Number.isInteger(n) && n >= 1 && reason.value.trim()) {
+            act("extend", { hours: n, reason: reason.value.trim() });
+          }
+        } }, h("h3", null, t("action.extend")),
+        h("label", { class: "inline" }, hours, " ", t("job.hours")), reason,
+        c.extension ? h("p", { class: "muted" }, t("case.extension", {
+          hours: c.extension.hours, reason: c.extension.reason || "" })) : null,
+        h("button", { type: "submit" }, t("job.extend")));
+      }
+      case "reject": {
+        const reason = noteField("job.reject_hint");
+        return h("form", { class: "action-form", dataset: { action }, onsubmit: (event) => {
+          event.preventDefault();
+          if (reason.value.trim()) act("reject", { reason: reason.value.trim() });
+        } }, h("h3", null, t("job.reject_title")), reason,
+        h("button", { type: "submit", class: "danger" },
+          t("job.reject")));
+      }
+      case "verify": {
+        const note = noteField("verify.note_hint", false);
+        const picker = createPhotoPicker({ name: "verify" });
+        const send = (ok) => act("verify", { ok, note: note.value.trim() }, picker);
+        return h("form", { class: "action-form verify", dataset: { action },
+          onsubmit: (event) => event.preventDefault() },
+        h("h3", null, t("verify.title")), note, picker.el,
+        h("div", { class: "button-row" },
+          h("button", { type: "button", class: "primary", dataset: { verify: "pass" },
+            onclick: () => send(true) }, t("verify.pass")),
+          h("button", { type: "button", class: "danger", dataset: { verify: "fail" },
+            onclick: () => send(false) }, t("verify.fail"))));
+      }
+      default:
+        return null;
+    }
+  }
+
+  function render() {
+    if (!open) return;
+    const c = current();
+    sheet.dataset.case = open.id;
+    sheet.dataset.state = c.state || "";
+    title.textContent = `${open.id} ${names.item(c.item, c.item_name)}`;
+    const actions = allowedActions(c, me);
+    // the forms are kept while the same actions apply, so a socket update never wipes a note
+    const formsKey = `${c.state}|${actions.join(",")}`;
+    if (open.formsKey !== formsKey) {
+      open.formsKey = formsKey;
+      open.forms = actions.length ? h("section", { class: "actions" },
+        actions.map((action) => actionForm(action, c))) : null;
+    }
+    if (open.forms) {
+      open.forms.dataset.busy = String(Boolean(open.busy));
+      for (const button of open.forms.querySelectorAll("button")) {
+        button.disabled = Boolean(open.busy);
+      }
+    }
+    body.replaceChildren(...[
+      summary(c),
+      open.error ? h("p", { class: "notice error" },
+        t("case.detail_unavailable", { message: open.error })) : null,
+      open.detail || open.error ? null : h("p", { class: "muted" }, t("card.loading")),
+      photos(c.media),
+      place(c),
+      open.notice ? h("p", { class: open.notice.error ? "notice error" : "notice" },
+        open.notice.text) : null,
+      open.forms,
+      timeline(c.timeline),
+    ].filter(Boolean));
+  }
+
+  async function load(id) {
+    try {
+      const detail = await api.get(`/api/v1/cases/${encodeURIComponent(id)}`);
+      if (!open || open.id !== id) return;
+      open.detail = detail;
+      open.error = null;
+    } catch (error) {
+      if (!open || open.id !== id) return;
+      open.error = errorText(error);
+    }
+    render();
+  }
+
+  return {
+    show(id, summaryOfCase = null) {
+      if (open && open.id !== id) close();
+      if (!open) {
+        open = { id, summary: summaryOfCase, detail: null, error: null, photos: new Map(),
+          busy: null, notice: null, leftEl: null, forms: null, formsKey: null };
+      }
+      sheet.hidden = false;
+      document.body.classList.add("sheet-open");
+      sheet.scrollTop = 0;
+      render();
+      load(id);
+    },
+    close,
+    isOpen: (id) => Boolean(open && (id === undefined || open.id === id)),
+    /** The case changed elsewhere (a socket message): show and fetch it again. */
+    changed(c) {
+      if (!open || open.id !== c.id) return;
+      open.summary = { ...(open.summary || {}), ...c };
+      if (open.detail) open.detail = { ...open.detail, ...c };
+      render();
+      if (!open.busy) load(c.id);
+    },
+    render,
+    tick() {
+      if (open && open.leftEl) open.leftEl.textContent = timeLeftText(current());
+    },
+  };
+}

@@ -1,0 +1,216 @@
+// The field app: sign in once, then the role decides what the phone shows. A grid worker
+// patrols (position streamed while the page is open), reports and verifies; a disposal member
+// takes jobs live and handles them; a department lead also sees the department's open jobs.
+
+import "./texts.js";
+import { byId } from "../common/dom.js";
+import { SECOND_MS } from "../common/format.js";
+import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { createAlerts } from "./alerts.js";
+import { createCaseSheet } from "./casesheet.js";
+import { createJobs } from "./member/jobs.js";
+import { createTeam } from "./member/team.js";
+import { loadNames } from "./names.js";
+import { FIXES, openOutbox, REPORTS } from "./outbox.js";
+import {
+  api, LEAD_ROLE, logout, servesRole, signIn, takeNotice, token, user, WORKER_ROLES,
+} from "./session.js";
+import { createSocket } from "./socket.js";
+import { unlockSoundOnFirstTap } from "./sound.js";
+import { createViews } from "./views.js";
+import { createWorkerCases } from "./worker/cases.js";
+import { createPatrol } from "./worker/patrol.js";
+import { createReport } from "./worker/report.js";
+import { createTracker } from "./worker/tracker.js";
+
+const HTTP_TOO_MANY = 429;
+const TICK_MS = SECOND_MS;
+/** Errors the team socket answers its keep-alive with: nothing to show. */
+const QUIET_ERRORS = new Set(["unknown_type"]);
+
+function showLoginMessage(text) {
+  const el = byId("login-message");
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+function showLogin() {
+  byId("app-view").hidden = true;
+  byId("login-view").hidden = false;
+  const notice = takeNotice();
+  if (notice) showLoginMessage(t(notice));
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  const submit = byId("login-submit");
+  submit.disabled = true;
+  submit.textContent = t("login.busy");
+  showLoginMessage("");
+  try {
+    const result = await signIn(byId("login-username").value.trim(),
+      byId("login-password").value);
+    if (result.refused) {
+      showLoginMessage(t("field.login_forbidden", { user: result.refused.username,
+        role: label("role.", result.refused.role) }));
+      return;
+    }
+    byId("login-password").value = "";
+    startApp();
+  } catch (error) {
+    const key = error.code === "bad_credentials" ? "login.failed"
+      : error.status === HTTP_TOO_MANY ? "login.rate_limited" : null;
+    showLoginMessage(key ? t(key) : t("login.error", { message: error.message }));
+  } finally {
+    submit.disabled = false;
+    submit.textContent = t("login.submit");
+  }
+}
+
+/** The header's connection light: the socket's state, or offline when the phone says so. */
+function createConnection(socket) {
+  const el = byId("conn");
+  function render() {
+    const { name, info } = socket.state();
+    const state = navigator.onLine ? name : "offline";
+    const seconds = info.at ? Math.max(0, Math.ceil((info.at - Date.now()) / SECOND_MS)) : 0;
+    el.dataset.state = state;
+    el.textContent = t(state === "offline" ? "field.offline" : `conn.${state}`, { seconds });
+  }
+  socket.onState(render);
+  window.addEventListener("online", render);
+  window.addEventListener("offline", render);
+  return { render };
+}
+
+function createMenu(u, outbox) {
+  const menu = byId("menu");
+  const button = byId("menu-button");
+  function setOpen(open) {
+    menu.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    if (open) render();
+  }
+  async function render() {
+    byId("menu-user").textContent = t("header.user", { name: u.name || u.username,
+      role: label("role.", u.role) }) + ` · ${u.username}`;
+    const box = byId("menu-outbox");
+    if (!outbox) return;
+    const [fixes, reports] = await Promise.all([outbox.count(FIXES), outbox.count(REPORTS)]);
+    box.hidden = !(fixes || reports);
+    box.textContent = t("field.outbox", { fixes, reports });
+  }
+  button.addEventListener("click", () => setOpen(menu.hidden));
+  document.addEventListener("click", (event) => {
+    if (!menu.hidden && !menu.contains(event.target) && event.target !== button) setOpen(false);
+  });
+  byId("logout").addEventListener("click", () => logout());
+  byId("menu-tracking").hidden = !WORKER_ROLES.has(u.role);
+  return { render };
+}
+
+async function startWorker(u, names, alerts) {
+  const outbox = await openOutbox(u.username);
+  const socket = createSocket("/ws/phone", { token,
+    onFailure: () => api.get("/api/v1/me").catch(() => {}) });
+  const views = createViews([
+    { id: "patrol", title: "tab.patrol", icon: "pin" },
+    { id: "report", title: "tab.report", icon: "camera" },
+    { id: "cases", title: "tab.cases", icon: "list" },
+  ]);
+  let patrol = null;
+  let report = null;
+  let cases = null;
+  const sheet = createCaseSheet({ api, names, me: u, onChanged: (c) => cases.update(c) });
+  const tracker = createTracker({ api, socket, outbox, onChange: (status) => {
+    if (patrol) patrol.trackingChanged(status);
+    if (report) report.fixChanged();
+  } });
+  patrol = createPatrol({ api, user: u, grids: names.features, tracker, alerts,
+    section: views.section("patrol") });
+  report = createReport({ api, user: u, names, tracker, outbox, socket,
+    section: views.section("report"), onSent: (c) => cases.update(c) });
+  cases = createWorkerCases({ api, user: u, names, socket, sheet,
+    section: views.section("cases"), onCount: (n) => views.setBadge("cases", n) });
+  socket.on("alert", (message) => alerts.add(message));
+  return { socket, outbox, views, parts: [patrol, report, cases, sheet], tracker,
+    alertView: "patrol", alertsChanged: () => patrol.alertsChanged() };
+}
+
+async function startMember(u, names, alerts) {
+  const socket = createSocket("/ws/team", { token,
+    onFailure: () => api.get("/api/v1/me").catch(() => {}) });
+  const lead = u.role === LEAD_ROLE;
+  const views = createViews([
+    { id: "jobs", title: "tab.jobs", icon: "briefcase" },
+    ...(lead ? [{ id: "team", title: "tab.team", icon: "people" }] : []),
+  ]);
+  let jobs = null;
+  const sheet = createCaseSheet({ api, names, me: u, onChanged: (c) => jobs.changed(c),
+    onAccept: (id) => jobs.accept(id) });
+  jobs = createJobs({ api, user: u, names, socket, sheet, alerts, section: views.section("jobs"),
+    onCount: (n) => views.setBadge("jobs", n) });
+  const team = lead ? createTeam({ api, user: u, names, socket, sheet,
+    section: views.section("team") }) : null;
+  window.addEventListener("online", () => socket.restart()); // the old connection may be dead
+  socket.on("error", (message) => {
+    if (!QUIET_ERRORS.has(message.code)) console.warn("team socket:", message.code, message.message);
+  });
+  return { socket, outbox: null, views, parts: [jobs, team, sheet].filter(Boolean),
+    alertView: "jobs" };
+}
+
+async function startApp() {
+  const u = user();
+  byId("login-view").hidden = true;
+  byId("app-view").hidden = false;
+  document.body.dataset.role = u.role;
+  unlockSoundOnFirstTap();
+  const names = await loadNames(api);
+  let app = null;
+  const alerts = createAlerts({
+    onOpen: () => app && app.views.show(app.alertView),
+    onChange: () => app && app.alertsChanged && app.alertsChanged(),
+  });
+  app = WORKER_ROLES.has(u.role) ? await startWorker(u, names, alerts)
+    : await startMember(u, names, alerts);
+  const connection = createConnection(app.socket);
+  const menu = createMenu(u, app.outbox);
+
+  onLangChange(() => {
+    translate();
+    document.title = t("field.title");
+    app.views.render();
+    for (const part of app.parts) part.render();
+    alerts.render();
+    connection.render();
+    menu.render();
+  });
+
+  document.title = t("field.title");
+  app.socket.start();
+  if (app.tracker) app.tracker.start();
+  for (const part of app.parts) if (part.start) part.start();
+  app.views.showInitial();
+  connection.render();
+  setInterval(() => {
+    for (const part of app.parts) if (part.tick) part.tick();
+    if (app.socket.state().name === "waiting") connection.render();
+  }, TICK_MS);
+  document.body.dataset.ready = "true";
+}
+
+function init() {
+  translate();
+  document.title = t("field.title");
+  for (const button of document.querySelectorAll(".lang-toggle")) {
+    button.addEventListener("click", toggleLang);
+  }
+  onLangChange(() => translate());
+  byId("login-form").addEventListener("submit", onLogin);
+  const u = user();
+  if (u && servesRole(u.role)) startApp();
+  else showLogin();
+}
+
+init();
