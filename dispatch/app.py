@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -24,6 +25,9 @@ from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch")
 
+#: Collector thresholds of the web process: with Python's defaults, full collections over
+#: thousands of sockets' objects paused the server for 0.2-0.6 s (p99 ack latency ~1 s).
+GC_THRESHOLDS = (10_000, 20, 100)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
@@ -62,6 +66,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         owned = container is None
         c = container or bootstrap(settings, metrics=metrics)
         app.state.container = c
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             await c.scripts.load_all([RATE_LIMIT])
         except RedisError as exc:  # serve anyway: /readyz tells, scripts load on first use
@@ -72,6 +78,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                     await stack.enter_async_context(area_lifespan(c))
                 yield
         finally:
+            gc.set_threshold(*thresholds)
             if owned:
                 await c.aclose()
 

@@ -94,7 +94,7 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     rules = RulesService(redis, keys, settings, org)
     media = MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes)
     metrics = metrics or Metrics()
-    events = Events(scripts, keys)
+    events = Events(scripts, keys, settings.events_keep)
     location = LocationService(settings, keys=keys, scripts=scripts, org=org, users=users,
                                events=events, metrics=metrics)
     patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,

@@ -56,6 +56,8 @@ class Settings:
     max_batch: int = _env("DISPATCH_MAX_BATCH", 1000, "most pings in one batch")
     ws_rate_per_s: int = _env("DISPATCH_WS_RATE", 50, "WebSocket messages per second per socket")
     ws_queue_len: int = _env("DISPATCH_WS_QUEUE", 1000, "outgoing messages queued per socket")
+    events_keep: int = _env("DISPATCH_EVENTS_KEEP", 5000,
+                            "screen events kept for replay (older: a fresh snapshot)")
     page_size_max: int = _env("DISPATCH_PAGE_MAX", 200, "largest page of a listing")
 
     # Cases

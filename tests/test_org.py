@@ -88,3 +88,11 @@ def test_point_in_grid_for_every_grid(live: LiveServer, seeded: OrgData,
 
     for expected, found in run_async(go()):
         assert found == expected
+
+
+def test_street_tells_its_clock(live: LiveServer, tokens: Callable[[str], str]) -> None:
+    with live.client(tokens("gw001")) as c:
+        street = c.get("/api/v1/street").json()
+    assert street["code"] == "jlc" and street["name"] == "军粮城街道"
+    assert street["tz"] == "Asia/Shanghai"
+    assert [w["start"] for w in street["patrol_windows"]] == ["08:00", "14:00"]

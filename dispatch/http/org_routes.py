@@ -10,6 +10,7 @@ from dispatch.authz import guard
 from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
+from dispatch.patrol.windows import parse_windows
 
 
 @guard()
@@ -39,8 +40,13 @@ async def department(request: Request, principal: Principal) -> Response:
 
 @guard()
 async def street(request: Request, principal: Principal) -> Response:
-    """The street this server serves."""
-    return json(await container(request).org.meta())
+    """The street this server serves, its time zone, working hours and patrol windows."""
+    c = container(request)
+    s = c.settings
+    windows = [{"name": w.name, "start": w.start.isoformat("minutes"),
+                "end": w.end.isoformat("minutes")} for w in parse_windows(s.patrol_windows)]
+    return json({**await c.org.meta(), "tz": s.tz, "work_hours": s.work_hours,
+                 "patrol_windows": windows})
 
 
 routes: list[BaseRoute] = [

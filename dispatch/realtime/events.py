@@ -17,8 +17,9 @@ from redis.asyncio.client import Pipeline
 from dispatch.keys import Keys
 from dispatch.scripts import LuaScript, RedisOrPipe, Scripts
 
-#: Default number of events kept for replay.
-STREAM_MAXLEN = 50_000
+#: Default number of events kept for replay (``DISPATCH_EVENTS_KEEP``): a positions event
+#: of a whole street is ~12 KB, so this bounds the stream to tens of MB.
+STREAM_MAXLEN = 5_000
 
 # A Lua function for scripts that emit a screen event in the same atomic step.
 # emit(stream, seq_key, channel, maxlen, json_object) -> seq

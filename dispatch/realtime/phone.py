@@ -13,7 +13,6 @@ sections and sets the web process's garbage-collector thresholds.
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -36,11 +35,6 @@ from dispatch.realtime.session import Reply, Session
 from dispatch.realtime.snapshot import ScreenFilter
 
 SOURCE = "ws"
-#: Garbage collector thresholds of the web process. With thousands of sockets the heap
-#: holds hundreds of thousands of objects, and the default thresholds run a full
-#: collection (measured: 0.2-0.6 s, every socket waits) every few seconds under load;
-#: these make young collections rarer and full ones a matter of minutes.
-GC_THRESHOLDS = (10_000, 20, 100)
 #: What the phone is told about a fix the filter refused.
 REFUSED = {
     Verdict.INVALID: "the position is not a valid fix",
@@ -167,12 +161,9 @@ async def lifespan(c: Container) -> AsyncIterator[None]:
 
     c.snapshot.register("workers", workers)
     c.snapshot.register("alerts", alerts)
-    thresholds = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
         c.location.positions = None
         c.location.store.pipe = None
         await positions.stop()
