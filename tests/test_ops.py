@@ -46,3 +46,13 @@ def test_openapi_describes_every_http_route(live: LiveServer) -> None:
                 assert op["summary"]
     assert doc["paths"]["/api/v1/me"]["get"]["security"] == [{"bearer": []}]
     assert doc["paths"]["/api/v1/login"]["post"]["security"] == []
+
+
+def test_readme_documents_every_setting() -> None:
+    from pathlib import Path
+
+    from dispatch.settings import Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [env for env, _, _ in Settings.describe() if f"`{env}`" not in readme]
+    assert missing == []
