@@ -43,7 +43,7 @@ from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 from dispatch.bootstrap import bootstrap  # noqa: E402
 from dispatch.cases.actions import Action  # noqa: E402
 from dispatch.cases.commands import Command, ReportCommand  # noqa: E402
-from dispatch.embedded_redis import find_binary, free_port, ping  # noqa: E402
+from dispatch.embedded_redis import free_port, scratch_redis  # noqa: E402
 from dispatch.identity.principal import Principal  # noqa: E402
 from dispatch.identity.roles import Role  # noqa: E402
 from dispatch.identity.users import User  # noqa: E402
@@ -97,23 +97,8 @@ def pct(values: list[float], q: float) -> float:
 
 @contextlib.contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir",
-         str(directory), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ping(url):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("redis-server did not start")
-        time.sleep(0.05)
-    try:
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with scratch_redis(directory) as server:
+        yield server.url
 
 
 @contextlib.contextmanager

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from shapely.geometry import Point, shape  # noqa: E402
 
 from dispatch.bootstrap import Container, bootstrap  # noqa: E402
 from dispatch.cases.commands import ReportCommand  # noqa: E402
-from dispatch.embedded_redis import find_binary, free_port, ping  # noqa: E402
+from dispatch.embedded_redis import scratch_redis  # noqa: E402
 from dispatch.identity.principal import Principal  # noqa: E402
 from dispatch.identity.roles import Role  # noqa: E402
 from dispatch.jobs.clock import Clock  # noqa: E402
@@ -59,17 +58,6 @@ local out = {}
 for i = 2, #due, 2 do out[#out + 1] = tonumber(ARGV[1]) - tonumber(due[i]) end
 return out
 """)
-
-
-def start_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([str(find_binary()), "--port", str(port), "--bind", "127.0.0.1",
-                             "--dir", str(directory), "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    while not ping(url):
-        time.sleep(0.05)
-    return proc, url
 
 
 async def redis_cpu(c: Container) -> float:
@@ -194,32 +182,28 @@ async def restart(c: Container) -> tuple[int, int]:
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_redis(Path(tmp))
-        try:
-            settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
-                                         scrypt_n=16, duplicate_radius_m=0.01)
-            c = bootstrap(settings)
-            await seed_org(c.redis, c.keys, c.users, c.org, street_preset(), "bench-pass")
-            print(f"reporting {args.cases} cases ...", flush=True)
-            t0 = time.monotonic()
-            await report_cases(c, args.cases)
-            print(f"  {args.cases / (time.monotonic() - t0):.0f} reports/s", flush=True)
-            window_ms = args.window * MS
-            start = int(time.time() * MS) + LEAD_MS
-            timers = await reschedule(c, start, window_ms)
-            print(f"{timers} timers due over {args.window} s; running the clock ...",
-                  flush=True)
-            late, cpu, rcpu = await run_clock(c, start + window_ms)
-            print("baseline: bare timers over the same window ...", flush=True)
-            blate, bcpu, brcpu = await run_bare(c, timers, int(time.time() * MS) + LEAD_MS,
-                                                window_ms,
-                                                int(time.time() * MS) + LEAD_MS + window_ms)
-            fired, twice = await restart(c)
-            await c.aclose()
-        finally:
-            proc.terminate()
-            proc.wait(10)
+    with tempfile.TemporaryDirectory() as tmp, scratch_redis(Path(tmp)) as server:
+        url = server.url
+        settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
+                                     scrypt_n=16, duplicate_radius_m=0.01)
+        c = bootstrap(settings)
+        await seed_org(c.redis, c.keys, c.users, c.org, street_preset(), "bench-pass")
+        print(f"reporting {args.cases} cases ...", flush=True)
+        t0 = time.monotonic()
+        await report_cases(c, args.cases)
+        print(f"  {args.cases / (time.monotonic() - t0):.0f} reports/s", flush=True)
+        window_ms = args.window * MS
+        start = int(time.time() * MS) + LEAD_MS
+        timers = await reschedule(c, start, window_ms)
+        print(f"{timers} timers due over {args.window} s; running the clock ...",
+              flush=True)
+        late, cpu, rcpu = await run_clock(c, start + window_ms)
+        print("baseline: bare timers over the same window ...", flush=True)
+        blate, bcpu, brcpu = await run_bare(c, timers, int(time.time() * MS) + LEAD_MS,
+                                            window_ms,
+                                            int(time.time() * MS) + LEAD_MS + window_ms)
+        fired, twice = await restart(c)
+        await c.aclose()
     p50, p99, worst = percentiles(late)
     b50, b99, bworst = percentiles(blate)
     print()

@@ -47,7 +47,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from dispatch.bootstrap import Container, bootstrap  # noqa: E402
-from dispatch.embedded_redis import find_binary, free_port, ping  # noqa: E402
+from dispatch.embedded_redis import free_port, scratch_redis  # noqa: E402
 from dispatch.geo.projection import LocalProjection  # noqa: E402
 from dispatch.geo.street import DEFAULT_CENTER_LAT, DEFAULT_CENTER_LON, generate_street  # noqa: E402
 from dispatch.geo.walk import patrol_walk  # noqa: E402
@@ -112,23 +112,8 @@ bare_app = Starlette(routes=[WebSocketRoute("/ws/phone", bare_socket)])
 
 @contextlib.contextmanager
 def redis_server(directory: Path) -> Iterator[tuple[str, psutil.Process]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir",
-         str(directory), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ping(url):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("redis-server did not start")
-        time.sleep(0.05)
-    try:
-        yield url, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with scratch_redis(directory) as server:
+        yield server.url, psutil.Process(server.process.pid)
 
 
 @dataclass

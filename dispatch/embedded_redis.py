@@ -180,3 +180,33 @@ def resolve_redis_url(redis_url: str | None, redis_dir: Path) -> str:
         return redis_url
     url, _ = EmbeddedRedis(redis_dir).start()
     return url
+
+
+@dataclass
+class ScratchRedis:
+    """A throwaway redis-server (no persistence) in the foreground: tests and benchmarks."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def scratch_redis(directory: Path) -> Iterator[ScratchRedis]:
+    """Start the embedded binary on a free port in ``directory``; stopped on exit."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(find_binary()), "--port", str(port), "--bind", LOOPBACK, "--dir", str(directory),
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://{LOOPBACK}:{port}/0"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not ping(url):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise EmbeddedRedisError("a scratch redis-server did not start")
+        time.sleep(POLL_S)
+    try:
+        yield ScratchRedis(url, proc)
+    finally:
+        proc.terminate()
+        proc.wait(STOP_TIMEOUT_S)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import uvicorn
 
 from dispatch.app import create_app
 from dispatch.bootstrap import bootstrap
-from dispatch.embedded_redis import find_binary, free_port, ping
+from dispatch.embedded_redis import free_port, scratch_redis
 from dispatch.org.model import OrgData
 from dispatch.org.preset import street_preset
 from dispatch.org.seed import seed_org
@@ -38,23 +38,8 @@ START_TIMEOUT_S = 10.0
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One redis-server for the whole run, from the same binary the product embeds."""
-    directory = tmp_path_factory.mktemp("redis")
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(find_binary()), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory),
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while not ping(url):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("test redis-server did not start")
-        time.sleep(0.05)
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with scratch_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
 
 
 @pytest.fixture
@@ -98,7 +83,30 @@ def street() -> OrgData:
 
 
 def run_async(coro: Any) -> Any:
-    return asyncio.run(coro)
+    """Run ``coro`` to the end: here, or in a thread of its own when this thread already
+    runs an event loop (Playwright's sync API does)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def emit(settings: Settings, *events: dict[str, Any]) -> None:
+    """Emit screen events as the server's areas do."""
+
+    async def go() -> None:
+        c = bootstrap(settings)
+        try:
+            async with c.redis.pipeline(transaction=False) as pipe:
+                for event in events:
+                    await c.events.emit(event, pipeline=pipe)
+                await pipe.execute()
+        finally:
+            await c.aclose()
+
+    run_async(go())
 
 
 @pytest.fixture

@@ -12,23 +12,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from dispatch.bootstrap import bootstrap
 from dispatch.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, emit
 
 RECV_S = 5
-
-
-def emit(settings: Settings, *events: dict[str, Any]) -> None:
-    async def go() -> None:
-        c = bootstrap(settings)
-        try:
-            async with c.redis.pipeline(transaction=False) as pipe:
-                for e in events:
-                    await c.events.emit(e, pipeline=pipe)
-                await pipe.execute()
-        finally:
-            await c.aclose()
-
-    asyncio.run(go())
 
 
 def recv(ws: ClientConnection) -> dict[str, Any]:

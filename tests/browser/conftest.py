@@ -6,12 +6,10 @@ Chromium the tests skip, except in CI (``CI=true``) where a missing browser is a
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import time
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
 
-from dispatch.bootstrap import bootstrap
 from dispatch.org.model import OrgData
-from dispatch.org.seed import seed_org
-from dispatch.settings import Settings
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -103,41 +98,6 @@ def open_screen(page: Page, live: LiveServer, username: str = "screen1") -> None
     page.wait_for_selector("#screen-view[data-seq]", state="attached", timeout=READY_MS)
 
 
-def run_in_thread(coro: Coroutine[Any, Any, None]) -> None:
-    """Run ``coro`` to the end in a thread of its own: Playwright's loop runs in this one."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, coro).result()
-
-
-@pytest.fixture
-def seeded(settings: Settings, street: OrgData) -> OrgData:
-    """The reference street stored (as the suite's fixture, seeded off the browser's thread)."""
-
-    async def go() -> None:
-        c = bootstrap(settings)
-        try:
-            await seed_org(c.redis, c.keys, c.users, c.org, street, PASSWORD)
-        finally:
-            await c.aclose()
-
-    run_in_thread(go())
-    return street
-
-
-def emit(settings: Settings, *events: dict[str, Any]) -> None:
-    """Emit screen events as the server's areas do."""
-
-    async def go() -> None:
-        c = bootstrap(settings)
-        try:
-            async with c.redis.pipeline(transaction=False) as pipe:
-                for event in events:
-                    await c.events.emit(event, pipeline=pipe)
-                await pipe.execute()
-        finally:
-            await c.aclose()
-
-    run_in_thread(go())
 
 
 def now_ms() -> int:

@@ -35,9 +35,8 @@ from tests.browser.conftest import (
     grid_centre,
     now_ms,
     report_case,
-    run_in_thread,
 )
-from tests.conftest import PASSWORD, LiveServer
+from tests.conftest import PASSWORD, LiveServer, run_async
 
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
                          "has_touch": True, "device_scale_factor": 2}
@@ -149,7 +148,7 @@ def stored_track(live: LiveServer, worker: str) -> list[tuple[int, float, float]
         finally:
             await c.aclose()
 
-    run_in_thread(go())
+    run_async(go())
     return found
 
 
@@ -163,7 +162,7 @@ def open_alert(live: LiveServer, alert: Alert) -> None:
         finally:
             await c.aclose()
 
-    run_in_thread(go())
+    run_async(go())
 
 
 def big_png(width: int, height: int, shade: int = 0) -> bytes:

@@ -18,7 +18,6 @@ from tests.browser.conftest import (
     case_action,
     case_event,
     department_lead,
-    emit,
     grid_centre,
     now_ms,
     open_screen,
@@ -27,7 +26,7 @@ from tests.browser.conftest import (
     send_fix,
     upload_photo,
 )
-from tests.conftest import PASSWORD, LiveServer
+from tests.conftest import PASSWORD, LiveServer, emit
 
 GRIDS = 108
 #: Routed to city management (cgj) by the shipped rules.
