@@ -191,6 +191,7 @@ async def seed(settings: Settings, extra_phones: int) -> dict[str, str]:
                 c.users.write(user, None, pipe)
             await pipe.execute()
         users = [await c.users.get(f"gw{n:03d}") for n in range(1, len(grids) + 1)] + extra
+        users.append(await c.users.get("screen1"))
         tokens = {}
         for user in users:
             tokens[user.username], _ = await c.tokens.issue(user)
@@ -283,10 +284,32 @@ class FleetFigures:
     ack_ms: list[float]
     server_cpu_pct: float
     events: int
+    cpu_s: float = 0.0
+    screens: int = 0
+
+    @property
+    def cpu_us_per_ping(self) -> float:
+        return self.cpu_s / max(1, self.pings) * 1e6
+
+
+async def open_screens(server: Server, token: str, count: int
+                       ) -> tuple[list[ClientConnection], list[asyncio.Task[None]]]:
+    """``count`` command screens on /ws/screen, each reading (and dropping) its stream."""
+    opened = [await connect(server.url(f"/ws/screen?token={token}"), max_queue=None,
+                            ping_interval=None, max_size=None) for _ in range(count)]
+
+    async def drain(ws: ClientConnection) -> None:
+        with contextlib.suppress(Exception):
+            async for _ in ws:
+                pass
+
+    return opened, [asyncio.create_task(drain(ws)) for ws in opened[1:]]
 
 
 async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phones: int,
-                run_s: float) -> FleetFigures:
+                run_s: float, screens: int = 0) -> FleetFigures:
+    """Phones pinging every 5 s; latency is measured at a screen-channel subscriber, or,
+    with ``screens``, at the first of that many real /ws/screen sockets."""
     names = sorted(n for n in tokens if n.startswith("ph"))[:phones]
     street = generate_street()
     spots = {}
@@ -300,12 +323,22 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     c = bootstrap(settings)
     pubsub = c.redis.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(c.keys.screen_channel())
+    sockets_of_screens, drains = await open_screens(server, tokens["screen1"], screens) \
+        if screens else ([], [])
+
+    async def stream() -> Any:
+        if sockets_of_screens:
+            async for raw in sockets_of_screens[0]:
+                yield raw
+        else:
+            async for message in pubsub.listen():
+                yield message["data"]
 
     async def screen() -> None:
         nonlocal events
-        async for message in pubsub.listen():
+        async for raw in stream():
             now = time.perf_counter()
-            event = orjson.loads(message["data"])
+            event = orjson.loads(raw)
             if event.get("type") != "positions":
                 continue
             events += 1
@@ -357,15 +390,18 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     t0 = time.perf_counter()
     await asyncio.gather(*(phone(k, n, sockets[n]) for k, n in enumerate(names)))
     await asyncio.sleep(2 * settings.positions_flush_ms / MS + 0.5)
-    cpu_pct = (server.cpu_s() - cpu0) / (time.perf_counter() - t0) * 100
+    cpu_s = server.cpu_s() - cpu0
+    cpu_pct = cpu_s / (time.perf_counter() - t0) * 100
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await watcher
-    await asyncio.gather(*(ws.close() for ws in sockets.values()))
+    for task in drains:
+        task.cancel()
+    await asyncio.gather(*(ws.close() for ws in [*sockets.values(), *sockets_of_screens]))
     await pubsub.aclose()
     await c.aclose()
     return FleetFigures(len(names), connect_s, (rss1 - rss0) / len(names), count, acked,
-                        latencies, acks, cpu_pct, events)
+                        latencies, acks, cpu_pct, events, cpu_s, screens)
 
 
 # --- scenarios 3 and 4: a day of tracks ----------------------------------------------------------
