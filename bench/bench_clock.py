@@ -47,6 +47,8 @@ PROGRESS_EVERY = 5000
 RESTART_TIMERS = 1000
 TICK_S = 1.0
 LEAD_MS = 3000
+#: Scheduling many timers takes a while: they fall due only after it is done.
+LEAD_MS_PER_TIMER = 0.02
 
 # KEYS[1] a sorted set of bare timers; ARGV[1] now, ARGV[2] batch
 # Removes and returns the due members: the least a timer wheel can do.

@@ -9,6 +9,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from dispatch.bootstrap import bootstrap
 from dispatch.org.model import OrgData
 from tests.browser.conftest import (
     ARTIFACTS,
@@ -26,7 +27,7 @@ from tests.browser.conftest import (
     send_fix,
     upload_photo,
 )
-from tests.conftest import PASSWORD, LiveServer, emit
+from tests.conftest import PASSWORD, LiveServer, emit, run_async
 
 GRIDS = 108
 #: Routed to city management (cgj) by the shipped rules.
@@ -88,17 +89,27 @@ def test_fixes_move_a_worker_dot(page: Page, live: LiveServer, seeded: OrgData,
     assert page_errors.items == []
 
 
-def test_a_red_case_event_shows_a_red_light(page: Page, live: LiveServer, seeded: OrgData,
-                                            page_errors: PageErrors) -> None:
+def test_a_case_going_overdue_shows_a_red_light(page: Page, live: LiveServer,
+                                                seeded: OrgData, tokens: Callable[[str], str],
+                                                page_errors: PageErrors) -> None:
     open_screen(page, live)
-    emit(live.settings, case_event(seeded, CaseSpec("C7", "042", "green", 90)))
-    row = page.locator('#case-list li[data-case="C7"]')
+    lat, lon = grid_centre(seeded, "042")
+    case = report_case(live, tokens("gw042"), CGJ_ITEM, lat, lon)
+    row = page.locator(f'#case-list li[data-case="{case["id"]}"]')
     expect(row).to_have_attribute("data-light", "green", timeout=LIVE_MS)
 
-    emit(live.settings, case_event(seeded, CaseSpec("C7", "042", "red", -5)))
+    async def deadline_passes() -> None:  # the clock's timer job, at the case's deadline
+        c = bootstrap(live.settings)
+        try:
+            await c.cases.fire_due(case["deadline"])
+        finally:
+            await c.aclose()
+
+    run_async(deadline_passes())
     expect(row).to_have_attribute("data-light", "red", timeout=LIVE_MS)
     assert row.locator(".light").evaluate("e => getComputedStyle(e).backgroundColor") == RED
-    expect(row.locator(".case-left")).to_contain_text("超时")
+    expect(page.locator(f'#map .case-marker[data-case="{case["id"]}"]')).to_have_attribute(
+        "data-light", "red")
     assert page_errors.items == []
 
 
