@@ -583,7 +583,8 @@ def part_memory(n_cases: int) -> None:
     print(f"   photo records (media store, 2 per case): {photos:,.0f} B per case, "
           f"{photos * JIZHOU_EVENTS / GIB:.2f} GiB at {JIZHOU_EVENTS:,}")
     stream = memory.families.get("screen event stream (bounded)", 0)
-    print(f"   screen event stream: bounded (50,000 events), {stream / MIB:.1f} MiB now")
+    print(f"   screen event stream: bounded ({settings.events_keep:,} events), "
+          f"{stream / MIB:.1f} MiB now")
     print(f"   cross-check: dataset.bytes grew {memory.dataset / memory.cases:,.0f} B per case "
           f"(all of the above)")
     print()
