@@ -47,8 +47,19 @@ PROGRESS_EVERY = 5000
 RESTART_TIMERS = 1000
 TICK_S = 1.0
 LEAD_MS = 3000
-#: Scheduling many timers takes a while: they fall due only after it is done.
-LEAD_MS_PER_TIMER = 0.02
+#: Timers are first scheduled this far away, then shifted in one step to their due time,
+#: so none falls due while the (slow) scheduling is still going on.
+PARKED_MS = 10 ** 12
+
+# KEYS[1] a sorted set; ARGV[1] a number of ms
+# Moves every member's score by ARGV[1], in one step.
+SHIFT = LuaScript("bench_shift", """
+local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #all, 2 do
+  redis.call('ZADD', KEYS[1], tonumber(all[i + 1]) + tonumber(ARGV[1]), all[i])
+end
+return #all / 2
+""")
 
 # KEYS[1] a sorted set of bare timers; ARGV[1] now, ARGV[2] batch
 # Removes and returns the due members: the least a timer wheel can do.
@@ -110,16 +121,28 @@ async def report_cases(c: Container, count: int) -> None:
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
 
 
-async def reschedule(c: Container, start_ms: int, window_ms: int) -> int:
-    """Every pending timer due at a uniform time in [start, start + window)."""
-    key = c.keys.case_timers()
-    members = await c.redis.zrange(key, 0, -1)
+async def park(c: Container, key: str, members: list[str], window_ms: int) -> None:
+    """Members at a uniform offset in [0, window), parked far in the future."""
     rng = random.Random(11)
     async with c.redis.pipeline(transaction=False) as pipe:
         for m in members:
-            pipe.zadd(key, {m: start_ms + rng.randrange(window_ms)})
+            pipe.zadd(key, {m: PARKED_MS + rng.randrange(window_ms)})
         await pipe.execute()
-    return len(members)
+
+
+async def release(c: Container, key: str) -> int:
+    """Bring the parked members due from LEAD_MS from now; the start time (UTC ms)."""
+    start = int(time.time() * MS) + LEAD_MS
+    await c.scripts.call(SHIFT, [key], [start - PARKED_MS])
+    return start
+
+
+async def reschedule(c: Container, window_ms: int) -> tuple[int, int]:
+    """Every pending timer due at a uniform time over the window; (count, start)."""
+    key = c.keys.case_timers()
+    members = await c.redis.zrange(key, 0, -1)
+    await park(c, key, members, window_ms)
+    return len(members), await release(c, key)
 
 
 async def run_clock(c: Container, until_ms: int) -> tuple[list[float], float, float]:
@@ -138,14 +161,11 @@ async def run_clock(c: Container, until_ms: int) -> tuple[list[float], float, fl
     return late, time.process_time() - cpu0, await redis_cpu(c) - rcpu0
 
 
-async def run_bare(c: Container, count: int, start_ms: int, window_ms: int,
-                   until_ms: int) -> tuple[list[float], float, float]:
+async def run_bare(c: Container, count: int, window_ms: int
+                   ) -> tuple[list[float], float, float]:
     key = "bench:bare"
-    rng = random.Random(11)
-    async with c.redis.pipeline(transaction=False) as pipe:
-        for n in range(count):
-            pipe.zadd(key, {f"t{n}": start_ms + rng.randrange(window_ms)})
-        await pipe.execute()
+    await park(c, key, [f"t{n}" for n in range(count)], window_ms)
+    until_ms = await release(c, key) + window_ms
     late: list[float] = []
     cpu0, rcpu0 = time.process_time(), await redis_cpu(c)
     while int(time.time() * MS) < until_ms or await c.redis.zcard(key):
@@ -195,15 +215,12 @@ async def main(args: argparse.Namespace) -> None:
         await report_cases(c, args.cases)
         print(f"  {args.cases / (time.monotonic() - t0):.0f} reports/s", flush=True)
         window_ms = args.window * MS
-        start = int(time.time() * MS) + LEAD_MS
-        timers = await reschedule(c, start, window_ms)
+        timers, start = await reschedule(c, window_ms)
         print(f"{timers} timers due over {args.window} s; running the clock ...",
               flush=True)
         late, cpu, rcpu = await run_clock(c, start + window_ms)
         print("baseline: bare timers over the same window ...", flush=True)
-        blate, bcpu, brcpu = await run_bare(c, timers, int(time.time() * MS) + LEAD_MS,
-                                            window_ms,
-                                            int(time.time() * MS) + LEAD_MS + window_ms)
+        blate, bcpu, brcpu = await run_bare(c, timers, window_ms)
         fired, twice = await restart(c)
         await c.aclose()
     p50, p99, worst = percentiles(late)
