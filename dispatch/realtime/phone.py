@@ -31,7 +31,7 @@ from dispatch.location.positions import PositionsCoalescer
 from dispatch.location.protocols import ping_from_json
 from dispatch.location.service import IngestResult
 from dispatch.patrol.filters import Ping, Verdict
-from dispatch.realtime.session import Reply, Session
+from dispatch.realtime.session import Reply, Session, error_message
 from dispatch.realtime.snapshot import ScreenFilter
 
 SOURCE = "ws"
@@ -108,11 +108,12 @@ class PhoneHandler:
                                      field=f"{path}.seq")
                 pings.append(ping)
             except DispatchError as exc:
-                errors.append(_error(exc, item.get("seq") if isinstance(item, dict) else None))
+                ref = item.get("seq") if isinstance(item, dict) else None
+                errors.append(error_message(exc, ref))
         result = await session.container.location.ingest(self.worker, pings, SOURCE)
         for ping, verdict in zip(pings, result.verdicts, strict=True):
             if verdict in REFUSED:
-                errors.append(_error(refusal(verdict), ping.seq))
+                errors.append(error_message(refusal(verdict), ping.seq))
         reply = self._ack(pings, result)
         return ([reply] if reply else []) + errors
 
@@ -121,15 +122,6 @@ class PhoneHandler:
         if stored:
             self.acked = max(stored) if self.acked is None else max(self.acked, *stored)
         return None if self.acked is None or not stored else {"type": "ack", "seq": self.acked}
-
-
-def _error(exc: DispatchError, ref: Any) -> dict[str, Any]:
-    msg: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
-    if exc.field:
-        msg["field"] = exc.field
-    if ref is not None:
-        msg["ref"] = ref
-    return msg
 
 
 @guard_ws(Role.GRID_WORKER)

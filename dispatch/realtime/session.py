@@ -38,6 +38,16 @@ def hub_of(container: Container) -> Hub:
     return container.hub
 
 
+def error_message(exc: DispatchError, ref: Any = None) -> dict[str, Any]:
+    """The contract's error message on a socket (``ref``: the seq it answers, if any)."""
+    msg: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
+    if exc.field:
+        msg["field"] = exc.field
+    if ref is not None:
+        msg["ref"] = ref
+    return msg
+
+
 class Flood(Exception):
     pass
 
@@ -83,12 +93,7 @@ class Session:
             await self.ws.send_text(data.decode())
 
     async def send_error(self, exc: DispatchError, ref: Any = None) -> None:
-        msg: dict[str, Any] = {"type": "error", "code": exc.code, "message": exc.message}
-        if exc.field:
-            msg["field"] = exc.field
-        if ref is not None:
-            msg["ref"] = ref
-        await self.send(msg)
+        await self.send(error_message(exc, ref))
 
     async def _writer(self) -> None:
         # A queue can only overflow while it is full, that is while this loop is busy
