@@ -6,6 +6,7 @@ import "./texts.js";
 import { byId } from "../common/dom.js";
 import { SECOND_MS } from "../common/format.js";
 import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { bindLoginForm, showLoginMessage } from "../common/login.js";
 import { createAlerts } from "./alerts.js";
 import { createCaseSheet } from "./casesheet.js";
 import { createJobs } from "./member/jobs.js";
@@ -23,16 +24,9 @@ import { createPatrol } from "./worker/patrol.js";
 import { createReport } from "./worker/report.js";
 import { createTracker } from "./worker/tracker.js";
 
-const HTTP_TOO_MANY = 429;
 const TICK_MS = SECOND_MS;
 /** Errors the team socket answers its keep-alive with: nothing to show. */
 const QUIET_ERRORS = new Set(["unknown_type"]);
-
-function showLoginMessage(text) {
-  const el = byId("login-message");
-  el.textContent = text;
-  el.hidden = !text;
-}
 
 function showLogin() {
   byId("app-view").hidden = true;
@@ -41,30 +35,16 @@ function showLogin() {
   if (notice) showLoginMessage(t(notice));
 }
 
-async function onLogin(event) {
-  event.preventDefault();
-  const submit = byId("login-submit");
-  submit.disabled = true;
-  submit.textContent = t("login.busy");
-  showLoginMessage("");
-  try {
-    const result = await signIn(byId("login-username").value.trim(),
-      byId("login-password").value);
-    if (result.refused) {
-      showLoginMessage(t("field.login_forbidden", { user: result.refused.username,
-        role: label("role.", result.refused.role) }));
-      return;
-    }
-    byId("login-password").value = "";
-    startApp();
-  } catch (error) {
-    const key = error.code === "bad_credentials" ? "login.failed"
-      : error.status === HTTP_TOO_MANY ? "login.rate_limited" : null;
-    showLoginMessage(key ? t(key) : t("login.error", { message: error.message }));
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t("login.submit");
+/** Sign in; a refusal's text when this user may not use the field app. */
+async function attemptLogin(username, password) {
+  const result = await signIn(username, password);
+  if (result.refused) {
+    return t("field.login_forbidden", { user: result.refused.username,
+      role: label("role.", result.refused.role) });
   }
+  byId("login-password").value = "";
+  startApp();
+  return null;
 }
 
 /** The header's connection light: the socket's state, or offline when the phone says so. */
@@ -207,7 +187,7 @@ function init() {
     button.addEventListener("click", toggleLang);
   }
   onLangChange(() => translate());
-  byId("login-form").addEventListener("submit", onLogin);
+  bindLoginForm(attemptLogin);
   const u = user();
   if (u && servesRole(u.role)) startApp();
   else showLogin();

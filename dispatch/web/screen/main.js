@@ -4,6 +4,7 @@ import { clearSession, createApi, loadSession, saveSession } from "../common/api
 import { byId } from "../common/dom.js";
 import { formatClock, SECOND_MS } from "../common/format.js";
 import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { bindLoginForm, showLoginMessage } from "../common/login.js";
 import { createAlerts } from "./alerts.js";
 import { createCard } from "./card.js";
 import { createCaseCard } from "./casecard.js";
@@ -24,7 +25,6 @@ const WATCH_ROLES = new Set(["screen", "dispatcher", "assessor", "dept_lead", "a
 const DISPATCH_ROLES = new Set(["dispatcher", "admin"]);
 const OFFLINE_STATES = new Set(["offline", "unknown"]);
 const OUT_OF_GRID = "out_of_grid";
-const HTTP_TOO_MANY = 429;
 const HTTP_UNAUTHORIZED = 401;
 const TICK_MS = SECOND_MS;
 const REFRESH_DELAY_MS = 60;
@@ -48,12 +48,6 @@ function signOut(noticeKey = null) {
   location.reload();
 }
 
-function showLoginMessage(text) {
-  const el = byId("login-message");
-  el.textContent = text;
-  el.hidden = !text;
-}
-
 function showLogin() {
   byId("screen-view").hidden = true;
   byId("login-view").hidden = false;
@@ -63,33 +57,19 @@ function showLogin() {
   byId("login-username").focus();
 }
 
-async function onLogin(event) {
-  event.preventDefault();
-  const submit = byId("login-submit");
-  submit.disabled = true;
-  submit.textContent = t("login.busy");
-  showLoginMessage("");
-  try {
-    const username = byId("login-username").value.trim();
-    const result = await api.login(username, byId("login-password").value);
-    if (!WATCH_ROLES.has(result.user.role)) {
-      fetch("/api/v1/logout", { method: "POST",
-        headers: { Authorization: `Bearer ${result.token}` } }).catch(() => {});
-      showLoginMessage(t("login.forbidden", { user: result.user.username,
-        role: label("role.", result.user.role) }));
-      return;
-    }
-    session = { token: result.token, expires: result.expires, user: result.user };
-    saveSession(SESSION_KEY, session);
-    startScreen();
-  } catch (error) {
-    const key = error.code === "bad_credentials" ? "login.failed"
-      : error.status === HTTP_TOO_MANY ? "login.rate_limited" : null;
-    showLoginMessage(key ? t(key) : t("login.error", { message: error.message }));
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t("login.submit");
+/** Sign in; a refusal's text when this role may not watch the screen. */
+async function attemptLogin(username, password) {
+  const result = await api.login(username, password);
+  if (!WATCH_ROLES.has(result.user.role)) {
+    fetch("/api/v1/logout", { method: "POST",
+      headers: { Authorization: `Bearer ${result.token}` } }).catch(() => {});
+    return t("login.forbidden", { user: result.user.username,
+      role: label("role.", result.user.role) });
   }
+  session = { token: result.token, expires: result.expires, user: result.user };
+  saveSession(SESSION_KEY, session);
+  startScreen();
+  return null;
 }
 
 async function loadGrids() {
@@ -253,7 +233,7 @@ function init() {
     button.addEventListener("click", toggleLang);
   }
   onLangChange(() => translate());
-  byId("login-form").addEventListener("submit", onLogin);
+  bindLoginForm(attemptLogin);
   if (session && WATCH_ROLES.has(session.user.role)) startScreen();
   else showLogin();
 }
