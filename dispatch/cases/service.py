@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
 from dispatch.cases.actions import Action
 from dispatch.cases.clock import CaseClock
 from dispatch.cases.commands import Command, ReportCommand
@@ -41,7 +39,6 @@ from dispatch.media import MediaStore
 from dispatch.org.store import OrgStore
 from dispatch.rules import CENTRE, Tier
 from dispatch.rules_service import RulesService
-from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
 MS = 1000
@@ -55,7 +52,7 @@ def wall_clock_ms() -> int:
 
 
 class CaseService:
-    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, settings: Settings, *,
+    def __init__(self, settings: Settings, *, keys: Keys, store: CaseStore, planner: Planner,
                  org: OrgStore, rules: RulesService, media: MediaStore, users: UserStore,
                  clock: Callable[[], int] = wall_clock_ms) -> None:
         self.keys = keys
@@ -65,8 +62,8 @@ class CaseService:
         self.media = media
         self.users = users
         self.clock = clock
-        self.store = CaseStore(redis, keys, scripts)
-        self.planner = Planner(keys)
+        self.store = store
+        self.planner = planner
 
     def now(self, now_ms: int | None = None) -> int:
         return self.clock() if now_ms is None else now_ms
@@ -236,6 +233,13 @@ class CaseService:
                           query.limit, self.settings.case_scan_max)
         cursor = encode_cursor(page.next_below) if page.next_below is not None else None
         return {"items": [c.summary(now) for c in page.items], "next_cursor": cursor}
+
+    async def open_summaries(self, limit: int,
+                             now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Summaries of the open cases, newest first (the screen snapshot's section)."""
+        now = self.now(now_ms)
+        return [c.summary(now) for c in await self.store.load_many(
+            await self.store.open_ids(limit))]
 
     async def pending_offers(self, actor: Principal,
                              now_ms: int | None = None) -> list[dict[str, Any]]:

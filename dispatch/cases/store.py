@@ -88,6 +88,11 @@ class CaseStore:
             rows = await pipe.execute()
         return [Case.from_hash(r) for r in rows if r]
 
+    async def open_ids(self, limit: int) -> list[str]:
+        """The newest ``limit`` open cases' ids."""
+        return [str(cid) for cid in await self.redis.zrevrange(self.keys.cases_open(), 0,
+                                                               limit - 1)]
+
     async def with_timeline(self, cid: str) -> tuple[Case, list[dict[str, Any]]] | None:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.case(cid))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from dispatch.authz import guard
-from dispatch.bootstrap import Container
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command, parse_report
 from dispatch.cases.listing import parse_query
@@ -22,11 +19,9 @@ from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.realtime.snapshot import ScreenFilter
 from dispatch.realtime.team import team_socket
 
 HTTP_CREATED = 201
-SNAPSHOT_CASES_MAX = 2000
 MEDIA_CACHE = "private, max-age=86400"
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
@@ -122,24 +117,6 @@ async def get_media(request: Request, principal: Principal) -> Response:
     if not path.exists():
         raise NotFound(f"the file of photo {media_id} is missing", code="unknown_media")
     return FileResponse(path, media_type=meta.type, headers={"Cache-Control": MEDIA_CACHE})
-
-
-async def open_cases(c: Container, screen: ScreenFilter) -> list[dict[str, Any]]:
-    """The screen snapshot's section: open cases, newest first."""
-    service = c.cases
-    ids = await c.redis.zrevrange(c.keys.cases_open(), 0, SNAPSHOT_CASES_MAX - 1)
-    now = service.now()
-    found = [case.summary(now) for case in await service.store.load_many(ids)]
-    return [s for s in found if screen.admits(s)]
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    async def section(screen: ScreenFilter) -> list[dict[str, Any]]:
-        return await open_cases(c, screen)
-
-    c.snapshot.register("cases", section)
-    yield
 
 
 routes: list[BaseRoute] = [

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from dispatch.authz import BEARER, guard, public
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import parse_json, read_json, read_object
-from dispatch.http.context import container
+from dispatch.http.context import container, runtime
 from dispatch.http.responses import error_response, json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
@@ -71,7 +71,7 @@ async def upload_locations(request: Request, principal: Principal) -> Response:
         except DispatchError as exc:
             errors.append({"index": n, **exc.to_dict()})
     worker = await c.location.directory.of_principal(principal)
-    result = await c.location.ingest(worker, pings, "http")
+    result = await runtime(request).ingest(worker, pings, "http")
     c.location.count("http", [Verdict.INVALID] * len(errors))
     counts = result.counts()
     if errors:
@@ -100,7 +100,7 @@ async def osmand(request: Request) -> Response:
     worker = await c.location.directory.by_device(fixes[0].device)
     if worker is None:
         raise NotFound(f"no device {fixes[0].device}", code="unknown_device", field="id")
-    result = await c.location.ingest(worker, [f.ping for f in fixes], "osmand")
+    result = await runtime(request).ingest(worker, [f.ping for f in fixes], "osmand")
     _refuse_invalid(result)
     return json({"ok": True, "verdicts": result.counts()})
 
@@ -145,7 +145,6 @@ async def _owntracks_worker(request: Request) -> WorkerRef:
 @public
 async def owntracks(request: Request) -> Response:
     """OwnTracks HTTP mode: location messages stored, every other type ignored; answers []."""
-    c = container(request)
     try:
         worker = await _owntracks_worker(request)
     except Unauthorized as exc:
@@ -154,7 +153,7 @@ async def owntracks(request: Request) -> Response:
         return response
     ping = owntracks_ping(await read_json(request))
     if ping is not None:
-        _refuse_invalid(await c.location.ingest(worker, [ping], "owntracks"))
+        _refuse_invalid(await runtime(request).ingest(worker, [ping], "owntracks"))
     return json([])
 
 

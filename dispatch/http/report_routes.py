@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
@@ -13,14 +11,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
-from dispatch.bootstrap import Container
 from dispatch.errors import NotFound
 from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.realtime.snapshot import ScreenFilter
-from dispatch.reports.live import screen_figures
 from dispatch.reports.periods import Kind, parse_day, parse_period
 
 READERS = (Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN, Role.DEPT_LEAD, Role.SCREEN)
@@ -29,15 +24,6 @@ FIGURE_COLUMNS = ("reported", "dispatched", "closed", "closed_in_time", "overdue
                   "due_suspended", "reworks", "closure_rate", "on_time_rate",
                   "patrols_complete", "patrols_incomplete", "patrols_missed")
 BOM = "\ufeff"  # spreadsheets open UTF-8 CSV with Chinese names correctly with it
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    async def section(screen: ScreenFilter) -> dict[str, Any]:
-        return await screen_figures(c)
-
-    c.snapshot.register("figures", section)
-    yield
 
 
 def _csv(rows: list[list[Any]]) -> Response:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import time
-from collections.abc import AsyncIterator
 
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
-from dispatch.bootstrap import Container
 from dispatch.errors import BadRequest
 from dispatch.http.body import read_json, read_object
 from dispatch.http.context import container
@@ -23,20 +18,8 @@ from dispatch.identity.roles import Role
 from dispatch.rules import RulesError
 from dispatch.rules_service import initial_rules_text
 
-log = logging.getLogger("dispatch.rules")
 MS = 1000
 MAX_RULES_TEXT = 512 * 1024
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    try:
-        await c.rules.ensure_installed()
-    except RedisError as exc:
-        log.warning("rules not installed at startup (%s); they load on first use", exc)
-    except RulesError as exc:
-        log.error("the configured rules file is refused:\n%s", exc)
-    yield
 
 
 @guard()

@@ -51,7 +51,7 @@ class Clock:
         self.c = container
         self.now = now
         self.periodic = periodic
-        self.lock = LeaderLock(container.redis, container.keys.clock_leader(), lease_ms)
+        self.lock = LeaderLock(container.scripts, container.keys.clock_leader(), lease_ms)
         self.runner = RecurringRunner(container.redis, container.keys.clock_marker, recurring)
         self.leading = False
 

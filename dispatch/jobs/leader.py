@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from redis.asyncio import Redis
-
 from dispatch.scripts import LuaScript, Scripts
 
 # KEYS[1] the lock
@@ -39,8 +37,9 @@ return 0
 
 
 class LeaderLock:
-    def __init__(self, redis: Redis, key: str, lease_ms: int, holder: str | None = None) -> None:
-        self.scripts = Scripts(redis)
+    def __init__(self, scripts: Scripts, key: str, lease_ms: int,
+                 holder: str | None = None) -> None:
+        self.scripts = scripts
         self.key = key
         self.lease_ms = lease_ms
         self.holder = holder or uuid.uuid4().hex

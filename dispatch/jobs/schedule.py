@@ -18,7 +18,6 @@ from apscheduler.triggers.cron import CronTrigger
 from dispatch.bootstrap import Container
 from dispatch.jobs import tasks
 from dispatch.jobs.clock import Periodic
-from dispatch.jobs.queues import enqueue, queue_connection
 from dispatch.jobs.recurring import Occurrence, Recurring
 from dispatch.patrol.windows import PatrolWindow, parse_windows
 from dispatch.realtime.hub import publish
@@ -90,11 +89,8 @@ def window_jobs(c: Container, window: PatrolWindow, tz: ZoneInfo) -> list[Recurr
 
 
 def rhythm_jobs(c: Container, tz: ZoneInfo) -> list[Recurring]:
-    settings = c.settings
-
     def later(func: Any, *args: str, job_id: str) -> None:
-        enqueue(settings, queue_connection(settings), func, *args, queue="reports",
-                job_id=job_id)
+        c.queues.enqueue(func, *args, queue="reports", job_id=job_id)
 
     async def daily(o: Occurrence) -> None:
         day = _local_day(o, tz, timedelta(days=1))

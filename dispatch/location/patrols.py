@@ -18,7 +18,6 @@ import shapely  # type: ignore[import-untyped,unused-ignore]
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.keys import Keys
 from dispatch.location.alerts import Alert, AlertKind
 from dispatch.location.directory import WorkerRef
 from dispatch.location.patrol_store import PatrolRecord, PatrolState, PatrolStore
@@ -29,7 +28,6 @@ from dispatch.patrol.metrics import PatrolMetrics, PatrolStatus, patrol_metrics,
 from dispatch.patrol.track import simplify_track
 from dispatch.patrol.windows import PatrolWindow, parse_windows, window_for, windows_of_day
 from dispatch.realtime.events import Events
-from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
 MS_PER_S = 1000
@@ -55,13 +53,13 @@ def _status(metrics: PatrolMetrics, min_duration_s: float, min_coverage: float) 
 
 
 class PatrolService:
-    def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
+    def __init__(self, settings: Settings, *, store: PatrolStore, org: OrgStore,
                  location: LocationService, events: Events) -> None:
         self.settings = settings
         self.org = org
         self.location = location
         self.events = events
-        self.store = PatrolStore(scripts.client, keys, scripts)
+        self.store = store
         self.windows: tuple[PatrolWindow, ...] = parse_windows(settings.patrol_windows)
         self.min_duration_s = settings.patrol_min_duration_min * S_PER_MIN
         self.min_coverage = settings.patrol_min_coverage

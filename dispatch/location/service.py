@@ -16,12 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.identity.users import UserStore
-from dispatch.keys import Keys
 from dispatch.location.alerts import Alert, AlertKind, AlertStore, Condition
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
-from dispatch.location.positions import POSITIONS, PositionsCoalescer
+from dispatch.location.pipe import ScriptPipe
+from dispatch.location.positions import POSITIONS
 from dispatch.location.store import IngestOutcome, LiveCandidate, LocationStore, StoreItem
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
@@ -31,13 +30,11 @@ from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
 from dispatch.patrol.track import simplify_track
 from dispatch.realtime.events import Events
-from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
 MS_PER_S = 1000
 MS_PER_MIN = 60 * MS_PER_S
 MS_PER_H = 60 * MS_PER_MIN
-S_PER_DAY = 24 * 3600
 #: GEOADD refuses latitudes beyond the Web Mercator limit.
 GEO_MAX_LAT = 85.05112878
 #: Verdicts the phone may forget: the fix is stored (or was already).
@@ -69,6 +66,8 @@ class IngestResult:
 
     verdicts: list[Verdict]
     moved: bool = False
+    #: The ``positions`` item to show when the newest fix moved the worker.
+    position: dict[str, Any] | None = None
 
     def accepted(self, i: int) -> bool:
         return self.verdicts[i] in ACCEPTED
@@ -116,21 +115,18 @@ def _float(value: str | None) -> float | None:
 
 
 class LocationService:
-    def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
-                 users: UserStore, events: Events, metrics: Metrics) -> None:
-        redis = scripts.client
+    def __init__(self, settings: Settings, *, store: LocationStore, alerts: AlertStore,
+                 directory: WorkerDirectory, org: OrgStore, events: Events,
+                 metrics: Metrics) -> None:
         self.settings = settings
         self.org = org
         self.events = events
-        self.store = LocationStore(redis, keys, scripts,
-                                   track_ttl_s=settings.track_retention_days * S_PER_DAY,
-                                   out_of_grid_ms=settings.out_of_grid_min * MS_PER_MIN)
-        self.alerts = AlertStore(redis, keys, scripts)
-        self.directory = WorkerDirectory(users, org, settings.device_auth_cache_s)
+        self.store = store
+        self.alerts = alerts
+        self.directory = directory
         self.filters = filter_config(settings)
         self.presence = presence_config(settings)
         self.days = LocalDays(settings.tz)
-        self.positions: PositionsCoalescer | None = None  # set in the web process
         self._last: dict[str, Ping] = {}
         self._counter = metrics.counter("location_pings_total", "Fixes received, by verdict",
                                         ["source", "verdict"])
@@ -139,8 +135,10 @@ class LocationService:
     # --- ingest ----------------------------------------------------------------------
 
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
-                     now: int | None = None) -> IngestResult:
-        """Judge, store and publish a message's fixes (any order, any age, repeats)."""
+                     now: int | None = None, pipe: ScriptPipe | None = None) -> IngestResult:
+        """Judge and store a message's fixes (any order, any age, repeats); through ``pipe``
+        when the web process gives one. The result carries the worker's new position for
+        the screens when the newest fix moved it."""
         at = now_ms() if now is None else now
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
@@ -150,14 +148,17 @@ class LocationService:
             candidate = await self._candidate(worker, batch.best)
             outcome = await self.store.ingest(
                 worker.username, batch.items, heard_ms=batch.heard,
-                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate)
+                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate, pipe=pipe)
             for i, stored in zip(batch.kept, outcome.stored, strict=True):
                 if not stored:
                     verdicts[i] = Verdict.DUPLICATE
             result.moved = outcome.moved
             if outcome.moved and candidate is not None and batch.best is not None:
                 self._last[worker.username] = batch.best
-                self._offer(worker, candidate, outcome)
+                result.position = position_item(
+                    worker, candidate.lat, candidate.lon, candidate.ts,
+                    outcome.state or Presence.OFFLINE.value, candidate.grid, outcome.patrol,
+                    outcome.out_of_grid)
             await self._transitions(worker, outcome, candidate, at)
         self.count(source, verdicts)
         return result
@@ -188,12 +189,6 @@ class LocationService:
                 inside = index.contains(worker.grid, best.lon, best.lat)  # on a shared edge
         return LiveCandidate(best.ts, best.lon, best.lat, grid, inside, best.acc, best.speed,
                              best.heading, best.batt)
-
-    def _offer(self, worker: WorkerRef, fix: LiveCandidate, outcome: IngestOutcome) -> None:
-        if self.positions is not None:
-            self.positions.offer(position_item(
-                worker, fix.lat, fix.lon, fix.ts, outcome.state or Presence.OFFLINE.value,
-                fix.grid, outcome.patrol, outcome.out_of_grid))
 
     async def _transitions(self, worker: WorkerRef, outcome: IngestOutcome,
                            fix: LiveCandidate | None, at: int) -> None:

@@ -169,12 +169,12 @@ class LocationStore:
         self.scripts = scripts
         self.track_ttl_s = track_ttl_s
         self.out_of_grid_ms = out_of_grid_ms
-        #: The web process's own connection for the hot path (see pipe.py); else redis-py.
-        self.pipe: ScriptPipe | None = None
 
     async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
-                     fresh_after_ms: int, live: LiveCandidate | None) -> IngestOutcome:
-        """Store ``items`` and update the live position, presence and geofence atomically."""
+                     fresh_after_ms: int, live: LiveCandidate | None,
+                     pipe: ScriptPipe | None = None) -> IngestOutcome:
+        """Store ``items`` and update the live position, presence and geofence atomically
+        (through ``pipe``, the web process's connection for the hot path, when given)."""
         days: dict[str, int] = {}
         records: list[Any] = []
         for item in items:
@@ -191,8 +191,8 @@ class LocationStore:
             args += [live.ts, live.lon, live.lat, live.grid or "", inside, self.out_of_grid_ms,
                      _opt(live.acc), _opt(live.speed), _opt(live.heading), _opt(live.batt)]
         args += records
-        if self.pipe is not None:
-            reply = await self.pipe.call(INGEST, keys, args)
+        if pipe is not None:
+            reply = await pipe.call(INGEST, keys, args)
         else:
             reply = await self.scripts.call(INGEST, keys, args)
         bits, moved, state, patrol, oog, previous, transition = reply

@@ -15,8 +15,8 @@ from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from dispatch.authz import guard_ws
+from dispatch.bootstrap import WebRuntime
 from dispatch.errors import BadRequest, DispatchError
-from dispatch.http.context import container
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.realtime.session import Reply, Session
@@ -70,7 +70,7 @@ class ScreenStream:
     async def snapshot(self) -> None:
         c = self.session.container
         seq = await c.events.last_seq(c.redis)
-        sections = await c.snapshot.gather(self.screen)
+        sections = await self.session.runtime.snapshot.gather(self.screen)
         self.last_seq = seq
         await self.session.send({"type": "snapshot", "seq": seq, **sections,
                                  "filter": {"station": self.screen.station,
@@ -111,10 +111,10 @@ async def on_message(session: Session, message: dict[str, Any]) -> Reply:
 
 
 @guard_ws(*SCREEN_ROLES)
-async def screen_socket(websocket: WebSocket, principal: Principal) -> None:
+async def screen_socket(websocket: WebSocket, principal: Principal, rt: WebRuntime) -> None:
     """The command screen's live stream: snapshot, then deltas; ``since`` resumes."""
-    c = container(websocket)
-    session = Session(websocket, principal, c, [c.keys.screen_channel()], on_message)
+    session = Session(websocket, principal, rt, [rt.container.keys.screen_channel()],
+                      on_message)
     stream = ScreenStream(session, screen_filter(websocket, principal))
 
     async def start(s: Session) -> None:

@@ -1,11 +1,23 @@
-"""What a screen's snapshot holds: sections registered by each area (workers, cases, ...)."""
+"""What a screen's snapshot holds: one section per concern (cases, workers, alerts, figures).
+
+:func:`screen_sections` lists every section in one place; the web runtime builds it once
+and every screen socket gathers it, filtered to what the screen follows.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from dispatch.reports.live import screen_figures
+
+if TYPE_CHECKING:
+    from dispatch.bootstrap import Container
+
+#: Most open cases a snapshot carries (newest first).
+SNAPSHOT_CASES_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -42,3 +54,25 @@ class SnapshotSections:
         names = list(self.sections)
         values = await asyncio.gather(*(self.sections[n](screen) for n in names))
         return dict(zip(names, values, strict=True))
+
+
+def screen_sections(c: Container) -> SnapshotSections:
+    """Every section of the command screen's snapshot, read from the container's services."""
+
+    async def cases(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [s for s in await c.cases.open_summaries(SNAPSHOT_CASES_MAX) if screen.admits(s)]
+
+    async def workers(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [w for w in await c.location.workers() if screen.admits(w)]
+
+    async def alerts(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [a for a in await c.location.open_alerts() if screen.admits(a)]
+
+    async def figures(screen: ScreenFilter) -> dict[str, Any]:
+        return await screen_figures(c)
+
+    found = SnapshotSections()
+    for name, section in (("cases", cases), ("workers", workers), ("alerts", alerts),
+                          ("figures", figures)):
+        found.register(name, section)
+    return found

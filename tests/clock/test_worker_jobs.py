@@ -14,7 +14,7 @@ import redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from dispatch.jobs.queues import enqueue, queue_connection
+from dispatch.bootstrap import bootstrap
 from dispatch.settings import Settings
 from tests.clock.jobs_for_tests import slow_mark
 
@@ -48,9 +48,10 @@ def wait_for(predicate, timeout: float = WAIT_S) -> None:  # type: ignore[no-unt
 
 
 def test_killed_worker_does_not_lose_the_job(settings: Settings, rdb: redis.Redis) -> None:
-    conn = queue_connection(settings)
-    job = enqueue(settings, conn, slow_mark, settings.redis_url, "marks", 2.0, timeout_s=3,
-                  retry_intervals_s=[0, 0])
+    queues = bootstrap(settings).queues
+    conn = queues.connection
+    job = queues.enqueue(slow_mark, settings.redis_url, "marks", 2.0, timeout_s=3,
+                         retry_intervals_s=[0, 0])
     first = start_worker(settings, burst=False)
     try:
         wait_for(lambda: rdb.llen("marks") == 1)  # the job started ...
