@@ -8,7 +8,6 @@ the new text first: a bad file is refused and the old rules stay.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +25,6 @@ from dispatch.rules import (
     SEVERITIES,
     Catalogue,
     Decision,
-    Item,
     RulesError,
     RuleSet,
     WorkCalendar,
@@ -38,45 +36,12 @@ from dispatch.rules import (
     route,
     yellow_at_ms,
 )
+from dispatch.rules.routing import Routing
 from dispatch.settings import Settings
 
 RECHECK_S = 1.0
 MS = 1000
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-
-
-@dataclass(frozen=True)
-class Routing:
-    """Where a report goes, and its clock."""
-
-    item: Item
-    decision: Decision | None
-    grid: str
-    station: str | None
-    deadline_ms: int | None
-    yellow_at_ms: int | None
-    escalation_ms: list[int]
-    rule_id: str | None
-    version: str
-
-    def public(self) -> dict[str, object]:
-        d = self.decision
-        return {
-            "item": self.item.code,
-            "category": self.item.category,
-            "grid": self.grid,
-            "station": self.station,
-            "department": d.department if d else None,
-            "tier": d.tier.value if d else None,
-            "limit": d.limit_s if d else None,
-            "clock": d.clock.value if d else None,
-            "deadline": self.deadline_ms,
-            "yellow_at": self.yellow_at_ms,
-            "escalation": self.escalation_ms,
-            "rule": self.rule_id,
-            "version": self.version,
-            "triage": d is None,
-        }
 
 
 def _dates(raw: str, name: str) -> frozenset[date]:

@@ -14,12 +14,13 @@ from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command, parse_report
 from dispatch.cases.listing import parse_query
 from dispatch.errors import Forbidden, NotFound
-from dispatch.http.body import Fields, read_object
+from dispatch.http.body import read_object
 from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.realtime.team import team_socket
+from dispatch.validation import Fields
 
 HTTP_CREATED = 201
 MEDIA_CACHE = "private, max-age=86400"

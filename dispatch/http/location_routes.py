@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import BEARER, guard, public
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
-from dispatch.http.body import parse_json, read_json, read_object
+from dispatch.http.body import read_json, read_object
 from dispatch.http.context import container, runtime
 from dispatch.http.responses import error_response, json
 from dispatch.identity.principal import Principal
@@ -34,6 +34,7 @@ from dispatch.location.protocols import (
 from dispatch.location.service import IngestResult, now_ms
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.patrol.judge import STORED_VERDICTS
+from dispatch.validation import parse_json
 
 BASIC = "basic "
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

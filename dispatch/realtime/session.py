@@ -20,9 +20,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dispatch.bootstrap import WebRuntime
 from dispatch.errors import BadRequest, DispatchError
-from dispatch.http.body import parse_json
 from dispatch.identity.principal import Principal
 from dispatch.realtime.hub import Subscription
+from dispatch.validation import parse_json
 
 log = logging.getLogger("dispatch.ws")
 FLOOD_FACTOR = 2  # past this multiple of the rate in one second, the socket is closed

@@ -20,10 +20,10 @@ from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command
 from dispatch.cases.permissions import DESK_ROLES, team_of
 from dispatch.errors import BadRequest
-from dispatch.http.body import Fields
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.realtime.session import Reply, Session
+from dispatch.validation import Fields
 
 TEAM_ROLES = (Role.DISPOSAL_MEMBER, Role.DEPT_LEAD, Role.DISPATCHER, Role.ADMIN)
 SOCKET_ACTIONS = frozenset({Action.ACCEPT, Action.PROGRESS, Action.REJECT})

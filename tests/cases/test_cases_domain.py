@@ -18,10 +18,10 @@ from dispatch.cases.permissions import Parties, Relation, allowed_sources, may_s
 from dispatch.cases.states import OPEN_STATES, RUNNING_STATES, TERMINAL_STATES, CaseState
 from dispatch.cases.timers import Timer, TimerKind, members, pending, timers_of
 from dispatch.errors import BadRequest, Conflict, Forbidden
-from dispatch.http.body import Fields
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.rules import LimitClock, WorkCalendar
+from dispatch.validation import Fields
 
 S = CaseState
 TZ = ZoneInfo("Asia/Shanghai")
