@@ -22,6 +22,7 @@ PURE: dict[str, tuple[str, ...]] = {
               "dispatch.cases.intake", "dispatch.cases.lifecycle", "dispatch.cases.plan"),
     "reports": ("dispatch.reports.facts", "dispatch.reports.figures",
                 "dispatch.reports.periods", "dispatch.reports.scores"),
+    "access": ("dispatch.access",),
     "values": ("dispatch.validation", "dispatch.errors", "dispatch.keys",
                "dispatch.identity.principal", "dispatch.identity.roles"),
 }

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dispatch.access import Parties
 from dispatch.cases.clock import CaseClock, Times, parse_csv, parse_csv_ints
-from dispatch.cases.permissions import Parties
 from dispatch.cases.states import HELD_STATES, RUNNING_STATES, CaseState
 from dispatch.rules import Light, LimitClock
 

@@ -12,6 +12,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dispatch.access import (
+    Parties,
+    allowed_sources,
+    check_reassign,
+    check_reporter,
+    may_see_case,
+    team_of,
+)
 from dispatch.cases.actions import Action
 from dispatch.cases.clock import CaseClock
 from dispatch.cases.commands import Command, ReportCommand
@@ -26,7 +34,6 @@ from dispatch.cases.listing import (
     scan,
 )
 from dispatch.cases.model import Case
-from dispatch.cases.permissions import DESK_ROLES, allowed_sources, may_see, team_of
 from dispatch.cases.plan import Planner
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
@@ -105,11 +112,8 @@ class CaseService:
         return await self._detail(cid, now)
 
     async def _reporter(self, actor: Principal, named: str | None) -> str:
-        if named is None or named == actor.username:
+        if named is None or not check_reporter(actor, named):
             return actor.username
-        if actor.role not in DESK_ROLES:
-            raise Forbidden("only the command centre reports for someone else",
-                            code="scope_forbidden", field="reporter")
         try:
             user = await self.users.get(named)
         except NotFound:
@@ -165,9 +169,7 @@ class CaseService:
         if cmd.action is not Action.REASSIGN:
             return Context(calendar)
         department, member = await self._reassign_target(cmd)
-        if actor.role not in DESK_ROLES and department != actor.scope:
-            raise Forbidden("a department lead reassigns within the department only",
-                            code="scope_forbidden", field="department")
+        check_reassign(actor, department)
         fresh = None if case.clock is not None else await self._default_clock(case, now)
         return Context(calendar, department, member, fresh)
 
@@ -216,13 +218,18 @@ class CaseService:
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
-        if not may_see(actor, case.parties):
+        if not may_see_case(actor, case.parties):
             raise Forbidden(f"case {cid} is not in your scope", code="scope_forbidden")
         return case.detail(self.now(now_ms), timeline)
 
     async def visible(self, actor: Principal, cid: str) -> bool:
+        parties = await self.parties_of(cid)
+        return parties is not None and may_see_case(actor, parties)
+
+    async def parties_of(self, cid: str) -> Parties | None:
+        """Who and where a case concerns (what scope rules look at), or None."""
         case = await self.store.load(cid)
-        return case is not None and may_see(actor, case.parties)
+        return case.parties if case is not None else None
 
     async def listing(self, actor: Principal, query: Query,
                    now_ms: int | None = None) -> dict[str, Any]:

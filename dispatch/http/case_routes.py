@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from dispatch.access import may_see_photo
 from dispatch.authz import guard
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command, parse_report
@@ -111,8 +112,9 @@ async def get_media(request: Request, principal: Principal) -> Response:
     meta = await c.media.meta(media_id)
     if meta is None:
         raise NotFound(f"no photo {media_id}", code="unknown_media")
-    mine = await c.media.owned_by(media_id, principal.username)
-    if not mine and not (meta.case and await c.cases.visible(principal, meta.case)):
+    uploaded = await c.media.owned_by(media_id, principal.username)
+    case = await c.cases.parties_of(meta.case) if meta.case and not uploaded else None
+    if not may_see_photo(principal, uploaded=uploaded, case=case):
         raise Forbidden("this photo is not in your scope", code="scope_forbidden")
     path = c.media.path(meta)
     if not path.exists():

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dispatch.access import check_location_owner, check_track
 from dispatch.authz import BEARER, guard, public
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import read_json, read_object
@@ -43,12 +44,6 @@ BASIC_CHALLENGE = 'Basic realm="dispatch"'
 TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER)
 
 
-def _check_owner(named: Any, principal: Principal) -> None:
-    if named is not None and named != principal.username:
-        raise Forbidden("a worker sends only their own location", code="not_your_location",
-                        field="worker")
-
-
 def _refuse_invalid(result: IngestResult) -> None:
     """A fix the apps sent with an impossible position is bad input (400)."""
     if result.verdicts and all(v is Verdict.INVALID for v in result.verdicts):
@@ -60,13 +55,13 @@ async def upload_locations(request: Request, principal: Principal) -> Response:
     """Late upload of buffered pings (idempotent: the same timestamp is stored once)."""
     c = container(request)
     body = await read_object(request)
-    _check_owner(body.data.get("worker"), principal)
+    check_location_owner(principal, body.data.get("worker"))
     items = body.items("items", max_items=c.settings.max_batch)
     pings: list[Ping] = []
     errors: list[dict[str, Any]] = []
     for n, item in enumerate(items):
         if isinstance(item, dict):
-            _check_owner(item.get("worker"), principal)
+            check_location_owner(principal, item.get("worker"))
         try:
             pings.append(ping_from_json(item, f"items[{n}]"))
         except DispatchError as exc:
@@ -179,8 +174,7 @@ async def worker_track(request: Request, principal: Principal) -> Response:
     """A worker's track of one local day (default today) as a simplified LineString."""
     c = container(request)
     username = request.path_params["username"]
-    if principal.role is Role.GRID_WORKER and principal.username != username:
-        raise Forbidden("a worker sees only their own track", code="not_your_track")
+    check_track(principal, username)
     if await c.location.directory.by_name(username) is None:
         raise NotFound(f"no grid worker {username}", code="unknown_worker")
     location = c.location

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dispatch.access import report_view
 from dispatch.authz import guard
 from dispatch.errors import NotFound
 from dispatch.http.context import container
@@ -59,21 +60,13 @@ def _kind(raw: str) -> Kind:
                        code="unknown_report") from exc
 
 
-def _limit_to(report: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    """A department lead sees the street's totals and their own department's row."""
-    if principal.role is not Role.DEPT_LEAD:
-        return report
-    own = {k: v for k, v in report["departments"].items() if k == principal.scope}
-    return {**report, "departments": own}
-
-
 @guard(*READERS)
 async def report(request: Request, principal: Principal) -> Response:
     """A daily, weekly or monthly report (`?date=YYYY-MM-DD`, `?format=csv`)."""
     c = container(request)
     kind = _kind(request.path_params["kind"])
     day = parse_day(request.query_params.get("date"), c.reports.today())
-    found = _limit_to(await c.reports.get(kind, day), principal)
+    found = report_view(principal, await c.reports.get(kind, day))
     if request.query_params.get("format") == "csv":
         return report_csv(found)
     return json(found)

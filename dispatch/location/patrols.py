@@ -15,9 +15,9 @@ from typing import Any
 
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
-from dispatch.errors import Conflict, Forbidden, NotFound
+from dispatch.access import check_patrol, check_patrol_owner
+from dispatch.errors import Conflict, NotFound
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import Role
 from dispatch.location.alerts import Alert, AlertKind
 from dispatch.location.directory import WorkerRef
 from dispatch.location.patrol_store import PatrolRecord, PatrolState, PatrolStore
@@ -38,15 +38,6 @@ CLOSE_LOOKBACK_MS = 24 * 3600 * MS_PER_S
 #: A closed-window marker outlives the lookback.
 CLOSED_MARKER_TTL_S = 3 * S_PER_DAY
 PATROL_EVENT = "patrol"
-ROLES_SEEING_ALL = frozenset({Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN, Role.SCREEN,
-                              Role.DEPT_LEAD})
-
-
-def can_see(principal: Principal, worker: str) -> bool:
-    """A worker sees their own patrols; the centre, screens and leads see everyone's."""
-    return principal.role in ROLES_SEEING_ALL or principal.username == worker
-
-
 def _status(metrics: PatrolMetrics, min_duration_s: float, min_coverage: float) -> PatrolState:
     verdict = patrol_status(metrics, min_duration_s=min_duration_s, min_coverage=min_coverage)
     return PatrolState.COMPLETE if verdict is PatrolStatus.COMPLETE else PatrolState.INCOMPLETE
@@ -96,8 +87,7 @@ class PatrolService:
                   ) -> PatrolRecord:
         """End the caller's patrol (an ended one is returned as it is)."""
         record = await self.get(patrol_id, principal)
-        if record.worker != principal.username:
-            raise Forbidden("only the worker ends their patrol", code="not_your_patrol")
+        check_patrol_owner(principal, record.worker)
         if record.status is not PatrolState.IN_PROGRESS:
             return record
         at = now_ms() if now is None else now
@@ -167,8 +157,7 @@ class PatrolService:
         record = await self.store.get(patrol_id)
         if record is None:
             raise NotFound(f"no patrol {patrol_id}", code="unknown_patrol")
-        if not can_see(principal, record.worker):
-            raise Forbidden("this patrol is another worker's", code="not_your_patrol")
+        check_patrol(principal, record.worker)
         return record
 
     async def find(self, day: str, worker: str | None) -> list[PatrolRecord]:

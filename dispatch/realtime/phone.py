@@ -15,9 +15,10 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from dispatch.access import check_location_owner
 from dispatch.authz import guard_ws
 from dispatch.bootstrap import WebRuntime
-from dispatch.errors import BadRequest, DispatchError, Forbidden
+from dispatch.errors import BadRequest, DispatchError
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.location.directory import WorkerRef
@@ -37,13 +38,6 @@ REFUSED = {
 
 def refusal(verdict: Verdict, field: str | None = None) -> DispatchError:
     return BadRequest(REFUSED[verdict], code=f"ping_{verdict.value}", field=field)
-
-
-def check_owner(message: dict[str, Any], worker: WorkerRef) -> None:
-    """A message may name its worker; only the socket's own."""
-    named = message.get("worker")
-    if named is not None and named != worker.username:
-        raise Forbidden("a worker sends only their own location", code="not_your_location")
 
 
 class PhoneHandler:
@@ -69,7 +63,7 @@ class PhoneHandler:
                          code="unknown_type", field="type")
 
     async def ping(self, session: Session, message: dict[str, Any]) -> Reply:
-        check_owner(message, self.worker)
+        check_location_owner(session.principal, message.get("worker"), field=None)
         ping = ping_from_json(message)
         if ping.seq is None:
             raise BadRequest("seq is required", code="missing_field", field="seq")
@@ -80,7 +74,7 @@ class PhoneHandler:
         return self._ack([ping], result)
 
     async def batch(self, session: Session, message: dict[str, Any]) -> Reply:
-        check_owner(message, self.worker)
+        check_location_owner(session.principal, message.get("worker"), field=None)
         items = message.get("items")
         limit = session.container.settings.max_batch
         if not isinstance(items, list):
@@ -93,7 +87,8 @@ class PhoneHandler:
         for n, item in enumerate(items):
             path = f"items[{n}]"
             try:
-                check_owner(item if isinstance(item, dict) else {}, self.worker)
+                named = item.get("worker") if isinstance(item, dict) else None
+                check_location_owner(session.principal, named, field=None)
                 ping = ping_from_json(item, path)
                 if ping.seq is None:
                     raise BadRequest(f"{path}.seq is required", code="missing_field",

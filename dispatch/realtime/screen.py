@@ -14,24 +14,16 @@ import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from dispatch.access import ScreenFilter, screen_scope
 from dispatch.authz import guard_ws
 from dispatch.bootstrap import WebRuntime
 from dispatch.errors import BadRequest, DispatchError
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import SCREEN_ROLES, Role
+from dispatch.identity.roles import SCREEN_ROLES
 from dispatch.realtime.session import Reply, Session
-from dispatch.realtime.snapshot import ScreenFilter
 
 REPLAY_MAX = 10_000
 FILTERED_LISTS = ("items",)
-
-
-def screen_filter(ws: WebSocket, principal: Principal) -> ScreenFilter:
-    q = ws.query_params
-    department = q.get("department") or None
-    if principal.role is Role.DEPT_LEAD:
-        department = principal.scope  # a lead watches their own department
-    return ScreenFilter(station=q.get("station") or None, department=department)
 
 
 def parse_since(ws: WebSocket) -> int | None:
@@ -115,7 +107,9 @@ async def screen_socket(websocket: WebSocket, principal: Principal, rt: WebRunti
     """The command screen's live stream: snapshot, then deltas; ``since`` resumes."""
     session = Session(websocket, principal, rt, [rt.container.keys.screen_channel()],
                       on_message)
-    stream = ScreenStream(session, screen_filter(websocket, principal))
+    q = websocket.query_params
+    stream = ScreenStream(session, screen_scope(principal, q.get("station"),
+                                                q.get("department")))
 
     async def start(s: Session) -> None:
         try:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dispatch.access import ScreenFilter
 from dispatch.reports.live import screen_figures
 
 if TYPE_CHECKING:
@@ -18,26 +19,6 @@ if TYPE_CHECKING:
 
 #: Most open cases a snapshot carries (newest first).
 SNAPSHOT_CASES_MAX = 2000
-
-
-@dataclass(frozen=True)
-class ScreenFilter:
-    """A screen may follow one station and/or one department."""
-
-    station: str | None = None
-    department: str | None = None
-
-    def admits(self, event: dict[str, Any]) -> bool:
-        """Whether an event (or an item of one) concerns this screen."""
-        station = event.get("station")
-        department = event.get("department")
-        if self.station and station and station != self.station:
-            return False
-        return not (self.department and department and department != self.department)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.station or self.department)
 
 
 Section = Callable[[ScreenFilter], Awaitable[Any]]

@@ -14,11 +14,11 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket
 
+from dispatch.access import DESK_ROLES, team_of
 from dispatch.authz import guard_ws
 from dispatch.bootstrap import Container, WebRuntime
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command
-from dispatch.cases.permissions import DESK_ROLES, team_of
 from dispatch.errors import BadRequest
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
