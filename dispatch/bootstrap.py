@@ -50,7 +50,7 @@ from dispatch.realtime.snapshot import SnapshotSections, screen_sections
 from dispatch.reports.service import ReportService
 from dispatch.rules import RulesError
 from dispatch.rules_service import RulesService
-from dispatch.scripts import RATE_LIMIT, Scripts
+from dispatch.scripts import RATE_LIMIT, ScriptRunner, Scripts
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch")
@@ -150,13 +150,16 @@ class WebRuntime:
     hub: Hub
     positions: PositionsCoalescer
     pipe: ScriptPipe
+    #: How fixes reach Redis: the pipe, or redis-py (``DISPATCH_INGEST_PIPE=false``).
+    ingest_scripts: ScriptRunner
     snapshot: SnapshotSections
 
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping],
                      source: str) -> IngestResult:
-        """A phone's fixes, stored through the ingest pipe; when they moved the worker,
-        the new position goes out with this process's next ``positions`` event."""
-        result = await self.container.location.ingest(worker, pings, source, pipe=self.pipe)
+        """A phone's fixes, stored through the ingest connection; when they moved the
+        worker, the new position goes out with this process's next ``positions`` event."""
+        result = await self.container.location.ingest(worker, pings, source,
+                                                      runner=self.ingest_scripts)
         if result.position is not None:
             self.positions.offer(result.position)
         return result
@@ -180,11 +183,13 @@ async def _warm_up(c: Container) -> None:
 @contextlib.asynccontextmanager
 async def web_runtime(c: Container) -> AsyncIterator[WebRuntime]:
     """Start the web process's own parts; stop them (and flush the last positions) at exit."""
+    pipe = ScriptPipe(c.redis_url)
     runtime = WebRuntime(
         container=c,
         hub=Hub(c.redis, c.keys.push_pattern(), c.metrics),
         positions=PositionsCoalescer(c.events, c.settings.positions_flush_ms, c.metrics),
-        pipe=ScriptPipe(c.redis_url),
+        pipe=pipe,
+        ingest_scripts=pipe if c.settings.ingest_pipe else c.scripts,
         snapshot=screen_sections(c),
     )
     await _warm_up(c)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from dispatch.errors import RateLimited
 from dispatch.keys import Keys
-from dispatch.scripts import RATE_LIMIT, Scripts
+from dispatch.scripts import RateLimitCall, Scripts
 
 MS = 1000
 
@@ -25,11 +25,10 @@ class RateLimiter:
 
     async def hit(self, limit: Limit, subject: str) -> None:
         """Count one use by ``subject``; raise RateLimited past the limit."""
-        allowed, _count, ttl_ms = await self.scripts.call(
-            RATE_LIMIT, [self.keys.rate(limit.bucket, subject)], [limit.count, limit.window_s * MS]
-        )
-        if not allowed:
-            retry = max(1, -(-int(ttl_ms) // MS))
+        counted = await self.scripts.run(RateLimitCall(
+            self.keys.rate(limit.bucket, subject), limit.count, limit.window_s * MS))
+        if not counted.allowed:
+            retry = max(1, -(-counted.reset_ms // MS))
             raise RateLimited(
                 f"too many attempts; try again in {retry} s", retry_after_s=retry
             )

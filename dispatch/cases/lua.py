@@ -9,10 +9,15 @@ id found at run time are built from a prefix passed in ARGV.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 from dispatch.cases.model import NUMERIC_FIELDS, SUMMARY_FIELDS
+from dispatch.cases.plan import Plan
 from dispatch.cases.states import OPEN_STATES, RUNNING_STATES
+from dispatch.cases.timers import Timer
 from dispatch.realtime.events import EMIT_LUA
-from dispatch.scripts import LuaScript
+from dispatch.scripts import LuaScript, ScriptCall
 
 
 def _lua_list(values: tuple[str, ...]) -> str:
@@ -266,3 +271,149 @@ return out
 )
 
 SCRIPTS = (TRANSITION, REPORT, FIRE_DUE)
+
+
+@dataclass(frozen=True, slots=True)
+class EventKeys:
+    """Where a script emits the screen event: stream, seq counter, channel."""
+
+    stream: str
+    seq: str
+    channel: str
+
+    def as_list(self) -> list[str]:
+        return [self.stream, self.seq, self.channel]
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a transition script did: ``ok``, or why not (``missing``, ``state``, ``stale``)."""
+
+    outcome: str
+    state: str | None = None
+    assignee: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionCall(ScriptCall[Applied]):
+    script: ClassVar[LuaScript] = TRANSITION
+    case: str
+    timeline: str
+    events: EventKeys
+    plan: Plan
+    maxlen: int
+
+    def to_keys(self) -> list[str]:
+        return [self.case, self.timeline, *self.events.as_list()]
+
+    def to_argv(self) -> list[Any]:
+        return [self.plan.to_json(), self.maxlen]
+
+    def from_reply(self, reply: Any) -> Applied:
+        if reply[0] == "state":
+            return Applied("state", reply[1], reply[2] or None)
+        return Applied(reply[0])
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What the report script did: created a case (maybe a duplicate) or found the first one."""
+
+    case_id: str
+    created: bool
+    duplicate_of: str | None = None
+    fingerprint: str | None = None  # of the first report, when not created
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCall(ScriptCall[Reported]):
+    """A new report: the plan when it is new, and the plan when it repeats an open case of
+    the same item within ``radius_m`` created at or after ``since_ms``."""
+
+    script: ClassVar[LuaScript] = REPORT
+    case: str
+    timeline: str
+    client_ids: str
+    near: str  # GEO set of the item's open cases
+    events: EventKeys
+    client_field: str
+    case_id: str
+    fingerprint: str
+    new: Plan
+    duplicate: Plan
+    lon: float
+    lat: float
+    radius_m: float
+    since_ms: int
+    case_prefix: str  # + a case id: its hash
+    timeline_suffix: str  # case hash + this: its timeline
+    reporter: str
+    maxlen: int
+
+    def to_keys(self) -> list[str]:
+        return [self.case, self.timeline, self.client_ids, self.near, *self.events.as_list()]
+
+    def to_argv(self) -> list[Any]:
+        return [self.client_field, self.case_id, self.fingerprint, self.new.to_json(),
+                self.duplicate.to_json(), repr(self.lon), repr(self.lat), self.radius_m,
+                self.since_ms, self.case_prefix, self.timeline_suffix, self.new.now,
+                self.reporter, self.maxlen]
+
+    def from_reply(self, reply: Any) -> Reported:
+        if reply[0] == "exists":
+            return Reported(reply[1], False, fingerprint=reply[2])
+        return Reported(reply[1], True, reply[2] or None)
+
+
+@dataclass(frozen=True)
+class Fired:
+    """One due timer taken off the set: applied (``fired``) or dropped (``skipped``)."""
+
+    timer: Timer | None
+    member: str
+    fired: bool
+    late_ms: int
+
+
+FIRED = "fired"
+FIRE_ROW = 3  # member, outcome, late ms
+
+
+@dataclass(frozen=True, slots=True)
+class FireDueCall(ScriptCall[list[Fired]]):
+    script: ClassVar[LuaScript] = FIRE_DUE
+    timers: str
+    departments: str
+    events: EventKeys
+    now_ms: int
+    limit: int
+    case_prefix: str
+    timeline_suffix: str
+    user_channel_prefix: str
+    department_channel_prefix: str
+    role_channel_prefix: str
+    late_ms: int
+    maxlen: int
+
+    def to_keys(self) -> list[str]:
+        return [self.timers, self.departments, *self.events.as_list()]
+
+    def to_argv(self) -> list[Any]:
+        return [self.now_ms, self.limit, self.case_prefix, self.timeline_suffix,
+                self.user_channel_prefix, self.department_channel_prefix,
+                self.role_channel_prefix, self.late_ms, self.maxlen]
+
+    def from_reply(self, reply: Any) -> list[Fired]:
+        fired = []
+        for i in range(0, len(reply), FIRE_ROW):
+            member, outcome, late = reply[i:i + FIRE_ROW]
+            try:
+                timer: Timer | None = Timer.parse(member)
+            except ValueError:
+                timer = None
+            fired.append(Fired(timer, member, outcome == FIRED, int(late)))
+        return fired

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from redis.asyncio import Redis
 
 from dispatch.keys import Keys
 from dispatch.realtime.events import EMIT_LUA, STREAM_MAXLEN, emit_keys
-from dispatch.scripts import LuaScript, Scripts
+from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 NO_CONDITION = ""
 
@@ -118,6 +118,66 @@ def alert_field(kind: AlertKind, worker: str) -> str:
     return f"{kind.value}:{worker}"
 
 
+@dataclass(frozen=True, slots=True)
+class AlertKeys:
+    """What an alert script touches: the worker's live hash, the open alerts, the screen
+    events (stream, seq, channel), the worker's and the station's channels."""
+
+    live: str
+    alerts: str
+    events: tuple[str, str, str]
+    user_channel: str
+    station_channel: str
+
+    def as_list(self) -> list[str]:
+        return [self.live, self.alerts, *self.events, self.user_channel, self.station_channel]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertOpenCall(ScriptCall[bool]):
+    """Replies whether the alert opened."""
+
+    script: ClassVar[LuaScript] = ALERT_OPEN
+    keys: AlertKeys
+    when: Condition
+    field: str
+    alert: bytes  # the alert as JSON
+    maxlen: int
+    replace: bool
+    superseded: bytes  # merged into an open alert it replaces
+
+    def to_keys(self) -> list[str]:
+        return self.keys.as_list()
+
+    def to_argv(self) -> list[Any]:
+        return [self.when.field, self.when.value, self.field, self.alert, self.maxlen,
+                int(self.replace), self.superseded]
+
+    def from_reply(self, reply: Any) -> bool:
+        return bool(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCloseCall(ScriptCall[bool]):
+    """Replies whether an open alert closed."""
+
+    script: ClassVar[LuaScript] = ALERT_CLOSE
+    keys: AlertKeys
+    unless: Condition
+    field: str
+    patch: bytes  # merged into the closed alert
+    maxlen: int
+
+    def to_keys(self) -> list[str]:
+        return self.keys.as_list()
+
+    def to_argv(self) -> list[Any]:
+        return [self.unless.field, self.unless.value, self.field, self.patch, self.maxlen]
+
+    def from_reply(self, reply: Any) -> bool:
+        return bool(reply)
+
+
 class AlertStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts,
                  maxlen: int = STREAM_MAXLEN) -> None:
@@ -126,31 +186,28 @@ class AlertStore:
         self.scripts = scripts
         self.maxlen = maxlen
 
-    def _keys(self, worker: str, station: str | None) -> list[str]:
+    def _keys(self, worker: str, station: str | None) -> AlertKeys:
         k = self.keys
-        return [k.loc_live(worker), k.loc_alerts(), *emit_keys(k), k.user_channel(worker),
-                k.station_channel(station or "none")]
+        stream, seq, channel = emit_keys(k)
+        return AlertKeys(k.loc_live(worker), k.loc_alerts(), (stream, seq, channel),
+                         k.user_channel(worker), k.station_channel(station or "none"))
 
     async def open(self, alert: Alert, when: Condition | None = None, *,
                    replace: bool = False) -> bool:
         """Record and announce ``alert`` unless one of its kind is open for the worker."""
         cond = when or Condition(NO_CONDITION, "")
         patch = orjson.dumps({"closed_ts": alert.ts, "reason": "superseded"})
-        done = await self.scripts.call(
-            ALERT_OPEN, self._keys(alert.worker, alert.station),
-            [cond.field, cond.value, alert_field(alert.kind, alert.worker),
-             orjson.dumps(alert.body()), self.maxlen, int(replace), patch])
-        return bool(done)
+        return await self.scripts.run(AlertOpenCall(
+            self._keys(alert.worker, alert.station), cond, alert_field(alert.kind, alert.worker),
+            orjson.dumps(alert.body()), self.maxlen, replace, patch))
 
     async def close(self, kind: AlertKind, worker: str, station: str | None, *, ts: int,
                     reason: str, unless: Condition | None = None) -> bool:
         """Close the worker's open alert of ``kind`` unless ``unless`` still holds."""
         cond = unless or Condition(NO_CONDITION, "")
         patch = orjson.dumps({"closed_ts": ts, "reason": reason})
-        done = await self.scripts.call(
-            ALERT_CLOSE, self._keys(worker, station),
-            [cond.field, cond.value, alert_field(kind, worker), patch, self.maxlen])
-        return bool(done)
+        return await self.scripts.run(AlertCloseCall(
+            self._keys(worker, station), cond, alert_field(kind, worker), patch, self.maxlen))
 
     async def open_alerts(self) -> list[dict[str, Any]]:
         """Every open alert, oldest first."""

@@ -23,7 +23,7 @@ from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from dispatch.scripts import LuaScript
+from dispatch.scripts import LuaScript, R, ScriptCall
 
 READ_CHUNK = 256 * 1024
 NOSCRIPT = "NOSCRIPT"
@@ -67,6 +67,10 @@ class ScriptPipe:
         if sha is None:
             sha = self._shas[script.name] = hashlib.sha1(script.source.encode()).hexdigest()
         return sha
+
+    async def run(self, call: ScriptCall[R]) -> R:
+        """Run a typed script call (see ``dispatch.scripts``) and read its reply."""
+        return call.from_reply(await self.call(call.script, call.to_keys(), call.to_argv()))
 
     async def call(self, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """EVALSHA ``script`` (loaded on the first NOSCRIPT), as a script call of redis-py."""

@@ -19,7 +19,6 @@ from typing import Any
 from dispatch.location.alerts import Alert, AlertKind, AlertStore, Condition
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
-from dispatch.location.pipe import ScriptPipe
 from dispatch.location.positions import POSITIONS
 from dispatch.location.store import IngestOutcome, LiveCandidate, LocationStore, StoreItem
 from dispatch.metrics import Metrics
@@ -30,6 +29,7 @@ from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
 from dispatch.patrol.track import simplify_track
 from dispatch.realtime.events import Events
+from dispatch.scripts import ScriptRunner
 from dispatch.settings import Settings
 
 MS_PER_S = 1000
@@ -135,10 +135,11 @@ class LocationService:
     # --- ingest ----------------------------------------------------------------------
 
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
-                     now: int | None = None, pipe: ScriptPipe | None = None) -> IngestResult:
-        """Judge and store a message's fixes (any order, any age, repeats); through ``pipe``
-        when the web process gives one. The result carries the worker's new position for
-        the screens when the newest fix moved it."""
+                     now: int | None = None, runner: ScriptRunner | None = None
+                     ) -> IngestResult:
+        """Judge and store a message's fixes (any order, any age, repeats); through
+        ``runner`` when the web process gives one. The result carries the worker's new
+        position for the screens when the newest fix moved it."""
         at = now_ms() if now is None else now
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
@@ -148,7 +149,8 @@ class LocationService:
             candidate = await self._candidate(worker, batch.best)
             outcome = await self.store.ingest(
                 worker.username, batch.items, heard_ms=batch.heard,
-                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate, pipe=pipe)
+                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate,
+                runner=runner)
             for i, stored in zip(batch.kept, outcome.stored, strict=True):
                 if not stored:
                     verdicts[i] = Verdict.DUPLICATE
