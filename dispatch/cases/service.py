@@ -261,6 +261,7 @@ class CaseService:
 
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
-        """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once."""
+        """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once, as
+        ``Planner.fire`` says, in one atomic script (see lua.py ``FIRE_DUE``)."""
         return await self.store.fire_due(self.now(now_ms), limit or self.settings.timer_batch,
                                          self.settings.timer_late_ms)

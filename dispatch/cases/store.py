@@ -18,12 +18,13 @@ from dispatch.cases.lua import (
     TransitionCall,
 )
 from dispatch.cases.model import Case, case_id
-from dispatch.cases.plan import Plan
+from dispatch.cases.plan import DESK_ROLE, LEADERSHIP_ROLES, Plan
 from dispatch.keys import Keys
 from dispatch.realtime.events import STREAM_MAXLEN
 from dispatch.scripts import Scripts
 
 __all__ = ["Applied", "CaseStore", "Fired", "Reported"]
+
 
 class CaseStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts,
@@ -96,7 +97,8 @@ class CaseStore:
         return await self.scripts.run(FireDueCall(
             k.case_timers(), k.org_departments(), self._events(), now_ms, limit, k.case(""),
             self._timeline_suffix(), k.user_channel(""), k.dept_channel(""),
-            k.role_channel(""), late_ms, self.maxlen))
+            k.role_channel(DESK_ROLE), tuple(k.role_channel(r) for r in LEADERSHIP_ROLES),
+            late_ms, self.maxlen))
 
     async def page(self, key: str, below: int | None, count: int) -> list[tuple[str, int]]:
         """Up to ``count`` (id, number) of an index, newest first, numbers below ``below``."""
