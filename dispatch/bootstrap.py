@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from dispatch.cases.plan import Planner
 from dispatch.cases.service import CaseService
 from dispatch.cases.store import CaseStore
+from dispatch.clock import MS_PER_MIN, S_PER_DAY
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
@@ -58,8 +59,6 @@ HEALTH_TIMEOUT_S = 2.0
 #: Connections of one process's pool, and how long a command waits for one when all are busy.
 REDIS_MAX_CONNECTIONS = 128
 REDIS_POOL_WAIT_S = 10.0
-S_PER_DAY = 24 * 3600
-MS_PER_MIN = 60_000
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_S, now_ms
 from dispatch.errors import BadRequest
 from dispatch.keys import Keys
 from dispatch.org.store import OrgStore
@@ -40,7 +41,6 @@ from dispatch.rules.routing import Routing
 from dispatch.settings import Settings
 
 RECHECK_S = 1.0
-MS = 1000
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -95,10 +95,10 @@ class RulesService:
     async def install(self, text: str, source: str) -> RuleSet:
         """Validate, then swap the rule set in force for every process at once."""
         ruleset = await self.parse(text, source)
-        stamp = f"{ruleset.version}@{int(time.time() * MS)}"
+        stamp = f"{ruleset.version}@{now_ms()}"
         await self.redis.hset(self.keys.rules_current(), mapping={
             "version": ruleset.version, "source": source, "text": text, "stamp": stamp,
-            "loaded_ms": str(int(time.time() * MS)),
+            "loaded_ms": str(now_ms()),
         })
         await self.redis.publish(self.keys.rules_channel(), stamp)
         self._ruleset, self._stamp, self._checked = ruleset, stamp, time.monotonic()
@@ -151,7 +151,7 @@ class RulesService:
                              code="outside_grids", field="lat")
         station = await self.org.station_of(grid)
         ruleset = await self.ruleset()
-        local = datetime.fromtimestamp(at_ms / MS, self.zone).time()
+        local = datetime.fromtimestamp(at_ms / MS_PER_S, self.zone).time()
         try:
             decision = route(ruleset, self.catalogue, item, station=station, grid=grid,
                              severity=severity, local_time=local)

@@ -23,7 +23,7 @@ PURE: dict[str, tuple[str, ...]] = {
     "reports": ("dispatch.reports.facts", "dispatch.reports.figures",
                 "dispatch.reports.periods", "dispatch.reports.scores"),
     "access": ("dispatch.access",),
-    "values": ("dispatch.validation", "dispatch.errors", "dispatch.keys",
+    "values": ("dispatch.clock", "dispatch.validation", "dispatch.errors", "dispatch.keys",
                "dispatch.identity.principal", "dispatch.identity.roles"),
 }
 PROBE = """

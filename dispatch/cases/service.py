@@ -8,8 +8,7 @@ into status codes or socket messages.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from dispatch.access import (
@@ -37,6 +36,7 @@ from dispatch.cases.model import Case
 from dispatch.cases.plan import Planner
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
+from dispatch.clock import MS_PER_S, Now, now_ms
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import DEPARTMENT_ROLES, Role
@@ -48,20 +48,15 @@ from dispatch.rules import CENTRE, Tier
 from dispatch.rules_service import RulesService
 from dispatch.settings import Settings
 
-MS = 1000
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
 OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
 
 
-def wall_clock_ms() -> int:
-    return int(time.time() * MS)
-
-
 class CaseService:
     def __init__(self, settings: Settings, *, keys: Keys, store: CaseStore, planner: Planner,
                  org: OrgStore, rules: RulesService, media: MediaStore, users: UserStore,
-                 clock: Callable[[], int] = wall_clock_ms) -> None:
+                 clock: Now = now_ms) -> None:
         self.keys = keys
         self.settings = settings
         self.org = org
@@ -98,7 +93,7 @@ class CaseService:
         done = await self.store.report(
             cid, client_field, fingerprint, fresh, duplicate, item=new.item, lon=new.lon,
             lat=new.lat, radius_m=s.duplicate_radius_m,
-            since_ms=now - s.duplicate_window_s * MS, reporter=reporter)
+            since_ms=now - s.duplicate_window_s * MS_PER_S, reporter=reporter)
         if not done.created:
             return await self._replay((done.case_id, done.fingerprint or ""), fingerprint,
                                       now), False

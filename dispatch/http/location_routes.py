@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.access import check_location_owner, check_track
 from dispatch.authz import BEARER, guard, public
+from dispatch.clock import now_ms
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import read_json, read_object
 from dispatch.http.context import container, runtime
@@ -32,7 +33,7 @@ from dispatch.location.protocols import (
     owntracks_ping,
     ping_from_json,
 )
-from dispatch.location.service import IngestResult, now_ms
+from dispatch.location.service import IngestResult
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.patrol.judge import STORED_VERDICTS
 from dispatch.validation import parse_json

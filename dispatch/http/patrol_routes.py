@@ -8,12 +8,12 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.access import WORKER_WATCHERS, patrols_listed_for
 from dispatch.authz import guard
+from dispatch.clock import now_ms
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.location.service import now_ms
 
 HTTP_CREATED = 201
 HTTP_OK = 200

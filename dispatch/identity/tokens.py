@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_S, now_ms
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.identity.users import User
@@ -17,7 +17,6 @@ from dispatch.keys import Keys
 from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 TOKEN_BYTES = 32
-MS = 1000
 
 # KEYS[1] the user's set of token hashes
 # ARGV[1] key prefix of a token (the hash is appended)
@@ -64,7 +63,7 @@ class TokenStore:
         """A new token for ``user`` and its expiry (UTC ms)."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         h = token_hash(token)
-        expires = int(time.time() * MS) + self.ttl_s * MS
+        expires = now_ms() + self.ttl_s * MS_PER_S
         fields = {
             "username": user.username,
             "role": user.role.value,

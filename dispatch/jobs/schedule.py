@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from dispatch.bootstrap import Container
+from dispatch.clock import MS_PER_S
 from dispatch.jobs import tasks
 from dispatch.jobs.clock import Periodic
 from dispatch.jobs.recurring import Occurrence, Recurring
@@ -23,7 +24,6 @@ from dispatch.patrol.windows import PatrolWindow, parse_windows
 from dispatch.realtime.hub import publish
 from dispatch.reports.live import screen_figures
 
-MS = 1000
 TIMERS_EVERY_S = 1.0
 SWEEP_EVERY_S = 30.0
 CLOSING_REMINDER = timedelta(minutes=30)
@@ -49,7 +49,7 @@ def _at(moment: time, tz: ZoneInfo, **fields: Any) -> CronTrigger:
 
 
 def _local_day(occurrence: Occurrence, tz: ZoneInfo, back: timedelta) -> str:
-    moment = datetime.fromtimestamp(occurrence.at_ms / MS, tz) - back
+    moment = datetime.fromtimestamp(occurrence.at_ms / MS_PER_S, tz) - back
     return moment.date().isoformat()
 
 

@@ -16,12 +16,13 @@ from typing import Any
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
 from dispatch.access import check_patrol, check_patrol_owner
+from dispatch.clock import MS_PER_DAY, S_PER_DAY, S_PER_MIN, at_or_now
 from dispatch.errors import Conflict, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.location.alerts import Alert, AlertKind
 from dispatch.location.directory import WorkerRef
 from dispatch.location.patrol_store import PatrolRecord, PatrolState, PatrolStore
-from dispatch.location.service import LocationService, now_ms
+from dispatch.location.service import LocationService
 from dispatch.org.store import OrgStore
 from dispatch.patrol.filters import clean_track
 from dispatch.patrol.metrics import PatrolMetrics, PatrolStatus, patrol_metrics, patrol_status
@@ -30,11 +31,8 @@ from dispatch.patrol.windows import PatrolWindow, parse_windows, window_for, win
 from dispatch.realtime.events import Events
 from dispatch.settings import Settings
 
-MS_PER_S = 1000
-S_PER_MIN = 60
-S_PER_DAY = 24 * 3600
 #: Windows that ended longer ago than this are not closed any more (a clock down for days).
-CLOSE_LOOKBACK_MS = 24 * 3600 * MS_PER_S
+CLOSE_LOOKBACK_MS = MS_PER_DAY
 #: A closed-window marker outlives the lookback.
 CLOSED_MARKER_TTL_S = 3 * S_PER_DAY
 PATROL_EVENT = "patrol"
@@ -60,7 +58,7 @@ class PatrolService:
     async def start(self, worker: WorkerRef, *, now: int | None = None
                     ) -> tuple[PatrolRecord, bool]:
         """Open a patrol in the current window; (the open one, False) when there is one."""
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         span = window_for(at, self.windows, self.settings.tz)
         if span is None:
             raise Conflict("no patrol window is open now", code="outside_window")
@@ -90,7 +88,7 @@ class PatrolService:
         check_patrol_owner(principal, record.worker)
         if record.status is not PatrolState.IN_PROGRESS:
             return record
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         return await self.finish(record, at=min(at, record.window_end), by="worker")
 
     async def end_open(self, worker: WorkerRef, *, now: int | None = None) -> PatrolRecord:
@@ -99,7 +97,7 @@ class PatrolService:
         record = await self.store.get(open_id) if open_id else None
         if record is None:
             raise Conflict("there is no open patrol", code="no_open_patrol")
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         return await self.finish(record, at=min(at, record.window_end), by="worker")
 
     async def finish(self, record: PatrolRecord, *, at: int, by: str) -> PatrolRecord:
@@ -146,7 +144,7 @@ class PatrolService:
         """An in-progress patrol with its figures so far (others as stored)."""
         if record.status is not PatrolState.IN_PROGRESS:
             return record
-        metrics = await self.measure(record, now_ms() if now is None else now)
+        metrics = await self.measure(record, at_or_now(now))
         return record.ended(distance_m=metrics.distance_m, duration_s=metrics.duration_s,
                             coverage=metrics.coverage, outside_grid_s=metrics.outside_grid_s,
                             points=metrics.points)
@@ -171,7 +169,7 @@ class PatrolService:
 
     async def track(self, record: PatrolRecord, *, now: int | None = None) -> dict[str, Any]:
         """The patrol's track as a GeoJSON Feature with a simplified LineString."""
-        until = record.end if record.end is not None else (now_ms() if now is None else now)
+        until = record.end if record.end is not None else (at_or_now(now))
         track = await self.location.track_between(record.worker, record.start, until)
         feature = simplify_track(clean_track(track.pings(), self.location.filters),
                                  self.settings.track_simplify_m)
@@ -187,7 +185,7 @@ class PatrolService:
         Call every ~30 s; each window is closed once (a marker in Redis), open patrols
         are ended whenever found past their window. Returns the records written.
         """
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         written = [await self.finish(r, at=r.window_end, by="window_end")
                    for r in await self._overdue(at)]
         today = self.location.days.date_of(at)

@@ -10,12 +10,12 @@ fix will report.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dispatch.clock import MS_PER_H, MS_PER_MIN, MS_PER_S, at_or_now
 from dispatch.location.alerts import Alert, AlertKind, AlertStore, Condition
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
@@ -32,19 +32,12 @@ from dispatch.realtime.events import Events
 from dispatch.scripts import ScriptRunner
 from dispatch.settings import Settings
 
-MS_PER_S = 1000
-MS_PER_MIN = 60 * MS_PER_S
-MS_PER_H = 60 * MS_PER_MIN
 #: GEOADD refuses latitudes beyond the Web Mercator limit.
 GEO_MAX_LAT = 85.05112878
 #: Verdicts the phone may forget: the fix is stored (or was already).
 ACCEPTED = STORED_VERDICTS | {Verdict.DUPLICATE}
 SIGNAL_LOST = Condition("state", Presence.SIGNAL_LOST.value)
 OUTSIDE = Condition("oog", "1")
-
-
-def now_ms() -> int:
-    return int(time.time() * MS_PER_S)
 
 
 def filter_config(s: Settings) -> FilterConfig:
@@ -140,7 +133,7 @@ class LocationService:
         """Judge and store a message's fixes (any order, any age, repeats); through
         ``runner`` when the web process gives one. The result carries the worker's new
         position for the screens when the newest fix moved it."""
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
         batch = self._batch(pings, verdicts)
@@ -222,7 +215,7 @@ class LocationService:
 
     async def sweep(self, now: int | None = None) -> SweepReport:
         """Presence and out-of-grid changes that no fix reports: call every ~30 s."""
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         roster = {w.username: w for w in await self.directory.roster()}
         names = await self.store.tracked_workers()
         report = SweepReport(checked=len(names))
@@ -280,7 +273,7 @@ class LocationService:
 
     async def workers(self, now: int | None = None) -> list[dict[str, Any]]:
         """Every grid worker: newest fix, presence (as of ``now``), patrol, out of grid."""
-        at = now_ms() if now is None else now
+        at = at_or_now(now)
         roster = await self.directory.roster()
         rows = await self.store.live_many([w.username for w in roster])
         out = []

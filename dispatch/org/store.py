@@ -9,6 +9,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from dispatch.clock import now_ms
 from dispatch.errors import NotFound
 from dispatch.geo.index import GridIndex
 from dispatch.identity.roles import Role
@@ -33,7 +34,7 @@ class OrgStore:
         s = data.street
         pipe.hset(k.org_meta(), mapping={
             "code": s.code, "name": s.name, "name_en": s.name_en, "district": s.district,
-            "version": str(version), "seeded_ms": str(int(time.time() * 1000)),
+            "version": str(version), "seeded_ms": str(now_ms()),
         })
         pipe.hset(k.org_stations(), mapping={
             st.id: orjson.dumps({"id": st.id, "name": st.name, "name_en": st.name_en})

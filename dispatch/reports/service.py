@@ -6,7 +6,6 @@ built, so they always agree with the audit trail.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_H, MS_PER_S, at_or_now
 from dispatch.identity.roles import Role
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
@@ -26,9 +26,7 @@ from dispatch.reports.periods import Kind, days_of, period
 from dispatch.reports.scores import department_scores, parse_weights, worker_scores
 from dispatch.settings import Settings
 
-MS = 1000
 BATCH = 500
-HOUR_MS = 3_600_000
 
 
 @dataclass
@@ -48,7 +46,7 @@ class ReportService:
         self.zone = ZoneInfo(settings.tz)
 
     def today(self, now_ms: int | None = None) -> date:
-        now = time.time() if now_ms is None else now_ms / MS
+        now = at_or_now(now_ms) / MS_PER_S
         return datetime.fromtimestamp(now, self.zone).date()
 
     async def case_facts(self) -> list[CaseFacts]:
@@ -79,7 +77,7 @@ class ReportService:
 
     def stuck(self, facts: Facts, p: Period) -> dict[str, list[str]]:
         """Open cases per department that are overdue or untouched too long at the end."""
-        limit = p.end - self.settings.stuck_hours * HOUR_MS
+        limit = p.end - self.settings.stuck_hours * MS_PER_H
         out: dict[str, list[str]] = {}
         for f in facts.cases:
             if f.open_at(p.end) and (f.overdue_at(p.end) or f.created < limit):
@@ -92,7 +90,7 @@ class ReportService:
         total = figures(facts.cases, facts.patrols, p)
         report: dict[str, Any] = {
             "kind": kind.value, "label": p.label, "start": p.start, "end": p.end,
-            "generated": now_ms or int(time.time() * MS),
+            "generated": at_or_now(now_ms),
             "totals": total.public(),
             "stations": {k: v.public() for k, v in grouped(
                 facts.cases, facts.patrols, p, lambda x: x.station).items()},
@@ -107,7 +105,7 @@ class ReportService:
         """A finished period's kept report (built and kept on first ask); the current
         period's report is built fresh."""
         p = period(kind, day, self.settings.tz)
-        now = now_ms or int(time.time() * MS)
+        now = at_or_now(now_ms)
         key = self.keys.report(kind.value, p.label)
         if p.end <= now:
             kept = await self.redis.get(key)
@@ -150,7 +148,7 @@ class ReportService:
         p = period(Kind.DAILY, day, self.settings.tz)
         facts = await self.facts(Kind.DAILY, day)
         total = figures(facts.cases, facts.patrols, p).public()
-        now = now_ms or int(time.time() * MS)
+        now = at_or_now(now_ms)
         total["overdue"] = sum(1 for f in facts.cases if f.overdue_at(now))
         total["date"] = day.isoformat()
         return total
