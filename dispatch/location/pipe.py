@@ -62,6 +62,10 @@ class ScriptPipe:
         self._outbox: list[bytes] = []
         self._connecting: asyncio.Lock | None = None
 
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None
+
     def _sha(self, script: LuaScript) -> str:
         sha = self._shas.get(script.name)
         if sha is None:
