@@ -5,7 +5,7 @@ caller may see or act on. Every scope rule of HTTP and the sockets is here.
 points and services then ask this module about the thing itself (403 by scope). Pure: a
 principal and the parties of a thing in, a yes or no, a narrowed view or a filter out.
 
-Scopes (CONTRACT.md "Identity"): a grid worker has their grid, a disposal member and a
+Scopes (docs/contract.md, "Who is calling"): a grid worker has their grid, a disposal member and a
 department lead their department; the desk (dispatchers, admins) is the centre's
 department; assessors and screens see the whole street, read-only.
 """

@@ -1,4 +1,4 @@
-"""Time as the server keeps it: UTC milliseconds (CONTRACT: every ``ts`` is Unix ms).
+"""Time as the server keeps it: UTC milliseconds (docs/contract.md: every instant is Unix ms).
 
 One wall clock (:func:`now_ms`), the unit constants, and :func:`at_or_now` for the many
 calls that take an injected instant (tests and the clock process drive time that way).

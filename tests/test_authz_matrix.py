@@ -1,5 +1,5 @@
 """The authorization matrix: every route and socket x every role, against a table written
-from the contract (CONTRACT.md / docs/contract.md: "Identity" and each area's section),
+from the contract (docs/contract.md: "Who is calling" and each area's section),
 checked in both directions.
 
 A cell says what the role may do there:
