@@ -21,7 +21,8 @@ def simplify_track(pings: Sequence[Ping], tolerance_m: float) -> dict[str, Any]:
 
     Returns a GeoJSON Feature whose geometry is a LineString (or null with fewer
     than two fixes); the ends are always kept.  Properties: ``start_ts``, ``end_ts``,
-    ``points`` (fixes in) and ``simplified_points`` (vertices out).
+    ``points`` (fixes in), ``simplified_points`` (vertices out) and ``times`` (the
+    time of each vertex, ms: every vertex is one of the fixes, at its own place).
     """
     fixes = sorted(pings, key=lambda p: p.ts)
     props: dict[str, Any] = {
@@ -29,20 +30,29 @@ def simplify_track(pings: Sequence[Ping], tolerance_m: float) -> dict[str, Any]:
         "end_ts": fixes[-1].ts if fixes else None,
         "points": len(fixes),
         "simplified_points": 0,
+        "times": [p.ts for p in fixes],
     }
     if len(fixes) < MIN_LINE_POINTS:
         return {"type": "Feature", "geometry": None, "properties": props}
     lonlat = np.array([[p.lon, p.lat] for p in fixes], dtype=np.float64)
-    proj = LocalProjection(float(lonlat[:, 1].mean()), float(lonlat[:, 0].mean()))
-    line = shapely.LineString(proj.xy_array(lonlat))
-    simple = shapely.simplify(line, tolerance_m, preserve_topology=False)
-    coords = proj.lonlat_array(shapely.get_coordinates(simple))
-    if len(coords) < MIN_LINE_POINTS:
-        coords = lonlat[[0, -1]]
-    coords[0], coords[-1] = lonlat[0], lonlat[-1]
-    props["simplified_points"] = len(coords)
+    kept = _kept_vertices(lonlat, tolerance_m)
+    props["simplified_points"] = len(kept)
+    props["times"] = [fixes[i].ts for i in kept]
     return {
         "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": rounded_coords(coords)},
+        "geometry": {"type": "LineString", "coordinates": rounded_coords(lonlat[kept])},
         "properties": props,
     }
+
+
+def _kept_vertices(lonlat: np.ndarray[Any, np.dtype[np.float64]],
+                   tolerance_m: float) -> list[int]:
+    """Indexes of the fixes Douglas-Peucker keeps (GEOS carries each one's index as Z)."""
+    last = len(lonlat) - 1
+    if tolerance_m <= 0:
+        return list(range(len(lonlat)))
+    proj = LocalProjection(float(lonlat[:, 1].mean()), float(lonlat[:, 0].mean()))
+    xyz = np.column_stack([proj.xy_array(lonlat), np.arange(len(lonlat), dtype=np.float64)])
+    simple = shapely.simplify(shapely.LineString(xyz), tolerance_m, preserve_topology=False)
+    found = np.rint(shapely.get_coordinates(simple, include_z=True)[:, 2]).astype(np.int64)
+    return sorted({0, last, *found.tolist()})
