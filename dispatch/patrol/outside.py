@@ -21,6 +21,16 @@ from .filters import Ping
 from .metrics import DEFAULT_MAX_GAP_MS
 
 
+def outside_flags(pings: Sequence[Ping],
+                  grid_polygon_lonlat: Ring | Mapping[str, Any] | Geometry) -> list[bool]:
+    """For each fix in time order: whether it lies outside the grid."""
+    fixes = sorted(pings, key=lambda p: p.ts)
+    grid = polygon_from_lonlat(grid_polygon_lonlat)
+    lon = np.array([p.lon for p in fixes], dtype=np.float64)
+    lat = np.array([p.lat for p in fixes], dtype=np.float64)
+    return [bool(v) for v in ~shapely.intersects_xy(grid, lon, lat)]
+
+
 def outside_spans(
     pings: Sequence[Ping],
     grid_polygon_lonlat: Ring | Mapping[str, Any] | Geometry,
@@ -31,11 +41,8 @@ def outside_spans(
     fixes = sorted(pings, key=lambda p: p.ts)
     if len(fixes) < 2:
         return []
-    grid = polygon_from_lonlat(grid_polygon_lonlat)
     ts = np.array([p.ts for p in fixes], dtype=np.int64)
-    lon = np.array([p.lon for p in fixes], dtype=np.float64)
-    lat = np.array([p.lat for p in fixes], dtype=np.float64)
-    outside = ~shapely.intersects_xy(grid, lon[1:], lat[1:])
+    outside = np.array(outside_flags(fixes, grid_polygon_lonlat), dtype=bool)[1:]
     counted = outside & (np.diff(ts) <= max_gap_ms)
     spans: list[tuple[int, int]] = []
     for k in np.flatnonzero(counted).tolist():

@@ -1,6 +1,7 @@
 """Tracks as the screen draws and replays them: a time per vertex, stops, time outside."""
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -206,6 +207,28 @@ def test_the_feature_the_screen_replays(grid: Grid, proj: LocalProjection) -> No
     assert len(props["times"]) == len(feature["geometry"]["coordinates"])
     assert [s["from"] for s in props["stops"]] == [pings[0].ts]
     assert len(props["outside"]) == 1 and props["outside"][0]["from"] > props["stops"][0]["to"]
-    assert props["tolerance_m"] == 5.0 and props["gap_ms"] > 0
+    assert props["tolerance_m"] == 5.0 and props["gap_ms"] > 0 and props["gaps"] == []
     assert track_feature(pings, view)["properties"]["outside"] == []
     assert track_feature([], view)["geometry"] is None
+
+
+def test_each_segment_is_all_inside_or_all_outside_and_silences_stay_apart(
+        grid: Grid, proj: LocalProjection) -> None:
+    inside = _inside_point(grid, proj)
+    _, _, maxx, _ = _grid_m(grid, proj).bounds
+    w = Walker(proj, inside).walk_to(maxx + 120.0, inside[1]).silent(8)
+    quiet = w.ts
+    w.walk_to(*inside)
+    pings = w.pings()
+    polygon = shapely.Polygon(np.asarray(grid.polygon))
+    coarse = track_feature(pings, TrackView(200.0), polygon)  # one segment, were it not cut
+    props = coarse["properties"]
+    times = props["times"]
+    outside_at = {p.ts: not polygon.intersects(shapely.Point(p.lon, p.lat)) for p in pings}
+    for a, b in pairwise(times):
+        between = {outside_at[ts] for ts in outside_at if a < ts <= b}
+        assert len(between) == 1, (a, b)  # the later fixes of a segment: all in or all out
+    assert props["gaps"] == [{"from": quiet - 8 * MINUTE_MS + FIX_MS, "to": quiet + FIX_MS}]
+    assert {g["from"] for g in props["gaps"]} <= set(times)
+    assert {g["to"] for g in props["gaps"]} <= set(times)
+    assert len(times) < 12
