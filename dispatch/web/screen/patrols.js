@@ -13,6 +13,9 @@ import { durationText } from "./track.js";
 export const PATROL_STATUSES = Object.freeze(["in_progress", "complete", "incomplete", "missed"]);
 const ALL = "all";
 const MISSED = "missed";
+const IN_PROGRESS = "in_progress";
+/** A listed patrol has its figures once it has ended (one in progress: on its card). */
+const MEASURED = new Set(["complete", "incomplete"]);
 const EXTRA = "extra";
 
 /** Whether a patrol has a walk to replay (a missed one has none). */
@@ -52,8 +55,8 @@ export function createPatrols({ api, card, names, replay, onWorker = () => {} })
         .filter(Boolean).join(" · "))),
     h("span", { class: "patrol-figures" },
       h("span", null, statusText),
-      h("small", null, p.status === MISSED ? "" : `${formatDistance(p.distance_m)} · `
-        + `${formatPercent(p.coverage, 0)}`)),
+      h("small", null, MEASURED.has(p.status) ? `${formatDistance(p.distance_m)} · `
+        + `${formatPercent(p.coverage, 0)}` : "")),
     h("button", { type: "button", class: "patrol-replay", disabled: !canReplay,
       "aria-label": t("patrol.replay"), title: t("patrol.replay"),
       onclick: (event) => {
@@ -153,6 +156,14 @@ export function createPatrols({ api, card, names, replay, onWorker = () => {} })
     card.open("patrol", p.id, { onClose: () => { shown = null; } });
     shown = { patrol: p, stops: null };
     renderCard();
+    if (p.status === IN_PROGRESS) {  // its figures so far
+      api.get(`/api/v1/patrols/${encodeURIComponent(p.id)}`).then((now) => {
+        if (shown && shown.patrol.id === p.id) {
+          shown.patrol = now;
+          renderCard();
+        }
+      }).catch(() => {});
+    }
     if (replayable(p)) {
       replay.open(p, { play, onTrack: (track) => {
         if (shown && shown.patrol.id === p.id) {
