@@ -16,6 +16,7 @@ from websockets.sync.client import connect
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.identity.roles import Role
+from tests.alerts.scenarios import examples as alert_examples
 from tests.cases.scenarios import examples as case_examples
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS
@@ -61,6 +62,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     **case_examples(),
     # Location and patrols: a patrol may start at any time here (see settings_overrides).
     **location_examples(),
+    # Alerts: "prepare" raises a fresh alert the user may act on.
+    **alert_examples(),
 }
 
 WS_EXAMPLES: dict[str, str] = {

@@ -8,9 +8,10 @@ into status codes or socket messages.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -44,6 +45,8 @@ from dispatch.rules_service import RulesService
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
+log = logging.getLogger("dispatch.cases")
+
 MS = 1000
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
@@ -52,6 +55,17 @@ OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
 
 def wall_clock_ms() -> int:
     return int(time.time() * MS)
+
+
+class CaseObserver(Protocol):
+    """Told after a change is stored (e.g. alerts follow a case's lights and states).
+    Its failures are logged, never undo nor fail the change."""
+
+    async def timers_fired(self, fired: Sequence[Fired], cases: Sequence[Case],
+                           now_ms: int) -> None: ...
+
+    async def case_changed(self, before: Case, after: Case, action: Action,
+                           now_ms: int) -> None: ...
 
 
 class CaseService:
@@ -67,6 +81,7 @@ class CaseService:
         self.clock = clock
         self.store = CaseStore(redis, keys, scripts)
         self.planner = Planner(keys)
+        self.observers: list[CaseObserver] = []
 
     def now(self, now_ms: int | None = None) -> int:
         return self.clock() if now_ms is None else now_ms
@@ -154,7 +169,7 @@ class CaseService:
             plan = self.planner.transition(case, change, actor, now, sources)
             applied = await self.store.apply(case.id, plan)
             if applied.ok:
-                return await self._detail(case.id, now)
+                return await self._changed(case, cmd.action, now)
             if applied.outcome == "missing":
                 raise NotFound(f"no case {cid}", code="unknown_case")
             if (cmd.action is Action.ACCEPT and applied.state == CaseState.ACCEPTED.value
@@ -214,6 +229,19 @@ class CaseService:
         case, timeline = found
         return case.detail(now, timeline)
 
+    async def _changed(self, before: Case, action: Action, now: int) -> dict[str, Any]:
+        """The case's detail after ``action``, once the observers were told."""
+        found = await self.store.with_timeline(before.id)
+        if found is None:
+            raise NotFound(f"no case {before.id}", code="unknown_case")
+        after, timeline = found
+        for observer in self.observers:
+            try:
+                await observer.case_changed(before, after, action, now)
+            except Exception:
+                log.exception("a case observer failed on %s %s", action.value, before.id)
+        return after.detail(now, timeline)
+
     async def get(self, actor: Principal, cid: str, now_ms: int | None = None) -> dict[str, Any]:
         found = await self.store.with_timeline(cid)
         if found is None:
@@ -251,5 +279,20 @@ class CaseService:
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
         """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once."""
-        return await self.store.fire_due(self.now(now_ms), limit or self.settings.timer_batch,
-                                         self.settings.timer_late_ms)
+        now = self.now(now_ms)
+        fired = await self.store.fire_due(now, limit or self.settings.timer_batch,
+                                          self.settings.timer_late_ms)
+        await self._tell_fired(fired, now)
+        return fired
+
+    async def _tell_fired(self, fired: Sequence[Fired], now: int) -> None:
+        """The observers learn which cases' lights or levels the batch changed."""
+        ids = list(dict.fromkeys(f.timer.case for f in fired if f.fired and f.timer))
+        if not ids or not self.observers:
+            return
+        cases = await self.store.load_many(ids)
+        for observer in self.observers:
+            try:
+                await observer.timers_fired(fired, cases, now)
+            except Exception:
+                log.exception("a case observer failed on %d fired timers", len(fired))
