@@ -104,10 +104,13 @@ def _call(live: LiveServer, method: str, path: str, token: str | None,
           username: str | None = None) -> int:
     example = EXAMPLES[(method, path)]
     target = example.get("path", path)
+    body = example.get("json")
     if username is not None and "prepare" in example:
         target = example["prepare"](live, username)
+        if isinstance(target, tuple):  # a body naming what was prepared
+            target, body = target
     with live.client(token) as client:
-        r = client.request(method, target, json=example.get("json"),
+        r = client.request(method, target, json=body,
                            files=example.get("files"), headers=example.get("headers"))
     if r.status_code >= 400:
         assert "error" in r.json(), r.text

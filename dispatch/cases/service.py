@@ -180,8 +180,41 @@ class CaseService:
 
     async def _context(self, actor: Principal, case: Case, cmd: Command, now: int) -> Context:
         calendar = self.rules.calendar
-        if cmd.action is not Action.REASSIGN:
-            return Context(calendar)
+        match cmd.action:
+            case Action.REASSIGN | Action.ASSIGN:
+                return await self._reassign_context(actor, case, cmd, now)
+            case Action.DUPLICATE:
+                return Context(calendar, original=await self._original(case, cmd.of or ""))
+            case Action.SUPERVISE:
+                return Context(calendar, lead=await self._lead(case.department))
+            case Action.REOPEN:
+                return Context(calendar, fresh_clock=await self._default_clock(case, now))
+        return Context(calendar)
+
+    async def _original(self, case: Case, of: str) -> str:
+        """The case a duplicate repeats: ``of``, or the one ``of`` itself repeats."""
+        found = await self.store.load(of) if of != case.id else None
+        if found is not None and found.state is CaseState.DUPLICATE and found.duplicate_of:
+            found = await self.store.load(found.duplicate_of)
+        if found is None or found.id == case.id:
+            raise BadRequest(f"no other case {of}", code="unknown_case", field="of")
+        if found.state is CaseState.CANCELLED:
+            raise Conflict(f"case {found.id} was cancelled", code="invalid_original",
+                           field="of")
+        return found.id
+
+    async def _lead(self, department: str | None) -> str | None:
+        if not department or department == CENTRE:
+            return None
+        try:
+            lead = (await self.org.department(department)).get("lead")
+        except NotFound:
+            return None
+        return str(lead) if lead else None
+
+    async def _reassign_context(self, actor: Principal, case: Case, cmd: Command,
+                                now: int) -> Context:
+        calendar = self.rules.calendar
         department, member = await self._reassign_target(cmd)
         if actor.role not in DESK_ROLES and department != actor.scope:
             raise Forbidden("a department lead reassigns within the department only",
