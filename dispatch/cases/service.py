@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import orjson
 from redis.asyncio import Redis
 
 from dispatch.cases.actions import Action
@@ -31,6 +32,7 @@ from dispatch.cases.listing import (
 from dispatch.cases.model import Case
 from dispatch.cases.permissions import DESK_ROLES, allowed_sources, may_see, team_of
 from dispatch.cases.plan import Planner
+from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -41,6 +43,7 @@ from dispatch.keys import Keys
 from dispatch.media import MediaStore
 from dispatch.org.store import OrgStore
 from dispatch.rules import CENTRE, Tier
+from dispatch.rules.vocab import CENTRE_NAMES
 from dispatch.rules_service import RulesService
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
@@ -82,6 +85,8 @@ class CaseService:
         self.store = CaseStore(redis, keys, scripts)
         self.planner = Planner(keys)
         self.observers: list[CaseObserver] = []
+        #: Where cases kept outside the live store are searched (none by default).
+        self.archives: list[CaseArchive] = []
 
     def now(self, now_ms: int | None = None) -> int:
         return self.clock() if now_ms is None else now_ms
@@ -290,13 +295,31 @@ class CaseService:
 
     async def listing(self, actor: Principal, query: Query,
                    now_ms: int | None = None) -> dict[str, Any]:
+        """A page of the cases in ``actor``'s scope passing the filters and the search, from
+        the live store and every archive, newest first."""
         now = self.now(now_ms)
         options = alternatives(actor, query, self.keys)
         sources = await cheapest(self.store, options)
-        page = await scan(self.store, sources, predicate(actor, query, now), query.below,
-                          query.limit, self.settings.case_scan_max)
-        cursor = encode_cursor(page.next_below) if page.next_below is not None else None
-        return {"items": [c.summary(now) for c in page.items], "next_cursor": cursor}
+        words = bool(query.search.words)
+        keep = predicate(actor, query, now, await self._department_names() if words else None)
+        page = await scan(self.store, sources, keep, query.below, query.limit,
+                          self.settings.case_scan_max, texts=words)
+        found = ArchivePage([c.summary(now) for c in page.items], page.next_below)
+        if self.archives:
+            pages = [found] + [await a.page(actor, query, query.below, query.limit, now)
+                               for a in self.archives]
+            found = merge(pages, query.limit)
+        cursor = encode_cursor(found.next_below) if found.next_below is not None else None
+        return {"items": found.items, "next_cursor": cursor}
+
+    async def _department_names(self) -> dict[str, tuple[str, ...]]:
+        """Each department's names (Chinese and English), for the search's words."""
+        raw = await self.store.redis.hgetall(self.keys.org_departments())
+        names: dict[str, tuple[str, ...]] = {CENTRE: tuple(CENTRE_NAMES)}
+        for dept, body in raw.items():
+            d = orjson.loads(body)
+            names[str(dept)] = tuple(str(n) for n in (d.get("name"), d.get("name_en")) if n)
+        return names
 
     async def pending_offers(self, actor: Principal,
                              now_ms: int | None = None) -> list[dict[str, Any]]:

@@ -91,10 +91,11 @@ async def report_case(request: Request, principal: Principal) -> Response:
 
 @guard()
 async def list_cases(request: Request, principal: Principal) -> Response:
-    """Cases in your scope, newest first: filter by state, department, grid, light."""
+    """Cases in your scope, newest first: filter by state, department, grid, light, search
+    words (q) and a time range (from, to), closed cases included."""
     c = container(request)
     query = parse_query(request.query_params, default_limit=c.settings.case_page_size,
-                        max_limit=c.settings.page_size_max)
+                        max_limit=c.settings.page_size_max, tz=c.settings.tz)
     return json(await c.cases.listing(principal, query))
 
 
