@@ -1,6 +1,7 @@
 // Times, durations and numbers as people read them (texts from the i18n table).
 
 import { t } from "./i18n.js";
+import { zoneParts } from "./zone.js";
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
@@ -34,21 +35,23 @@ export function formatAgo(ts, now = Date.now()) {
   return t(`time.ago_${unit}`, { n: Math.floor(ms / size) });
 }
 
+// Clock times and dates are the street's (common/zone.js), whatever the browser's zone.
 export function formatClock(ts) {
   if (!Number.isFinite(ts)) return t("time.none");
-  const d = new Date(ts);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const p = zoneParts(ts);
+  return `${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
 }
 
-/** The local calendar date of ``d`` as YYYY-MM-DD. */
+/** The street's calendar date of ``d`` as YYYY-MM-DD. */
 export function localDate(d = new Date()) {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const p = zoneParts(d.getTime());
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
 }
 
 export function formatDateTime(ts) {
   if (!Number.isFinite(ts)) return t("time.none");
-  const d = new Date(ts);
-  return `${localDate(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const p = zoneParts(ts);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}`;
 }
 
 /** A share (0..1) as a percentage with ``digits`` decimals. */

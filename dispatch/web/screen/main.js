@@ -3,16 +3,19 @@
 import { clearSession, createApi, loadSession, saveSession } from "../common/api.js";
 import { byId } from "../common/dom.js";
 import { formatClock, SECOND_MS } from "../common/format.js";
-import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { addTexts, label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
 import { bindLoginForm, showLoginMessage } from "../common/login.js";
+import { setZone } from "../common/zone.js";
 import { createAlerts } from "./alerts.js";
 import { createCard } from "./card.js";
 import { createCaseCard } from "./casecard.js";
 import { createCases } from "./cases.js";
+import { DESK_TEXTS } from "./desktexts.js";
 import { createFigures } from "./figures.js";
 import { caseShade, renderLegend } from "./legend.js";
 import { createMap } from "./map.js";
 import { loadNames } from "./names.js";
+import { createSearch } from "./search.js";
 import { createStream } from "./stream.js";
 import { createWorkers } from "./workers.js";
 
@@ -28,6 +31,8 @@ const OUT_OF_GRID = "out_of_grid";
 const HTTP_UNAUTHORIZED = 401;
 const TICK_MS = SECOND_MS;
 const REFRESH_DELAY_MS = 60;
+
+addTexts(DESK_TEXTS);
 
 let session = loadSession(SESSION_KEY);
 if (session && Number.isFinite(session.expires) && session.expires <= Date.now()) {
@@ -72,6 +77,12 @@ async function attemptLogin(username, password) {
   return null;
 }
 
+/** The desk acts on every alert; a department's lead on the department's own. */
+function mayActOn(user, alert) {
+  if (DISPATCH_ROLES.has(user.role)) return true;
+  return user.role === "dept_lead" && Boolean(user.scope) && alert.department === user.scope;
+}
+
 async function loadGrids() {
   try {
     return { grids: await api.get("/api/v1/grids"), error: null };
@@ -87,6 +98,7 @@ async function startScreen() {
   const [names, { grids, error: gridError }] = await Promise.all([loadNames(api), loadGrids()]);
   if (gridError && gridError.status === HTTP_UNAUTHORIZED) return; // signing out
   names.setGrids(grids.features || []);
+  setZone(names.zone()); // every time on the screen is the street's
 
   let shadeMode = SHADE_MODES.includes(localStorage.getItem(SHADE_KEY))
     ? localStorage.getItem(SHADE_KEY) : SHADE_MODES[0];
@@ -101,8 +113,9 @@ async function startScreen() {
     onChange: scheduleRefresh });
   caseCard = createCaseCard({ api, card, cases, names,
     canDispatch: () => DISPATCH_ROLES.has(user.role) });
-  const alerts = createAlerts({ names, onWorker: (name) => workers.select(name),
-    onCase: (id) => caseCard.show(id) });
+  const alerts = createAlerts({ names, api, canAct: (a) => mayActOn(user, a),
+    onWorker: (name) => workers.select(name), onCase: (id) => caseCard.show(id) });
+  const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
   const figures = createFigures({ derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -177,6 +190,7 @@ async function startScreen() {
       case(m) {
         if (!m.case) return;
         cases.update(m.case);
+        search.update(m.case);
         caseCard.changed(String(m.case.id));
       },
       alert(m) {
@@ -210,6 +224,7 @@ async function startScreen() {
     renderTexts();
     cases.render();
     alerts.render();
+    search.render();
     workers.render();
     caseCard.render();
     refresh();
@@ -219,6 +234,7 @@ async function startScreen() {
   refresh();
   cases.render();
   alerts.render();
+  search.render();
   stream.start();
   setInterval(() => {
     byId("clock").textContent = formatClock(Date.now());

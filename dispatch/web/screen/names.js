@@ -1,7 +1,24 @@
 // Names of the street's things (grids, departments, catalogue items and categories) in the
 // current language, loaded once; every loader may fail without breaking the page.
 
-import { lang, localName } from "../common/i18n.js";
+import { has, lang, localName, t } from "../common/i18n.js";
+
+/** The command centre's own "department" (triage, the hard tier). */
+const CENTRE = "centre";
+const NOON_H = 12;
+const EVENING_H = 18;
+
+/** A patrol window's name as people say it: 上午 / 下午 / 夜间巡查时段. */
+export function windowLabel(name, windows = []) {
+  if (!name) return "";
+  if (has(`window.${name}`)) return t(`window.${name}`);
+  const known = windows.find((w) => w.name === name);
+  const start = (known && known.start) || String(name).split("-")[0];
+  const hour = Number.parseInt(start, 10);
+  if (!Number.isFinite(hour)) return String(name);
+  const part = hour < NOON_H ? "am" : hour < EVENING_H ? "pm" : "night";
+  return t(`window.${part}`);
+}
 
 function byId(items, key = "id") {
   return new Map((items || []).map((item) => [String(item[key]), item]));
@@ -12,11 +29,13 @@ export async function loadNames(api) {
     console.warn("screen: could not load", error);
     return null;
   });
-  const [street, departments, catalogue] = await Promise.all([
+  const [street, departments, catalogue, stationList] = await Promise.all([
     settle(api.get("/api/v1/street")),
     settle(api.get("/api/v1/departments")),
     settle(api.get("/api/v1/catalogue")),
+    settle(api.get("/api/v1/stations")),
   ]);
+  const stations = byId(stationList && stationList.items);
   const depts = byId(departments && departments.items);
   const items = byId(catalogue && catalogue.items, "code");
   const categories = byId(catalogue && catalogue.categories, "code");
@@ -47,7 +66,19 @@ export async function loadNames(api) {
       return [...depts.values()].map((d) => ({ id: d.id, name: localName(d, d.id) }));
     },
     department(id) {
+      if (id === CENTRE && !depts.has(id)) return t("dept.centre");
       return id ? localName(depts.get(id), id) : "";
+    },
+    station(id) {
+      return id ? localName(stations.get(String(id)), String(id)) : "";
+    },
+    /** A patrol window's name (e.g. "14:00-18:00") as people say it. */
+    window(name) {
+      return windowLabel(name, (street && street.patrol_windows) || []);
+    },
+    /** The street's time zone (null when the street could not be read). */
+    zone() {
+      return (street && street.tz) || null;
     },
     /** An item's name: the catalogue's in the current language, else what the case says. */
     item(code, given) {
