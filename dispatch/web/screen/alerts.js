@@ -20,6 +20,8 @@ const STATE_ORDER = { open: 0, acked: 1, cleared: 2 };
 const FOLDING = new Set(["out_of_grid", "signal_lost", "offline_on_patrol", "patrol_missed",
   "case_near_limit", "case_overdue"]);
 const PERCENT = 100;
+/** Fewer alerts of one kind and occasion than this are shown one by one. */
+const FOLD_MIN = 3;
 
 function asAlertList(section) {
   if (Array.isArray(section)) return section;
@@ -281,7 +283,7 @@ export function createAlerts({ names, api = null, canAct = () => false, onWorker
     const done = new Set();
     for (const a of sorted) {
       const key = foldKey(a);
-      if (key && groups.get(key).length > 1) {
+      if (key && groups.get(key).length >= FOLD_MIN) {
         if (!done.has(key)) rows.push(...fold(key, groups.get(key)));
         done.add(key);
       } else {
