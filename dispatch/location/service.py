@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,9 +117,11 @@ def _float(value: str | None) -> float | None:
 
 class LocationService:
     def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
-                 users: UserStore, events: Events, metrics: Metrics) -> None:
+                 users: UserStore, events: Events, metrics: Metrics,
+                 clock: Callable[[], int] = now_ms) -> None:
         redis = scripts.client
         self.settings = settings
+        self.clock = clock
         self.org = org
         self.events = events
         self.store = LocationStore(redis, keys, scripts,
@@ -141,7 +143,7 @@ class LocationService:
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
                      now: int | None = None) -> IngestResult:
         """Judge, store and publish a message's fixes (any order, any age, repeats)."""
-        at = now_ms() if now is None else now
+        at = self.clock() if now is None else now
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
         batch = self._batch(pings, verdicts)
@@ -225,7 +227,7 @@ class LocationService:
 
     async def sweep(self, now: int | None = None) -> SweepReport:
         """Presence and out-of-grid changes that no fix reports: call every ~30 s."""
-        at = now_ms() if now is None else now
+        at = self.clock() if now is None else now
         roster = {w.username: w for w in await self.directory.roster()}
         names = await self.store.tracked_workers()
         report = SweepReport(checked=len(names))
@@ -283,7 +285,7 @@ class LocationService:
 
     async def workers(self, now: int | None = None) -> list[dict[str, Any]]:
         """Every grid worker: newest fix, presence (as of ``now``), patrol, out of grid."""
-        at = now_ms() if now is None else now
+        at = self.clock() if now is None else now
         roster = await self.directory.roster()
         rows = await self.store.live_many([w.username for w in roster])
         out = []
