@@ -114,6 +114,11 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.RATE: {R.REPORTER: _all(Action.RATE), R.ASSESSOR: _all(Action.RATE),
                   R.DESK: _all(Action.RATE)},
     Action.CANCEL: {R.DESK: _all(Action.CANCEL), R.REPORTER: REPORTER_CANCEL_SOURCES},
+    Action.DUPLICATE: {R.DESK: _all(Action.DUPLICATE)},
+    Action.ASSIGN: {R.DESK: _all(Action.ASSIGN), R.LEAD: _all(Action.ASSIGN)},
+    Action.SUPERVISE: {R.DESK: _all(Action.SUPERVISE)},
+    Action.RETURN: {R.DESK: _all(Action.RETURN), R.LEAD: _all(Action.RETURN)},
+    Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
 })
 
 
@@ -210,6 +215,30 @@ def patrols_listed_for(actor: Principal, asked: str | None) -> str | None:
     return actor.username
 
 
+# --- alerts ------------------------------------------------------------------------------
+
+def alert_view(actor: Principal) -> ScreenFilter:
+    """What ``actor`` sees of the alerts: a lead their department's (and the street's)."""
+    if actor.role is Role.DEPT_LEAD:
+        return ScreenFilter(department=actor.scope or "")
+    return ScreenFilter()
+
+
+def may_see_alert(actor: Principal, alert: Mapping[str, Any]) -> bool:
+    if actor.role in STREET_WIDE_ROLES:
+        return True
+    return actor.role is Role.DEPT_LEAD and alert_view(actor).admits(dict(alert))
+
+
+def may_act_on_alert(actor: Principal, alert: Mapping[str, Any]) -> bool:
+    """The desk acts on every alert; a department's lead on the department's own."""
+    if actor.role in DESK_ROLES:
+        return True
+    scope = alert.get("scope") or {}
+    return (actor.role is Role.DEPT_LEAD and bool(actor.scope)
+            and scope.get("department") == actor.scope)
+
+
 # --- reports and screens -----------------------------------------------------------------
 
 def report_view(actor: Principal, report: dict[str, Any]) -> dict[str, Any]:
@@ -220,6 +249,13 @@ def report_view(actor: Principal, report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "departments": own}
 
 
+def check_report_department(actor: Principal, department: str | None) -> None:
+    """The cases behind a figure: a department lead asks for their own department's."""
+    if actor.role is Role.DEPT_LEAD and department != actor.scope:
+        raise Forbidden("a department lead sees their own department's figures",
+                        code="scope_forbidden", field="department")
+
+
 @dataclass(frozen=True)
 class ScreenFilter:
     """A screen may follow one station and/or one department."""
@@ -228,9 +264,12 @@ class ScreenFilter:
     department: str | None = None
 
     def admits(self, event: dict[str, Any]) -> bool:
-        """Whether an event (or an item of one) concerns this screen."""
-        station = event.get("station")
-        department = event.get("department")
+        """Whether an event (or an item of one) concerns this screen: its ``station`` and
+        ``department``, or those of its ``scope`` (an alert)."""
+        scope = event.get("scope")
+        where = scope if isinstance(scope, dict) else event
+        station = where.get("station")
+        department = where.get("department")
         if self.station and station and station != self.station:
             return False
         return not (self.department and department and department != self.department)

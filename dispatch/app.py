@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -64,8 +64,10 @@ def collector_thresholds(thresholds: tuple[int, int, int]) -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def create_app(container: Container | None = None, settings: Settings | None = None) -> Starlette:
-    """The application; without a container, one is bootstrapped at startup."""
+def create_app(container: Container | None = None, settings: Settings | None = None, *,
+               clock: Callable[[], int] | None = None) -> Starlette:
+    """The application; without a container, one is bootstrapped at startup (with
+    ``clock`` for now, when given: tests move time instead of waiting for it)."""
     settings = container.settings if container else (settings or Settings.from_env())
     routes = all_routes()
     missing = unguarded(routes)
@@ -76,7 +78,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        c = container or bootstrap(settings, metrics=metrics)
+        c = container or bootstrap(settings, metrics=metrics, clock=clock)
         app.state.container = c
         try:
             with collector_thresholds(GC_THRESHOLDS):

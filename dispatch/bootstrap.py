@@ -23,16 +23,18 @@ from redis import Redis as SyncRedis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import RedisError
 
+from dispatch.alerts.cases import CaseAlerts
+from dispatch.alerts.service import AlertService, store_config
+from dispatch.alerts.store import AlertStore
 from dispatch.cases.plan import Planner
 from dispatch.cases.service import CaseService
 from dispatch.cases.store import CaseStore
-from dispatch.clock import MS_PER_MIN, S_PER_DAY
+from dispatch.clock import MS_PER_MIN, S_PER_DAY, Now, now_ms
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
 from dispatch.jobs.queues import Queues
 from dispatch.keys import Keys
-from dispatch.location.alerts import AlertStore
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.patrol_store import PatrolStore
 from dispatch.location.patrols import PatrolService
@@ -83,6 +85,9 @@ class Container:
     location: LocationService
     patrols: PatrolService
     reports: ReportService
+    alerts: AlertService
+    #: Now in UTC ms for every service (tests inject a clock they move).
+    clock: Now
 
     async def ready(self) -> bool:
         with contextlib.suppress(Exception):
@@ -105,8 +110,11 @@ def make_redis(url: str) -> Redis:
     return Redis.from_pool(pool)
 
 
-def bootstrap(settings: Settings, *, metrics: Metrics | None = None) -> Container:
-    """Build the container; starts (or attaches to) the embedded Redis when no URL is set."""
+def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
+              clock: Now | None = None) -> Container:
+    """Build the container; starts (or attaches to) the embedded Redis when no URL is set.
+    ``clock`` gives now in UTC ms to every service (default: the wall clock)."""
+    clock = clock or now_ms
     url = resolve_redis_url(settings.redis_url, settings.redis_dir)
     redis = make_redis(url)
     keys = Keys(settings.street)
@@ -118,25 +126,29 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None) -> Containe
     rules = RulesService(redis, keys, settings, org)
     media = MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes)
     events = Events(scripts, keys, settings.events_keep)
+    alerts = AlertService(settings, keys=keys,
+                          store=AlertStore(redis, keys, scripts, store_config(settings)),
+                          clock=clock)
     location = LocationService(
-        settings,
+        settings, keys=keys,
         store=LocationStore(redis, keys, scripts,
                             track_ttl_s=settings.track_retention_days * S_PER_DAY,
                             out_of_grid_ms=settings.out_of_grid_min * MS_PER_MIN),
-        alerts=AlertStore(redis, keys, scripts),
         directory=WorkerDirectory(users, org, settings.device_auth_cache_s),
-        org=org, events=events, metrics=metrics)
+        org=org, events=events, metrics=metrics, alerts=alerts, clock=clock)
     patrols = PatrolService(settings, store=PatrolStore(redis, keys, scripts), org=org,
-                            location=location, events=events)
+                            location=location, events=events, clock=clock)
     cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts),
-                        planner=Planner(keys), org=org, rules=rules, media=media, users=users)
+                        planner=Planner(keys), org=org, rules=rules, media=media, users=users,
+                        clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)])
     return Container(
         settings=settings, redis_url=url, redis=redis, keys=keys, scripts=scripts,
         metrics=metrics, queues=queues, users=users,
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
         limiter=RateLimiter(scripts, keys), org=org, events=events, rules=rules, media=media,
         cases=cases, location=location, patrols=patrols,
-        reports=ReportService(redis, keys, settings, users, patrols.store),
+        reports=ReportService(redis, keys, settings, users, patrols.store, org, clock),
+        alerts=alerts, clock=clock,
     )
 
 

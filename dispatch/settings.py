@@ -17,6 +17,9 @@ KIB = 1024
 MIB = 1024 * KIB
 MINUTE_S = 60
 HOUR_S = 60 * MINUTE_S
+#: Coordinate systems of base-map tiles: WGS-84 (OSM, Tianditu) or GCJ-02 (AMap, Tencent).
+MAP_CRS = ("wgs84", "gcj02")
+TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
 
 
 def _env(name: str, default: Any, doc: str = "") -> Any:
@@ -91,12 +94,24 @@ class Settings:
                                         "shortest complete patrol (min)")
     patrol_min_coverage: float = _env("DISPATCH_PATROL_MIN_COVERAGE", 0.6,
                                       "least share of the grid a complete patrol covers")
+    patrol_extra_max_h: int = _env("DISPATCH_PATROL_EXTRA_MAX_H", 12,
+                                   "an extra patrol (started outside the windows) ends "
+                                   "after this long at the latest (h)")
     cover_radius_m: float = _env("DISPATCH_COVER_RADIUS", 30.0,
                                  "a patrol covers this far either side of its track (m)")
     track_simplify_m: float = _env("DISPATCH_TRACK_SIMPLIFY", 5.0,
                                    "tolerance of tracks drawn on the screen (m)")
     track_retention_days: int = _env("DISPATCH_TRACK_RETENTION_DAYS", 35,
                                      "days a worker's track is kept")
+    track_range_max_h: int = _env("DISPATCH_TRACK_RANGE_MAX", 48,
+                                  "longest from/to range of one track request (h)")
+    track_tolerance_min_m: float = _env("DISPATCH_TRACK_TOLERANCE_MIN", 0.5,
+                                        "finest simplification a track request may ask (m)")
+    track_tolerance_max_m: float = _env("DISPATCH_TRACK_TOLERANCE_MAX", 500.0,
+                                        "coarsest simplification a track request may ask (m)")
+    stop_radius_m: float = _env("DISPATCH_STOP_RADIUS", 30.0,
+                                "a stop on a track: staying within this distance (m)")
+    stop_min_min: int = _env("DISPATCH_STOP_MIN", 5, "... for at least this long (min)")
     positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 500,
                                    "least time between two positions events of a process (ms)")
     device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
@@ -105,21 +120,49 @@ class Settings:
                              "fixes go through the web process's own Redis connection "
                              "(false: through redis-py)")
 
+    # Alerts
+    alert_burst_s: int = _env("DISPATCH_ALERT_BURST", 10 * MINUTE_S,
+                              "raises of one kind and scope this close are one alert (s)")
+    alerts_keep: int = _env("DISPATCH_ALERTS_KEEP", 5000, "cleared alerts kept for the record")
+    alert_log_max: int = _env("DISPATCH_ALERT_LOG_MAX", 200, "log entries kept per alert")
+    rework_limit: int = _env("DISPATCH_REWORK_LIMIT", 2,
+                             "a case reworked more often than this raises an alert")
+
     # Reports and scores
     worker_weights: str = _env("DISPATCH_WORKER_WEIGHTS", "patrol=0.5,reports=0.3,verify=0.2",
                                "weights of a grid worker's score")
-    department_weights: str = _env("DISPATCH_DEPARTMENT_WEIGHTS",
-                                   "on_time=0.5,rework=0.2,overdue=0.2,handling=0.1",
-                                   "weights of a department's score")
+    department_weights: str = _env(
+        "DISPATCH_DEPARTMENT_WEIGHTS",
+        "on_time=0.4,rework=0.15,overdue=0.15,handling=0.1,supervised=0.1,rating=0.1",
+        "weights of a department's score")
     warn_last: int = _env("DISPATCH_WARN_LAST", 3, "the last N of a ranking are warned")
     stuck_hours: int = _env("DISPATCH_STUCK_HOURS", 72, "an open case untouched this long is stuck")
     figures_every_s: int = _env("DISPATCH_FIGURES_EVERY", 15, "screen figures refresh (s)")
+
+    # The command screen's map
+    map_tiles_url: str = _env("DISPATCH_MAP_TILES", "",
+                              "XYZ base-map tile URL ({z}/{x}/{y}, {s}); empty: grids only")
+    map_tiles_crs: str = _env("DISPATCH_MAP_TILES_CRS", "wgs84",
+                              "coordinate system of the tiles: wgs84 or gcj02")
+    map_tiles_attribution: str = _env("DISPATCH_MAP_TILES_ATTRIBUTION", "",
+                                      "attribution shown under the base map")
+    map_tiles_subdomains: str = _env("DISPATCH_MAP_TILES_SUBDOMAINS", "abc",
+                                     "the values {s} takes in the tile URL")
+    map_tiles_max_zoom: int = _env("DISPATCH_MAP_TILES_MAX_ZOOM", 18,
+                                   "deepest zoom the tile server has (deeper: scaled up)")
 
     # Rules
     rules_file: Path | None = _env("DISPATCH_RULES", None, "routing rules file (default shipped)")
 
     # Logging
     log_level: str = _env("DISPATCH_LOG_LEVEL", "info", "log level")
+
+    def __post_init__(self) -> None:
+        if self.map_tiles_crs not in MAP_CRS:
+            raise ValueError(f"setting map_tiles_crs: {self.map_tiles_crs!r} is not one of "
+                             f"{', '.join(MAP_CRS)}")
+        if self.map_tiles_url and not all(p in self.map_tiles_url for p in TILE_PLACEHOLDERS):
+            raise ValueError("setting map_tiles_url: an XYZ URL has {z}, {x} and {y}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +30,8 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from dispatch.alerts import AlertKind, Subject
+from dispatch.alerts import Scope as AlertScope
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.bootstrap import Container, bootstrap
@@ -59,6 +61,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/app"): PUBLIC,
+    ("GET", "/reports"): PUBLIC,
     ("GET", "/static"): PUBLIC,
     # identity
     ("POST", "/api/v1/login"): PUBLIC,
@@ -96,6 +99,17 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cases/{id}/resume"):            "no   no   own  yes  no     no     yes",
     ("POST", "/api/v1/cases/{id}/rate"):              "own  no   no   yes  yes    no     yes",
     ("POST", "/api/v1/cases/{id}/cancel"):            "own  no   no   yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/duplicate"):         "no   no   no   yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/assign"):            "no   no   own  yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/supervise"):         "no   no   no   yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/return"):            "no   no   own  yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/reopen"):            "no   no   no   yes  no     no     yes",
+    # alerts: the screens' roles see them (a lead the department's own); the desk and the
+    # department's lead acknowledge and resolve
+    ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes",
+    ("GET", "/api/v1/alerts/{id}"):                   "no   no   own  yes  yes    yes    yes",
+    ("POST", "/api/v1/alerts/{id}/ack"):              "no   no   own  yes  no     no     yes",
+    ("POST", "/api/v1/alerts/{id}/resolve"):          "no   no   own  yes  no     no     yes",
     # phones: a worker sends only their own location; the apps authenticate their own way
     ("POST", "/api/v1/locations"):                    "own  no   no   no   no     no     no",
     ("GET", "/osmand"): PUBLIC,
@@ -112,6 +126,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/patrols/{id}/track"):            "own  no   yes  yes  yes    yes    yes",
     # reports: a department lead sees the totals and their own department's row
     ("GET", "/api/v1/reports/{kind}"):                "no   no   own  yes  yes    yes    yes",
+    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): "no no  own  yes  yes    yes    yes",
     ("GET", "/api/v1/scores"):                        "no   no   yes  yes  yes    no     yes",
 }
 #: Socket path -> cells, as above (a lead's screen follows their own department).
@@ -189,6 +204,7 @@ class World:
         self.c = c
         self.http = http
         self.places: Places | None = None
+        self._points: dict[str, Iterator[tuple[float, float]]] = {}
         self.ids = itertools.count(1)
         self._principals: dict[str, Principal] = {}
         self._tokens: dict[str, str] = {}
@@ -214,7 +230,10 @@ class World:
                      media: tuple[str, ...] = ()) -> str:
         if self.places is None:
             self.places = Places(await self.c.org.grids())
-        lat, lon = self.places.point(side.grid)
+        if side.grid not in self._points:  # no duplicates here: a place may come again
+            first = [self.places.point(side.grid) for _ in range(4)]
+            self._points[side.grid] = itertools.cycle(first)
+        lat, lon = next(self._points[side.grid])
         cmd = ReportCommand(f"matrix-{next(self.ids)}", item or side.item, lat, lon, "矩阵",
                             None, media, None)
         case, _ = await self.c.cases.report(await self.principal(side.reporter), cmd)
@@ -250,6 +269,13 @@ class World:
         meta = await self.c.media.save(PNG_1PX + os.urandom(16), username)
         return meta.id
 
+    async def alert(self, department: str) -> str:
+        """A fresh open alert of ``department`` (an escalated case)."""
+        done = await self.c.alerts.raise_alert(
+            AlertKind.CASE_ESCALATED, subject=Subject(case=f"C9{next(self.ids)}"),
+            scope=AlertScope(station="S01", department=department), data={"level": 1})
+        return str(done.id)
+
     async def patrol(self, worker: str) -> str:
         ref = await self.c.location.directory.by_name(worker)
         assert ref is not None
@@ -280,6 +306,10 @@ ACTIONS: dict[Action, tuple[str, dict[str, Any]]] = {
     Action.SUSPEND: ("dispatched", {"reason": "long works"}),
     Action.RESUME: ("suspended", {}), Action.RATE: ("closed", {"score": 5}),
     Action.CANCEL: ("dispatched", {"reason": "by mistake"}),
+    Action.DUPLICATE: ("dispatched", {}), Action.ASSIGN: ("dispatched", {"member": "dm002"}),
+    Action.SUPERVISE: ("dispatched", {"note": "请今日内处置"}),
+    Action.RETURN: ("dispatched", {"reason": "需中心重新分拨"}),
+    Action.REOPEN: ("closed", {"reason": "群众反映问题仍在"}),
 }
 HELD_BY_THE_WORKER = frozenset({Action.ACCEPT, Action.REJECT, Action.PROGRESS,
                                 Action.RESOLVE, Action.EXTEND})
@@ -297,6 +327,9 @@ def case_action(action: Action) -> Probe:
         # a team's offer is a dispatched case; a worker's, a job offered back (reopened)
         now_in = "dispatched" if not simple and state == "reopened" else state
         cid = await world.case(side, now_in, simple=simple)
+        if action is Action.DUPLICATE:  # the body names the case it repeats
+            return Call(f"/api/v1/cases/{cid}/{action.value}",
+                        json={"of": await world.case(side, "dispatched")})
         return Call(f"/api/v1/cases/{cid}/{action.value}", json=body)
 
     return probe
@@ -322,6 +355,33 @@ async def case_listing(world: World, user: str, scope: Scope) -> Call:
         return Call("/api/v1/cases")
     return Call("/api/v1/cases?department=hw",
                 shows_other=lambda body: any(c["department"] == "hw" for c in body["items"]))
+
+
+def department_of(user: str, scope: Scope) -> str:
+    """The department a call is about: the user's own (cgj), or another one (hw)."""
+    return "cgj" if scope == "own" else "hw"
+
+
+async def figure_members(world: World, user: str, scope: Scope) -> Call:
+    return Call(f"/api/v1/reports/daily/figures/reported?department="
+                f"{department_of(user, scope)}")
+
+
+def alert(suffix: str, **body: Any) -> Probe:
+    async def probe(world: World, user: str, scope: Scope) -> Call:
+        if scope == "none":
+            return Call(f"/api/v1/alerts/A0{suffix}", json=body or None)
+        found = await world.alert(department_of(user, scope))
+        return Call(f"/api/v1/alerts/{found}{suffix}", json=body or None)
+
+    return probe
+
+
+async def alert_listing(world: World, user: str, scope: Scope) -> Call:
+    if scope != "other":
+        return Call("/api/v1/alerts")
+    return Call("/api/v1/alerts?department=hw", shows_other=lambda body: any(
+        (a.get("scope") or {}).get("department") == "hw" for a in body["items"]))
 
 
 async def daily_report(world: World, user: str, scope: Scope) -> Call:
@@ -403,6 +463,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("GET", "/api/v1/patrols/{id}"): patrol(""),
     ("GET", "/api/v1/patrols/{id}/track"): patrol("/track"),
     ("GET", "/api/v1/reports/{kind}"): daily_report,
+    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): figure_members,
+    ("GET", "/api/v1/alerts"): alert_listing,
+    ("GET", "/api/v1/alerts/{id}"): alert(""),
+    ("POST", "/api/v1/alerts/{id}/ack"): alert("/ack", note="收到"),
+    ("POST", "/api/v1/alerts/{id}/resolve"): alert("/resolve", note="已处理"),
 }
 
 
@@ -544,6 +609,8 @@ def test_every_route_and_socket_against_the_table(live: LiveServer,
                 world = World(live, c, http)
                 for side in (SIDES["dm001", "own"], SIDES["dm001", "other"]):
                     await world.case(side, "dispatched")  # rows of cgj and hw in reports
+                for department in ("cgj", "hw"):
+                    await world.alert(department)  # alerts of both in the listings
 
                 async def bounded(work: Awaitable[list[str]]) -> list[str]:
                     async with limit:

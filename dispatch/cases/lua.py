@@ -49,6 +49,7 @@ def _lua_map(values: dict[str, str]) -> str:
 #   plan: {now, set = {field = value}, del = [field], timeline = [json],
 #          zadd = [[key, score, member]], zrem = [[key, member]],
 #          geoadd = [[key, lon, lat, member]], hset = [[key, field, value]],
+#          rpush = [[key, value]], hincrby = [[key, field, n]] (other cases' timelines),
 #          publish = [[channel, message json]], emit = screen event json | false}
 CASE_LUA = (
     EMIT_LUA
@@ -70,6 +71,8 @@ local function apply(case_key, timeline_key, plan, emit_keys, maxlen)
   for _, z in ipairs(plan.zadd) do redis.call('ZADD', z[1], z[2], z[3]) end
   for _, g in ipairs(plan.geoadd) do redis.call('GEOADD', g[1], g[2], g[3], g[4]) end
   for _, h in ipairs(plan.hset) do redis.call('HSET', h[1], h[2], h[3]) end
+  for _, r in ipairs(plan.rpush or {}) do redis.call('RPUSH', r[1], r[2]) end
+  for _, h in ipairs(plan.hincrby or {}) do redis.call('HINCRBY', h[1], h[2], h[3]) end
   for _, p in ipairs(plan.publish) do redis.call('PUBLISH', p[1], p[2]) end
   if plan.emit then emit(emit_keys[1], emit_keys[2], emit_keys[3], maxlen, plan.emit) end
 end

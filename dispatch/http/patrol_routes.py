@@ -8,24 +8,35 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.access import WORKER_WATCHERS, patrols_listed_for
 from dispatch.authz import guard
-from dispatch.clock import now_ms
+from dispatch.http.body import read_json
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
 from dispatch.http.responses import json
+from dispatch.http.track_query import tolerance
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
+from dispatch.validation import Fields
 
 HTTP_CREATED = 201
 HTTP_OK = 200
 READ_ROLES = (Role.GRID_WORKER, *sorted(WORKER_WATCHERS))
 
 
+async def _without_location(request: Request) -> bool:
+    """The optional body ``{"without_location": true}``: the phone has no position."""
+    if not await request.body():
+        return False
+    return bool(Fields.of(await read_json(request)).flag("without_location", False))
+
+
 @guard(Role.GRID_WORKER)
 async def start_patrol(request: Request, principal: Principal) -> Response:
-    """Start a patrol in the current window (the open one is returned if there is one)."""
+    """Start a patrol: in the current window, else an extra one (`kind: extra`, toward no
+    window); the open one is returned if there is one."""
     c = container(request)
     worker = await c.location.directory.of_principal(principal)
-    record, created = await c.patrols.start(worker)
+    record, created = await c.patrols.start(worker,
+                                            without_location=await _without_location(request))
     return json(record.public(), status_code=HTTP_CREATED if created else HTTP_OK)
 
 
@@ -41,7 +52,7 @@ async def list_patrols(request: Request, principal: Principal) -> Response:
     """The patrols of a local day (default today), of one worker or all."""
     c = container(request)
     worker = patrols_listed_for(principal, request.query_params.get("worker") or None)
-    day = parse_day(request.query_params.get("date"), c.location.days.date_of(now_ms()))
+    day = parse_day(request.query_params.get("date"), c.location.days.date_of(c.clock()))
     records = await c.patrols.find(day.isoformat(), worker)
     return json({"date": day.isoformat(), "items": [r.public() for r in records]})
 
@@ -56,10 +67,12 @@ async def get_patrol(request: Request, principal: Principal) -> Response:
 
 @guard(*READ_ROLES)
 async def patrol_track(request: Request, principal: Principal) -> Response:
-    """The patrol's track: a GeoJSON Feature with a simplified LineString."""
-    patrols = container(request).patrols
-    record = await patrols.get(request.path_params["id"], principal)
-    return json(await patrols.track(record))
+    """The patrol's track: a simplified LineString with a time per vertex, its stops and
+    its time outside the grid (``tolerance_m`` as for a worker's track)."""
+    c = container(request)
+    record = await c.patrols.get(request.path_params["id"], principal)
+    return json(await c.patrols.track(record,
+                                      tolerance_m=tolerance(request.query_params, c.settings)))
 
 
 routes: list[BaseRoute] = [

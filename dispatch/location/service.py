@@ -10,13 +10,17 @@ fix will report.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.clock import MS_PER_H, MS_PER_MIN, MS_PER_S, at_or_now
-from dispatch.location.alerts import Alert, AlertKind, AlertStore, Condition
+import shapely  # type: ignore[import-untyped,unused-ignore]
+
+from dispatch.alerts import AlertKind, AlertService, Condition, Scope, Subject
+from dispatch.clock import MS_PER_H, MS_PER_MIN, MS_PER_S, Now, at_or_now, now_ms
+from dispatch.keys import Keys
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.positions import POSITIONS
@@ -27,7 +31,7 @@ from dispatch.patrol.days import LocalDays
 from dispatch.patrol.filters import FilterConfig, Ping, Verdict, clean_track
 from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
-from dispatch.patrol.track import simplify_track
+from dispatch.patrol.replay import TrackView, track_feature
 from dispatch.realtime.events import Events
 from dispatch.scripts import ScriptRunner
 from dispatch.settings import Settings
@@ -36,8 +40,14 @@ from dispatch.settings import Settings
 GEO_MAX_LAT = 85.05112878
 #: Verdicts the phone may forget: the fix is stored (or was already).
 ACCEPTED = STORED_VERDICTS | {Verdict.DUPLICATE}
-SIGNAL_LOST = Condition("state", Presence.SIGNAL_LOST.value)
-OUTSIDE = Condition("oog", "1")
+#: Live-hash fields and values an alert follows: raised while they hold, cleared once not.
+SIGNAL_LOST = ("state", Presence.SIGNAL_LOST.value)
+OUTSIDE = ("oog", "1")
+#: Alerts a fix ends (the phone is heard again) and those a patrol's end ends.
+SILENCE_KINDS = (AlertKind.SIGNAL_LOST, AlertKind.OFFLINE_ON_PATROL)
+PATROL_KINDS = (AlertKind.OUT_OF_GRID, *SILENCE_KINDS)
+#: Live-hash field: the silence (last heard, ms) an offline-on-patrol alert was raised for.
+OFF_SEEN = "off_seen"
 
 
 def filter_config(s: Settings) -> FilterConfig:
@@ -108,10 +118,12 @@ def _float(value: str | None) -> float | None:
 
 
 class LocationService:
-    def __init__(self, settings: Settings, *, store: LocationStore, alerts: AlertStore,
-                 directory: WorkerDirectory, org: OrgStore, events: Events,
-                 metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, *, keys: Keys, store: LocationStore,
+                 directory: WorkerDirectory, org: OrgStore, events: Events, metrics: Metrics,
+                 alerts: AlertService, clock: Now = now_ms) -> None:
         self.settings = settings
+        self.keys = keys
+        self.clock = clock
         self.org = org
         self.events = events
         self.store = store
@@ -133,7 +145,7 @@ class LocationService:
         """Judge and store a message's fixes (any order, any age, repeats); through
         ``runner`` when the web process gives one. The result carries the worker's new
         position for the screens when the newest fix moved it."""
-        at = at_or_now(now)
+        at = at_or_now(now, self.clock)
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
         batch = self._batch(pings, verdicts)
@@ -185,22 +197,39 @@ class LocationService:
         return LiveCandidate(best.ts, best.lon, best.lat, grid, inside, best.acc, best.speed,
                              best.heading, best.batt)
 
+    def when(self, worker: str, condition: tuple[str, str]) -> Condition:
+        """A condition on the worker's live hash."""
+        return Condition(self.keys.loc_live(worker), *condition)
+
+    async def raise_worker(self, kind: AlertKind, worker: WorkerRef, at: int,
+                           data: dict[str, Any], condition: tuple[str, str] | None = None,
+                           bucket: str = "") -> bool:
+        """Raise a worker alert of ``kind`` (only while ``condition`` holds); True when new."""
+        done = await self.alerts.raise_alert(
+            kind, subject=Subject(worker=worker.username), scope=Scope(station=worker.station),
+            data={"grid": worker.grid, **data}, now_ms=at, bucket=bucket,
+            when=self.when(worker.username, condition) if condition else None)
+        return done.announced
+
+    async def clear_worker(self, kinds: Sequence[AlertKind], worker: str, at: int, reason: str,
+                           unless: tuple[str, str] | None = None) -> None:
+        await self.alerts.clear(kinds, Subject(worker=worker), now_ms=at, reason=reason,
+                                unless=self.when(worker, unless) if unless else None)
+
     async def _transitions(self, worker: WorkerRef, outcome: IngestOutcome,
                            fix: LiveCandidate | None, at: int) -> None:
-        name, station = worker.username, worker.station
+        name = worker.username
         if outcome.previous_state == Presence.SIGNAL_LOST and outcome.state == Presence.ONLINE:
-            await self.alerts.close(AlertKind.SIGNAL_LOST, name, station, ts=at,
-                                    reason="signal_back", unless=SIGNAL_LOST)
+            await self.clear_worker(SILENCE_KINDS, name, at, "signal_back", unless=SIGNAL_LOST)
         if fix is None or not outcome.transition:
             return
         if outcome.transition == "open":
-            alert = Alert(AlertKind.OUT_OF_GRID, name, worker.grid, station, fix.ts,
-                          {"patrol": outcome.patrol, "lat": fix.lat, "lon": fix.lon,
-                           "at_grid": fix.grid})
-            await self.alerts.open(alert, OUTSIDE)
+            await self.raise_worker(AlertKind.OUT_OF_GRID, worker, fix.ts,
+                                    {"patrol": outcome.patrol, "lat": fix.lat, "lon": fix.lon,
+                                     "at_grid": fix.grid}, OUTSIDE)
         else:
-            await self.alerts.close(AlertKind.OUT_OF_GRID, name, station, ts=fix.ts,
-                                    reason="back_in_grid", unless=OUTSIDE)
+            await self.clear_worker([AlertKind.OUT_OF_GRID], name, fix.ts, "back_in_grid",
+                                    unless=OUTSIDE)
 
     def count(self, source: str, verdicts: Sequence[Verdict]) -> None:
         """Count fixes by verdict (entry points add the ones they could not even read)."""
@@ -215,7 +244,7 @@ class LocationService:
 
     async def sweep(self, now: int | None = None) -> SweepReport:
         """Presence and out-of-grid changes that no fix reports: call every ~30 s."""
-        at = at_or_now(now)
+        at = at_or_now(now, self.clock)
         roster = {w.username: w for w in await self.directory.roster()}
         names = await self.store.tracked_workers()
         report = SweepReport(checked=len(names))
@@ -236,19 +265,36 @@ class LocationService:
         state = presence_at(at, seen_ms=_int(row.get("seen")), patrol_since_ms=since,
                             cfg=self.presence)
         before = row.get("state", "")
+        if state is Presence.SIGNAL_LOST and since is not None:
+            await self._offline_on_patrol(worker, row, since, at, report)
         if state == before or not await self.store.set_if(
                 worker.username, "seen", row.get("seen", ""), "state", state.value):
             return None
         report.states[state.value] = report.states.get(state.value, 0) + 1
         if state is Presence.SIGNAL_LOST:
-            alert = Alert(AlertKind.SIGNAL_LOST, worker.username, worker.grid, worker.station,
-                          at, {"patrol": row.get("patrol"), "seen": _int(row.get("seen"))})
-            if await self.alerts.open(alert, SIGNAL_LOST):
-                report.opened.append(alert.id)
+            data = {"patrol": row.get("patrol"), "seen": _int(row.get("seen"))}
+            if await self.raise_worker(AlertKind.SIGNAL_LOST, worker, at, data, SIGNAL_LOST):
+                report.opened.append(f"{AlertKind.SIGNAL_LOST.value}:{worker.username}")
         elif before == Presence.SIGNAL_LOST:
-            await self.alerts.close(AlertKind.SIGNAL_LOST, worker.username, worker.station,
-                                    ts=at, reason=state.value, unless=SIGNAL_LOST)
+            await self.clear_worker(SILENCE_KINDS, worker.username, at, state.value,
+                                    unless=SIGNAL_LOST)
         return state
+
+    async def _offline_on_patrol(self, worker: WorkerRef, row: dict[str, str], since: int,
+                                 at: int, report: SweepReport) -> None:
+        """Silent on patrol for as long as a phone off patrol counts as offline."""
+        heard = max(_int(row.get("seen")) or 0, since)
+        if at - heard < self.presence.offline_ms or row.get("state") != Presence.SIGNAL_LOST:
+            return
+        mark, marked = str(heard), row.get("off_seen", "")  # once per silence
+        if marked == mark or not await self.store.set_if(worker.username, OFF_SEEN, marked,
+                                                         OFF_SEEN, mark):
+            return
+        data = {"patrol": row.get("patrol"), "seen": _int(row.get("seen")),
+                "lat": _float(row.get("lat")), "lon": _float(row.get("lon")),
+                "batt": _float(row.get("batt"))}
+        if await self.raise_worker(AlertKind.OFFLINE_ON_PATROL, worker, at, data, SIGNAL_LOST):
+            report.opened.append(f"{AlertKind.OFFLINE_ON_PATROL.value}:{worker.username}")
 
     async def _sweep_outside(self, worker: WorkerRef, row: dict[str, str], at: int,
                              report: SweepReport) -> None:
@@ -257,11 +303,10 @@ class LocationService:
                 at, out_since_ms=since, cfg=self.presence):
             return
         if await self.store.set_if(worker.username, "out_since", str(since), "oog", "1"):
-            alert = Alert(AlertKind.OUT_OF_GRID, worker.username, worker.grid, worker.station,
-                          at, {"patrol": row.get("patrol"), "lat": _float(row.get("lat")),
-                               "lon": _float(row.get("lon")), "at_grid": row.get("grid") or None})
-            if await self.alerts.open(alert, OUTSIDE):
-                report.opened.append(alert.id)
+            data = {"patrol": row.get("patrol"), "lat": _float(row.get("lat")),
+                    "lon": _float(row.get("lon")), "at_grid": row.get("grid") or None}
+            if await self.raise_worker(AlertKind.OUT_OF_GRID, worker, at, data, OUTSIDE):
+                report.opened.append(f"{AlertKind.OUT_OF_GRID.value}:{worker.username}")
 
     # --- reading -----------------------------------------------------------------------
 
@@ -273,7 +318,7 @@ class LocationService:
 
     async def workers(self, now: int | None = None) -> list[dict[str, Any]]:
         """Every grid worker: newest fix, presence (as of ``now``), patrol, out of grid."""
-        at = at_or_now(now)
+        at = at_or_now(now, self.clock)
         roster = await self.directory.roster()
         rows = await self.store.live_many([w.username for w in roster])
         out = []
@@ -295,10 +340,6 @@ class LocationService:
                         "out_of_grid": row.get("oog") == "1"})
         return out
 
-    async def open_alerts(self) -> list[dict[str, Any]]:
-        """The open location alerts (for the screen's snapshot)."""
-        return await self.alerts.open_alerts()
-
     async def track_between(self, worker: str, start_ms: int, end_ms: int) -> Track:
         """A worker's stored fixes in [start_ms, end_ms], in time order."""
         track = await self.store.track(worker, self.days.between(start_ms, end_ms))
@@ -307,10 +348,25 @@ class LocationService:
     async def day_track(self, worker: str, day: str) -> Track:
         return await self.store.track(worker, [day])
 
-    async def day_feature(self, worker: str, day: str) -> dict[str, Any]:
-        """A worker's cleaned track of a local day as a GeoJSON Feature (simplified)."""
-        track = await self.day_track(worker, day)
-        feature = simplify_track(clean_track(track.pings(), self.filters),
-                                 self.settings.track_simplify_m)
-        feature["properties"].update(worker=worker, date=day)
+    def track_view(self, tolerance_m: float) -> TrackView:
+        """How tracks are drawn: ``tolerance_m`` and the configured stop rule."""
+        s = self.settings
+        return TrackView(tolerance_m, stop_radius_m=s.stop_radius_m,
+                         stop_min_ms=s.stop_min_min * MS_PER_MIN)
+
+    async def track_feature(self, worker: str, grid: str | None, start_ms: int, end_ms: int,
+                            tolerance_m: float) -> dict[str, Any]:
+        """The worker's clean fixes in [start_ms, end_ms] as the screen draws and replays
+        them: a LineString with a time per vertex, stops, and spans outside ``grid``."""
+        track = await self.track_between(worker, start_ms, end_ms)
+        pings = clean_track(track.pings(), self.filters)
+        polygon = None
+        index = await self.org.index()
+        if grid is not None and grid in index.grid_ids:
+            # an independent copy: the index's prepared polygon stays on this thread
+            polygon = shapely.from_wkb(shapely.to_wkb(index.polygon(grid)))
+        feature = await asyncio.to_thread(track_feature, pings, self.track_view(tolerance_m),
+                                          polygon)
+        feature["properties"].update(worker=worker, grid=grid, **{"from": start_ms,
+                                                                  "to": end_ms})
         return feature

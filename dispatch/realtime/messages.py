@@ -69,10 +69,15 @@ POSITION: Schema = {"type": "object", "properties": {
 ERROR = message("error", "A message the server could not take; the connection stays open.",
                 {"code": STRING, "message": STRING},
                 {"field": STRING, "ref": {"description": "the seq of the message it answers"}})
-ALERT = message("alert", "An alert (out of grid, signal lost, missed patrol) or a reminder "
-                "(patrol window open or closing, weekly stuck cases).", {"kind": STRING},
-                {"state": {"enum": ["open", "closed"]}, "id": STRING, "worker": STRING,
-                 "ts": TS, "message": STRING})
+ALERT = message("alert", "An alert as it changes (docs/contract.md, \"Alerts\"), or a "
+                "reminder without an id (a patrol window open or closing, weekly stuck "
+                "cases).", {"kind": STRING},
+                {"id": STRING, "state": {"enum": ["open", "acked", "cleared"]},
+                 "severity": STRING, "scope": {"type": "object", "properties": {
+                     "street": STRING, "station": nullable(STRING),
+                     "department": nullable(STRING)}},
+                 "subject": {"type": "object"}, "count": INTEGER, "first_ts": TS,
+                 "last_ts": TS, "note": nullable(STRING)})
 JOB = {"case": CASE}
 
 #: socket -> direction ("in": client to server, "out": server to client) -> type -> schema

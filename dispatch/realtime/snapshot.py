@@ -47,7 +47,7 @@ def screen_sections(c: Container) -> SnapshotSections:
         return [w for w in await c.location.workers() if screen.admits(w)]
 
     async def alerts(screen: ScreenFilter) -> list[dict[str, Any]]:
-        return [a for a in await c.location.open_alerts() if screen.admits(a)]
+        return await c.alerts.active(screen)
 
     async def figures(screen: ScreenFilter) -> dict[str, Any]:
         return await screen_figures(c)

@@ -76,11 +76,10 @@ def combinations() -> Iterator[Combination]:
             CaseState, Light, timers,
             [("dm073", "hw"), (None, "hw"), ("gw001", None), (None, None), (None, "cgj")]):
         yield Combination(state, light, timer, assignee, department, "lead,dispatcher", 0)
-    running = [CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.REOPENED,
-               CaseState.TRIAGE, CaseState.REPORTED]
+    running = [CaseState.DISPATCHED, CaseState.ACCEPTED, CaseState.TRIAGE]
     for state, notify, late, (assignee, department) in itertools.product(
             running, ["lead,leadership", "dispatcher,lead", "leadership", ""],
-            [0, LATE_AFTER_MS, LATE_AFTER_MS + 1, 3_600_000],
+            [LATE_AFTER_MS, LATE_AFTER_MS + 1],
             [("dm073", "hw"), (None, "hw"), (None, None), (None, "cgj")]):
         for level, due in ((1, ESC1), (2, ESC2)):
             yield Combination(state, Light.RED, (TimerKind.ESCALATE, level, due), assignee,

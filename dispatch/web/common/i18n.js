@@ -36,6 +36,11 @@ const TABLE = {
     "role.screen": "大屏",
     "role.admin": "管理员",
 
+    "dept.centre": "指挥调度中心",
+    "window.am": "上午巡查",
+    "window.pm": "下午巡查",
+    "window.night": "夜间巡查",
+
     "conn.connecting": "连接中",
     "conn.open": "实时",
     "conn.waiting": "{seconds} 秒后重连",
@@ -44,7 +49,7 @@ const TABLE = {
     "fig.reported": "今日上报",
     "fig.closed": "今日结案",
     "fig.closure_rate": "结案率",
-    "fig.on_time_rate": "按期办结率",
+    "fig.on_time_rate": "按期结案率",
     "fig.overdue": "超期案件",
     "fig.patrols_done": "完成巡查",
     "fig.patrols_missed": "漏巡",
@@ -224,6 +229,11 @@ const TABLE = {
     "role.assessor": "assessor",
     "role.screen": "screen",
     "role.admin": "admin",
+
+    "dept.centre": "Command centre",
+    "window.am": "Morning patrol",
+    "window.pm": "Afternoon patrol",
+    "window.night": "Night patrol",
 
     "conn.connecting": "Connecting",
     "conn.open": "Live",

@@ -1,0 +1,194 @@
+"""The alert store in Redis: typed wrappers of the alert scripts, and reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import orjson
+from redis.asyncio import Redis
+
+from dispatch.alerts.lua import ACT, CLEAR, RAISE
+from dispatch.keys import Keys
+from dispatch.realtime.events import STREAM_MAXLEN, emit_keys
+from dispatch.scripts import LuaScript, ScriptCall, Scripts
+
+ID_PREFIX = "A"
+NO_CONDITION = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A hash field and a value: a raise happens only while the field holds the value, a
+    clear only once it does not (a late caller never undoes what the state already did)."""
+
+    key: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Raised:
+    """What a raise did: a new alert (``raised``), one more in a group (``joined``), nothing
+    because that cause is already on an open alert (``repeat``) or the condition did not
+    hold (``skipped``)."""
+
+    outcome: str
+    id: str | None
+
+    @property
+    def announced(self) -> bool:
+        return self.outcome in {"raised", "joined"}
+
+
+@dataclass(frozen=True)
+class Acted:
+    outcome: str  # ok, missing, state
+    alert: dict[str, Any] | None = None
+    state: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSets:
+    """What every alert script touches: the group and subject maps, the active and cleared
+    sets, and where the screen events go (stream, seq, channel)."""
+
+    groups: str
+    subjects: str
+    active: str
+    cleared: str
+    events: tuple[str, str, str]
+
+
+def _condition(when: Condition | None, default_key: str) -> tuple[str, str, str]:
+    return (when.key, when.field, when.value) if when else (default_key, NO_CONDITION, "")
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseCall(ScriptCall[Raised]):
+    script: ClassVar[LuaScript] = RAISE
+    sets: AlertSets
+    seq: str
+    cfg: str
+    body: dict[str, Any]  # kind, severity, owner, scope, subject, member, group, ...
+    when: Condition | None
+
+    def to_keys(self) -> list[str]:
+        s = self.sets
+        key, _, _ = _condition(self.when, self.seq)
+        return [s.groups, s.subjects, s.active, s.cleared, self.seq, key, *s.events]
+
+    def to_argv(self) -> list[Any]:
+        _, field, value = _condition(self.when, self.seq)
+        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+
+    def from_reply(self, reply: Any) -> Raised:
+        outcome, alert_id = reply
+        return Raised(str(outcome), str(alert_id) or None)
+
+
+@dataclass(frozen=True, slots=True)
+class ClearCall(ScriptCall[list[str]]):
+    """Replies the ids of the alerts the member left."""
+
+    script: ClassVar[LuaScript] = CLEAR
+    sets: AlertSets
+    seq: str  # the key checked when there is no condition
+    cfg: str
+    body: dict[str, Any]  # kinds, member, now, reason
+    unless: Condition | None
+
+    def to_keys(self) -> list[str]:
+        s = self.sets
+        key, _, _ = _condition(self.unless, self.seq)
+        return [s.groups, s.subjects, s.active, s.cleared, key, *s.events]
+
+    def to_argv(self) -> list[Any]:
+        _, field, value = _condition(self.unless, self.seq)
+        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+
+    def from_reply(self, reply: Any) -> list[str]:
+        return [str(i) for i in reply]
+
+
+@dataclass(frozen=True, slots=True)
+class ActCall(ScriptCall["Acted"]):
+    script: ClassVar[LuaScript] = ACT
+    sets: AlertSets
+    cfg: str
+    body: dict[str, Any]  # id, action, sources, by, note, now
+
+    def to_keys(self) -> list[str]:
+        s = self.sets
+        return [s.groups, s.subjects, s.active, s.cleared, *s.events]
+
+    def to_argv(self) -> list[Any]:
+        return [self.cfg, orjson.dumps(self.body).decode()]
+
+    def from_reply(self, reply: Any) -> Acted:
+        if reply[0] == "ok":
+            return Acted("ok", orjson.loads(reply[1]))
+        if reply[0] == "state":
+            return Acted("state", state=str(reply[1]))
+        return Acted(str(reply[0]))
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    maxlen: int = STREAM_MAXLEN
+    log_max: int = 200
+    keep: int = 5000
+    burst_ms: int = 600_000
+
+
+class AlertStore:
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, config: StoreConfig) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.scripts = scripts
+        k = keys
+        self.cfg = orjson.dumps({
+            "prefix": k.alert(""), "id_prefix": ID_PREFIX,
+            "log_suffix": k.alert_log("")[len(k.alert("")):],
+            "station_prefix": k.station_channel(""), "user_prefix": k.user_channel(""),
+            "maxlen": config.maxlen, "log_max": max(1, config.log_max),
+            "keep": max(1, config.keep), "burst_ms": config.burst_ms,
+        }).decode()
+
+    def _sets(self) -> AlertSets:
+        k = self.keys
+        stream, seq, channel = emit_keys(k)
+        return AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
+                         k.alerts_cleared(), (stream, seq, channel))
+
+    async def raise_(self, body: dict[str, Any], when: Condition | None) -> Raised:
+        return await self.scripts.run(RaiseCall(self._sets(), self.keys.alerts_seq(), self.cfg,
+                                                body, when))
+
+    async def clear(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
+                    unless: Condition | None) -> list[str]:
+        body = {"kinds": list(kinds), "member": member, "now": now_ms, "reason": reason}
+        return await self.scripts.run(ClearCall(self._sets(), self.keys.alerts_seq(), self.cfg,
+                                                body, unless))
+
+    async def act(self, alert_id: str, action: str, sources: Sequence[str], by: str, note: str,
+                  now_ms: int) -> Acted:
+        body = {"id": alert_id, "action": action, "sources": list(sources), "by": by,
+                "note": note, "now": now_ms}
+        return await self.scripts.run(ActCall(self._sets(), self.cfg, body))
+
+    # --- reads --------------------------------------------------------------
+    async def get(self, alert_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.get(self.keys.alert(alert_id))
+        return orjson.loads(raw) if raw else None
+
+    async def log(self, alert_id: str) -> list[dict[str, Any]]:
+        return [orjson.loads(e) for e in await self.redis.lrange(self.keys.alert_log(alert_id),
+                                                                  0, -1)]
+
+    async def many(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        rows = await self.redis.mget([self.keys.alert(i) for i in ids])
+        return [orjson.loads(r) for r in rows if r]
