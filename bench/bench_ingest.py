@@ -300,7 +300,8 @@ async def open_screens(server: Server, token: str, count: int
                        ) -> tuple[list[ClientConnection], list[asyncio.Task[None]]]:
     """``count`` command screens on /ws/screen, each reading (and dropping) its stream."""
     opened = [await connect(server.url(f"/ws/screen?token={token}"), max_queue=None,
-                            ping_interval=None, max_size=None) for _ in range(count)]
+                            ping_interval=None, max_size=None, open_timeout=OPEN_TIMEOUT_S)
+              for _ in range(count)]
 
     async def drain(ws: ClientConnection) -> None:
         with contextlib.suppress(Exception):
@@ -358,7 +359,8 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     for i in range(0, len(names), CONNECT_BATCH):
         batch = names[i:i + CONNECT_BATCH]
         opened = await asyncio.gather(*(connect(server.url(f"/ws/phone?token={tokens[n]}"),
-                                                max_queue=None, ping_interval=None)
+                                                max_queue=None, ping_interval=None,
+                                                open_timeout=OPEN_TIMEOUT_S)
                                         for n in batch))
         sockets.update(zip(batch, opened, strict=True))
     connect_s = time.perf_counter() - started
