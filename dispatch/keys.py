@@ -180,6 +180,11 @@ class Keys:
         """Hash: one local day of a worker's fixes, bucket -> packed records in time order."""
         return self._k("loc", "track", worker, day)
 
+    def loc_fence(self, worker: str) -> str:
+        """List: a worker's geofence events (OwnTracks transitions of their grid), newest
+        first."""
+        return self._k("loc", "fence", worker)
+
     def loc_alerts(self) -> str:
         """Hash: open location alerts, ``<kind>:<worker>`` -> alert JSON."""
         return self._k("loc", "alerts")
