@@ -17,6 +17,7 @@ from dispatch.location.patrols import PatrolService
 from dispatch.location.service import LocationService
 from dispatch.media import MediaStore
 from dispatch.metrics import Metrics
+from dispatch.open311.service import Open311Service
 from dispatch.org.store import OrgStore
 from dispatch.ratelimit import RateLimiter
 from dispatch.realtime.events import Events
@@ -54,6 +55,7 @@ class Container:
     location: LocationService
     patrols: PatrolService
     reports: ReportService
+    open311: Open311Service
     snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
@@ -99,6 +101,9 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
                                events=events, metrics=metrics)
     patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
                             events=events)
+    cases = CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
+                        users=users)
+    limiter = RateLimiter(scripts, keys)
     return Container(
         settings=settings,
         redis_url=url,
@@ -108,14 +113,15 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         metrics=metrics,
         users=users,
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
-        limiter=RateLimiter(scripts, keys),
+        limiter=limiter,
         org=org,
         events=events,
         rules=rules,
         media=media,
-        cases=CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
-                          users=users),
+        cases=cases,
         location=location,
         patrols=patrols,
         reports=ReportService(redis, keys, settings, users, patrols.store),
+        open311=Open311Service(redis, keys, settings, cases=cases, rules=rules, org=org,
+                               media=media, limiter=limiter),
     )

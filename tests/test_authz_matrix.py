@@ -20,6 +20,7 @@ from tests.cases.scenarios import examples as case_examples
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS
 from tests.location.scenarios import examples as location_examples
+from tests.open311.scenarios import examples as open311_examples
 
 #: One user of each role in the seeded street.
 ROLE_USERS = {
@@ -61,6 +62,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     **case_examples(),
     # Location and patrols: a patrol may start at any time here (see settings_overrides).
     **location_examples(),
+    # Open311: public; a fresh key or request is made for each call ("path"/"data" callables).
+    **open311_examples(),
 }
 
 WS_EXAMPLES: dict[str, str] = {
@@ -101,10 +104,15 @@ def _call(live: LiveServer, method: str, path: str, token: str | None,
           username: str | None = None) -> int:
     example = EXAMPLES[(method, path)]
     target = example.get("path", path)
+    if callable(target):
+        target = target(live)
     if username is not None and "prepare" in example:
         target = example["prepare"](live, username)
+    data = example.get("data")
+    if callable(data):
+        data = data(live)
     with live.client(token) as client:
-        r = client.request(method, target, json=example.get("json"),
+        r = client.request(method, target, json=example.get("json"), data=data,
                            files=example.get("files"), headers=example.get("headers"))
     if r.status_code >= 400:
         assert "error" in r.json(), r.text

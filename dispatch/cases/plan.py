@@ -130,7 +130,8 @@ class Planner:
         self._clock(plan, case, change)
         self._notify(plan, case.id, before, after, actor)
         if change.verify_task:
-            plan.send(self.keys.user_channel(case.reporter), {"type": "task", "kind": "verify"})
+            plan.send(self.keys.user_channel(case.verifier or case.reporter),
+                      {"type": "task", "kind": "verify"})
         if change.target in TERMINAL_STATES:
             plan.zrem.append((self.keys.cases_open(), case.id))
             plan.zrem.append((self.keys.cases_near(case.item), case.id))
