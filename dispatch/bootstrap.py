@@ -8,6 +8,8 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from dispatch.alerts.cases import CaseAlerts
+from dispatch.alerts.service import AlertService
 from dispatch.cases.service import CaseService
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
@@ -55,6 +57,7 @@ class Container:
     location: LocationService
     patrols: PatrolService
     reports: ReportService
+    alerts: AlertService
     open311: Open311Service
     snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
@@ -97,12 +100,14 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     media = MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes)
     metrics = metrics or Metrics()
     events = Events(scripts, keys, settings.events_keep)
+    alerts = AlertService(redis, keys, scripts, settings)
     location = LocationService(settings, keys=keys, scripts=scripts, org=org, users=users,
-                               events=events, metrics=metrics)
-    patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
-                            events=events)
+                               events=events, metrics=metrics, alerts=alerts)
     cases = CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
                         users=users)
+    cases.observers.append(CaseAlerts(alerts, settings.rework_limit))
+    patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
+                            events=events)
     limiter = RateLimiter(scripts, keys)
     return Container(
         settings=settings,
@@ -122,6 +127,7 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         location=location,
         patrols=patrols,
         reports=ReportService(redis, keys, settings, users, patrols.store),
+        alerts=alerts,
         open311=Open311Service(redis, keys, settings, cases=cases, rules=rules, org=org,
                                media=media, limiter=limiter),
     )

@@ -20,8 +20,14 @@ function asAlertList(section) {
 export function normaliseAlert(message) {
   if (!message || typeof message !== "object") return null;
   const inner = message.alert && typeof message.alert === "object" ? message.alert : message;
-  const { type, seq, ...alert } = inner;
-  alert.cleared = Boolean(alert.cleared || alert.state === "closed");
+  const { type, seq, ...fields } = inner;
+  // The server's alerts carry their extras in `data` and name their subject.
+  const extras = fields.data && typeof fields.data === "object" ? fields.data : {};
+  const subject = fields.subject && typeof fields.subject === "object" ? fields.subject : {};
+  const alert = { ...extras, ...subject, ...fields };
+  alert.ts = alert.ts ?? alert.last_ts ?? alert.first_ts;
+  alert.station = alert.station ?? (alert.scope && alert.scope.station);
+  alert.cleared = Boolean(alert.cleared || alert.state === "closed" || alert.state === "cleared");
   return alert;
 }
 

@@ -182,8 +182,12 @@ async function startScreen() {
       alert(m) {
         const alert = alerts.add(m);
         // Out of grid opens and closes by the clock too, without a new fix to say so.
-        if (alert && alert.kind === OUT_OF_GRID && alert.worker) {
-          workers.patch(alert.worker, { out_of_grid: !alert.cleared });
+        if (alert && alert.kind === OUT_OF_GRID) {
+          const members = alert.members && typeof alert.members === "object" ? alert.members
+            : alert.worker ? { [alert.worker]: !alert.cleared } : {};
+          for (const [name, active] of Object.entries(members)) {
+            workers.patch(name, { out_of_grid: Boolean(active) && !alert.cleared });
+          }
         }
       },
       figures: (m) => figures.replace(m.figures),  // each figures event is the whole set
