@@ -5,7 +5,7 @@ import { byId } from "../common/dom.js";
 import { formatClock, SECOND_MS } from "../common/format.js";
 import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
 import { bindLoginForm, showLoginMessage } from "../common/login.js";
-import { createAlerts } from "./alerts.js";
+import { createAlerts, normaliseAlert } from "./alerts.js";
 import { createCard } from "./card.js";
 import { createCaseCard } from "./casecard.js";
 import { createCases } from "./cases.js";
@@ -13,6 +13,7 @@ import { createFigures } from "./figures.js";
 import { caseShade, renderLegend } from "./legend.js";
 import { createMap } from "./map.js";
 import { loadNames } from "./names.js";
+import { createSos } from "./sos.js";
 import { createStream } from "./stream.js";
 import { createWorkers } from "./workers.js";
 
@@ -103,6 +104,8 @@ async function startScreen() {
     canDispatch: () => DISPATCH_ROLES.has(user.role) });
   const alerts = createAlerts({ names, onWorker: (name) => workers.select(name),
     onCase: (id) => caseCard.show(id) });
+  const sos = createSos({ api, names, canAck: () => DISPATCH_ROLES.has(user.role),
+    onWorker: (name) => workers.select(name) });
   const figures = createFigures({ derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -171,6 +174,7 @@ async function startScreen() {
         workers.replace(m.workers);
         cases.replace(m.cases);
         alerts.replace(m.alerts);
+        sos.replace(Object.values(m.alerts || {}).map(normaliseAlert));
         figures.replace(m.figures);
       },
       positions: (m) => workers.update(m.items),
@@ -181,6 +185,7 @@ async function startScreen() {
       },
       alert(m) {
         const alert = alerts.add(m);
+        sos.update(alert);
         // Out of grid opens and closes by the clock too, without a new fix to say so.
         if (alert && alert.kind === OUT_OF_GRID) {
           const members = alert.members && typeof alert.members === "object" ? alert.members
@@ -210,6 +215,7 @@ async function startScreen() {
     renderTexts();
     cases.render();
     alerts.render();
+    sos.render();
     workers.render();
     caseCard.render();
     refresh();
