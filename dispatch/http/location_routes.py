@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
@@ -34,6 +35,7 @@ from dispatch.location.apps import (
 from dispatch.location.directory import WorkerRef
 from dispatch.location.protocols import ping_from_json
 from dispatch.location.service import now_ms
+from dispatch.location.setup import is_local, owntracks_setup, traccar_setup
 from dispatch.location.sos import alarms
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.patrol.judge import STORED_VERDICTS
@@ -212,6 +214,25 @@ async def owntracks(request: Request) -> Response:
     return json([])
 
 
+@guard(Role.GRID_WORKER)
+async def tracking_setup(request: Request, principal: Principal) -> Response:
+    """How to set up Traccar Client and OwnTracks on your phone: URLs, ids, QR codes."""
+    c = container(request)
+    base = (c.settings.public_url or str(request.base_url)).rstrip("/")
+    devices = await c.org.devices_of(principal.username)
+    grid = None
+    if principal.scope:
+        with contextlib.suppress(NotFound):
+            grid = await c.org.grid(principal.scope)
+    created_s = int((await c.org.meta()).get("seeded_ms") or 0) // 1000
+    return json({
+        "public_url": base, "configured": bool(c.settings.public_url),
+        "reachable": not is_local(base),
+        "traccar": traccar_setup(base, devices[0] if devices else principal.username),
+        "owntracks": owntracks_setup(base, principal.username, grid, created_s),
+    })
+
+
 @guard(*SCREEN_ROLES)
 async def workers(request: Request, principal: Principal) -> Response:
     """Every grid worker: newest position, presence, patrol, out of grid."""
@@ -251,5 +272,6 @@ routes: list[BaseRoute] = [
     Route("/owntracks", owntracks, methods=["POST"]),
     Route("/owntracks/", owntracks, methods=["POST"]),
     Route("/api/v1/workers", workers, methods=["GET"]),
+    Route("/api/v1/me/tracking", tracking_setup, methods=["GET"]),
     Route("/api/v1/workers/{username}/track", worker_track, methods=["GET"]),
 ]

@@ -23,6 +23,7 @@ from dispatch.authz import public
 from dispatch.errors import BadRequest, DispatchError, NotFound
 from dispatch.http.context import container
 from dispatch.http.responses import ORJSONResponse
+from dispatch.http.web_routes import NO_CACHE, WEB_DIR
 from dispatch.open311 import views, xml
 from dispatch.open311.forms import parse_request
 from dispatch.open311.service import Filters
@@ -229,6 +230,30 @@ async def rate_by_token(request: Request) -> Result:
 
 
 @public
+async def citizen_page(request: Request) -> Response:
+    """The public page where residents report a problem and follow it by its token."""
+    return FileResponse(WEB_DIR / "citizen" / "index.html", headers=NO_CACHE)
+
+
+@public
+async def citizen_config(request: Request) -> Response:
+    """What the public page needs: its API key and the grids to place a report on."""
+    c = container(request)
+    grids = (await c.org.grids())["features"]
+    public_grids = [{"type": "Feature", "geometry": f["geometry"], "properties": {
+        "id": f["properties"]["id"], "name": f["properties"].get("name"),
+        "name_en": f["properties"].get("name_en")}} for f in grids]
+    meta = await c.org.meta()
+    return ORJSONResponse({
+        "api_key": await c.open311.page_key(),
+        "street": {"code": c.settings.street, "name": meta.get("name"),
+                   "name_en": meta.get("name_en")},
+        "grids": {"type": "FeatureCollection", "features": public_grids},
+        "open311": PREFIX,
+    }, headers=NO_CACHE)
+
+
+@public
 async def request_media(request: Request) -> Response:
     """A photo of a citizen's request (public like the request)."""
     c = container(request)
@@ -252,4 +277,6 @@ routes: list[BaseRoute] = [
     Route(f"{PREFIX}/tokens/{{token}}.{{fmt}}", get_token, methods=["GET"]),
     Route(f"{PREFIX}/tokens/{{token}}/rating.{{fmt}}", rate_by_token, methods=["POST"]),
     Route(f"{PREFIX}/media/{{id}}", request_media, methods=["GET"]),
+    Route("/report", citizen_page, methods=["GET"]),
+    Route("/report/config.json", citizen_config, methods=["GET"]),
 ]

@@ -53,6 +53,7 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", "/owntracks/"): {"json": location,
                                   "headers": {"Authorization": owntracks_auth}},
         ("GET", "/api/v1/workers"): {},
+        ("GET", "/api/v1/me/tracking"): {},
         ("GET", "/api/v1/workers/{username}/track"): {"path": f"/api/v1/workers/{WORKER}/track"},
         ("POST", "/api/v1/patrols/start"): {},
         ("POST", "/api/v1/patrols/{id}/end"): {"prepare": _patrol_path("/end")},

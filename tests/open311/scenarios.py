@@ -92,4 +92,6 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
         ("POST", f"{V2}/tokens/{{token}}/rating.{{fmt}}"): {"path": _rating_path,
                                                             "data": {"score": "5"}},
         ("GET", f"{V2}/media/{{id}}"): {"path": _media_path},
+        ("GET", "/report"): {},
+        ("GET", "/report/config.json"): {},
     }
