@@ -87,10 +87,14 @@ class CaseAlerts:
 
     async def case_changed(self, before: Case, after: Case, action: Action,
                            now_ms: int) -> None:
+        if self._quiet(before, now_ms) and after.rework_count <= self.rework_limit:
+            return  # green before (no timer fired yet): no case alert to clear or move
         subject = Subject(case=after.id)
         running = after.state in RUNNING_STATES
         light = after.light(now_ms)
         reason = REASONS.get(action, action.value)
+        if action is Action.VERIFY and after.state not in TERMINAL_STATES:
+            reason = "reworked"
         ended: list[AlertKind] = []
         if not running or light != Light.RED.value:
             ended += [K.CASE_OVERDUE, K.CASE_ESCALATED]
@@ -109,3 +113,10 @@ class CaseAlerts:
                 K.REWORK_LIMIT, subject=subject, scope=case_scope(after), now_ms=now_ms,
                 data={**case_data(after, now_ms), "rework_count": after.rework_count,
                       "limit": self.rework_limit})
+
+    @staticmethod
+    def _quiet(case: Case, now_ms: int) -> bool:
+        """Whether the case cannot have a light, escalation or rework alert yet."""
+        green = Light.GREEN.value
+        return (case.light(now_ms) == green and case.stored_light == green
+                and case.escalation_level == 0)

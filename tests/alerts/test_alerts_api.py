@@ -89,6 +89,13 @@ def test_a_burst_is_one_alert_acked_then_cleared_by_its_causes(
     assert g["scope"] == {"street": settings.street, "station": s01}
     assert g["subject"] == {"worker": "gw002"}
     assert api(live, desk, "GET", "/api/v1/alerts", params={"kind": "sos"})["items"] == []
+    page = api(live, desk, "GET", "/api/v1/alerts", params={"limit": 1})
+    assert [a["id"] for a in page["items"]] == [other.id] and page["next_cursor"]
+    rest = api(live, desk, "GET", "/api/v1/alerts",
+               params={"limit": 1, "cursor": page["next_cursor"]})
+    assert [a["id"] for a in rest["items"]] == [first.id] and rest["next_cursor"] is None
+    assert [a["id"] for a in api(live, tokens("lead01"), "GET", "/api/v1/alerts")[
+        "items"]] == [other.id, first.id]  # a lead sees the street's worker alerts
 
     path = f"/api/v1/alerts/{first.id}"
     assert api(live, tokens("screen1"), "POST", f"{path}/ack", 403)["error"]["code"] == (

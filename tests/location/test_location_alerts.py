@@ -184,3 +184,32 @@ def test_out_of_grid_judged_by_the_sweep_when_no_fix_comes(
             ("out_of_grid", "cleared", "patrol_ended"),
             ("signal_lost", "cleared", "patrol_ended")}
     assert open_alerts(settings) == []
+
+
+def test_a_phone_silent_on_patrol_as_long_as_an_offline_one_raises_offline_on_patrol(
+        live: LiveServer, seeded: OrgData, settings: Settings,
+        tokens: Callable[[str], str]) -> None:
+    home = inside(seeded, "004")
+    t = now_ms()
+    with phone(live, tokens("gw004")) as ws:
+        send(ws, {"type": "patrol.start"})
+        recv(ws)
+        send(ws, ping(1, *home, t))
+        recv(ws)
+        with_service(settings, lambda c: c.location.sweep(t + 6 * MINUTE_MS))  # signal lost
+        assert recv_until(ws, is_alert)["kind"] == "signal_lost"
+        first = with_service(settings, lambda c: c.location.sweep(t + 16 * MINUTE_MS))
+        assert first.opened == ["offline_on_patrol:gw004"]
+        told = recv_until(ws, is_alert)
+        assert (told["kind"], told["state"]) == ("offline_on_patrol", "open")
+        again = with_service(settings, lambda c: c.location.sweep(t + 17 * MINUTE_MS))
+        assert again.opened == []  # once per silence
+        assert sorted(a["kind"] for a in open_alerts(settings)) == [
+            "offline_on_patrol", "signal_lost"]
+        offline = next(a for a in open_alerts(settings) if a["kind"] == "offline_on_patrol")
+        assert (offline["severity"], offline["subject"]) == ("major", {"worker": "gw004"})
+        send(ws, ping(2, *home, now_ms()))  # heard again: both clear
+        cleared = [recv_until(ws, is_alert) for _ in range(2)]
+        assert {(a["kind"], a["state"]) for a in cleared} == {
+            ("signal_lost", "cleared"), ("offline_on_patrol", "cleared")}
+    assert open_alerts(settings) == []

@@ -28,6 +28,7 @@ export function alertText(a) {
   if (a.window) details.push(t("alert.window", { window: a.window }));
   if (Number.isFinite(a.minutes)) details.push(t("alerts.minutes_left", { n: a.minutes }));
   if (a.case) details.push(String(a.case));
+  if (a.note) details.push(String(a.note));
   return [label("alert.kind.", a.kind), ...details].join(" · ");
 }
 

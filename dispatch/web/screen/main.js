@@ -2,17 +2,21 @@
 
 import { clearSession, createApi, loadSession, saveSession } from "../common/api.js";
 import { byId } from "../common/dom.js";
-import { formatClock, SECOND_MS } from "../common/format.js";
-import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { formatClock, SECOND_MS, setTimeZone } from "../common/format.js";
+import { addTexts, label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
 import { bindLoginForm, showLoginMessage } from "../common/login.js";
 import { createAlerts, normaliseAlert } from "./alerts.js";
 import { createCard } from "./card.js";
 import { createCaseCard } from "./casecard.js";
 import { createCases } from "./cases.js";
+import { DESK_TEXTS } from "./desktexts.js";
 import { createFigures } from "./figures.js";
 import { caseShade, renderLegend } from "./legend.js";
 import { createMap } from "./map.js";
 import { loadNames } from "./names.js";
+import { createPatrols, patrolWindowText } from "./patrols.js";
+import { createReplay } from "./replay.js";
+import { createSearch } from "./search.js";
 import { createSos } from "./sos.js";
 import { createStream } from "./stream.js";
 import { createWorkers } from "./workers.js";
@@ -29,6 +33,8 @@ const OUT_OF_GRID = "out_of_grid";
 const HTTP_UNAUTHORIZED = 401;
 const TICK_MS = SECOND_MS;
 const REFRESH_DELAY_MS = 60;
+
+addTexts(DESK_TEXTS);
 
 let session = loadSession(SESSION_KEY);
 if (session && Number.isFinite(session.expires) && session.expires <= Date.now()) {
@@ -73,6 +79,12 @@ async function attemptLogin(username, password) {
   return null;
 }
 
+/** The desk acts on every alert; a department's lead on the department's own. */
+function mayActOn(user, alert) {
+  if (DISPATCH_ROLES.has(user.role)) return true;
+  return user.role === "dept_lead" && Boolean(user.scope) && alert.department === user.scope;
+}
+
 async function loadGrids() {
   try {
     return { grids: await api.get("/api/v1/grids"), error: null };
@@ -88,6 +100,8 @@ async function startScreen() {
   const [names, { grids, error: gridError }] = await Promise.all([loadNames(api), loadGrids()]);
   if (gridError && gridError.status === HTTP_UNAUTHORIZED) return; // signing out
   names.setGrids(grids.features || []);
+  const street = names.meta();
+  if (street.tz) setTimeZone(street.tz); // every time on the screen in the street's zone
 
   let shadeMode = SHADE_MODES.includes(localStorage.getItem(SHADE_KEY))
     ? localStorage.getItem(SHADE_KEY) : SHADE_MODES[0];
@@ -95,17 +109,25 @@ async function startScreen() {
   let refreshTimer = null;
 
   const card = createCard();
-  const map = createMap(byId("map"), grids, { onBackgroundClick: () => card.close() });
-  const workers = createWorkers({ map, card, api, names, onChange: scheduleRefresh });
+  const map = createMap(byId("map"), grids, { onBackgroundClick: () => card.close(),
+    settings: street.map || {}, names });
+  const replay = createReplay({ map, api, names, windowText: (p) => patrolWindowText(p, names) });
+  let workers = null;
+  const patrols = createPatrols({ api, card, names, replay,
+    onWorker: (name) => workers.select(name, { reveal: true }) });
+  workers = createWorkers({ map, card, api, names, patrols, onChange: scheduleRefresh });
   let caseCard = null;
   const cases = createCases({ map, names, onSelect: (id) => caseCard.show(id),
     onChange: scheduleRefresh });
+  map.onReproject(() => cases.render()); // case markers follow the zoom
+  byId("patrols-open").addEventListener("click", () => patrols.openList());
   caseCard = createCaseCard({ api, card, cases, names,
     canDispatch: () => DISPATCH_ROLES.has(user.role) });
-  const alerts = createAlerts({ names, onWorker: (name) => workers.select(name),
-    onCase: (id) => caseCard.show(id) });
+  const alerts = createAlerts({ names, api, canAct: (a) => mayActOn(user, a),
+    onWorker: (name) => workers.select(name, { reveal: true }), onCase: (id) => caseCard.show(id) });
+  const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
   const sos = createSos({ api, names, canAck: () => DISPATCH_ROLES.has(user.role),
-    onWorker: (name) => workers.select(name) });
+    onWorker: (name) => workers.select(name, { reveal: true }) });
   const figures = createFigures({ derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -181,6 +203,7 @@ async function startScreen() {
       case(m) {
         if (!m.case) return;
         cases.update(m.case);
+        search.update(m.case);
         caseCard.changed(String(m.case.id));
       },
       alert(m) {
@@ -215,9 +238,13 @@ async function startScreen() {
     renderTexts();
     cases.render();
     alerts.render();
+    search.render();
     sos.render();
     workers.render();
     caseCard.render();
+    map.render();
+    patrols.render();
+    replay.render();
     refresh();
   });
 
@@ -225,6 +252,7 @@ async function startScreen() {
   refresh();
   cases.render();
   alerts.render();
+  search.render();
   stream.start();
   setInterval(() => {
     byId("clock").textContent = formatClock(Date.now());
