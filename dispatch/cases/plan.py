@@ -39,6 +39,7 @@ class Plan:
     zrem: list[tuple[str, str]] = field(default_factory=list)
     geoadd: list[tuple[str, str, str, str]] = field(default_factory=list)
     hset: list[tuple[str, str, str]] = field(default_factory=list)
+    sadd: list[tuple[str, str]] = field(default_factory=list)
     publish: list[tuple[str, dict[str, Any], bool]] = field(default_factory=list)
     emit: bool = True
 
@@ -53,7 +54,7 @@ class Plan:
             "now": self.now, "states": self.states, "ver": self.ver, "set": self.set,
             "del": self.delete, "timeline": self.timeline, "zadd": self.zadd,
             "zrem": self.zrem, "geoadd": self.geoadd, "hset": self.hset,
-            "publish": self.publish, "emit": self.emit,
+            "sadd": self.sadd, "publish": self.publish, "emit": self.emit,
         }
         return orjson.dumps(body).decode()
 
@@ -81,7 +82,7 @@ class Planner:
         for key in (k.cases_all(), k.cases_in_grid(new.grid), k.cases_reported_by(new.reporter)):
             plan.zadd.append((key, score, new.case_id))
         for media_id in new.media:
-            plan.hset.append((k.media(media_id), "case", new.case_id))
+            plan.sadd.append((k.media_cases(media_id), new.case_id))
 
     def _new_case(self, new: Intake) -> Plan:
         k = self.keys
@@ -155,7 +156,7 @@ class Planner:
 
     def _attach(self, plan: Plan, case: Case, change: Change) -> None:
         for media_id in change.media:
-            plan.hset.append((self.keys.media(media_id), "case", case.id))
+            plan.sadd.append((self.keys.media_cases(media_id), case.id))
 
     def _move(self, plan: Plan, cid: str, score: str, before: Where, after: Where) -> None:
         """Index and offer set changes from ``before`` to ``after``."""
