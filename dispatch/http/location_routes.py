@@ -176,7 +176,8 @@ def parse_day(raw: str | None, today: date) -> date:
 
 @guard(*TRACK_ROLES)
 async def worker_track(request: Request, principal: Principal) -> Response:
-    """A worker's track of one local day (default today) as a simplified LineString."""
+    """A worker's track of one local day (default today) as a simplified LineString; with
+    `since` (ms), only the fixes after it, so that a page adds what is new."""
     c = container(request)
     username = request.path_params["username"]
     if principal.role is Role.GRID_WORKER and principal.username != username:
@@ -185,8 +186,12 @@ async def worker_track(request: Request, principal: Principal) -> Response:
         raise NotFound(f"no grid worker {username}", code="unknown_worker")
     location = c.location
     day = parse_day(request.query_params.get("date"), location.days.date_of(now_ms()))
-    feature = await location.day_feature(username, day.isoformat())
-    return json(feature)
+    since = request.query_params.get("since")
+    if since is not None:
+        if not since.isdigit():
+            raise BadRequest("since is a time in ms", code="invalid_field", field="since")
+        return json(await location.day_feature_since(username, day.isoformat(), int(since)))
+    return json(await location.day_feature(username, day.isoformat()))
 
 
 routes: list[BaseRoute] = [

@@ -29,7 +29,7 @@ from dispatch.patrol.days import LocalDays
 from dispatch.patrol.filters import FilterConfig, Ping, Verdict, clean_track
 from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
-from dispatch.patrol.track import simplify_track
+from dispatch.patrol.track import fixes_after, simplify_track
 from dispatch.realtime.events import Events
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
@@ -324,5 +324,13 @@ class LocationService:
         track = await self.day_track(worker, day)
         feature = simplify_track(clean_track(track.pings(), self.filters),
                                  self.settings.track_simplify_m)
+        feature["properties"].update(worker=worker, date=day)
+        return feature
+
+    async def day_feature_since(self, worker: str, day: str, since_ms: int) -> dict[str, Any]:
+        """The fixes of a worker's cleaned day track after ``since_ms`` (the whole day is
+        cleaned, so a fix is judged as in the full track)."""
+        track = await self.day_track(worker, day)
+        feature = fixes_after(clean_track(track.pings(), self.filters), since_ms)
         feature["properties"].update(worker=worker, date=day)
         return feature
