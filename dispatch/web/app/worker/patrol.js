@@ -10,6 +10,7 @@
 // location (无定位巡查), which the record keeps. The day's track is fetched whole once, then
 // only the fixes after the last one the page holds (since=).
 
+import { ApiError } from "../../common/api.js";
 import { h } from "../../common/dom.js";
 import {
   formatClock, formatDuration, formatPercent, MINUTE_MS, SECOND_MS,
@@ -98,12 +99,13 @@ function createWakeLock() {
 
 /** The day's track as the page holds it: fetched whole once, then what is new (since=). */
 function createTrack(api, me) {
-  const held = { coords: [], since: null, points: null, date: null, late: 0 };
+  const held = { coords: [], since: null, points: null, date: null };
+  let late = null; // the oldest fix gone up late and not yet in a fetched track
   let loading = null;
   const base = `/api/v1/workers/${encodeURIComponent(me)}/track`;
 
-  async function fetchOnce(late) {
-    const whole = held.since === null || late !== held.late;
+  async function fetchOnce() {
+    const whole = held.since === null || (late !== null && late <= held.since);
     const found = await api.get(whole ? base : `${base}?since=${held.since}`);
     const props = found.properties || {};
     const geometry = found.geometry;
@@ -116,17 +118,21 @@ function createTrack(api, me) {
       held.coords = held.coords.concat(coords);
       held.points = (held.points || 0) + (props.points || 0);
     }
-    held.since = Number.isFinite(props.end_ts) ? props.end_ts : held.since;
+    // an empty day: everything from the start of it next time (since=0)
+    held.since = Number.isFinite(props.end_ts) ? props.end_ts : held.since ?? 0;
     held.date = props.date || held.date;
-    held.late = late;
+    late = null;
   }
 
   return {
     held,
-    /** Bring the track up to date (one request at a time); false when it could not. */
-    async refresh(late) {
+    /** Bring the track up to date (one request at a time); false when it could not.
+     * lateOldest: the oldest fix that went up late meanwhile (the whole day again if it is
+     * older than the track held). */
+    async refresh(lateOldest) {
+      if (lateOldest !== null && (late === null || lateOldest < late)) late = lateOldest;
       if (loading) return loading;
-      loading = fetchOnce(late).then(() => true, () => false).finally(() => {
+      loading = fetchOnce().then(() => true, () => false).finally(() => {
         loading = null;
       });
       return loading;
@@ -163,7 +169,7 @@ export function createPatrol({ api, user, grids, tracker, alerts, section, outbo
       onclick: onButton }),
     location: h("div", { id: "patrol-location", class: "notice warn location-warning",
       role: "alert", hidden: true }),
-    message: h("p", { class: "notice", role: "status", hidden: true }),
+    message: h("p", { id: "patrol-message", class: "notice", role: "status", hidden: true }),
     map: mapBox(),
     tracking: h("div", { id: "tracking", class: "tracking" }),
     today: h("ol", { class: "patrol-list" }),
@@ -273,7 +279,7 @@ export function createPatrol({ api, user, grids, tracker, alerts, section, outbo
   }
 
   async function loadTrack() {
-    if (await track.refresh(tracker.status().httpDelivered)) {
+    if (await track.refresh(tracker.takeLate())) {
       map.setTrack([track.held.coords]);
       renderTracking();
     }
@@ -316,6 +322,10 @@ export function createPatrol({ api, user, grids, tracker, alerts, section, outbo
         without_location: Boolean(op.without_location) });
     }
     if (!patrol || patrol.status !== IN_PROGRESS) return null; // already ended (the clock)
+    // the server measures a patrol when it ends: the fixes walked before the end go first
+    await tracker.flush();
+    const oldest = tracker.oldestWaiting();
+    if (oldest !== null && oldest <= op.ts) throw new ApiError(0, "network", "fixes wait");
     return api.post(`/api/v1/patrols/${encodeURIComponent(patrol.id)}/end`, { ts: op.ts });
   }
 
@@ -525,7 +535,17 @@ export function createPatrol({ api, user, grids, tracker, alerts, section, outbo
       p.without_location ? ` · ${t("patrol.without_location")}` : ""),
     h("span", { class: "muted" }, p.status === "missed" ? ""
       : `${formatDistance(p.distance_m)} · ${formatPercent(p.coverage, 0)}`))));
-    if (!today.length) els.today.append(h("li", { class: "muted" }, t("patrol.none_today")));
+    if (unsent()) {
+      els.today.prepend(h("li", { dataset: { patrol: "unsent", status: IN_PROGRESS,
+        kind: extraNow() ? EXTRA : "window" } },
+      h("span", { class: "status-dot", dataset: { status: IN_PROGRESS } }),
+      h("span", { class: "grow" }, `${extraNow() ? t("patrol.extra") : t("patrol.on_phone")} · `
+        + label("patrol.status.", IN_PROGRESS)),
+      h("span", { class: "muted" }, t("patrol.not_sent"))));
+    }
+    if (!today.length && !unsent()) {
+      els.today.append(h("li", { class: "muted" }, t("patrol.none_today")));
+    }
   }
 
   function linkState(s) {
@@ -552,6 +572,8 @@ export function createPatrol({ api, user, grids, tracker, alerts, section, outbo
         h("span", { class: "dot" }), t(`tracking.link_${link}${locating ? "" : "_no_fix"}`)),
       s.queued ? h("p", { class: "tracking-line queued" }, h("span", { class: "dot" }),
         t("tracking.queued", { n: s.queued })) : null,
+      locating || s.geo === "waiting" ? null : h("button", { type: "button", class: "secondary",
+        id: "tracking-ask-again", onclick: () => tracker.askAgain() }, t("patrol.ask_again")),
       h("p", { class: "muted" }, t("tracking.counts", { taken: s.taken, delivered: s.delivered,
         points: held.points ?? "—" })),
       h("p", { class: "tracking-note" }, t("tracking.screen_on"), " ",

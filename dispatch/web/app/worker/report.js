@@ -212,9 +212,12 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
       const c = delivered.get(record.client_id);
       return t("report.sent", { id: c ? c.case.id : "" });
     }
-    if (st === "failed") return t("report.refused", { reason: failureText(record.failure || record.failed) });
+    if (st === "failed") {
+      return t("report.refused", { reason: failureText(record.failure || record.failed) });
+    }
     if (st === "uploading") {
-      return t("report.uploading", { pct: Math.floor((progress.get(record.client_id) || 0) * PERCENT) });
+      const pct = Math.floor((progress.get(record.client_id) || 0) * PERCENT);
+      return t("report.uploading", { pct });
     }
     return t(navigator.onLine ? "report.queued" : "report.waiting",
       { photos: record.photos.length });
@@ -253,8 +256,8 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
     return h("li", { dataset: { clientId: record.client_id, state: st,
       failed: String(st === "failed"), editing: String(Boolean(editingThis)) } },
     h("div", { class: "queue-main" },
-      h("strong", null, names.item(record.item)),
-      h("span", { class: "muted" }, ` · ${formatDateTime(record.created)}`),
+      h("p", { class: "queue-head" }, h("strong", null, names.item(record.item)),
+        h("span", { class: "muted" }, ` · ${formatDateTime(record.created)}`)),
       record.description ? h("p", { class: "queue-text" }, record.description) : null,
       h("p", { class: st === "failed" ? "error" : st === "sent" ? "ok" : "muted" }, status),
       bar),
@@ -474,6 +477,7 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
       stopEditing();
       clearForm();
       renderAll();
+      window.scrollTo({ top: 0, behavior: "smooth" }); // the outbox: how the report is doing
       if (!navigator.onLine) toast(t("report.saved_offline"));
       await sendQueued();
     } catch (error) {

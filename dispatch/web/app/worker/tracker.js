@@ -77,8 +77,9 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
     link: "connecting", // the phone socket's state
     uploading: false,
     asks: 0, // how often the phone was asked for a position again
-    httpDelivered: 0, // fixes that went up late (HTTP): the page's track may lack older ones
+    httpDelivered: 0, // fixes that went up late (HTTP)
   };
+  let lateOldest = null; // the oldest fix gone up late since takeLate() was last called
   let watchId = null;
   let battery = null;
   let flushing = null;
@@ -214,6 +215,7 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
               continue;
             }
             status.httpDelivered += batch.length;
+            for (const fix of batch) if (lateOldest === null || fix.ts < lateOldest) lateOldest = fix.ts;
             await forget(batch.map((fix) => fix.seq));
           }
         } while (flushAgain);
@@ -349,6 +351,19 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
     flush,
     askAgain,
     firstFixMs: FIRST_FIX_MS,
+    /** The oldest fix that went up late since the last call (null: none): a page holding
+     * the track up to some time fetches it whole again when this is older. */
+    takeLate() {
+      const oldest = lateOldest;
+      lateOldest = null;
+      return oldest;
+    },
+    /** The time of the oldest fix not delivered yet (null: none waits). */
+    oldestWaiting() {
+      let oldest = null;
+      for (const fix of queue.values()) if (oldest === null || fix.ts < oldest) oldest = fix.ts;
+      return oldest;
+    },
     /** Whether positions are being taken now (a fix, and no error since). */
     locating: () => status.geo === "ok",
   };
