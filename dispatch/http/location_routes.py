@@ -21,6 +21,7 @@ from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unau
 from dispatch.http.body import parse_json, read_json, read_object
 from dispatch.http.context import container
 from dispatch.http.responses import error_response, json
+from dispatch.http.track_query import track_query
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.location.directory import WorkerRef
@@ -176,22 +177,31 @@ def parse_day(raw: str | None, today: date) -> date:
 
 @guard(*TRACK_ROLES)
 async def worker_track(request: Request, principal: Principal) -> Response:
-    """A worker's track of one local day (default today) as a simplified LineString; with
-    `since` (ms), only the fixes after it, so that a page adds what is new."""
+    """A worker's track of a time range (``from``/``to``, ms) or a local day (default
+    today): a LineString with a time per vertex, stops and time outside the grid; with
+    `since` (ms), only the day's fixes after it, so that a page adds what is new."""
     c = container(request)
     username = request.path_params["username"]
     if principal.role is Role.GRID_WORKER and principal.username != username:
         raise Forbidden("a worker sees only their own track", code="not_your_track")
-    if await c.location.directory.by_name(username) is None:
+    worker = await c.location.directory.by_name(username)
+    if worker is None:
         raise NotFound(f"no grid worker {username}", code="unknown_worker")
     location = c.location
-    day = parse_day(request.query_params.get("date"), location.days.date_of(now_ms()))
+    at = now_ms()
     since = request.query_params.get("since")
     if since is not None:
         if not since.isdigit():
             raise BadRequest("since is a time in ms", code="invalid_field", field="since")
+        day = parse_day(request.query_params.get("date"), location.days.date_of(at))
         return json(await location.day_feature_since(username, day.isoformat(), int(since)))
-    return json(await location.day_feature(username, day.isoformat()))
+    query = track_query(request.query_params, c.settings, now_ms=at,
+                        today=location.days.date_of(at), day_bounds=location.days.bounds)
+    feature = await location.track_feature(username, worker.grid, query.start_ms,
+                                           query.end_ms, query.tolerance_m)
+    if not request.query_params.get("from"):
+        feature["properties"]["date"] = location.days.date_of(query.start_ms).isoformat()
+    return json(feature)
 
 
 routes: list[BaseRoute] = [
