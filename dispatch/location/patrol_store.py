@@ -128,8 +128,8 @@ class PatrolRecord:
         return {
             "id": self.id, "worker": self.worker, "grid": self.grid, "station": self.station,
             "date": self.date, "kind": self.kind.value,
-            "window": None if self.extra else {"name": self.window, "start": self.window_start,
-                                               "end": self.window_end},
+            # an extra patrol's "window" is its own span (no name): it ends by then at the latest
+            "window": {"name": self.window, "start": self.window_start, "end": self.window_end},
             "start": self.start, "end": self.end, "status": self.status.value,
             "distance_m": round(self.distance_m, 1), "duration_s": round(self.duration_s, 1),
             "coverage": round(self.coverage, 4), "outside_grid_s": round(self.outside_grid_s, 1),

@@ -78,6 +78,12 @@ class CaseFacts:
     supervisions: tuple[int, ...] = ()
     ratings: tuple[tuple[int, int], ...] = ()
     verifications: tuple[Verification, ...] = ()
+    entry_times: tuple[int, ...] = ()  # every entry's time, in order
+
+    def active_between(self, start: int, end: int) -> bool:
+        """Whether any entry lies in [start, end)."""
+        i = bisect.bisect_left(self.entry_times, start)
+        return i < len(self.entry_times) and self.entry_times[i] < end
 
     # --- as of T (everything that happened before T) ---------------------------------
 
@@ -181,6 +187,7 @@ def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -
         resolves=tuple(resolves), reworks=tuple(reworks), reopens=tuple(reopens),
         supervisions=tuple(supervisions),
         ratings=tuple(ratings), verifications=tuple(verifications),
+        entry_times=tuple(int(e.get("ts") or 0) for e in entries),
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dispatch.reports.definitions import CASE_FIGURES, PATROL_FIGURES, rating_points
-from dispatch.reports.facts import CaseFacts, PatrolFacts
+from dispatch.reports.facts import RUNNING, CaseFacts, PatrolFacts
 from dispatch.reports.periods import Period
 
 RATE_DIGITS = 4
@@ -78,10 +78,26 @@ def _id_order(ident: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, ident)
 
 
+def may_count(c: CaseFacts, p: Period) -> bool:
+    """Whether any definition can count ``c`` in ``p``: every figure needs an entry in the
+    period before T, except overdue (a clock running at T) and due (a deadline in the
+    period), which need no new entry. A shortcut only: the definitions decide."""
+    if c.created >= p.at:
+        return False
+    if c.active_between(p.start, p.at):
+        return True
+    if c.state_before(p.start) in RUNNING:
+        return True
+    deadline = c.deadline_before(p.at)
+    return deadline is not None and p.start <= deadline < p.at
+
+
 def tally(cases: Iterable[CaseFacts], patrols: Iterable[PatrolFacts], p: Period) -> Tally:
     """Run every definition over every case and patrol once."""
     t = Tally(p)
     for c in cases:
+        if not may_count(c, p):
+            continue
         for name, figure in CASE_FIGURES.items():
             for credit in figure(c, p):
                 per = t.members[name]

@@ -608,5 +608,5 @@ def test_an_extra_patrol_at_night_with_the_track_fetched_by_increments(
     assert len(tracks) > len(whole)
     with night.api("gw016") as http:
         patrols = http.get("/api/v1/patrols").json()["items"]
-    assert [(p["kind"], p["window"]) for p in patrols] == [("extra", None)]
+    assert [(p["kind"], p["window"]["name"]) for p in patrols] == [("extra", "")]
     assert page_errors(phone) == []

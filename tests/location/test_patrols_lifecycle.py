@@ -96,7 +96,9 @@ def test_a_patrol_outside_the_windows_is_an_extra_one(
                                                without_location=True)
         assert created and night.kind.value == "extra" and night.without_location
         public = night.public()
-        assert public["kind"] == "extra" and public["window"] is None
+        assert public["kind"] == "extra" and public["window"]["name"] == ""
+        latest = local_ms(day, 21) + settings.patrol_extra_max_h * 3_600_000
+        assert public["window"]["end"] == latest  # the latest end: no window of its own
         assert public["without_location"] is True
         ended = await c.patrols.end(night.id, Principal("gw005", Role.GRID_WORKER, "005"),
                                     now=local_ms(day, 23))
