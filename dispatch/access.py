@@ -12,7 +12,7 @@ department; assessors and screens see the whole street, read-only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -111,8 +111,8 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.APPROVE_EXTENSION: {R.DESK: _all(Action.APPROVE_EXTENSION)},
     Action.SUSPEND: {R.DESK: _all(Action.SUSPEND), R.LEAD: _all(Action.SUSPEND)},
     Action.RESUME: {R.DESK: _all(Action.RESUME), R.LEAD: _all(Action.RESUME)},
-    Action.RATE: {R.REPORTER: _all(Action.RATE), R.ASSESSOR: _all(Action.RATE),
-                  R.DESK: _all(Action.RATE)},
+    Action.RATE: {R.REPORTER: _all(Action.RATE), R.GRID_WORKER: _all(Action.RATE),
+                  R.ASSESSOR: _all(Action.RATE), R.DESK: _all(Action.RATE)},
     Action.CANCEL: {R.DESK: _all(Action.CANCEL), R.REPORTER: REPORTER_CANCEL_SOURCES},
     Action.DUPLICATE: {R.DESK: _all(Action.DUPLICATE)},
     Action.ASSIGN: {R.DESK: _all(Action.ASSIGN), R.LEAD: _all(Action.ASSIGN)},
@@ -133,6 +133,32 @@ def allowed_sources(action: Action, actor: Principal, case: Parties) -> frozense
         raise Forbidden(f"{actor.username} may not {action.value} this case",
                         code="scope_forbidden")
     return sources
+
+
+#: The reporter of a case reported by a citizen from outside (Open311, the public page).
+CITIZEN = "open311"
+
+
+class Rater(StrEnum):
+    """Who rates a closed case (党群评议): each kind once."""
+
+    CITIZEN = "citizen"
+    GRID_WORKER = "grid_worker"
+    ASSESSOR = "assessor"
+    DESK = "desk"
+
+
+def rater_kind(actor: Principal, case: Parties) -> Rater:
+    """In whose name ``actor`` rates: the citizen who reported, the grid's worker (or the
+    worker who reported), an assessor, or the desk."""
+    if actor.username == CITIZEN and case.reporter == CITIZEN:
+        return Rater.CITIZEN
+    rel = relations(actor, case)
+    if actor.role is Role.GRID_WORKER and rel & {R.GRID_WORKER, R.REPORTER}:
+        return Rater.GRID_WORKER
+    if R.ASSESSOR in rel:
+        return Rater.ASSESSOR
+    return Rater.DESK
 
 
 def may_see_case(actor: Principal, case: Parties) -> bool:
@@ -168,9 +194,9 @@ def check_reassign(actor: Principal, department: str) -> None:
                         code="scope_forbidden", field="department")
 
 
-def may_see_photo(actor: Principal, *, uploaded: bool, case: Parties | None) -> bool:
-    """A photo is seen by its uploader, and by anyone who may see the case it is on."""
-    return uploaded or (case is not None and may_see_case(actor, case))
+def may_see_photo(actor: Principal, *, uploaded: bool, cases: Iterable[Parties]) -> bool:
+    """A photo is seen by its uploader, and by anyone who may see a case it is on."""
+    return uploaded or any(may_see_case(actor, case) for case in cases)
 
 
 # --- grid workers: location, tracks, patrols ------------------------------------------------

@@ -34,6 +34,8 @@ GC_THRESHOLDS = (10_000, 20, 100)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
+#: Room for the multipart framing around a photo of the largest size taken.
+MULTIPART_SLACK_BYTES = 64 * 1024
 
 
 async def on_dispatch_error(request: Request, exc: Exception) -> Response:
@@ -94,7 +96,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
-                       by_prefix={MEDIA_PREFIX: settings.max_media_bytes}),
+                       by_prefix={MEDIA_PREFIX: settings.max_media_bytes + MULTIPART_SLACK_BYTES}),
         ],
         exception_handlers={
             DispatchError: on_dispatch_error,

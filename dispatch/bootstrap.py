@@ -35,15 +35,18 @@ from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
 from dispatch.jobs.queues import Queues
 from dispatch.keys import Keys
+from dispatch.location.apps import AppReport
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.patrol_store import PatrolStore
 from dispatch.location.patrols import PatrolService
 from dispatch.location.pipe import ScriptPipe
 from dispatch.location.positions import PositionsCoalescer
-from dispatch.location.service import IngestResult, LocationService
+from dispatch.location.service import IngestResult, LocationService, ReportResult
 from dispatch.location.store import LocationStore
 from dispatch.media import MediaStore
 from dispatch.metrics import Metrics
+from dispatch.open311.apikeys import ApiKeyStore
+from dispatch.open311.service import Open311Service
 from dispatch.org.store import OrgStore
 from dispatch.patrol.filters import Ping
 from dispatch.ratelimit import RateLimiter
@@ -86,6 +89,7 @@ class Container:
     patrols: PatrolService
     reports: ReportService
     alerts: AlertService
+    open311: Open311Service
     #: Now in UTC ms for every service (tests inject a clock they move).
     clock: Now
 
@@ -141,14 +145,18 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
     cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts),
                         planner=Planner(keys), org=org, rules=rules, media=media, users=users,
                         clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)])
+    limiter = RateLimiter(scripts, keys)
     return Container(
         settings=settings, redis_url=url, redis=redis, keys=keys, scripts=scripts,
         metrics=metrics, queues=queues, users=users,
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
-        limiter=RateLimiter(scripts, keys), org=org, events=events, rules=rules, media=media,
+        limiter=limiter, org=org, events=events, rules=rules, media=media,
         cases=cases, location=location, patrols=patrols,
         reports=ReportService(redis, keys, settings, users, patrols.store, org, clock),
         alerts=alerts, clock=clock,
+        open311=Open311Service(redis, keys, settings, apikeys=ApiKeyStore(redis, keys),
+                               cases=cases, rules=rules, org=org, media=media,
+                               limiter=limiter),
     )
 
 
@@ -170,6 +178,15 @@ class WebRuntime:
         """A phone's fixes, stored through the ingest connection; when they moved the
         worker, the new position goes out with this process's next ``positions`` event."""
         result = await self.container.location.ingest(worker, pings, source,
+                                                      runner=self.ingest_scripts)
+        if result.position is not None:
+            self.positions.offer(result.position)
+        return result
+
+    async def report(self, worker: WorkerRef, report: AppReport, source: str, *,
+                     now: int | None = None) -> ReportResult:
+        """A phone app's report (a fix, or presence and battery only), as :meth:`ingest`."""
+        result = await self.container.location.report(worker, report, source, now=now,
                                                       runner=self.ingest_scripts)
         if result.position is not None:
             self.positions.offer(result.position)

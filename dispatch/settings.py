@@ -97,6 +97,9 @@ class Settings:
     patrol_extra_max_h: int = _env("DISPATCH_PATROL_EXTRA_MAX_H", 12,
                                    "an extra patrol (started outside the windows) ends "
                                    "after this long at the latest (h)")
+    patrol_backdate_max_h: int = _env("DISPATCH_PATROL_BACKDATE_MAX_H", 12,
+                                      "a patrol started or ended on a phone without signal "
+                                      "may be sent this late (h)")
     cover_radius_m: float = _env("DISPATCH_COVER_RADIUS", 30.0,
                                  "a patrol covers this far either side of its track (m)")
     track_simplify_m: float = _env("DISPATCH_TRACK_SIMPLIFY", 5.0,
@@ -150,6 +153,17 @@ class Settings:
                                      "the values {s} takes in the tile URL")
     map_tiles_max_zoom: int = _env("DISPATCH_MAP_TILES_MAX_ZOOM", 18,
                                    "deepest zoom the tile server has (deeper: scaled up)")
+
+    # Citizens (Open311)
+    open311_key_rate: int = _env("DISPATCH_OPEN311_KEY_RATE", 60,
+                                 "requests a new Open311 API key may make per window")
+    open311_window_s: int = _env("DISPATCH_OPEN311_WINDOW", 60, "Open311 rate window (s)")
+    open311_page_rate_addr: int = _env("DISPATCH_OPEN311_PAGE_RATE_ADDR", 20,
+                                       "public page's posts per address and window")
+    open311_range_days: int = _env("DISPATCH_OPEN311_RANGE_DAYS", 90,
+                                   "longest date range of a request search (days)")
+    open311_contact: str = _env("DISPATCH_OPEN311_CONTACT", "",
+                                "contact shown in the Open311 discovery document")
 
     # Rules
     rules_file: Path | None = _env("DISPATCH_RULES", None, "routing rules file (default shipped)")

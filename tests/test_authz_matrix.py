@@ -43,6 +43,7 @@ from dispatch.org.model import OrgData
 from tests.cases.helpers import Places
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS, now_ms
+from tests.open311.scenarios import examples as open311_examples
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, SCREEN, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.SCREEN, Role.ADMIN
@@ -62,6 +63,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/app"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
+    ("GET", "/app/sw.js"): PUBLIC,
+    ("GET", "/app/manifest.webmanifest"): PUBLIC,
     ("GET", "/static"): PUBLIC,
     # identity
     ("POST", "/api/v1/login"): PUBLIC,
@@ -115,7 +118,12 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/osmand"): PUBLIC,
     ("POST", "/osmand"): PUBLIC,
     ("PUT", "/osmand"): PUBLIC,
+    ("GET", "/osmand/"): PUBLIC,
+    ("POST", "/osmand/"): PUBLIC,
+    ("PUT", "/osmand/"): PUBLIC,
     ("POST", "/owntracks"): PUBLIC,
+    ("POST", "/owntracks/"): PUBLIC,
+    ("GET", "/api/v1/me/tracking"):                   "yes  no   no   no   no     no     no",
     # workers and patrols: a worker sees their own; the centre, screens and leads everyone's
     ("GET", "/api/v1/workers"):                       "no   no   yes  yes  yes    yes    yes",
     ("GET", "/api/v1/workers/{username}/track"):      "own  no   yes  yes  yes    yes    yes",
@@ -128,6 +136,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/{kind}"):                "no   no   own  yes  yes    yes    yes",
     ("GET", "/api/v1/reports/{kind}/figures/{figure}"): "no no  own  yes  yes    yes    yes",
     ("GET", "/api/v1/scores"):                        "no   no   yes  yes  yes    no     yes",
+    # citizens (Open311 GeoReport v2 and the public report page): open to anyone, the API
+    # key or the request's token deciding the rest
+    **{route: PUBLIC for route in open311_examples()},
 }
 #: Socket path -> cells, as above (a lead's screen follows their own department).
 SOCKETS: dict[str, str] = {
@@ -194,6 +205,7 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
     token: str | None = None
     shows_other: Callable[[Any], bool] | None = None
+    data: Any = None  # a form body
 
 
 class World:
@@ -421,7 +433,22 @@ async def logout(world: World, user: str, scope: Scope) -> Call:
     return Call("/api/v1/logout", token=await world.login(user) if scope != "none" else None)
 
 
-def owntracks() -> Probe:
+def example_probe(path: str, example: dict[str, Any]) -> Probe:
+    """A probe from an area's own examples (``path`` and ``data``: values or callables of
+    the live server, made in a thread: they prepare through a container of their own)."""
+
+    async def probe(world: World, user: str, scope: Scope) -> Call:
+        def made(value: Any) -> Any:
+            return value(world.live) if callable(value) else value
+
+        target = await asyncio.to_thread(made, example.get("path", path))
+        data = await asyncio.to_thread(made, example.get("data"))
+        return Call(target, data=data)
+
+    return probe
+
+
+def owntracks(path: str = "/owntracks") -> Probe:
     import base64
 
     basic = base64.b64encode(f"gw001:{PASSWORD}".encode()).decode()
@@ -429,7 +456,7 @@ def owntracks() -> Probe:
     async def probe(world: World, user: str, scope: Scope) -> Call:
         fix = {"_type": "location", "lat": 39.03, "lon": 117.42, "tst": now_ms() // 1000,
                "acc": 5, "tid": "01"}
-        return Call("/owntracks", json=fix, headers={"Authorization": f"Basic {basic}"})
+        return Call(path, json=fix, headers={"Authorization": f"Basic {basic}"})
 
     return probe
 
@@ -457,6 +484,11 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/osmand"): fixed(OSMAND),
     ("PUT", "/osmand"): fixed(OSMAND),
     ("POST", "/owntracks"): owntracks(),
+    ("GET", "/osmand/"): fixed(OSMAND.replace("/osmand", "/osmand/")),
+    ("POST", "/osmand/"): fixed(OSMAND.replace("/osmand", "/osmand/")),
+    ("PUT", "/osmand/"): fixed(OSMAND.replace("/osmand", "/osmand/")),
+    ("POST", "/owntracks/"): owntracks("/owntracks/"),
+    **{route: example_probe(route[1], example) for route, example in open311_examples().items()},
     ("GET", "/api/v1/workers/{username}/track"): track,
     ("POST", "/api/v1/patrols/{id}/end"): patrol("/end"),
     ("GET", "/api/v1/patrols"): patrol_listing,
@@ -519,7 +551,7 @@ async def _send(world: World, method: str, call: Call, token: str | None) -> htt
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
     headers.update(call.headers)
     r = await world.http.request(method, call.path, json=call.json, files=call.files,
-                                 headers=headers)
+                                 data=call.data, headers=headers)
     if r.status_code >= 400:
         assert "error" in r.json(), r.text
     return r

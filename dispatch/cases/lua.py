@@ -50,6 +50,7 @@ def _lua_map(values: dict[str, str]) -> str:
 #          zadd = [[key, score, member]], zrem = [[key, member]],
 #          geoadd = [[key, lon, lat, member]], hset = [[key, field, value]],
 #          rpush = [[key, value]], hincrby = [[key, field, n]] (other cases' timelines),
+#          sadd = [[key, member]],
 #          publish = [[channel, message json]], emit = screen event json | false}
 CASE_LUA = (
     EMIT_LUA
@@ -73,6 +74,7 @@ local function apply(case_key, timeline_key, plan, emit_keys, maxlen)
   for _, h in ipairs(plan.hset) do redis.call('HSET', h[1], h[2], h[3]) end
   for _, r in ipairs(plan.rpush or {}) do redis.call('RPUSH', r[1], r[2]) end
   for _, h in ipairs(plan.hincrby or {}) do redis.call('HINCRBY', h[1], h[2], h[3]) end
+  for _, m in ipairs(plan.sadd or {}) do redis.call('SADD', m[1], m[2]) end
   for _, p in ipairs(plan.publish) do redis.call('PUBLISH', p[1], p[2]) end
   if plan.emit then emit(emit_keys[1], emit_keys[2], emit_keys[3], maxlen, plan.emit) end
 end

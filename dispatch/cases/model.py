@@ -101,6 +101,9 @@ class Case:
     suspended_at: int | None
     resume_state: CaseState | None
     updated: int
+    source: str | None = None  # where a report from outside came from (open311)
+    verifier: str | None = None  # who verifies on site when the reporter cannot
+    raters: tuple[str, ...] = ()  # kinds of rater who have rated (citizen, grid_worker, ...)
     #: The hash it was read from (what a plan's changes apply to).
     raw: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -125,6 +128,8 @@ class Case:
             suspended_at=_opt_int(raw, "suspended_at"),
             resume_state=CaseState(resume) if resume else None,
             updated=int(raw.get("updated") or raw["created"]),
+            source=_opt(raw, "source"), verifier=_opt(raw, "verifier"),
+            raters=parse_csv(raw.get("raters")),
             raw=dict(raw),
         )
 
@@ -195,6 +200,10 @@ class Case:
             "extension": _request(_last(timeline, "extend"), ("hours", self.extension_hours),
                                   "reason"),
             "rating": _request(_last(timeline, "rate"), ("score", self.rating), "note"),
+            "ratings": [{"score": e.get("score"), "note": e.get("note", ""), "by": e.get("by"),
+                         "rater": e.get("rater"), "ts": e.get("ts")}
+                        for e in timeline if e.get("action") == "rate"],
+            "source": self.source,
             "suspended_at": self.suspended_at, "updated": self.updated,
             "timeline": list(timeline),
         })

@@ -53,6 +53,7 @@ class Plan:
     zrem: list[tuple[str, str]] = field(default_factory=list)
     geoadd: list[tuple[str, str, str, str]] = field(default_factory=list)
     hset: list[tuple[str, str, str]] = field(default_factory=list)
+    sadd: list[tuple[str, str]] = field(default_factory=list)
     publish: list[tuple[str, dict[str, Any], bool]] = field(default_factory=list)
     rpush: list[tuple[str, str]] = field(default_factory=list)
     hincrby: list[tuple[str, str, int]] = field(default_factory=list)
@@ -78,6 +79,7 @@ class Plan:
             "now": self.now, "states": self.states, "ver": self.ver, "set": self.set,
             "del": self.delete, "timeline": self.timeline, "zadd": self.zadd,
             "zrem": self.zrem, "geoadd": self.geoadd, "hset": self.hset,
+            "sadd": self.sadd,
             "publish": [(channel, self._message(message, with_case))
                         for channel, message, with_case in self.publish],
             "rpush": self.rpush, "hincrby": self.hincrby, "emit": False,
@@ -112,7 +114,7 @@ class Planner:
         for key in (k.cases_all(), k.cases_in_grid(new.grid), k.cases_reported_by(new.reporter)):
             plan.zadd.append((key, score, new.case_id))
         for media_id in new.media:
-            plan.hset.append((k.media(media_id), "case", new.case_id))
+            plan.sadd.append((k.media_cases(media_id), new.case_id))
 
     def _new_case(self, new: Intake) -> Plan:
         k = self.keys
@@ -164,7 +166,8 @@ class Planner:
         self._clock(plan, case, change)
         self._notify(plan, case.id, before, after, actor)
         if change.verify_task:
-            plan.send(self.keys.user_channel(case.reporter), {"type": "task", "kind": "verify"})
+            plan.send(self.keys.user_channel(case.verifier or case.reporter),
+                      {"type": "task", "kind": "verify"})
         if (after.state is S.ACCEPTED and after.assignee and after.assignee != actor.username
                 and after.assignee != before.assignee):
             plan.send(self.keys.user_channel(after.assignee), {"type": "task", "kind": "handle"})
@@ -279,7 +282,7 @@ class Planner:
 
     def _attach(self, plan: Plan, case: Case, change: Change) -> None:
         for media_id in change.media:
-            plan.hset.append((self.keys.media(media_id), "case", case.id))
+            plan.sadd.append((self.keys.media_cases(media_id), case.id))
 
     def _move(self, plan: Plan, cid: str, score: str, before: Where, after: Where) -> None:
         """Index and offer set changes from ``before`` to ``after``."""

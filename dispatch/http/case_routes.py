@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from dispatch.access import may_see_photo
+from dispatch.access import DESK_ROLES, may_see_photo
 from dispatch.authz import guard
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command, parse_report
@@ -24,6 +24,7 @@ from dispatch.realtime.team import team_socket
 from dispatch.validation import Fields
 
 HTTP_CREATED = 201
+OPEN311 = "open311"
 MEDIA_CACHE = "private, max-age=86400"
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
@@ -98,8 +99,12 @@ async def list_cases(request: Request, principal: Principal) -> Response:
 
 @guard()
 async def get_case(request: Request, principal: Principal) -> Response:
-    """One case with its whole timeline."""
-    return json(await container(request).cases.get(principal, request.path_params["id"]))
+    """One case with its whole timeline (a citizen's contact details for the desk only)."""
+    c = container(request)
+    case = await c.cases.get(principal, request.path_params["id"])
+    if case.get("source") == OPEN311 and principal.role in DESK_ROLES:
+        case["citizen"] = await c.open311.contact(case["id"])
+    return json(case)
 
 
 def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
@@ -117,15 +122,16 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
 
 @guard()
 async def get_media(request: Request, principal: Principal) -> Response:
-    """A photo: to its uploader, or to anyone who may see the case it is attached to."""
+    """A photo: to its uploaders, and to anyone who may see a case it is attached to."""
     c = container(request)
     media_id = request.path_params["id"]
     meta = await c.media.meta(media_id)
     if meta is None:
         raise NotFound(f"no photo {media_id}", code="unknown_media")
     uploaded = await c.media.owned_by(media_id, principal.username)
-    case = await c.cases.parties_of(meta.case) if meta.case and not uploaded else None
-    if not may_see_photo(principal, uploaded=uploaded, case=case):
+    cases = [] if uploaded else [p for cid in meta.cases
+                                 if (p := await c.cases.parties_of(cid)) is not None]
+    if not may_see_photo(principal, uploaded=uploaded, cases=cases):
         raise Forbidden("this photo is not in your scope", code="scope_forbidden")
     path = c.media.path(meta)
     if not path.exists():

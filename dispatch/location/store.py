@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import orjson
 from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
 
@@ -25,15 +26,16 @@ from dispatch.scripts import LuaScript, ScriptCall, ScriptRunner, Scripts, opt
 FIRST_TRACK_KEY = 3
 #: Live hash fields, in the order ``live_many`` returns them.
 LIVE_FIELDS = ("ts", "lat", "lon", "acc", "speed", "heading", "batt", "grid", "seen", "state",
-               "patrol", "patrol_since", "out_since", "oog", "off_seen")
+               "patrol", "patrol_since", "out_since", "oog", "off_seen", "charge", "fence")
 
 # KEYS[1] the worker's live hash, KEYS[2] the live GEO set, KEYS[3..] track hashes (local days)
 # ARGV[1] worker (GEO member), ARGV[2] track TTL (s), ARGV[3] record size, ARGV[4] records
 # ARGV[5] newest fix heard (ms, '' none), ARGV[6] a fix heard at or after this ms is fresh
 # ARGV[7] live candidate ts ('' none), ARGV[8] lon, ARGV[9] lat, ARGV[10] grid at the fix,
 #   ARGV[11] inside the worker's own grid (1|0|''), ARGV[12] out-of-grid alert after (ms),
-#   ARGV[13] acc, ARGV[14] speed, ARGV[15] heading, ARGV[16] batt ('' unknown)
-# ARGV[17..] per record: track key index, bucket, record
+#   ARGV[13] acc, ARGV[14] speed, ARGV[15] heading, ARGV[16] batt ('' unknown: the last
+#   known battery stays), ARGV[17] charging ('1'|'0'|'' unknown)
+# ARGV[18..] per record: track key index, bucket, record
 # Returns {stored bits ('1' stored, '0' already there), moved 0|1, state, patrol id,
 #          out-of-grid flag, previous state, out-of-grid transition ('open'|'clear'|'')}
 INGEST = LuaScript(
@@ -65,7 +67,7 @@ local function insert(key, field, rec)
 end
 local bits, touched = {}, {}
 for i = 0, n - 1 do
-  local base = 17 + i * 3
+  local base = 18 + i * 3
   local key = KEYS[tonumber(ARGV[base])]
   bits[i + 1] = insert(key, ARGV[base + 1], ARGV[base + 2])
   touched[key] = true
@@ -85,7 +87,9 @@ local cand = tonumber(ARGV[7])
 if cand and cand > (tonumber(cur[1]) or 0) then
   moved = 1
   redis.call('HSET', live, 'ts', ARGV[7], 'lon', ARGV[8], 'lat', ARGV[9], 'grid', ARGV[10],
-             'acc', ARGV[13], 'speed', ARGV[14], 'heading', ARGV[15], 'batt', ARGV[16])
+             'acc', ARGV[13], 'speed', ARGV[14], 'heading', ARGV[15])
+  if ARGV[16] ~= '' then redis.call('HSET', live, 'batt', ARGV[16]) end
+  if ARGV[17] ~= '' then redis.call('HSET', live, 'charge', ARGV[17]) end
   redis.call('GEOADD', geo, ARGV[8], ARGV[9], ARGV[1])
   if patrol ~= '' and ARGV[11] ~= '' then
     if ARGV[11] == '1' then
@@ -121,6 +125,56 @@ return 1
 )
 
 
+# KEYS[1] a worker's live hash
+# ARGV[1] when the phone was heard (ms), ARGV[2] heard at or after this ms is fresh,
+# ARGV[3] battery percent ('' unknown), ARGV[4] charging ('1'|'0'|'' unknown)
+# Presence as the ingest script keeps it; battery and charging when this is the newest
+# thing heard of the phone. Never touches the position.
+# Returns {previous state, state, power changed 0|1, ts, lat, lon, grid, patrol, oog}
+HEARTBEAT = LuaScript(
+    "location_heartbeat",
+    """
+local live = KEYS[1]
+local cur = redis.call('HMGET', live, 'seen', 'state', 'ts', 'power_ts', 'lat', 'lon', 'grid',
+                       'patrol', 'oog')
+local prev = cur[2] or ''
+local state = prev
+local heard = tonumber(ARGV[1])
+if heard >= tonumber(ARGV[2]) then
+  if heard > (tonumber(cur[1]) or 0) then redis.call('HSET', live, 'seen', ARGV[1]) end
+  state = 'online'
+  if prev ~= state then redis.call('HSET', live, 'state', state) end
+end
+local power = 0
+if heard > (tonumber(cur[4]) or 0) and heard >= (tonumber(cur[3]) or 0) then
+  if ARGV[3] ~= '' then redis.call('HSET', live, 'batt', ARGV[3]); power = 1 end
+  if ARGV[4] ~= '' then redis.call('HSET', live, 'charge', ARGV[4]); power = 1 end
+  if power == 1 then redis.call('HSET', live, 'power_ts', ARGV[1]) end
+end
+return {prev, state, power, cur[3] or '', cur[5] or '', cur[6] or '', cur[7] or '',
+        cur[8] or '', cur[9] or ''}
+""",
+)
+
+# KEYS[1] a worker's live hash, KEYS[2] the worker's geofence events (list)
+# ARGV[1] the event as JSON, ARGV[2] events kept, ARGV[3] TTL of the list (s)
+# The newest event is also kept in the live hash (``fence``) unless a newer one is there.
+FENCE = LuaScript(
+    "location_fence",
+    """
+redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+local ts = tonumber(cjson.decode(ARGV[1]).ts)
+local cur = redis.call('HGET', KEYS[1], 'fence')
+if not cur or tonumber(cjson.decode(cur).ts) <= ts then
+  redis.call('HSET', KEYS[1], 'fence', ARGV[1])
+end
+return 1
+""",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StoreItem:
     """One record to insert: its local day, bucket and packed bytes."""
@@ -146,6 +200,14 @@ class LiveCandidate:
 
 
 @dataclass(frozen=True, slots=True)
+class HeartbeatOutcome:
+    previous_state: str
+    state: str
+    power_changed: bool
+    live: dict[str, str]  # ts, lat, lon, grid, patrol, oog of the live position ('' none)
+
+
+@dataclass(frozen=True, slots=True)
 class IngestOutcome:
     stored: list[bool]
     moved: bool
@@ -156,8 +218,12 @@ class IngestOutcome:
     transition: str
 
 
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("1" if value else "0")
+
+
 #: The candidate arguments of a message with no usable fix.
-NO_CANDIDATE: tuple[Any, ...] = ("", 0, 0, "", "", 0, "", "", "", "")
+NO_CANDIDATE: tuple[Any, ...] = ("", 0, 0, "", "", 0, "", "", "", "", "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +238,7 @@ class IngestCall(ScriptCall[IngestOutcome]):
     heard_ms: int | None  # the newest fix heard (presence)
     fresh_after_ms: int  # a fix heard at or after this instant is fresh
     candidate: LiveCandidate | None
+    charge: bool | None  # charging, when the phone says
     out_of_grid_ms: int
     tracks: tuple[str, ...]  # one track hash per local day
     records: tuple[tuple[int, int, bytes], ...]  # (index in tracks, bucket, packed record)
@@ -188,7 +255,8 @@ class IngestCall(ScriptCall[IngestOutcome]):
         else:
             inside = "" if c.inside is None else int(c.inside)
             args += [c.ts, c.lon, c.lat, c.grid or "", inside, self.out_of_grid_ms,
-                     opt(c.acc), opt(c.speed), opt(c.heading), opt(c.batt)]
+                     opt(c.acc), opt(c.speed), opt(c.heading), opt(c.batt),
+                     _flag(self.charge)]
         for index, bucket, record in self.records:
             args += (FIRST_TRACK_KEY + index, bucket, record)
         return args
@@ -220,6 +288,51 @@ class SetIfCall(ScriptCall[bool]):
         return bool(reply)
 
 
+#: Geofence events kept per worker.
+FENCE_EVENTS_KEPT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatCall(ScriptCall["HeartbeatOutcome"]):
+    script: ClassVar[LuaScript] = HEARTBEAT
+    live: str
+    heard_ms: int
+    fresh_after_ms: int
+    batt: float | None
+    charge: bool | None
+
+    def to_keys(self) -> list[str]:
+        return [self.live]
+
+    def to_argv(self) -> list[Any]:
+        return [self.heard_ms, self.fresh_after_ms, opt(self.batt), _flag(self.charge)]
+
+    def from_reply(self, reply: Any) -> HeartbeatOutcome:
+        previous, state, power, *live = reply
+        return HeartbeatOutcome(previous, state, power == 1,
+                                dict(zip(("ts", "lat", "lon", "grid", "patrol", "oog"), live,
+                                         strict=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class FenceCall(ScriptCall[None]):
+    script: ClassVar[LuaScript] = FENCE
+    live: str
+    fences: str
+    event: dict[str, Any]
+    kept: int
+    ttl_s: int
+
+    def to_keys(self) -> list[str]:
+        return [self.live, self.fences]
+
+    def to_argv(self) -> list[Any]:
+        return [orjson.dumps(self.event), self.kept, self.ttl_s]
+
+    def from_reply(self, reply: Any) -> None:
+        return None
+
+
 class LocationStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, *, track_ttl_s: int,
                  out_of_grid_ms: int) -> None:
@@ -231,6 +344,7 @@ class LocationStore:
 
     async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
                      fresh_after_ms: int, live: LiveCandidate | None,
+                     charge: bool | None = None,
                      runner: ScriptRunner | None = None) -> IngestOutcome:
         """Store ``items`` and update the live position, presence and geofence atomically
         (through ``runner`` when given: the web process's ingest connection)."""
@@ -239,9 +353,26 @@ class LocationStore:
                         for item in items)
         k = self.keys
         call = IngestCall(k.loc_live(worker), k.loc_geo(), worker, self.track_ttl_s, heard_ms,
-                          fresh_after_ms, live, self.out_of_grid_ms,
+                          fresh_after_ms, live, charge, self.out_of_grid_ms,
                           tuple(k.loc_track(worker, day) for day in days), records)
         return await (runner or self.scripts).run(call)
+
+    async def heartbeat(self, worker: str, *, heard_ms: int, fresh_after_ms: int,
+                        batt: float | None, charge: bool | None,
+                        runner: ScriptRunner | None = None) -> HeartbeatOutcome:
+        """A report without a fix: presence, battery and charging; never the position."""
+        return await (runner or self.scripts).run(HeartbeatCall(
+            self.keys.loc_live(worker), heard_ms, fresh_after_ms, batt, charge))
+
+    async def record_fence(self, worker: str, event: dict[str, Any]) -> None:
+        """Keep a geofence event of the worker (and the newest in the live hash)."""
+        await self.scripts.run(FenceCall(self.keys.loc_live(worker), self.keys.loc_fence(worker),
+                                         event, FENCE_EVENTS_KEPT, self.track_ttl_s))
+
+    async def fences(self, worker: str) -> list[dict[str, Any]]:
+        """The worker's geofence events, newest first."""
+        return [orjson.loads(e) for e in await self.redis.lrange(self.keys.loc_fence(worker),
+                                                                0, -1)]
 
     async def live_many(self, workers: Sequence[str]) -> list[dict[str, str]]:
         """The live hash of each worker (empty values for fields not set)."""

@@ -92,6 +92,9 @@ SOCKETS: dict[str, dict[str, dict[str, Schema]]] = {
                              {"items": {"type": "array", "items": FIX}}),
             "patrol.start": message("patrol.start", "Start a patrol in the current window."),
             "patrol.end": message("patrol.end", "End the open patrol."),
+            "sos": message("sos", "The worker needs help now: a critical alert of kind sos.",
+                           optional={"lat": NUMBER, "lon": NUMBER, "acc": NUMBER,
+                                     "batt": NUMBER, "ts": TS, "note": STRING}),
         },
         "out": {
             "ack": message("ack", "The highest seq stored on this socket.", {"seq": SEQ}),
@@ -99,6 +102,8 @@ SOCKETS: dict[str, dict[str, dict[str, Schema]]] = {
                                       {"patrol": PATROL}),
             "patrol.ended": message("patrol.ended", "The patrol ended and measured.",
                                     {"patrol": PATROL}),
+            "sos.raised": message("sos.raised", "The SOS is on the screens.",
+                                  {"alert": STRING}, {"outcome": STRING}),
             "alert": ALERT,
             "task": message("task", "Something for the phone's user to do: handle a simple "
                             "case, verify a result.", {"kind": {"enum": ["handle", "verify"]}},
