@@ -21,7 +21,9 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -38,7 +40,7 @@ from dispatch.jobs.clock import Clock  # noqa: E402
 from dispatch.jobs.schedule import periodic_jobs  # noqa: E402
 from dispatch.org.preset import street_preset  # noqa: E402
 from dispatch.org.seed import seed_org  # noqa: E402
-from dispatch.scripts import LuaScript  # noqa: E402
+from dispatch.scripts import LuaScript, ScriptCall  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
 MS = 1000
@@ -71,6 +73,41 @@ local out = {}
 for i = 2, #due, 2 do out[#out + 1] = tonumber(ARGV[1]) - tonumber(due[i]) end
 return out
 """)
+
+
+@dataclass(frozen=True)
+class ShiftCall(ScriptCall[int]):
+    script: ClassVar[LuaScript] = SHIFT
+    key: str
+    by_ms: int
+
+    def to_keys(self) -> list[str]:
+        return [self.key]
+
+    def to_argv(self) -> list[Any]:
+        return [self.by_ms]
+
+    def from_reply(self, reply: Any) -> int:
+        return int(reply)
+
+
+@dataclass(frozen=True)
+class BareFireCall(ScriptCall[list[float]]):
+    """Replies how late each due member was (ms)."""
+
+    script: ClassVar[LuaScript] = BARE_FIRE
+    key: str
+    now_ms: int
+    batch: int
+
+    def to_keys(self) -> list[str]:
+        return [self.key]
+
+    def to_argv(self) -> list[Any]:
+        return [self.now_ms, self.batch]
+
+    def from_reply(self, reply: Any) -> list[float]:
+        return [float(x) for x in reply]
 
 
 async def redis_cpu(c: Container) -> float:
@@ -133,7 +170,7 @@ async def park(c: Container, key: str, members: list[str], window_ms: int) -> No
 async def release(c: Container, key: str) -> int:
     """Bring the parked members due from LEAD_MS from now; the start time (UTC ms)."""
     start = int(time.time() * MS) + LEAD_MS
-    await c.scripts.call(SHIFT, [key], [start - PARKED_MS])
+    await c.scripts.run(ShiftCall(key, start - PARKED_MS))
     return start
 
 
@@ -171,9 +208,9 @@ async def run_bare(c: Container, count: int, window_ms: int
     while int(time.time() * MS) < until_ms or await c.redis.zcard(key):
         tick = time.monotonic()
         while True:
-            got = await c.scripts.call(BARE_FIRE, [key],
-                                       [int(time.time() * MS), c.settings.timer_batch])
-            late += [float(x) for x in got]
+            got = await c.scripts.run(BareFireCall(key, int(time.time() * MS),
+                                                   c.settings.timer_batch))
+            late += got
             if len(got) < c.settings.timer_batch:
                 break
         await asyncio.sleep(max(0.0, TICK_S - (time.monotonic() - tick)))

@@ -63,6 +63,8 @@ from dispatch.settings import Settings  # noqa: E402
 PASSWORD = "bench-pass"
 SCRYPT_N = 16
 START_TIMEOUT_S = 20.0
+#: Opening a socket on a busy machine (many phones connect at once).
+OPEN_TIMEOUT_S = 60.0
 ALL_DAY = "00:00-12:00,12:00-00:00"
 MS = 1000
 #: Scenario 1: phones in a closed loop (send, wait for the ack), pings each.
@@ -200,11 +202,12 @@ async def seed(settings: Settings, extra_phones: int) -> dict[str, str]:
         await c.aclose()
 
 
-def walks(n_phones: int, fixes: int, t0: int) -> dict[str, list[bytes]]:
-    """gw001.. each walking their own grid: ``fixes`` encoded pings, 5 s apart."""
+def walks(n_phones: int, fixes: int, t0: int, first: int = 0) -> dict[str, list[bytes]]:
+    """gw001.. (from the ``first``-th) each walking their own grid: ``fixes`` encoded
+    pings, 5 s apart."""
     street = generate_street()
     out = {}
-    for k in range(n_phones):
+    for k in range(first, first + n_phones):
         grid = street.grids[k % len(street.grids)]
         lonlat = patrol_walk([list(p) for p in grid.polygon], duration_s=fixes * FIX_S,
                              seed=k)
@@ -219,7 +222,8 @@ def walks(n_phones: int, fixes: int, t0: int) -> dict[str, list[bytes]]:
 
 
 async def closed_loop(server: Server, token: str, pings: list[bytes]) -> None:
-    async with connect(server.url(f"/ws/phone?token={token}"), max_queue=None) as ws:
+    async with connect(server.url(f"/ws/phone?token={token}"), max_queue=None,
+                       open_timeout=OPEN_TIMEOUT_S) as ws:
         for message in pings:
             await ws.send(message.decode())
             reply = orjson.loads(await ws.recv())
@@ -296,7 +300,8 @@ async def open_screens(server: Server, token: str, count: int
                        ) -> tuple[list[ClientConnection], list[asyncio.Task[None]]]:
     """``count`` command screens on /ws/screen, each reading (and dropping) its stream."""
     opened = [await connect(server.url(f"/ws/screen?token={token}"), max_queue=None,
-                            ping_interval=None, max_size=None) for _ in range(count)]
+                            ping_interval=None, max_size=None, open_timeout=OPEN_TIMEOUT_S)
+              for _ in range(count)]
 
     async def drain(ws: ClientConnection) -> None:
         with contextlib.suppress(Exception):
@@ -354,7 +359,8 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     for i in range(0, len(names), CONNECT_BATCH):
         batch = names[i:i + CONNECT_BATCH]
         opened = await asyncio.gather(*(connect(server.url(f"/ws/phone?token={tokens[n]}"),
-                                                max_queue=None, ping_interval=None)
+                                                max_queue=None, ping_interval=None,
+                                                open_timeout=OPEN_TIMEOUT_S)
                                         for n in batch))
         sockets.update(zip(batch, opened, strict=True))
     connect_s = time.perf_counter() - started
@@ -529,6 +535,10 @@ def main() -> None:
         phase(f"1. CPU per ping: full path, {CPU_PHONES} phones x {cpu_pings} pings")
         with uvicorn(dispatch_app(), env) as full_server:
             full = measure_cpu(full_server, redis_proc, tokens, pings)
+        phase("1. CPU per ping: full path through redis-py (DISPATCH_INGEST_PIPE=false)")
+        others = walks(CPU_PHONES, WARMUP_PINGS + cpu_pings, t0, first=CPU_PHONES)
+        with uvicorn(dispatch_app(), {**env, "DISPATCH_INGEST_PIPE": "false"}) as plain:
+            via_redis_py = measure_cpu(plain, redis_proc, tokens, others)
         rows += [
             ("1. server CPU per ping, bare WS endpoint (parse + ack)",
              f"{base.us_per_ping:.0f} us  ({base.pings / base.wall_s:,.0f} pings/s)"),
@@ -537,6 +547,9 @@ def main() -> None:
             ("1. ratio full / bare (goal <= 2x)", f"{full.us_per_ping / base.us_per_ping:.2f}x"),
             ("1. redis-server CPU per ping (not in the ratio)",
              f"{full.redis_us_per_ping:.0f} us"),
+            ("1. the same full path through redis-py instead of the ingest pipe",
+             f"{via_redis_py.us_per_ping:.0f} us  ({via_redis_py.pings / via_redis_py.wall_s:,.0f}"
+             f" pings/s; {via_redis_py.us_per_ping / base.us_per_ping:.2f}x bare)"),
         ]
         phase(f"2. {phones} phones, one ping each every {PING_EVERY_S:.0f} s, {run_s:.0f} s")
         with uvicorn(dispatch_app(), env) as server:

@@ -1,26 +1,29 @@
-"""The ASGI application: routes, middleware, error shape, lifespan."""
+"""The ASGI application: routes, middleware, error shape, lifespan.
+
+The lifespan is the web process's composition: the container (``bootstrap``), then the
+web runtime (``web_runtime``: hub, positions, ingest pipe, snapshot), both kept on
+``app.state`` for the routes and sockets.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
-from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from dispatch.bootstrap import Container, bootstrap
+from dispatch.bootstrap import Container, bootstrap, web_runtime
 from dispatch.errors import DispatchError
 from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
 from dispatch.http.responses import error_body, error_response, json
-from dispatch.http.routes import all_routes, area_lifespans, unguarded
+from dispatch.http.routes import all_routes, unguarded
 from dispatch.metrics import Metrics
-from dispatch.scripts import RATE_LIMIT
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch")
@@ -53,6 +56,16 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     return json(error_body("internal_error", "an internal error occurred"), status_code=500)
 
 
+@contextlib.contextmanager
+def collector_thresholds(thresholds: tuple[int, int, int]) -> Iterator[None]:
+    before = gc.get_threshold()
+    gc.set_threshold(*thresholds)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def create_app(container: Container | None = None, settings: Settings | None = None, *,
                clock: Callable[[], int] | None = None) -> Starlette:
     """The application; without a container, one is bootstrapped at startup (with
@@ -67,24 +80,15 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owned = container is None
-        c = container or (bootstrap(settings, metrics=metrics, clock=clock) if clock
-                          else bootstrap(settings, metrics=metrics))
+        c = container or bootstrap(settings, metrics=metrics, clock=clock)
         app.state.container = c
-        thresholds = gc.get_threshold()
-        gc.set_threshold(*GC_THRESHOLDS)
         try:
-            await c.scripts.load_all([RATE_LIMIT])
-        except RedisError as exc:  # serve anyway: /readyz tells, scripts load on first use
-            log.warning("redis unreachable at startup: %s", exc)
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                for area_lifespan in area_lifespans():
-                    await stack.enter_async_context(area_lifespan(c))
-                yield
+            with collector_thresholds(GC_THRESHOLDS):
+                async with web_runtime(c) as runtime:
+                    app.state.runtime = runtime
+                    yield
         finally:
-            gc.set_threshold(*thresholds)
-            if owned:
+            if container is None:
                 await c.aclose()
 
     app = Starlette(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -21,11 +21,15 @@ from dispatch.http.responses import error_response
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import ALL_ROLES, Role
 
+if TYPE_CHECKING:
+    from dispatch.bootstrap import WebRuntime
+
 POLICY_ATTR = "__dispatch_policy__"
 BEARER = "bearer "
 
 HttpHandler = Callable[[Request, Principal], Awaitable[Response]]
-WsHandler = Callable[[WebSocket, Principal], Awaitable[None]]
+#: A socket's handler gets the caller and the web process's runtime (hub, ingest, snapshot).
+WsHandler = Callable[[WebSocket, Principal, "WebRuntime"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def guard_ws(*roles: Role) -> Callable[[WsHandler], Callable[[WebSocket], Awaita
             except DispatchError as exc:
                 await websocket.send_denial_response(error_response(exc))
                 return
-            await handler(websocket, principal)
+            await handler(websocket, principal, websocket.app.state.runtime)
 
         setattr(endpoint, POLICY_ATTR, Policy(allowed, _summary(handler)))
         return endpoint

@@ -227,7 +227,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_redis)
 
     s = sub.add_parser("seed", help="store a street's organisation and people")
-    s.add_argument("--preset", choices=["street"], help="the reference street of DOMAIN.md")
+    s.add_argument("--preset", choices=["street"], help="the reference street of docs/domain.md")
     s.add_argument("--grids", help="GeoJSON FeatureCollection of the grids")
     s.add_argument("--org", help="TOML file of stations, departments and people")
     s.add_argument("--password", help="password of every seeded user")

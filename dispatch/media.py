@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from redis.asyncio import Redis
 
+from dispatch.clock import now_ms
 from dispatch.errors import BadRequest, PayloadTooLarge, UnsupportedMedia
 from dispatch.keys import Keys
 
-MS = 1000
 SNIFF_BYTES = 16
 #: (magic test, MIME type, file extension)
 SIGNATURES: tuple[tuple[str, str, str], ...] = (
@@ -83,7 +82,7 @@ class MediaStore:
                                    code="unsupported_image", field="file")
         _, mime, ext = next(s for s in SIGNATURES if s[0] == kind)
         digest = hashlib.sha256(data).hexdigest()
-        meta = MediaMeta(digest, mime, ext, len(data), int(time.time() * MS), owner)
+        meta = MediaMeta(digest, mime, ext, len(data), now_ms(), owner)
         await asyncio.to_thread(self._write, self.path(meta), data)
         key = self.keys.media(digest)
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dispatch.clock import MS_PER_S
 from dispatch.errors import RateLimited
 from dispatch.keys import Keys
-from dispatch.scripts import RATE_LIMIT, Scripts
-
-MS = 1000
+from dispatch.scripts import RateLimitCall, Scripts
 
 
 @dataclass(frozen=True)
@@ -25,11 +24,10 @@ class RateLimiter:
 
     async def hit(self, limit: Limit, subject: str) -> None:
         """Count one use by ``subject``; raise RateLimited past the limit."""
-        allowed, _count, ttl_ms = await self.scripts.call(
-            RATE_LIMIT, [self.keys.rate(limit.bucket, subject)], [limit.count, limit.window_s * MS]
-        )
-        if not allowed:
-            retry = max(1, -(-int(ttl_ms) // MS))
+        counted = await self.scripts.run(RateLimitCall(
+            self.keys.rate(limit.bucket, subject), limit.count, limit.window_s * MS_PER_S))
+        if not counted.allowed:
+            retry = max(1, -(-counted.reset_ms // MS_PER_S))
             raise RateLimited(
                 f"too many attempts; try again in {retry} s", retry_after_s=retry
             )

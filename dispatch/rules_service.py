@@ -8,13 +8,13 @@ the new text first: a bad file is refused and the old rules stay.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_S, now_ms
 from dispatch.errors import BadRequest
 from dispatch.keys import Keys
 from dispatch.org.store import OrgStore
@@ -26,7 +26,6 @@ from dispatch.rules import (
     SEVERITIES,
     Catalogue,
     Decision,
-    Item,
     RulesError,
     RuleSet,
     WorkCalendar,
@@ -38,45 +37,11 @@ from dispatch.rules import (
     route,
     yellow_at_ms,
 )
+from dispatch.rules.routing import Routing
 from dispatch.settings import Settings
 
 RECHECK_S = 1.0
-MS = 1000
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-
-
-@dataclass(frozen=True)
-class Routing:
-    """Where a report goes, and its clock."""
-
-    item: Item
-    decision: Decision | None
-    grid: str
-    station: str | None
-    deadline_ms: int | None
-    yellow_at_ms: int | None
-    escalation_ms: list[int]
-    rule_id: str | None
-    version: str
-
-    def public(self) -> dict[str, object]:
-        d = self.decision
-        return {
-            "item": self.item.code,
-            "category": self.item.category,
-            "grid": self.grid,
-            "station": self.station,
-            "department": d.department if d else None,
-            "tier": d.tier.value if d else None,
-            "limit": d.limit_s if d else None,
-            "clock": d.clock.value if d else None,
-            "deadline": self.deadline_ms,
-            "yellow_at": self.yellow_at_ms,
-            "escalation": self.escalation_ms,
-            "rule": self.rule_id,
-            "version": self.version,
-            "triage": d is None,
-        }
 
 
 def _dates(raw: str, name: str) -> frozenset[date]:
@@ -130,10 +95,10 @@ class RulesService:
     async def install(self, text: str, source: str) -> RuleSet:
         """Validate, then swap the rule set in force for every process at once."""
         ruleset = await self.parse(text, source)
-        stamp = f"{ruleset.version}@{int(time.time() * MS)}"
+        stamp = f"{ruleset.version}@{now_ms()}"
         await self.redis.hset(self.keys.rules_current(), mapping={
             "version": ruleset.version, "source": source, "text": text, "stamp": stamp,
-            "loaded_ms": str(int(time.time() * MS)),
+            "loaded_ms": str(now_ms()),
         })
         await self.redis.publish(self.keys.rules_channel(), stamp)
         self._ruleset, self._stamp, self._checked = ruleset, stamp, time.monotonic()
@@ -186,7 +151,7 @@ class RulesService:
                              code="outside_grids", field="lat")
         station = await self.org.station_of(grid)
         ruleset = await self.ruleset()
-        local = datetime.fromtimestamp(at_ms / MS, self.zone).time()
+        local = datetime.fromtimestamp(at_ms / MS_PER_S, self.zone).time()
         try:
             decision = route(ruleset, self.catalogue, item, station=station, grid=grid,
                              severity=severity, local_time=local)

@@ -119,6 +119,9 @@ class Settings:
                                    "least time between two positions events of a process (ms)")
     device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
                                     "device ids and OwnTracks logins cached in-process (s)")
+    ingest_pipe: bool = _env("DISPATCH_INGEST_PIPE", True,
+                             "fixes go through the web process's own Redis connection "
+                             "(false: through redis-py)")
 
     # Alerts
     alert_burst_s: int = _env("DISPATCH_ALERT_BURST", 10 * MINUTE_S,

@@ -33,7 +33,11 @@ def test_fan_out_and_overflow(redis_url: str) -> None:
             assert other.queue.empty()
             hub.unsubscribe(a)
             await publish(redis, keys.user_channel("gw001"), {"n": 9})
-            await asyncio.sleep(0.2)
+            # the hub reads one connection in order: once a later message reached another
+            # socket, the earlier one would have reached ``a`` had it still been subscribed
+            await publish(redis, keys.user_channel("gw002"), {"marker": True})
+            assert orjson.loads(await asyncio.wait_for(other.queue.get(), 5)) == {
+                "marker": True}
             assert a.queue.empty()
         finally:
             await hub.stop()

@@ -37,6 +37,16 @@ def test_dry_run_routes_by_item(live: LiveServer, tokens: Callable[[str], str]) 
     assert body["rule"] and body["version"] == rules["version"]
 
 
+def test_dry_run_at_the_epoch_is_at_the_epoch(live: LiveServer,
+                                              tokens: Callable[[str], str]) -> None:
+    """``at`` 0 is an instant (1970-01-01), not "now"."""
+    with live.client(tokens("disp1")) as c:
+        r = c.post("/api/v1/rules/dry-run", json={"item": "SR01", "lat": CENTRE_LAT,
+                                                  "lon": CENTRE_LON, "at": 0})
+    assert r.status_code == 200, r.text
+    assert 0 < r.json()["deadline"] <= 2 * 3_600_000  # sanitation: 2 h on the calendar clock
+
+
 def test_dry_run_bad_input(live: LiveServer, tokens: Callable[[str], str]) -> None:
     with live.client(tokens("disp1")) as c:
         unknown = c.post("/api/v1/rules/dry-run", json={"item": "XX99", "lat": CENTRE_LAT,

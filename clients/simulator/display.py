@@ -10,7 +10,7 @@ import asyncio
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from rich.console import Console
@@ -106,20 +106,22 @@ class FiguresPrinter:
     """Runs until cancelled: a live table on a terminal, else a plain line per second."""
 
     def __init__(self, stats: Stats, *, plain: bool = False, title: str = "dispatch simulate",
-                 out: TextIO | None = None, clock: Callable[[], float] = time.monotonic
-                 ) -> None:
+                 out: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
+                 tick: Callable[[], Awaitable[None]] | None = None) -> None:
         self.stats = stats
         self.out = out or sys.stdout
         self.plain = plain or not self.out.isatty()
         self.title = title
         self.clock = clock
+        #: What the printer waits for between two refreshes (tests give their own ticks).
+        self.tick = tick or (lambda: asyncio.sleep(REFRESH_S))
 
     async def run(self) -> None:
         previous: Counter[str] = Counter(self.stats.counts)
         last = self.clock()
         if self.plain:
             while True:
-                await asyncio.sleep(REFRESH_S)
+                await self.tick()
                 now = self.clock()
                 print(plain_line(self.stats, previous, now - last), file=self.out, flush=True)
                 previous, last = Counter(self.stats.counts), now
@@ -127,7 +129,7 @@ class FiguresPrinter:
         with Live(table(self.stats, previous, 0.0, self.title), console=console,
                   auto_refresh=False) as live:
             while True:
-                await asyncio.sleep(REFRESH_S)
+                await self.tick()
                 now = self.clock()
                 live.update(table(self.stats, previous, now - last, self.title), refresh=True)
                 previous, last = Counter(self.stats.counts), now

@@ -9,13 +9,12 @@ or resolve through the API.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 
+from dispatch.access import ScreenFilter, alert_view, may_act_on_alert, may_see_alert
 from dispatch.alerts.model import (
     ACTION_SOURCES,
     POLICIES,
@@ -32,15 +31,12 @@ from dispatch.alerts.model import (
 )
 from dispatch.alerts.query import ACTIVE_STATES, AlertQuery, encode_cursor
 from dispatch.alerts.store import AlertStore, Condition, Raised, StoreConfig
+from dispatch.clock import MS_PER_S, Now, at_or_now, now_ms
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import Role
 from dispatch.keys import Keys
-from dispatch.realtime.snapshot import ScreenFilter
-from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
-MS = 1000
 #: Most active alerts a snapshot or a listing reads (a street has a few hundred at worst).
 ACTIVE_MAX = 2000
 #: Most alerts one listing page reads while filtering.
@@ -48,48 +44,22 @@ SCAN_MAX = 5000
 SCAN_BATCH = 200
 #: The extras an alert carries (a position, a battery level, a window) stay small.
 MAX_DATA_BYTES = 4096
-#: Roles that act on any alert of the street.
-DESK_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
-#: Roles that see every alert of the street.
-STREET_WIDE = frozenset({Role.DISPATCHER, Role.ADMIN, Role.ASSESSOR, Role.SCREEN})
 CAUSE_ENDED = "cause_ended"
 
 
-def wall_clock_ms() -> int:
-    return int(time.time() * MS)
-
-
-def viewer_filter(actor: Principal) -> ScreenFilter:
-    """What ``actor`` sees of the alerts: a lead their department's (and the street's)."""
-    if actor.role is Role.DEPT_LEAD:
-        return ScreenFilter(department=actor.scope or "")
-    return ScreenFilter()
-
-
-def may_see(actor: Principal, alert: Mapping[str, Any]) -> bool:
-    if actor.role in STREET_WIDE:
-        return True
-    return actor.role is Role.DEPT_LEAD and viewer_filter(actor).admits(dict(alert))
-
-
-def may_act(actor: Principal, alert: Mapping[str, Any]) -> bool:
-    """The desk acts on every alert; a department's lead on the department's own."""
-    if actor.role in DESK_ROLES:
-        return True
-    scope = alert.get("scope") or {}
-    return (actor.role is Role.DEPT_LEAD and bool(actor.scope)
-            and scope.get("department") == actor.scope)
+def store_config(settings: Settings) -> StoreConfig:
+    return StoreConfig(maxlen=settings.events_keep, log_max=settings.alert_log_max,
+                       keep=settings.alerts_keep, burst_ms=settings.alert_burst_s * MS_PER_S)
 
 
 class AlertService:
-    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, settings: Settings, *,
-                 maxlen: int | None = None) -> None:
+    def __init__(self, settings: Settings, *, keys: Keys, store: AlertStore,
+                 clock: Now = now_ms) -> None:
         self.settings = settings
         self.keys = keys
         self.street = settings.street
-        self.store = AlertStore(redis, keys, scripts, StoreConfig(
-            maxlen=maxlen or settings.events_keep, log_max=settings.alert_log_max,
-            keep=settings.alerts_keep, burst_ms=settings.alert_burst_s * MS))
+        self.store = store
+        self.clock = clock
 
     # --- raising and clearing (the areas) --------------------------------------
     async def raise_alert(self, kind: AlertKind | str, *, subject: Subject,
@@ -119,7 +89,7 @@ class AlertService:
             "owner": chosen_owner.value, "scope": where.public(),
             "subject": {subject.type: subject.id}, "member": subject.id,
             "group": group_key(kind, chosen_owner, where, subject, bucket), "bucket": bucket,
-            "data": orjson.loads(extras), "now": wall_clock_ms() if now_ms is None else now_ms,
+            "data": orjson.loads(extras), "now": at_or_now(now_ms, self.clock),
             "by_subject": policy.grouping is Grouping.SUBJECT,
         }
         return await self.store.raise_(body, when)
@@ -131,7 +101,7 @@ class AlertService:
         when no member's cause is left. Returns the alerts it left."""
         found = [kinds] if isinstance(kinds, str) else list(kinds)
         names = [AlertKind(k).value for k in found]
-        at = wall_clock_ms() if now_ms is None else now_ms
+        at = at_or_now(now_ms, self.clock)
         return await self.store.clear(names, subject.id, at, reason, unless)
 
     # --- people -------------------------------------------------------------
@@ -139,11 +109,11 @@ class AlertService:
                   now_ms: int | None = None) -> dict[str, Any]:
         """Acknowledge or resolve an alert, with a note, on record."""
         alert = await self._alert(actor, alert_id)
-        if not may_act(actor, alert):
+        if not may_act_on_alert(actor, alert):
             raise Forbidden(f"{actor.username} may not {action.value} this alert",
                             code="scope_forbidden")
         sources = sorted(s.value for s in ACTION_SOURCES[action])
-        at = wall_clock_ms() if now_ms is None else now_ms
+        at = at_or_now(now_ms, self.clock)
         done = await self.store.act(alert_id, action.value, sources, actor.username, note, at)
         if done.outcome == "missing":
             raise NotFound(f"no alert {alert_id}", code="unknown_alert")
@@ -158,7 +128,7 @@ class AlertService:
 
     async def _alert(self, actor: Principal, alert_id: str) -> dict[str, Any]:
         alert = await self.store.get(alert_id)
-        if alert is None or not may_see(actor, alert):
+        if alert is None or not may_see_alert(actor, alert):
             if alert is not None:
                 raise Forbidden(f"alert {alert_id} is not in your scope", code="scope_forbidden")
             raise NotFound(f"no alert {alert_id}", code="unknown_alert")
@@ -177,7 +147,7 @@ class AlertService:
 
     async def listing(self, actor: Principal, query: AlertQuery) -> dict[str, Any]:
         """A page of alerts in the caller's view, newest activity first."""
-        view = viewer_filter(actor)
+        view = alert_view(actor)
         sources = []
         if query.states & ACTIVE_STATES:
             sources.append(self.keys.alerts_active())

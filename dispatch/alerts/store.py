@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from redis.asyncio import Redis
@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from dispatch.alerts.lua import ACT, CLEAR, RAISE
 from dispatch.keys import Keys
 from dispatch.realtime.events import STREAM_MAXLEN, emit_keys
-from dispatch.scripts import Scripts
+from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 ID_PREFIX = "A"
 NO_CONDITION = ""
@@ -49,6 +49,91 @@ class Acted:
     state: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AlertSets:
+    """What every alert script touches: the group and subject maps, the active and cleared
+    sets, and where the screen events go (stream, seq, channel)."""
+
+    groups: str
+    subjects: str
+    active: str
+    cleared: str
+    events: tuple[str, str, str]
+
+
+def _condition(when: Condition | None, default_key: str) -> tuple[str, str, str]:
+    return (when.key, when.field, when.value) if when else (default_key, NO_CONDITION, "")
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseCall(ScriptCall[Raised]):
+    script: ClassVar[LuaScript] = RAISE
+    sets: AlertSets
+    seq: str
+    cfg: str
+    body: dict[str, Any]  # kind, severity, owner, scope, subject, member, group, ...
+    when: Condition | None
+
+    def to_keys(self) -> list[str]:
+        s = self.sets
+        key, _, _ = _condition(self.when, self.seq)
+        return [s.groups, s.subjects, s.active, s.cleared, self.seq, key, *s.events]
+
+    def to_argv(self) -> list[Any]:
+        _, field, value = _condition(self.when, self.seq)
+        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+
+    def from_reply(self, reply: Any) -> Raised:
+        outcome, alert_id = reply
+        return Raised(str(outcome), str(alert_id) or None)
+
+
+@dataclass(frozen=True, slots=True)
+class ClearCall(ScriptCall[list[str]]):
+    """Replies the ids of the alerts the member left."""
+
+    script: ClassVar[LuaScript] = CLEAR
+    sets: AlertSets
+    seq: str  # the key checked when there is no condition
+    cfg: str
+    body: dict[str, Any]  # kinds, member, now, reason
+    unless: Condition | None
+
+    def to_keys(self) -> list[str]:
+        s = self.sets
+        key, _, _ = _condition(self.unless, self.seq)
+        return [s.groups, s.subjects, s.active, s.cleared, key, *s.events]
+
+    def to_argv(self) -> list[Any]:
+        _, field, value = _condition(self.unless, self.seq)
+        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+
+    def from_reply(self, reply: Any) -> list[str]:
+        return [str(i) for i in reply]
+
+
+@dataclass(frozen=True, slots=True)
+class ActCall(ScriptCall["Acted"]):
+    script: ClassVar[LuaScript] = ACT
+    sets: AlertSets
+    cfg: str
+    body: dict[str, Any]  # id, action, sources, by, note, now
+
+    def to_keys(self) -> list[str]:
+        s = self.sets
+        return [s.groups, s.subjects, s.active, s.cleared, *s.events]
+
+    def to_argv(self) -> list[Any]:
+        return [self.cfg, orjson.dumps(self.body).decode()]
+
+    def from_reply(self, reply: Any) -> Acted:
+        if reply[0] == "ok":
+            return Acted("ok", orjson.loads(reply[1]))
+        if reply[0] == "state":
+            return Acted("state", state=str(reply[1]))
+        return Acted(str(reply[0]))
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     maxlen: int = STREAM_MAXLEN
@@ -71,40 +156,27 @@ class AlertStore:
             "keep": max(1, config.keep), "burst_ms": config.burst_ms,
         }).decode()
 
-    def _sets(self) -> list[str]:
+    def _sets(self) -> AlertSets:
         k = self.keys
-        return [k.alerts_groups(), k.alerts_subjects(), k.alerts_active(), k.alerts_cleared()]
+        stream, seq, channel = emit_keys(k)
+        return AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
+                         k.alerts_cleared(), (stream, seq, channel))
 
     async def raise_(self, body: dict[str, Any], when: Condition | None) -> Raised:
-        k = self.keys
-        cond_key = when.key if when else k.alerts_seq()
-        keys = [*self._sets(), k.alerts_seq(), cond_key, *emit_keys(k)]
-        args = [self.cfg, orjson.dumps(body).decode(), when.field if when else NO_CONDITION,
-                when.value if when else ""]
-        outcome, alert_id = await self.scripts.call(RAISE, keys, args)
-        return Raised(str(outcome), str(alert_id) or None)
+        return await self.scripts.run(RaiseCall(self._sets(), self.keys.alerts_seq(), self.cfg,
+                                                body, when))
 
     async def clear(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
                     unless: Condition | None) -> list[str]:
-        k = self.keys
-        cond_key = unless.key if unless else k.alerts_seq()
-        keys = [*self._sets(), cond_key, *emit_keys(k)]
         body = {"kinds": list(kinds), "member": member, "now": now_ms, "reason": reason}
-        args = [self.cfg, orjson.dumps(body).decode(), unless.field if unless else NO_CONDITION,
-                unless.value if unless else ""]
-        return [str(i) for i in await self.scripts.call(CLEAR, keys, args)]
+        return await self.scripts.run(ClearCall(self._sets(), self.keys.alerts_seq(), self.cfg,
+                                                body, unless))
 
     async def act(self, alert_id: str, action: str, sources: Sequence[str], by: str, note: str,
                   now_ms: int) -> Acted:
         body = {"id": alert_id, "action": action, "sources": list(sources), "by": by,
                 "note": note, "now": now_ms}
-        reply = await self.scripts.call(ACT, [*self._sets(), *emit_keys(self.keys)],
-                                        [self.cfg, orjson.dumps(body).decode()])
-        if reply[0] == "ok":
-            return Acted("ok", orjson.loads(reply[1]))
-        if reply[0] == "state":
-            return Acted("state", state=str(reply[1]))
-        return Acted(str(reply[0]))
+        return await self.scripts.run(ActCall(self._sets(), self.cfg, body))
 
     # --- reads --------------------------------------------------------------
     async def get(self, alert_id: str) -> dict[str, Any] | None:

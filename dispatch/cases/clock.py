@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from dispatch.clock import S_PER_H
 from dispatch.rules import (
     Decision,
     Escalation,
@@ -24,9 +25,6 @@ from dispatch.rules import (
     yellow_at_ms,
 )
 from dispatch.rules.calendar import add_working_ms, working_ms_between
-
-MS_PER_S = 1000
-S_PER_HOUR = 3600
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ class CaseClock:
 
     def extended(self, hours: int) -> CaseClock:
         """The clock with ``hours`` more (counted in its own clock: working hours or not)."""
-        return replace(self, limit_s=self.limit_s + hours * S_PER_HOUR)
+        return replace(self, limit_s=self.limit_s + hours * S_PER_H)
 
     def paused(self, from_ms: int, to_ms: int, cal: WorkCalendar) -> CaseClock:
         """The clock after a pause: its start moves on by the time the pause took."""

@@ -13,8 +13,8 @@ import orjson
 from dispatch.cases.actions import Action
 from dispatch.cases.model import COORD_DECIMALS
 from dispatch.errors import BadRequest
-from dispatch.http.body import Fields
 from dispatch.rules import SEVERITIES
+from dispatch.validation import Fields
 
 MAX_CLIENT_ID = 64
 MAX_ITEM = 16

@@ -10,7 +10,7 @@ from dispatch.cases.commands import ReportCommand
 from dispatch.cases.states import CaseState
 from dispatch.identity.principal import Principal
 from dispatch.rules import CENTRE, DEFAULT_SEVERITY, Tier
-from dispatch.rules_service import Routing
+from dispatch.rules.routing import Routing
 
 SYSTEM = "system"
 FIRST_GEN = 1

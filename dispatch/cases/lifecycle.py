@@ -13,11 +13,11 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from dispatch.access import rater_kind
 from dispatch.cases.actions import Action, target_state
 from dispatch.cases.clock import CaseClock, Times
 from dispatch.cases.commands import Command
 from dispatch.cases.model import Case
-from dispatch.cases.permissions import rater_kind
 from dispatch.cases.states import HELD_STATES, CaseState
 from dispatch.errors import Conflict
 from dispatch.identity.principal import Principal

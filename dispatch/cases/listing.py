@@ -13,12 +13,12 @@ import binascii
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from dispatch.access import STREET_WIDE_ROLES, check_listing_department, may_see_case
 from dispatch.cases.model import Case
-from dispatch.cases.permissions import STREET_WIDE_ROLES, may_see
 from dispatch.cases.search import Search, matches, parse_search
 from dispatch.cases.states import OPEN_STATES, CaseState
 from dispatch.cases.store import CaseStore
-from dispatch.errors import BadRequest, Forbidden
+from dispatch.errors import BadRequest
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import DEPARTMENT_ROLES, Role
 from dispatch.keys import Keys
@@ -128,7 +128,7 @@ def predicate(actor: Principal, query: Query, now_ms: int,
                 and (query.grid is None or case.grid == query.grid)
                 and (query.assignee is None or case.assignee == query.assignee)
                 and (query.light is None or case.light(now_ms) == query.light)
-                and may_see(actor, case.parties)
+                and may_see_case(actor, case.parties)
                 and (not query.search.active
                      or matches(case, text, query.search, now_ms, names)))
 
@@ -147,10 +147,8 @@ def alternatives(actor: Principal, query: Query, keys: Keys) -> list[list[str]]:
         found.append([keys.cases_in_grid(query.grid)])
     if query.assignee:
         found.append([keys.cases_held_by(query.assignee)])
+    check_listing_department(actor, query.department)
     if actor.role in DEPARTMENT_ROLES:
-        if query.department not in (None, actor.scope):
-            raise Forbidden("you see only your department's cases", code="scope_forbidden",
-                            field="department")
         found.append([keys.cases_in_department(actor.scope or "")])
     elif actor.role is Role.GRID_WORKER:
         found.append([keys.cases_in_grid(actor.scope or ""),

@@ -7,12 +7,12 @@ entries that recorded them, and the detail gathers them from there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dispatch.access import Parties
 from dispatch.cases.clock import CaseClock, Times, parse_csv, parse_csv_ints
-from dispatch.cases.permissions import Parties
 from dispatch.cases.states import HELD_STATES, RUNNING_STATES, CaseState
 from dispatch.rules import Light, LimitClock
 
@@ -20,8 +20,10 @@ ID_PREFIX = "C"
 LIST_SEPARATOR = ","
 #: Coordinates are kept to this many decimals (about 1 cm), exact in every encoder.
 COORD_DECIMALS = 7
-
-#: Fields of the summary every message, listing and screen event carries, in this order.
+#: The fields a timer sets.
+LIGHT_FIELDS = frozenset({"light", "escalation_level"})
+#: Fields of the summary every message, listing and screen event carries, in this order
+#: (``Case.summary``; the clock's Lua builds the same from them).
 SUMMARY_FIELDS: tuple[str, ...] = (
     "id", "item", "item_name", "category", "grid", "station", "state", "department",
     "assignee", "tier", "reporter", "lat", "lon", "severity", "created", "deadline",
@@ -31,6 +33,7 @@ SUMMARY_FIELDS: tuple[str, ...] = (
 NUMERIC_FIELDS: frozenset[str] = frozenset(
     {"lat", "lon", "created", "deadline", "yellow_at", "escalation_level", "rework_count"}
 )
+
 
 
 def case_id(number: int) -> str:
@@ -101,6 +104,8 @@ class Case:
     source: str | None = None  # where a report from outside came from (open311)
     verifier: str | None = None  # who verifies on site when the reporter cannot
     raters: tuple[str, ...] = ()  # kinds of rater who have rated (citizen, grid_worker, ...)
+    #: The hash it was read from (what a plan's changes apply to).
+    raw: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_hash(cls, raw: Mapping[str, str]) -> Case:
@@ -125,7 +130,20 @@ class Case:
             updated=int(raw.get("updated") or raw["created"]),
             source=_opt(raw, "source"), verifier=_opt(raw, "verifier"),
             raters=parse_csv(raw.get("raters")),
+            raw=dict(raw),
         )
+
+    def changed(self, fields: Mapping[str, str], removed: Iterable[str] = ()) -> Case:
+        """The case once ``fields`` are set and ``removed`` deleted (one version on)."""
+        gone = set(removed)
+        raw = {k: v for k, v in self.raw.items() if k not in gone}
+        raw.update(fields)
+        raw["ver"] = str(self.ver + 1)
+        if not gone and fields.keys() <= LIGHT_FIELDS:  # a timer: the rest is as it was
+            return replace(self, stored_light=raw.get("light") or Light.GREEN.value,
+                           escalation_level=int(raw.get("escalation_level") or 0),
+                           ver=self.ver + 1, raw=raw)
+        return Case.from_hash(raw)
 
     @property
     def number(self) -> int:
@@ -146,6 +164,10 @@ class Case:
         """Who holds the case now (the assignee while it is accepted, resolved or reopened)."""
         return self.assignee if self.state in HELD_STATES else None
 
+    def runs_on(self, gen: int) -> bool:
+        """Whether the case's clock runs, on generation ``gen`` (a timer of it may fire)."""
+        return self.state in RUNNING_STATES and self.gen == gen
+
     def light(self, now_ms: int) -> str:
         """Follows the clock while it runs; otherwise the light it had when it stopped."""
         times = self.times
@@ -154,7 +176,7 @@ class Case:
         return self.stored_light
 
     def summary(self, now_ms: int) -> dict[str, Any]:
-        """What messages, listings and screens show (the same as the Lua ``summary``)."""
+        """What messages, listings and screens show of a case."""
         return {
             "id": self.id, "item": self.item, "item_name": self.item_name or None,
             "category": self.category or None, "grid": self.grid, "station": self.station,

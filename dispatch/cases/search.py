@@ -21,10 +21,10 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from dispatch.cases.model import Case
+from dispatch.clock import MS_PER_S
 from dispatch.errors import BadRequest
 from dispatch.identity.principal import Principal
 
-MS = 1000
 MAX_Q = 200
 MAX_WORDS = 8
 MAX_TIME = 40
@@ -54,14 +54,14 @@ def _instant(raw: str, name: str, tz: ZoneInfo, *, end: bool) -> int:
         if DATE_ONLY.match(text):
             day = date.fromisoformat(text)
             moment = datetime.combine(day + timedelta(days=1) if end else day, time(), tz)
-            return int(moment.timestamp() * MS) - (1 if end else 0)
+            return int(moment.timestamp() * MS_PER_S) - (1 if end else 0)
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise BadRequest(f"{name} is milliseconds, a date (YYYY-MM-DD) or an ISO date-time",
                          code="invalid_field", field=name) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
-    return int(parsed.timestamp() * MS)
+    return int(parsed.timestamp() * MS_PER_S)
 
 
 def parse_search(params: Mapping[str, str], tz: str) -> Search:

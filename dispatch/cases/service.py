@@ -9,13 +9,19 @@ into status codes or socket messages.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
-from redis.asyncio import Redis
 
+from dispatch.access import (
+    Parties,
+    allowed_sources,
+    check_reassign,
+    check_reporter,
+    may_see_case,
+    team_of,
+)
 from dispatch.cases.actions import Action
 from dispatch.cases.clock import CaseClock
 from dispatch.cases.commands import Command, ReportCommand
@@ -30,11 +36,11 @@ from dispatch.cases.listing import (
     scan,
 )
 from dispatch.cases.model import Case
-from dispatch.cases.permissions import DESK_ROLES, allowed_sources, may_see, team_of
 from dispatch.cases.plan import Planner
 from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
+from dispatch.clock import MS_PER_S, Now, now_ms
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import DEPARTMENT_ROLES, Role
@@ -45,19 +51,12 @@ from dispatch.org.store import OrgStore
 from dispatch.rules import CENTRE, Tier
 from dispatch.rules.vocab import CENTRE_NAMES
 from dispatch.rules_service import RulesService
-from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.cases")
-
-MS = 1000
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
 OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
-
-
-def wall_clock_ms() -> int:
-    return int(time.time() * MS)
 
 
 class CaseObserver(Protocol):
@@ -72,9 +71,9 @@ class CaseObserver(Protocol):
 
 
 class CaseService:
-    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, settings: Settings, *,
+    def __init__(self, settings: Settings, *, keys: Keys, store: CaseStore, planner: Planner,
                  org: OrgStore, rules: RulesService, media: MediaStore, users: UserStore,
-                 clock: Callable[[], int] = wall_clock_ms) -> None:
+                 clock: Now = now_ms, observers: Sequence[CaseObserver] = ()) -> None:
         self.keys = keys
         self.settings = settings
         self.org = org
@@ -82,9 +81,9 @@ class CaseService:
         self.media = media
         self.users = users
         self.clock = clock
-        self.store = CaseStore(redis, keys, scripts)
-        self.planner = Planner(keys)
-        self.observers: list[CaseObserver] = []
+        self.store = store
+        self.planner = planner
+        self.observers: list[CaseObserver] = list(observers)
         #: Where cases kept outside the live store are searched (none by default).
         self.archives: list[CaseArchive] = []
 
@@ -116,7 +115,7 @@ class CaseService:
         done = await self.store.report(
             cid, client_field, fingerprint, fresh, duplicate, item=new.item, lon=new.lon,
             lat=new.lat, radius_m=s.duplicate_radius_m,
-            since_ms=now - s.duplicate_window_s * MS, reporter=reporter)
+            since_ms=now - s.duplicate_window_s * MS_PER_S, reporter=reporter)
         if not done.created:
             return await self._replay((done.case_id, done.fingerprint or ""), fingerprint,
                                       now), False
@@ -130,11 +129,8 @@ class CaseService:
         return await self._detail(cid, now)
 
     async def _reporter(self, actor: Principal, named: str | None) -> str:
-        if named is None or named == actor.username:
+        if named is None or not check_reporter(actor, named):
             return actor.username
-        if actor.role not in DESK_ROLES:
-            raise Forbidden("only the command centre reports for someone else",
-                            code="scope_forbidden", field="reporter")
         try:
             user = await self.users.get(named)
         except NotFound:
@@ -234,9 +230,7 @@ class CaseService:
                                 now: int) -> Context:
         calendar = self.rules.calendar
         department, member = await self._reassign_target(cmd)
-        if actor.role not in DESK_ROLES and department != actor.scope:
-            raise Forbidden("a department lead reassigns within the department only",
-                            code="scope_forbidden", field="department")
+        check_reassign(actor, department)
         fresh = None if case.clock is not None else await self._default_clock(case, now)
         return Context(calendar, department, member, fresh)
 
@@ -298,13 +292,18 @@ class CaseService:
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
-        if not may_see(actor, case.parties):
+        if not may_see_case(actor, case.parties):
             raise Forbidden(f"case {cid} is not in your scope", code="scope_forbidden")
         return case.detail(self.now(now_ms), timeline)
 
     async def visible(self, actor: Principal, cid: str) -> bool:
+        parties = await self.parties_of(cid)
+        return parties is not None and may_see_case(actor, parties)
+
+    async def parties_of(self, cid: str) -> Parties | None:
+        """Who and where a case concerns (what scope rules look at), or None."""
         case = await self.store.load(cid)
-        return case is not None and may_see(actor, case.parties)
+        return case.parties if case is not None else None
 
     async def listing(self, actor: Principal, query: Query,
                    now_ms: int | None = None) -> dict[str, Any]:
@@ -334,6 +333,13 @@ class CaseService:
             names[str(dept)] = tuple(str(n) for n in (d.get("name"), d.get("name_en")) if n)
         return names
 
+    async def open_summaries(self, limit: int,
+                             now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Summaries of the open cases, newest first (the screen snapshot's section)."""
+        now = self.now(now_ms)
+        return [c.summary(now) for c in await self.store.load_many(
+            await self.store.open_ids(limit))]
+
     async def pending_offers(self, actor: Principal,
                              now_ms: int | None = None) -> list[dict[str, Any]]:
         """Summaries of the jobs offered to ``actor``: the team's and those offered back."""
@@ -347,7 +353,8 @@ class CaseService:
 
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
-        """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once."""
+        """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once, as
+        ``Planner.fire`` says, in one atomic script (see lua.py ``FIRE_DUE``)."""
         now = self.now(now_ms)
         fired = await self.store.fire_due(now, limit or self.settings.timer_batch,
                                           self.settings.timer_late_ms)

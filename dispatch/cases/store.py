@@ -3,55 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
-from dispatch.cases.lua import FIRE_DUE, REPORT, TRANSITION
+from dispatch.cases.lua import (
+    Applied,
+    EventKeys,
+    Fired,
+    FireDueCall,
+    ReportCall,
+    Reported,
+    TransitionCall,
+)
 from dispatch.cases.model import Case, case_id
-from dispatch.cases.plan import Plan
-from dispatch.cases.timers import Timer
+from dispatch.cases.plan import DESK_ROLE, LEADERSHIP_ROLES, Plan
 from dispatch.keys import Keys
-from dispatch.realtime.events import STREAM_MAXLEN, emit_keys
+from dispatch.realtime.events import STREAM_MAXLEN
 from dispatch.scripts import Scripts
 
-FIRED = "fired"
-FIRE_ROW = 3  # member, outcome, late ms
-
-
-@dataclass(frozen=True)
-class Reported:
-    """What the report script did: created a case (maybe a duplicate) or found the first one."""
-
-    case_id: str
-    created: bool
-    duplicate_of: str | None = None
-    fingerprint: str | None = None  # of the first report, when not created
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What a transition script did: ``ok``, or why not (``missing``, ``state``, ``stale``)."""
-
-    outcome: str
-    state: str | None = None
-    assignee: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome == "ok"
-
-
-@dataclass(frozen=True)
-class Fired:
-    """One due timer taken off the set: applied (``fired``) or dropped (``skipped``)."""
-
-    timer: Timer | None
-    member: str
-    fired: bool
-    late_ms: int
+__all__ = ["Applied", "CaseStore", "Fired", "Reported"]
 
 
 class CaseStore:
@@ -88,6 +60,11 @@ class CaseStore:
             rows = await pipe.execute()
         return [Case.from_hash(r) for r in rows if r]
 
+    async def open_ids(self, limit: int) -> list[str]:
+        """The newest ``limit`` open cases' ids."""
+        return [str(cid) for cid in await self.redis.zrevrange(self.keys.cases_open(), 0,
+                                                               limit - 1)]
+
     async def report_texts(self, ids: Sequence[str]) -> dict[str, str]:
         """The text of each case's report (the first entry of its timeline)."""
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -110,46 +87,31 @@ class CaseStore:
             return None
         return Case.from_hash(raw), [orjson.loads(e) for e in entries]
 
+    def _events(self) -> EventKeys:
+        k = self.keys
+        return EventKeys(k.events_stream(), k.events_seq(), k.screen_channel())
+
     async def report(self, cid: str, client_field: str, fingerprint: str, new: Plan,
                      duplicate: Plan, *, item: str, lon: float, lat: float, radius_m: float,
                      since_ms: int, reporter: str) -> Reported:
         k = self.keys
-        keys = [k.case(cid), k.case_timeline(cid), k.case_client_ids(), k.cases_near(item),
-                *emit_keys(k)]
-        prefix = k.case("")
-        args = [client_field, cid, fingerprint, new.to_json(), duplicate.to_json(), repr(lon),
-                repr(lat), radius_m, since_ms, prefix, self._timeline_suffix(),
-                new.now, reporter, self.maxlen]
-        reply = await self.scripts.call(REPORT, keys, args)
-        if reply[0] == "exists":
-            return Reported(reply[1], False, fingerprint=reply[2])
-        return Reported(reply[1], True, reply[2] or None)
+        return await self.scripts.run(ReportCall(
+            k.case(cid), k.case_timeline(cid), k.case_client_ids(), k.cases_near(item),
+            self._events(), client_field, cid, fingerprint, new, duplicate, lon, lat, radius_m,
+            since_ms, k.case(""), self._timeline_suffix(), reporter, self.maxlen))
 
     async def apply(self, cid: str, plan: Plan) -> Applied:
         k = self.keys
-        keys = [k.case(cid), k.case_timeline(cid), *emit_keys(k)]
-        reply = await self.scripts.call(TRANSITION, keys, [plan.to_json(), self.maxlen])
-        if reply[0] == "state":
-            return Applied("state", reply[1], reply[2] or None)
-        return Applied(reply[0])
+        return await self.scripts.run(TransitionCall(k.case(cid), k.case_timeline(cid),
+                                                     self._events(), plan, self.maxlen))
 
     async def fire_due(self, now_ms: int, limit: int, late_ms: int) -> list[Fired]:
         k = self.keys
-        keys = [k.case_timers(), k.org_departments(), *emit_keys(k)]
-        prefix = k.case("")
-        args = [now_ms, limit, prefix, self._timeline_suffix(),
-                k.user_channel(""), k.dept_channel(""), k.role_channel(""), late_ms,
-                self.maxlen]
-        reply = await self.scripts.call(FIRE_DUE, keys, args)
-        fired = []
-        for i in range(0, len(reply), FIRE_ROW):
-            member, outcome, late = reply[i:i + FIRE_ROW]
-            try:
-                timer: Timer | None = Timer.parse(member)
-            except ValueError:
-                timer = None
-            fired.append(Fired(timer, member, outcome == FIRED, int(late)))
-        return fired
+        return await self.scripts.run(FireDueCall(
+            k.case_timers(), k.org_departments(), self._events(), now_ms, limit, k.case(""),
+            self._timeline_suffix(), k.user_channel(""), k.dept_channel(""),
+            k.role_channel(DESK_ROLE), tuple(k.role_channel(r) for r in LEADERSHIP_ROLES),
+            late_ms, self.maxlen))
 
     async def page(self, key: str, below: int | None, count: int) -> list[tuple[str, int]]:
         """Up to ``count`` (id, number) of an index, newest first, numbers below ``below``."""

@@ -1,11 +1,6 @@
-"""Alerts over HTTP: list, one alert with its log, acknowledge (确认) and resolve; the screen
-snapshot's ``alerts`` section."""
+"""Alerts over HTTP: list, one alert with its log, acknowledge (确认) and resolve."""
 
 from __future__ import annotations
-
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,13 +9,12 @@ from starlette.routing import BaseRoute, Route
 from dispatch.alerts.model import AlertAction
 from dispatch.alerts.query import parse_alert_query
 from dispatch.authz import guard
-from dispatch.bootstrap import Container
-from dispatch.http.body import Fields, read_object
+from dispatch.http.body import read_object
 from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
-from dispatch.realtime.snapshot import ScreenFilter
+from dispatch.validation import Fields
 
 MAX_NOTE = 2000
 DEFAULT_PAGE = 100
@@ -65,15 +59,6 @@ async def resolve_alert(request: Request, principal: Principal) -> Response:
     note = await _note(request, required=True)
     return json(await container(request).alerts.act(principal, request.path_params["id"],
                                                      AlertAction.RESOLVE, note))
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    async def section(screen: ScreenFilter) -> list[dict[str, Any]]:
-        return await c.alerts.active(screen)
-
-    c.snapshot.register("alerts", section)
-    yield
 
 
 routes: list[BaseRoute] = [

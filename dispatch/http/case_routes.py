@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from dispatch.access import DESK_ROLES, may_see_photo
 from dispatch.authz import guard
-from dispatch.bootstrap import Container
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command, parse_report
 from dispatch.cases.listing import parse_query
-from dispatch.cases.permissions import DESK_ROLES
 from dispatch.errors import Forbidden, NotFound
-from dispatch.http.body import Fields, read_object
+from dispatch.http.body import read_object
 from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.realtime.snapshot import ScreenFilter
 from dispatch.realtime.team import team_socket
+from dispatch.validation import Fields
 
 HTTP_CREATED = 201
 OPEN311 = "open311"
-SNAPSHOT_CASES_MAX = 2000
 MEDIA_CACHE = "private, max-age=86400"
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
@@ -132,31 +128,15 @@ async def get_media(request: Request, principal: Principal) -> Response:
     meta = await c.media.meta(media_id)
     if meta is None:
         raise NotFound(f"no photo {media_id}", code="unknown_media")
-    if not await c.media.owned_by(media_id, principal.username) and not any(
-            [await c.cases.visible(principal, cid) for cid in meta.cases]):
+    uploaded = await c.media.owned_by(media_id, principal.username)
+    cases = [] if uploaded else [p for cid in meta.cases
+                                 if (p := await c.cases.parties_of(cid)) is not None]
+    if not may_see_photo(principal, uploaded=uploaded, cases=cases):
         raise Forbidden("this photo is not in your scope", code="scope_forbidden")
     path = c.media.path(meta)
     if not path.exists():
         raise NotFound(f"the file of photo {media_id} is missing", code="unknown_media")
     return FileResponse(path, media_type=meta.type, headers={"Cache-Control": MEDIA_CACHE})
-
-
-async def open_cases(c: Container, screen: ScreenFilter) -> list[dict[str, Any]]:
-    """The screen snapshot's section: open cases, newest first."""
-    service = c.cases
-    ids = await c.redis.zrevrange(c.keys.cases_open(), 0, SNAPSHOT_CASES_MAX - 1)
-    now = service.now()
-    found = [case.summary(now) for case in await service.store.load_many(ids)]
-    return [s for s in found if screen.admits(s)]
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    async def section(screen: ScreenFilter) -> list[dict[str, Any]]:
-        return await open_cases(c, screen)
-
-    c.snapshot.register("cases", section)
-    yield
 
 
 routes: list[BaseRoute] = [

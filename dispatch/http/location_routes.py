@@ -19,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dispatch.access import check_location_owner, check_track
 from dispatch.authz import BEARER, guard, public
+from dispatch.clock import now_ms
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import read_object
-from dispatch.http.context import container
+from dispatch.http.context import container, runtime
 from dispatch.http.responses import error_response, json
 from dispatch.http.track_query import track_query
 from dispatch.identity.principal import Principal
@@ -35,7 +37,6 @@ from dispatch.location.apps import (
 )
 from dispatch.location.directory import WorkerRef
 from dispatch.location.protocols import ping_from_json
-from dispatch.location.service import now_ms
 from dispatch.location.setup import is_local, owntracks_setup, traccar_setup
 from dispatch.location.sos import alarms
 from dispatch.patrol.filters import Ping, Verdict
@@ -50,30 +51,24 @@ BASIC_CHALLENGE = 'Basic realm="dispatch"'
 TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER)
 
 
-def _check_owner(named: Any, principal: Principal) -> None:
-    if named is not None and named != principal.username:
-        raise Forbidden("a worker sends only their own location", code="not_your_location",
-                        field="worker")
-
-
 @guard(Role.GRID_WORKER)
 async def upload_locations(request: Request, principal: Principal) -> Response:
     """Late upload of buffered pings (idempotent: the same timestamp is stored once)."""
     c = container(request)
     body = await read_object(request)
-    _check_owner(body.data.get("worker"), principal)
+    check_location_owner(principal, body.data.get("worker"))
     items = body.items("items", max_items=c.settings.max_batch)
     pings: list[Ping] = []
     errors: list[dict[str, Any]] = []
     for n, item in enumerate(items):
         if isinstance(item, dict):
-            _check_owner(item.get("worker"), principal)
+            check_location_owner(principal, item.get("worker"))
         try:
             pings.append(ping_from_json(item, f"items[{n}]"))
         except DispatchError as exc:
             errors.append({"index": n, **exc.to_dict()})
     worker = await c.location.directory.of_principal(principal)
-    result = await c.location.ingest(worker, pings, "http")
+    result = await runtime(request).ingest(worker, pings, "http")
     c.location.count("http", [Verdict.INVALID] * len(errors))
     counts = result.counts()
     if errors:
@@ -133,7 +128,7 @@ async def osmand(request: Request) -> Response:
     worker = await c.location.directory.by_device(device)
     if worker is None:
         raise NotFound(f"no device {device}", code="unknown_device", field="id")
-    results = [await c.location.report(worker, r, OSMAND, now=now) for r in reports]
+    results = [await runtime(request).report(worker, r, OSMAND, now=now) for r in reports]
     await alarms(c, worker, reports, OSMAND)
     if len(results) == 1:
         return json(results[0].public())
@@ -208,7 +203,7 @@ async def owntracks(request: Request) -> Response:
         decoded = owntracks_message(message, now)
         c.location.count_message(OWNTRACKS, decoded.kind)
         if decoded.report is not None:
-            await c.location.report(worker, decoded.report, OWNTRACKS, now=now)
+            await runtime(request).report(worker, decoded.report, OWNTRACKS, now=now)
             await alarms(c, worker, [decoded.report], OWNTRACKS)
         if decoded.transition is not None:
             await c.location.transition(worker, decoded.transition)
@@ -257,8 +252,7 @@ async def worker_track(request: Request, principal: Principal) -> Response:
     `since` (ms), only the day's fixes after it, so that a page adds what is new."""
     c = container(request)
     username = request.path_params["username"]
-    if principal.role is Role.GRID_WORKER and principal.username != username:
-        raise Forbidden("a worker sees only their own track", code="not_your_track")
+    check_track(principal, username)
     worker = await c.location.directory.by_name(username)
     if worker is None:
         raise NotFound(f"no grid worker {username}", code="unknown_worker")

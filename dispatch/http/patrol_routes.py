@@ -8,21 +8,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dispatch.access import WORKER_WATCHERS, patrols_listed_for
 from dispatch.authz import guard
-from dispatch.errors import BadRequest, Forbidden
-from dispatch.http.body import Fields, read_json
+from dispatch.clock import MS_PER_H
+from dispatch.errors import BadRequest
+from dispatch.http.body import read_json
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
 from dispatch.http.responses import json
 from dispatch.http.track_query import tolerance
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.location.patrols import ROLES_SEEING_ALL, can_see
+from dispatch.validation import Fields
 
 HTTP_CREATED = 201
 HTTP_OK = 200
-MS_PER_H = 3600 * 1000
-READ_ROLES = (Role.GRID_WORKER, *sorted(ROLES_SEEING_ALL))
+READ_ROLES = (Role.GRID_WORKER, *sorted(WORKER_WATCHERS))
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,7 @@ async def end_patrol(request: Request, principal: Principal) -> Response:
 async def list_patrols(request: Request, principal: Principal) -> Response:
     """The patrols of a local day (default today), of one worker or all."""
     c = container(request)
-    worker = request.query_params.get("worker") or None
-    if principal.role is Role.GRID_WORKER:
-        if worker is not None and not can_see(principal, worker):
-            raise Forbidden("a worker sees only their own patrols", code="not_your_patrol",
-                            field="worker")
-        worker = principal.username
+    worker = patrols_listed_for(principal, request.query_params.get("worker") or None)
     day = parse_day(request.query_params.get("date"), c.location.days.date_of(c.clock()))
     records = await c.patrols.find(day.isoformat(), worker)
     return json({"date": day.isoformat(), "items": [r.public() for r in records]})

@@ -3,25 +3,22 @@ each report figure; the screen's figures."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dispatch.access import check_report_department, report_view
 from dispatch.authz import guard
 from dispatch.bootstrap import Container
-from dispatch.errors import BadRequest, Forbidden, NotFound
+from dispatch.errors import BadRequest, NotFound
 from dispatch.http.context import container
 from dispatch.http.responses import json
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
-from dispatch.realtime.snapshot import ScreenFilter
 from dispatch.reports import export
 from dispatch.reports.figures import CASE_NAMES, DEPARTMENT, DEPARTMENT_NAMES, PATROL_NAMES
-from dispatch.reports.live import screen_figures
 from dispatch.reports.periods import Kind, parse_period, report_day
 from dispatch.reports.service import UnknownFigure
 
@@ -29,15 +26,6 @@ READERS = (Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN, Role.DEPT_LEAD, Role.SCRE
 SCORE_READERS = (Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN, Role.DEPT_LEAD)
 FORMATS = ("json", "csv", "xlsx")
 PAGE_PATH = "reports"
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    async def section(screen: ScreenFilter) -> dict[str, Any]:
-        return await screen_figures(c)
-
-    c.snapshot.register("figures", section)
-    yield
 
 
 def _kind(raw: str) -> Kind:
@@ -53,14 +41,6 @@ def _format(request: Request) -> str:
     if found not in FORMATS:
         raise BadRequest("format is json, csv or xlsx", code="invalid_field", field="format")
     return found
-
-
-def _limit_to(report: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    """A department lead sees the street's totals and their own department's row."""
-    if principal.role is not Role.DEPT_LEAD:
-        return report
-    own = {k: v for k, v in report["departments"].items() if k == principal.scope}
-    return {**report, "departments": own}
 
 
 def _download(body: bytes, media_type: str, name: str) -> Response:
@@ -97,7 +77,7 @@ async def report(request: Request, principal: Principal) -> Response:
     q = request.query_params
     fmt = _format(request)
     day = report_day(kind, q.get("period"), q.get("date"), c.reports.today())
-    found = _limit_to(await c.reports.get(kind, day), principal)
+    found = report_view(principal, await c.reports.get(kind, day))
     name = export.file_name(c.settings.street, kind.value, found["label"], fmt)
     if fmt == "csv":
         return _download(export.report_csv(found), export.CSV_TYPE, name)
@@ -122,9 +102,7 @@ async def figure_members(request: Request, principal: Principal) -> Response:
     if station and department:
         raise BadRequest("one of station or department", code="invalid_field",
                          field="department")
-    if principal.role is Role.DEPT_LEAD and department != principal.scope:
-        raise Forbidden("a department lead sees their own department's figures",
-                        code="scope_forbidden", field="department")
+    check_report_department(principal, department)
     group, name = ("station", station) if station else (
         (DEPARTMENT, department) if department else ("total", ""))
     try:

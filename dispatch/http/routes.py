@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
-from typing import Any
-
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from dispatch.authz import policy_of
@@ -23,10 +19,9 @@ from dispatch.http import (
     rules_routes,
     web_routes,
 )
-from dispatch.realtime import area as realtime_area
 from dispatch.realtime import phone, screen
 
-AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes,
+AREAS = (ops_routes, identity_routes, org_routes, rules_routes, media_routes,
          case_routes, screen, location_routes, patrol_routes, phone, report_routes,
          alert_routes, open311_routes, web_routes)
 
@@ -36,14 +31,6 @@ def all_routes() -> list[BaseRoute]:
     for area in AREAS:
         routes.extend(area.routes)
     return routes
-
-
-AreaLifespan = Callable[[Any], AbstractAsyncContextManager[None]]
-
-
-def area_lifespans() -> list[AreaLifespan]:
-    """Areas that run something for the life of the process (listeners, tasks)."""
-    return [area.lifespan for area in AREAS if hasattr(area, "lifespan")]
 
 
 def unguarded(routes: list[BaseRoute]) -> list[str]:

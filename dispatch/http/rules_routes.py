@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
-from collections.abc import AsyncIterator
-
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
-from dispatch.bootstrap import Container
+from dispatch.clock import at_or_now
 from dispatch.errors import BadRequest
 from dispatch.http.body import read_json, read_object
 from dispatch.http.context import container
@@ -23,20 +17,7 @@ from dispatch.identity.roles import Role
 from dispatch.rules import RulesError
 from dispatch.rules_service import initial_rules_text
 
-log = logging.getLogger("dispatch.rules")
-MS = 1000
 MAX_RULES_TEXT = 512 * 1024
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    try:
-        await c.rules.ensure_installed()
-    except RedisError as exc:
-        log.warning("rules not installed at startup (%s); they load on first use", exc)
-    except RulesError as exc:
-        log.error("the configured rules file is refused:\n%s", exc)
-    yield
 
 
 @guard()
@@ -69,7 +50,7 @@ async def rules(request: Request, principal: Principal) -> Response:
 async def dry_run(request: Request, principal: Principal) -> Response:
     """Where a report would go: department, tier, limit, deadline, rule."""
     body = await read_object(request)
-    at = body.integer("at", None, lo=0) or int(time.time() * MS)
+    at = at_or_now(body.integer("at", None, lo=0))
     routing = await container(request).rules.route(
         body.text("item", max_len=32), body.number("lat", lo=-90, hi=90),
         body.number("lon", lo=-180, hi=180), body.text("severity", None, max_len=16), at)

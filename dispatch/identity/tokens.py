@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_S, now_ms
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.identity.users import User
 from dispatch.keys import Keys
-from dispatch.scripts import LuaScript, Scripts
+from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 TOKEN_BYTES = 32
-MS = 1000
 
 # KEYS[1] the user's set of token hashes
 # ARGV[1] key prefix of a token (the hash is appended)
@@ -29,6 +30,22 @@ redis.call('DEL', KEYS[1])
 return #hashes
 """,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeAllCall(ScriptCall[int]):
+    script: ClassVar[LuaScript] = REVOKE_ALL
+    user_tokens: str
+    token_prefix: str
+
+    def to_keys(self) -> list[str]:
+        return [self.user_tokens]
+
+    def to_argv(self) -> list[Any]:
+        return [self.token_prefix]
+
+    def from_reply(self, reply: Any) -> int:
+        return int(reply)
 
 
 def token_hash(token: str) -> str:
@@ -46,7 +63,7 @@ class TokenStore:
         """A new token for ``user`` and its expiry (UTC ms)."""
         token = secrets.token_urlsafe(TOKEN_BYTES)
         h = token_hash(token)
-        expires = int(time.time() * MS) + self.ttl_s * MS
+        expires = now_ms() + self.ttl_s * MS_PER_S
         fields = {
             "username": user.username,
             "role": user.role.value,
@@ -88,7 +105,5 @@ class TokenStore:
         return True
 
     async def revoke_all(self, username: str) -> int:
-        prefix = self.keys.token("")
-        return int(
-            await self.scripts.call(REVOKE_ALL, [self.keys.user_tokens(username)], [prefix])
-        )
+        return await self.scripts.run(RevokeAllCall(self.keys.user_tokens(username),
+                                                    self.keys.token("")))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +11,12 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from dispatch.clock import at_or_now
 from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.identity.passwords import check_password_policy, hash_password, verify_password
 from dispatch.identity.roles import Role, scope_kind
 from dispatch.keys import Keys
 
-MS = 1000
 CREATED_FIELD = "created"
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 
@@ -92,8 +91,7 @@ class UserStore:
             fields["pw"] = password_hash
         key = self.keys.user(user.username)
         pipe.hset(key, mapping=fields)
-        pipe.hsetnx(key, CREATED_FIELD, str(created_ms if created_ms is not None
-                                            else int(time.time() * MS)))
+        pipe.hsetnx(key, CREATED_FIELD, str(at_or_now(created_ms)))
         pipe.zadd(self.keys.users(), {user.username: 0})
 
     async def created(self, usernames: Sequence[str]) -> dict[str, int | None]:

@@ -13,28 +13,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from dispatch.bootstrap import Container, bootstrap
+from dispatch.clock import Now, now_ms
 from dispatch.jobs.leader import LeaderLock
 from dispatch.jobs.recurring import Occurrence, Recurring, RecurringRunner
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.clock")
-MS = 1000
 LEASE_MS = 10_000
 RENEW_S = 2.0
 CALENDAR_TICK_S = 5.0
 
-Now = Callable[[], int]
-
-
-def wall_ms() -> int:
-    return int(time.time() * MS)
 
 
 @dataclass(frozen=True)
@@ -46,12 +40,12 @@ class Periodic:
 
 class Clock:
     def __init__(self, container: Container, periodic: list[Periodic],
-                 recurring: list[Recurring], *, now: Now = wall_ms,
+                 recurring: list[Recurring], *, now: Now = now_ms,
                  lease_ms: int = LEASE_MS) -> None:
         self.c = container
         self.now = now
         self.periodic = periodic
-        self.lock = LeaderLock(container.redis, container.keys.clock_leader(), lease_ms)
+        self.lock = LeaderLock(container.scripts, container.keys.clock_leader(), lease_ms)
         self.runner = RecurringRunner(container.redis, container.keys.clock_marker, recurring)
         self.leading = False
 

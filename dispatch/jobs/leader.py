@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from redis.asyncio import Redis
-
-from dispatch.scripts import LuaScript, Scripts
+from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 # KEYS[1] the lock
 # ARGV[1] this holder's id, ARGV[2] lease in ms
@@ -38,17 +38,50 @@ return 0
 )
 
 
+@dataclass(frozen=True, slots=True)
+class HoldCall(ScriptCall[bool]):
+    script: ClassVar[LuaScript] = ACQUIRE_OR_RENEW
+    lock: str
+    holder: str
+    lease_ms: int
+
+    def to_keys(self) -> list[str]:
+        return [self.lock]
+
+    def to_argv(self) -> list[Any]:
+        return [self.holder, self.lease_ms]
+
+    def from_reply(self, reply: Any) -> bool:
+        return bool(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCall(ScriptCall[bool]):
+    script: ClassVar[LuaScript] = RELEASE
+    lock: str
+    holder: str
+
+    def to_keys(self) -> list[str]:
+        return [self.lock]
+
+    def to_argv(self) -> list[Any]:
+        return [self.holder]
+
+    def from_reply(self, reply: Any) -> bool:
+        return bool(reply)
+
+
 class LeaderLock:
-    def __init__(self, redis: Redis, key: str, lease_ms: int, holder: str | None = None) -> None:
-        self.scripts = Scripts(redis)
+    def __init__(self, scripts: Scripts, key: str, lease_ms: int,
+                 holder: str | None = None) -> None:
+        self.scripts = scripts
         self.key = key
         self.lease_ms = lease_ms
         self.holder = holder or uuid.uuid4().hex
 
     async def hold(self) -> bool:
         """Take or keep the lead; False when another process leads."""
-        return bool(await self.scripts.call(ACQUIRE_OR_RENEW, [self.key],
-                                            [self.holder, self.lease_ms]))
+        return await self.scripts.run(HoldCall(self.key, self.holder, self.lease_ms))
 
     async def release(self) -> None:
-        await self.scripts.call(RELEASE, [self.key], [self.holder])
+        await self.scripts.run(ReleaseCall(self.key, self.holder))

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.triggers.cron import CronTrigger
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_MIN, MS_PER_S
+
 log = logging.getLogger("dispatch.clock")
-MS = 1000
 ONE_US = timedelta(microseconds=1)
 #: Never run more occurrences than this of one job in one tick (a clock down for weeks).
 MAX_CATCH_UP = 64
@@ -45,7 +46,7 @@ class Recurring:
 
 
 def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / MS, UTC)
+    return datetime.fromtimestamp(ms / MS_PER_S, UTC)
 
 
 def occurrences(trigger: CronTrigger, after_ms: int, until_ms: int) -> list[int]:
@@ -56,7 +57,7 @@ def occurrences(trigger: CronTrigger, after_ms: int, until_ms: int) -> list[int]
         nxt = trigger.get_next_fire_time(None, moment)
         if nxt is None:
             break
-        t = int(nxt.timestamp() * MS)
+        t = int(nxt.timestamp() * MS_PER_S)
         if t > until_ms:
             break
         if t > after_ms:
@@ -83,9 +84,9 @@ class RecurringRunner:
                 continue
             for at in occurrences(job.trigger, int(marker), now_ms):
                 occurrence = Occurrence(job.name, at, now_ms)
-                if occurrence.late_ms > MS * 60:
+                if occurrence.late_ms > MS_PER_MIN:
                     log.warning("%s due at %s runs %d s late", job.name, _dt(at),
-                                occurrence.late_ms // MS)
+                                occurrence.late_ms // MS_PER_S)
                 await job.action(occurrence)
                 await self.redis.set(key, at)
                 ran.append(occurrence)

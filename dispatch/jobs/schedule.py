@@ -16,15 +16,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from dispatch.bootstrap import Container
+from dispatch.clock import MS_PER_S
 from dispatch.jobs import tasks
 from dispatch.jobs.clock import Periodic
-from dispatch.jobs.queues import enqueue, queue_connection
 from dispatch.jobs.recurring import Occurrence, Recurring
 from dispatch.patrol.windows import PatrolWindow, parse_windows
 from dispatch.realtime.hub import publish
 from dispatch.reports.live import screen_figures
 
-MS = 1000
 TIMERS_EVERY_S = 1.0
 SWEEP_EVERY_S = 30.0
 CLOSING_REMINDER = timedelta(minutes=30)
@@ -50,7 +49,7 @@ def _at(moment: time, tz: ZoneInfo, **fields: Any) -> CronTrigger:
 
 
 def _local_day(occurrence: Occurrence, tz: ZoneInfo, back: timedelta) -> str:
-    moment = datetime.fromtimestamp(occurrence.at_ms / MS, tz) - back
+    moment = datetime.fromtimestamp(occurrence.at_ms / MS_PER_S, tz) - back
     return moment.date().isoformat()
 
 
@@ -90,11 +89,8 @@ def window_jobs(c: Container, window: PatrolWindow, tz: ZoneInfo) -> list[Recurr
 
 
 def rhythm_jobs(c: Container, tz: ZoneInfo) -> list[Recurring]:
-    settings = c.settings
-
     def later(func: Any, *args: str, job_id: str) -> None:
-        enqueue(settings, queue_connection(settings), func, *args, queue="reports",
-                job_id=job_id)
+        c.queues.enqueue(func, *args, queue="reports", job_id=job_id)
 
     async def daily(o: Occurrence) -> None:
         day = _local_day(o, tz, timedelta(days=1))

@@ -1,32 +1,55 @@
 """RQ jobs: heavy work the clock hands to the workers (reports, scores, the weekly push).
 
-Each job bootstraps its own container from the worker's environment and is idempotent,
-so a retry after a killed worker does no harm.
+A job gets its container from the worker it runs in (:mod:`dispatch.jobs.worker` builds
+it once, before taking jobs) and is idempotent, so a retry after a killed worker does no
+harm.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from dispatch.bootstrap import Container, bootstrap
+import orjson
+
+from dispatch.bootstrap import Container
 from dispatch.realtime.hub import publish
 from dispatch.reports.periods import Kind
 
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Container], Awaitable[T]]) -> T:
-    async def go() -> T:
-        c = bootstrap()
-        try:
-            return await work(c)
-        finally:
-            await c.aclose()
+class JobRuntime:
+    """What a worker process gives its jobs: the container, and an event loop to run them
+    on (one per process: a job forked into a work horse gets a loop of its own)."""
 
-    return asyncio.run(go())
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def run(self, work: Callable[[Container], Awaitable[T]]) -> T:
+        if self._loop is None or self._pid != os.getpid():
+            self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
+        return self._loop.run_until_complete(work(self.container))
+
+
+_runtime: JobRuntime | None = None
+
+
+def install(runtime: JobRuntime) -> None:
+    """Called once by the worker: the jobs it runs use ``runtime``."""
+    global _runtime
+    _runtime = runtime
+
+
+def _run(work: Callable[[Container], Awaitable[T]]) -> T:
+    if _runtime is None:
+        raise RuntimeError("a dispatch job runs in `dispatch worker`, which gives its container")
+    return _runtime.run(work)
 
 
 def build_report(kind: str, day: str) -> str:
@@ -37,8 +60,6 @@ def build_report(kind: str, day: str) -> str:
 def build_scores(kind: str, day: str) -> str:
     """Compute and keep the scores of the period containing ``day``."""
     async def work(c: Container) -> str:
-        import orjson
-
         scores = await c.reports.scores(Kind(kind), date.fromisoformat(day))
         await c.redis.set(c.keys.scores(scores["label"]), orjson.dumps(scores))
         return str(scores["label"])

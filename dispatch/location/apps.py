@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from dispatch.clock import MS_PER_S
 from dispatch.patrol.filters import MAX_LAT, MAX_LON, Ping
 
-MS_PER_S = 1000
 #: A numeric timestamp below this is in seconds, else in milliseconds (as Traccar reads it).
 SECONDS_BELOW = 2**31 - 1
 KNOT_MPS = 1852.0 / 3600.0

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from redis.asyncio import Redis
 
 from dispatch.keys import Keys
-from dispatch.scripts import LuaScript, Scripts
+from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 FIRST_FIELD_ARG = 4
 
@@ -57,6 +57,57 @@ end
 return 1
 """,
 )
+
+
+def _pairs(mapping: dict[str, str]) -> list[str]:
+    return [part for item in mapping.items() for part in item]
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolStartCall(ScriptCall[str]):
+    """Replies the worker's open patrol id (the new one when it opened)."""
+
+    script: ClassVar[LuaScript] = PATROL_START
+    open_patrols: str
+    live: str
+    patrol: str
+    day_index: str
+    worker_index: str
+    worker: str
+    patrol_id: str
+    start_ms: int
+    record: dict[str, str]
+
+    def to_keys(self) -> list[str]:
+        return [self.open_patrols, self.live, self.patrol, self.day_index, self.worker_index]
+
+    def to_argv(self) -> list[Any]:
+        return [self.worker, self.patrol_id, self.start_ms, *_pairs(self.record)]
+
+    def from_reply(self, reply: Any) -> str:
+        return str(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolFinishCall(ScriptCall[bool]):
+    """Replies whether this call ended the patrol."""
+
+    script: ClassVar[LuaScript] = PATROL_FINISH
+    open_patrols: str
+    live: str
+    patrol: str
+    worker: str
+    patrol_id: str
+    record: dict[str, str]
+
+    def to_keys(self) -> list[str]:
+        return [self.open_patrols, self.live, self.patrol]
+
+    def to_argv(self) -> list[Any]:
+        return [self.worker, self.patrol_id, "", *_pairs(self.record)]
+
+    def from_reply(self, reply: Any) -> bool:
+        return bool(reply)
 
 
 class PatrolKind(StrEnum):
@@ -141,10 +192,6 @@ class PatrolRecord:
         return replace(self, **changes)
 
 
-def _pairs(mapping: dict[str, str]) -> list[str]:
-    return [part for item in mapping.items() for part in item]
-
-
 class PatrolStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts) -> None:
         self.redis = redis
@@ -163,20 +210,17 @@ class PatrolStore:
     async def start(self, record: PatrolRecord) -> str:
         """Open ``record`` unless the worker has an open patrol; returns the open one's id."""
         k = self.keys
-        found = await self.scripts.call(
-            PATROL_START,
-            [k.patrols_open(), k.loc_live(record.worker), k.patrol(record.id),
-             k.patrols_day(record.date), k.patrols_worker(record.worker)],
-            [record.worker, record.id, record.start, *_pairs(record.to_hash())])
-        return str(found)
+        return await self.scripts.run(PatrolStartCall(
+            k.patrols_open(), k.loc_live(record.worker), k.patrol(record.id),
+            k.patrols_day(record.date), k.patrols_worker(record.worker), record.worker,
+            record.id, record.start, record.to_hash()))
 
     async def finish(self, record: PatrolRecord) -> bool:
         """Write the ended ``record`` if it was still in progress."""
         k = self.keys
-        done = await self.scripts.call(
-            PATROL_FINISH, [k.patrols_open(), k.loc_live(record.worker), k.patrol(record.id)],
-            [record.worker, record.id, "", *_pairs(record.to_hash())])
-        return bool(done)
+        return await self.scripts.run(PatrolFinishCall(
+            k.patrols_open(), k.loc_live(record.worker), k.patrol(record.id), record.worker,
+            record.id, record.to_hash()))
 
     async def add_many(self, records: Iterable[PatrolRecord]) -> None:
         """Write finished records (missed patrols) in one round trip."""

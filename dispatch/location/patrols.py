@@ -16,17 +16,16 @@ opened) and has no patrol in it gets a ``missed`` one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
+from dispatch.access import check_patrol, check_patrol_owner
 from dispatch.alerts import AlertKind
-from dispatch.errors import Conflict, Forbidden, NotFound
+from dispatch.clock import MS_PER_DAY, MS_PER_H, S_PER_DAY, S_PER_MIN, Now, at_or_now
+from dispatch.errors import Conflict, NotFound
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import Role
-from dispatch.keys import Keys
 from dispatch.location.directory import WorkerRef
 from dispatch.location.patrol_store import PatrolKind, PatrolRecord, PatrolState, PatrolStore
 from dispatch.location.service import PATROL_KINDS, LocationService
@@ -35,48 +34,34 @@ from dispatch.patrol.filters import clean_track
 from dispatch.patrol.metrics import PatrolMetrics, PatrolStatus, patrol_metrics, patrol_status
 from dispatch.patrol.windows import PatrolWindow, parse_windows, window_for, windows_of_day
 from dispatch.realtime.events import Events
-from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
-MS_PER_S = 1000
-MS_PER_H = 3600 * MS_PER_S
-S_PER_MIN = 60
-S_PER_DAY = 24 * 3600
 #: Windows that ended longer ago than this are not closed any more (a clock down for days).
-CLOSE_LOOKBACK_MS = 24 * 3600 * MS_PER_S
+CLOSE_LOOKBACK_MS = MS_PER_DAY
 #: A closed-window marker outlives the lookback.
 CLOSED_MARKER_TTL_S = 3 * S_PER_DAY
 PATROL_EVENT = "patrol"
-ROLES_SEEING_ALL = frozenset({Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN, Role.SCREEN,
-                              Role.DEPT_LEAD})
-
-
-def can_see(principal: Principal, worker: str) -> bool:
-    """A worker sees their own patrols; the centre, screens and leads see everyone's."""
-    return principal.role in ROLES_SEEING_ALL or principal.username == worker
-
-
 def _status(metrics: PatrolMetrics, min_duration_s: float, min_coverage: float) -> PatrolState:
     verdict = patrol_status(metrics, min_duration_s=min_duration_s, min_coverage=min_coverage)
     return PatrolState.COMPLETE if verdict is PatrolStatus.COMPLETE else PatrolState.INCOMPLETE
 
 
 class PatrolService:
-    def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
-                 location: LocationService, events: Events, clock: Callable[[], int]) -> None:
+    def __init__(self, settings: Settings, *, store: PatrolStore, org: OrgStore,
+                 location: LocationService, events: Events, clock: Now) -> None:
         self.settings = settings
         self.clock = clock
         self.org = org
         self.location = location
         self.events = events
-        self.store = PatrolStore(scripts.client, keys, scripts)
+        self.store = store
         self.windows: tuple[PatrolWindow, ...] = parse_windows(settings.patrol_windows)
         self.min_duration_s = settings.patrol_min_duration_min * S_PER_MIN
         self.min_coverage = settings.patrol_min_coverage
         self.extra_max_ms = settings.patrol_extra_max_h * MS_PER_H
 
     def _now(self, now: int | None) -> int:
-        return self.clock() if now is None else now
+        return at_or_now(now, self.clock)
 
     # --- start and end ------------------------------------------------------------------
 
@@ -120,8 +105,7 @@ class PatrolService:
                   ) -> PatrolRecord:
         """End the caller's patrol (an ended one is returned as it is)."""
         record = await self.get(patrol_id, principal)
-        if record.worker != principal.username:
-            raise Forbidden("only the worker ends their patrol", code="not_your_patrol")
+        check_patrol_owner(principal, record.worker)
         if record.status is not PatrolState.IN_PROGRESS:
             return record
         at = self._now(now)
@@ -189,8 +173,7 @@ class PatrolService:
         record = await self.store.get(patrol_id)
         if record is None:
             raise NotFound(f"no patrol {patrol_id}", code="unknown_patrol")
-        if not can_see(principal, record.worker):
-            raise Forbidden("this patrol is another worker's", code="not_your_patrol")
+        check_patrol(principal, record.worker)
         return record
 
     async def find(self, day: str, worker: str | None) -> list[PatrolRecord]:

@@ -14,11 +14,11 @@ import logging
 import time
 from typing import Any
 
+from dispatch.clock import MS_PER_S
 from dispatch.metrics import Metrics
 from dispatch.realtime.events import Events
 
 log = logging.getLogger("dispatch.positions")
-MS_PER_S = 1000
 POSITIONS = "positions"
 
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from dispatch.clock import MS_PER_S
 from dispatch.errors import BadRequest
 from dispatch.patrol.filters import Ping
 
-MS_PER_S = 1000
 #: A numeric timestamp above this is in milliseconds, else in seconds.
 MS_THRESHOLD = 2**31
 MAX_SEQ = 2**53

@@ -11,9 +11,8 @@ fix will report.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,14 +20,14 @@ import orjson
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
 from dispatch.alerts import AlertKind, AlertService, Condition, Scope, Subject
+from dispatch.clock import MS_PER_H, MS_PER_MIN, MS_PER_S, Now, at_or_now, now_ms
 from dispatch.errors import DispatchError
-from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
 from dispatch.location.apps import AppReport, NoFix, Transition
 from dispatch.location.bounds import bounded
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
-from dispatch.location.positions import POSITIONS, PositionsCoalescer
+from dispatch.location.positions import POSITIONS
 from dispatch.location.store import (
     HeartbeatOutcome,
     IngestOutcome,
@@ -45,13 +44,9 @@ from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, 
 from dispatch.patrol.replay import TrackView, track_feature
 from dispatch.patrol.track import fixes_after
 from dispatch.realtime.events import Events
-from dispatch.scripts import Scripts
+from dispatch.scripts import ScriptRunner
 from dispatch.settings import Settings
 
-MS_PER_S = 1000
-MS_PER_MIN = 60 * MS_PER_S
-MS_PER_H = 60 * MS_PER_MIN
-S_PER_DAY = 24 * 3600
 #: GEOADD refuses latitudes beyond the Web Mercator limit.
 GEO_MAX_LAT = 85.05112878
 #: Verdicts the phone may forget: the fix is stored (or was already).
@@ -65,10 +60,6 @@ SILENCE_KINDS = (AlertKind.SIGNAL_LOST, AlertKind.OFFLINE_ON_PATROL)
 PATROL_KINDS = (AlertKind.OUT_OF_GRID, *SILENCE_KINDS)
 #: Live-hash field: the silence (last heard, ms) an offline-on-patrol alert was raised for.
 OFF_SEEN = "off_seen"
-
-
-def now_ms() -> int:
-    return int(time.time() * MS_PER_S)
 
 
 def filter_config(s: Settings) -> FilterConfig:
@@ -90,6 +81,8 @@ class IngestResult:
 
     verdicts: list[Verdict]
     moved: bool = False
+    #: The ``positions`` item to show when the newest fix moved the worker.
+    position: dict[str, Any] | None = None
 
     def accepted(self, i: int) -> bool:
         return self.verdicts[i] in ACCEPTED
@@ -104,6 +97,8 @@ class ReportResult:
 
     verdict: Verdict | None
     no_fix: NoFix | None
+    #: The ``positions`` item to show (the worker moved, or came back without a fix).
+    position: dict[str, Any] | None = None
 
     def public(self) -> dict[str, Any]:
         if self.verdict is not None:
@@ -150,24 +145,20 @@ def _float(value: str | None) -> float | None:
 
 
 class LocationService:
-    def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
-                 users: UserStore, events: Events, metrics: Metrics,
-                 alerts: AlertService, clock: Callable[[], int] = now_ms) -> None:
-        redis = scripts.client
+    def __init__(self, settings: Settings, *, keys: Keys, store: LocationStore,
+                 directory: WorkerDirectory, org: OrgStore, events: Events, metrics: Metrics,
+                 alerts: AlertService, clock: Now = now_ms) -> None:
         self.settings = settings
         self.keys = keys
         self.clock = clock
         self.org = org
         self.events = events
-        self.store = LocationStore(redis, keys, scripts,
-                                   track_ttl_s=settings.track_retention_days * S_PER_DAY,
-                                   out_of_grid_ms=settings.out_of_grid_min * MS_PER_MIN)
+        self.store = store
         self.alerts = alerts
-        self.directory = WorkerDirectory(users, org, settings.device_auth_cache_s)
+        self.directory = directory
         self.filters = filter_config(settings)
         self.presence = presence_config(settings)
         self.days = LocalDays(settings.tz)
-        self.positions: PositionsCoalescer | None = None  # set in the web process
         self._last: dict[str, Ping] = {}
         self._counter = metrics.counter("location_pings_total", "Fixes received, by verdict",
                                         ["source", "verdict"])
@@ -185,9 +176,12 @@ class LocationService:
     # --- ingest ----------------------------------------------------------------------
 
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
-                     now: int | None = None, charge: bool | None = None) -> IngestResult:
-        """Judge, store and publish a message's fixes (any order, any age, repeats)."""
-        at = self.clock() if now is None else now
+                     now: int | None = None, charge: bool | None = None,
+                     runner: ScriptRunner | None = None) -> IngestResult:
+        """Judge and store a message's fixes (any order, any age, repeats); through
+        ``runner`` when the web process gives one. The result carries the worker's new
+        position for the screens when the newest fix moved it."""
+        at = at_or_now(now, self.clock)
         pings = self._bounded(pings, source)
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
@@ -198,14 +192,17 @@ class LocationService:
             outcome = await self.store.ingest(
                 worker.username, batch.items, heard_ms=batch.heard,
                 fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate,
-                charge=charge)
+                charge=charge, runner=runner)
             for i, stored in zip(batch.kept, outcome.stored, strict=True):
                 if not stored:
                     verdicts[i] = Verdict.DUPLICATE
             result.moved = outcome.moved
             if outcome.moved and candidate is not None and batch.best is not None:
                 self._last[worker.username] = batch.best
-                self._offer(worker, candidate, outcome)
+                result.position = position_item(
+                    worker, candidate.lat, candidate.lon, candidate.ts,
+                    outcome.state or Presence.OFFLINE.value, candidate.grid, outcome.patrol,
+                    outcome.out_of_grid)
             await self._transitions(worker, outcome, candidate, at)
         self.count(source, verdicts)
         return result
@@ -224,24 +221,27 @@ class LocationService:
         return out
 
     async def report(self, worker: WorkerRef, report: AppReport, source: str, *,
-                     now: int | None = None) -> ReportResult:
+                     now: int | None = None, runner: ScriptRunner | None = None
+                     ) -> ReportResult:
         """An app's report: its fix stored, or (no usable fix) presence and battery only."""
-        at = self.clock() if now is None else now
+        at = at_or_now(now, self.clock)
         if report.fix is not None:
             result = await self.ingest(worker, [report.fix], source, now=at,
-                                       charge=report.charge)
+                                       charge=report.charge, runner=runner)
             verdict = result.verdicts[0]
             if verdict is Verdict.INVALID:  # the filter's view of the position
-                return await self.heartbeat(worker, report, source, NoFix.BAD_POSITION, now=at)
-            return ReportResult(verdict, None)
+                return await self.heartbeat(worker, report, source, NoFix.BAD_POSITION, now=at,
+                                            runner=runner)
+            return ReportResult(verdict, None, result.position)
         return await self.heartbeat(worker, report, source, report.no_fix or NoFix.HEARTBEAT,
-                                    now=at)
+                                    now=at, runner=runner)
 
     async def heartbeat(self, worker: WorkerRef, report: AppReport, source: str, reason: NoFix,
-                        *, now: int | None = None) -> ReportResult:
+                        *, now: int | None = None, runner: ScriptRunner | None = None
+                        ) -> ReportResult:
         """A phone heard without a usable fix: presence, battery and charging; the map
         stays where it is. Counted by reason."""
-        at = self.clock() if now is None else now
+        at = at_or_now(now, self.clock)
         self._nofix.labels(source, reason.value).inc()
         heard = min(report.ts, at)  # a clock ahead of ours says nothing about later
         batt = report.batt
@@ -250,24 +250,23 @@ class LocationService:
             self._refused.labels(source, "batt").inc()
         outcome = await self.store.heartbeat(
             worker.username, heard_ms=heard, fresh_after_ms=at - self.presence.signal_lost_ms,
-            batt=batt, charge=report.charge)
-        await self._presence_back(worker, outcome, at)
-        return ReportResult(None, reason)
+            batt=batt, charge=report.charge, runner=runner)
+        return ReportResult(None, reason, await self._presence_back(worker, outcome, at))
 
     async def _presence_back(self, worker: WorkerRef, outcome: HeartbeatOutcome,
-                             at: int) -> None:
-        """A heartbeat brought the phone back: close signal lost, tell the screens."""
+                             at: int) -> dict[str, Any] | None:
+        """A heartbeat brought the phone back: close signal lost; the position to show."""
         if outcome.previous_state == outcome.state:
-            return
+            return None
         if outcome.previous_state == Presence.SIGNAL_LOST and outcome.state == Presence.ONLINE:
             await self.clear_worker(SILENCE_KINDS, worker.username, at, "signal_back",
                                     unless=SIGNAL_LOST)
         live = outcome.live
-        if self.positions is not None and live["ts"]:
-            self.positions.offer(position_item(
-                worker, _float(live["lat"]), _float(live["lon"]), _int(live["ts"]),
-                outcome.state, live["grid"] or None, live["patrol"] or None,
-                live["oog"] == "1"))
+        if not live["ts"]:
+            return None
+        return position_item(worker, _float(live["lat"]), _float(live["lon"]),
+                             _int(live["ts"]), outcome.state, live["grid"] or None,
+                             live["patrol"] or None, live["oog"] == "1")
 
     async def transition(self, worker: WorkerRef, transition: Transition) -> bool:
         """Record a region enter/leave event when the region is the worker's own grid."""
@@ -312,12 +311,6 @@ class LocationService:
                 inside = index.contains(worker.grid, best.lon, best.lat)  # on a shared edge
         return LiveCandidate(best.ts, best.lon, best.lat, grid, inside, best.acc, best.speed,
                              best.heading, best.batt)
-
-    def _offer(self, worker: WorkerRef, fix: LiveCandidate, outcome: IngestOutcome) -> None:
-        if self.positions is not None:
-            self.positions.offer(position_item(
-                worker, fix.lat, fix.lon, fix.ts, outcome.state or Presence.OFFLINE.value,
-                fix.grid, outcome.patrol, outcome.out_of_grid))
 
     def when(self, worker: str, condition: tuple[str, str]) -> Condition:
         """A condition on the worker's live hash."""
@@ -370,7 +363,7 @@ class LocationService:
 
     async def sweep(self, now: int | None = None) -> SweepReport:
         """Presence and out-of-grid changes that no fix reports: call every ~30 s."""
-        at = self.clock() if now is None else now
+        at = at_or_now(now, self.clock)
         roster = {w.username: w for w in await self.directory.roster()}
         names = await self.store.tracked_workers()
         report = SweepReport(checked=len(names))
@@ -444,7 +437,7 @@ class LocationService:
 
     async def workers(self, now: int | None = None) -> list[dict[str, Any]]:
         """Every grid worker: newest fix, presence (as of ``now``), patrol, out of grid."""
-        at = self.clock() if now is None else now
+        at = at_or_now(now, self.clock)
         roster = await self.directory.roster()
         rows = await self.store.live_many([w.username for w in roster])
         out = []

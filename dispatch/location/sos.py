@@ -14,9 +14,9 @@ from typing import Any
 
 from dispatch.alerts import AlertKind, Scope, Subject
 from dispatch.bootstrap import Container
+from dispatch.clock import now_ms
 from dispatch.location.apps import AppReport
 from dispatch.location.directory import WorkerRef
-from dispatch.location.service import now_ms
 
 
 def _known(value: str | None) -> float | None:

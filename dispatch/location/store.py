@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from redis.asyncio import Redis
@@ -20,8 +20,7 @@ from redis.client import NEVER_DECODE
 
 from dispatch.keys import Keys
 from dispatch.location.codec import RECORD_SIZE, Track, empty_track, unpack_buckets
-from dispatch.location.pipe import ScriptPipe
-from dispatch.scripts import LuaScript, Scripts
+from dispatch.scripts import LuaScript, ScriptCall, ScriptRunner, Scripts, opt
 
 #: KEYS index of the first track hash (after the live hash and the GEO set).
 FIRST_TRACK_KEY = 3
@@ -219,16 +218,119 @@ class IngestOutcome:
     transition: str
 
 
-def _opt(value: float | None) -> str | float:
-    return "" if value is None else value
-
-
 def _flag(value: bool | None) -> str:
     return "" if value is None else ("1" if value else "0")
 
 
+#: The candidate arguments of a message with no usable fix.
+NO_CANDIDATE: tuple[Any, ...] = ("", 0, 0, "", "", 0, "", "", "", "", "")
+
+
+@dataclass(frozen=True, slots=True)
+class IngestCall(ScriptCall[IngestOutcome]):
+    """A message's records and newest usable fix, for one worker."""
+
+    script: ClassVar[LuaScript] = INGEST
+    live: str
+    geo: str
+    worker: str
+    track_ttl_s: int
+    heard_ms: int | None  # the newest fix heard (presence)
+    fresh_after_ms: int  # a fix heard at or after this instant is fresh
+    candidate: LiveCandidate | None
+    charge: bool | None  # charging, when the phone says
+    out_of_grid_ms: int
+    tracks: tuple[str, ...]  # one track hash per local day
+    records: tuple[tuple[int, int, bytes], ...]  # (index in tracks, bucket, packed record)
+
+    def to_keys(self) -> list[str]:
+        return [self.live, self.geo, *self.tracks]
+
+    def to_argv(self) -> list[Any]:
+        args: list[Any] = [self.worker, self.track_ttl_s, RECORD_SIZE, len(self.records),
+                           opt(self.heard_ms), self.fresh_after_ms]
+        c = self.candidate
+        if c is None:
+            args += NO_CANDIDATE
+        else:
+            inside = "" if c.inside is None else int(c.inside)
+            args += [c.ts, c.lon, c.lat, c.grid or "", inside, self.out_of_grid_ms,
+                     opt(c.acc), opt(c.speed), opt(c.heading), opt(c.batt),
+                     _flag(self.charge)]
+        for index, bucket, record in self.records:
+            args += (FIRST_TRACK_KEY + index, bucket, record)
+        return args
+
+    def from_reply(self, reply: Any) -> IngestOutcome:
+        bits, moved, state, patrol, oog, previous, transition = reply
+        return IngestOutcome([b == "1" for b in bits], moved == 1, state, patrol, oog == "1",
+                             previous, transition)
+
+
+@dataclass(frozen=True, slots=True)
+class SetIfCall(ScriptCall[bool]):
+    """Set ``field`` of a live hash while ``check`` holds ``expected``; replies whether set."""
+
+    script: ClassVar[LuaScript] = SET_IF
+    live: str
+    check: str
+    expected: str
+    field: str
+    value: str
+
+    def to_keys(self) -> list[str]:
+        return [self.live]
+
+    def to_argv(self) -> list[Any]:
+        return [self.check, self.expected, self.field, self.value]
+
+    def from_reply(self, reply: Any) -> bool:
+        return bool(reply)
+
+
 #: Geofence events kept per worker.
 FENCE_EVENTS_KEPT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatCall(ScriptCall["HeartbeatOutcome"]):
+    script: ClassVar[LuaScript] = HEARTBEAT
+    live: str
+    heard_ms: int
+    fresh_after_ms: int
+    batt: float | None
+    charge: bool | None
+
+    def to_keys(self) -> list[str]:
+        return [self.live]
+
+    def to_argv(self) -> list[Any]:
+        return [self.heard_ms, self.fresh_after_ms, opt(self.batt), _flag(self.charge)]
+
+    def from_reply(self, reply: Any) -> HeartbeatOutcome:
+        previous, state, power, *live = reply
+        return HeartbeatOutcome(previous, state, power == 1,
+                                dict(zip(("ts", "lat", "lon", "grid", "patrol", "oog"), live,
+                                         strict=True)))
+
+
+@dataclass(frozen=True, slots=True)
+class FenceCall(ScriptCall[None]):
+    script: ClassVar[LuaScript] = FENCE
+    live: str
+    fences: str
+    event: dict[str, Any]
+    kept: int
+    ttl_s: int
+
+    def to_keys(self) -> list[str]:
+        return [self.live, self.fences]
+
+    def to_argv(self) -> list[Any]:
+        return [orjson.dumps(self.event), self.kept, self.ttl_s]
+
+    def from_reply(self, reply: Any) -> None:
+        return None
 
 
 class LocationStore:
@@ -239,57 +341,33 @@ class LocationStore:
         self.scripts = scripts
         self.track_ttl_s = track_ttl_s
         self.out_of_grid_ms = out_of_grid_ms
-        #: The web process's own connection for the hot path (see pipe.py); else redis-py.
-        self.pipe: ScriptPipe | None = None
 
     async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
                      fresh_after_ms: int, live: LiveCandidate | None,
-                     charge: bool | None = None) -> IngestOutcome:
-        """Store ``items`` and update the live position, presence and geofence atomically."""
+                     charge: bool | None = None,
+                     runner: ScriptRunner | None = None) -> IngestOutcome:
+        """Store ``items`` and update the live position, presence and geofence atomically
+        (through ``runner`` when given: the web process's ingest connection)."""
         days: dict[str, int] = {}
-        records: list[Any] = []
-        for item in items:
-            index = days.setdefault(item.day, FIRST_TRACK_KEY + len(days))
-            records += (index, item.bucket, item.record)
-        keys = [self.keys.loc_live(worker), self.keys.loc_geo(),
-                *(self.keys.loc_track(worker, day) for day in days)]
-        args: list[Any] = [worker, self.track_ttl_s, RECORD_SIZE, len(items),
-                           _opt(heard_ms), fresh_after_ms]
-        if live is None:
-            args += ["", 0, 0, "", "", 0, "", "", "", "", ""]
-        else:
-            inside = "" if live.inside is None else int(live.inside)
-            args += [live.ts, live.lon, live.lat, live.grid or "", inside, self.out_of_grid_ms,
-                     _opt(live.acc), _opt(live.speed), _opt(live.heading), _opt(live.batt),
-                     _flag(charge)]
-        args += records
-        if self.pipe is not None:
-            reply = await self.pipe.call(INGEST, keys, args)
-        else:
-            reply = await self.scripts.call(INGEST, keys, args)
-        bits, moved, state, patrol, oog, previous, transition = reply
-        return IngestOutcome([b == "1" for b in bits], moved == 1, state, patrol, oog == "1",
-                             previous, transition)
+        records = tuple((days.setdefault(item.day, len(days)), item.bucket, item.record)
+                        for item in items)
+        k = self.keys
+        call = IngestCall(k.loc_live(worker), k.loc_geo(), worker, self.track_ttl_s, heard_ms,
+                          fresh_after_ms, live, charge, self.out_of_grid_ms,
+                          tuple(k.loc_track(worker, day) for day in days), records)
+        return await (runner or self.scripts).run(call)
 
     async def heartbeat(self, worker: str, *, heard_ms: int, fresh_after_ms: int,
-                        batt: float | None, charge: bool | None) -> HeartbeatOutcome:
+                        batt: float | None, charge: bool | None,
+                        runner: ScriptRunner | None = None) -> HeartbeatOutcome:
         """A report without a fix: presence, battery and charging; never the position."""
-        args: list[Any] = [heard_ms, fresh_after_ms, _opt(batt), _flag(charge)]
-        keys = [self.keys.loc_live(worker)]
-        if self.pipe is not None:
-            reply = await self.pipe.call(HEARTBEAT, keys, args)
-        else:
-            reply = await self.scripts.call(HEARTBEAT, keys, args)
-        previous, state, power, *live = reply
-        return HeartbeatOutcome(previous, state, power == 1,
-                                dict(zip(("ts", "lat", "lon", "grid", "patrol", "oog"), live,
-                                         strict=True)))
+        return await (runner or self.scripts).run(HeartbeatCall(
+            self.keys.loc_live(worker), heard_ms, fresh_after_ms, batt, charge))
 
     async def record_fence(self, worker: str, event: dict[str, Any]) -> None:
         """Keep a geofence event of the worker (and the newest in the live hash)."""
-        await self.scripts.call(FENCE, [self.keys.loc_live(worker),
-                                        self.keys.loc_fence(worker)],
-                                [orjson.dumps(event), FENCE_EVENTS_KEPT, self.track_ttl_s])
+        await self.scripts.run(FenceCall(self.keys.loc_live(worker), self.keys.loc_fence(worker),
+                                         event, FENCE_EVENTS_KEPT, self.track_ttl_s))
 
     async def fences(self, worker: str) -> list[dict[str, Any]]:
         """The worker's geofence events, newest first."""
@@ -315,9 +393,8 @@ class LocationStore:
 
     async def set_if(self, worker: str, check: str, expected: str, field: str, value: str) -> bool:
         """Set ``field`` when ``check`` still holds ``expected`` (compare and set)."""
-        done = await self.scripts.call(SET_IF, [self.keys.loc_live(worker)],
-                                       [check, expected, field, value])
-        return bool(done)
+        return await self.scripts.run(SetIfCall(self.keys.loc_live(worker), check, expected,
+                                                field, value))
 
     async def track(self, worker: str, days: Sequence[str]) -> Track:
         """The worker's fixes of some local days, in time order."""

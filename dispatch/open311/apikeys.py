@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import asdict, dataclass
 
 import orjson
 from redis.asyncio import Redis
 
+from dispatch.clock import now_ms
 from dispatch.errors import NotFound
 from dispatch.keys import Keys
 
 KEY_BYTES = 24
 ID_BYTES = 4
-MS = 1000
 #: The name of the key the public page uses.
 PAGE_KEY = "public-page"
 
@@ -53,7 +52,7 @@ class ApiKeyStore:
                   key: str | None = None) -> tuple[str, ApiKey]:
         """A new key (shown once) and its record."""
         secret = key or secrets.token_urlsafe(KEY_BYTES)
-        record = ApiKey(secrets.token_hex(ID_BYTES), name, rate, int(time.time() * MS),
+        record = ApiKey(secrets.token_hex(ID_BYTES), name, rate, now_ms(),
                         per_address=per_address)
         digest = key_hash(secret)
         async with self.redis.pipeline(transaction=True) as pipe:

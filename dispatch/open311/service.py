@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 import shapely  # type: ignore[import-untyped,unused-ignore]
 from redis.asyncio import Redis
 
+from dispatch.access import CITIZEN
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import MAX_TEXT, Command, ReportCommand
 from dispatch.cases.model import COORD_DECIMALS
-from dispatch.cases.permissions import CITIZEN
 from dispatch.cases.service import CaseService
+from dispatch.clock import MS_PER_DAY
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
@@ -39,8 +40,6 @@ from dispatch.settings import Settings
 
 SOURCE = "open311"
 TOKEN_BYTES = 18
-MS = 1000
-DAY_MS = 24 * 3600 * MS
 #: The citizen as the case service sees them: no role of the street's, only the reports
 #: (and ratings) the token holder files through this service.
 CITIZEN_PRINCIPAL = Principal(CITIZEN, Role.SCREEN, None, "市民 citizen")
@@ -57,8 +56,8 @@ class Filters:
 
 
 class Open311Service:
-    def __init__(self, redis: Redis, keys: Keys, settings: Settings, *, cases: CaseService,
-                 rules: RulesService, org: OrgStore, media: MediaStore,
+    def __init__(self, redis: Redis, keys: Keys, settings: Settings, *, apikeys: ApiKeyStore,
+                 cases: CaseService, rules: RulesService, org: OrgStore, media: MediaStore,
                  limiter: RateLimiter) -> None:
         self.redis = redis
         self.keys = keys
@@ -68,7 +67,7 @@ class Open311Service:
         self.org = org
         self.media = media
         self.limiter = limiter
-        self.apikeys = ApiKeyStore(redis, keys)
+        self.apikeys = apikeys
         self.zone = ZoneInfo(settings.tz)
 
     # --- keys and limits ---------------------------------------------------------------
@@ -194,7 +193,7 @@ class Open311Service:
         requested date (by default the last ``open311_range_days`` days), newest first."""
         if filters.ids:
             return await self.views(filters.ids, lang, base_url)
-        span = self.settings.open311_range_days * DAY_MS
+        span = self.settings.open311_range_days * MS_PER_DAY
         end = filters.end_ms
         start = filters.start_ms
         if end is None:

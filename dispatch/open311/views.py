@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from dispatch.cases.model import Case
 from dispatch.cases.states import CaseState
+from dispatch.clock import MS_PER_S
 from dispatch.rules import CENTRE, Catalogue, Item
 from dispatch.rules.catalogue import Attribute
 
-MS = 1000
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ("application/json", "text/xml")
 SERVICE_TYPE = "realtime"
@@ -53,7 +53,7 @@ def w3c(ms: int | None, zone: ZoneInfo) -> str | None:
     """A UTC millisecond time as a W3C date-time in the street's zone."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / MS, zone).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ms / MS_PER_S, zone).isoformat(timespec="seconds")
 
 
 def parse_w3c(raw: str) -> int | None:
@@ -64,7 +64,7 @@ def parse_w3c(raw: str) -> int | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return round(moment.timestamp() * MS)
+    return round(moment.timestamp() * MS_PER_S)
 
 
 # --- services ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The reference street of DOMAIN.md: Junliangcheng street, Dongli district, Tianjin."""
+"""The reference street of docs/domain.md: Junliangcheng street, Dongli district, Tianjin."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from dispatch.clock import at_or_now
 from dispatch.errors import NotFound
 from dispatch.geo.index import GridIndex
 from dispatch.identity.roles import Role
@@ -33,7 +34,7 @@ class OrgStore:
         default now: no patrol window before it is owed)."""
         k = self.keys
         s = data.street
-        seeded = seeded_ms if seeded_ms is not None else int(time.time() * 1000)
+        seeded = at_or_now(seeded_ms)
         pipe.hset(k.org_meta(), mapping={
             "code": s.code, "name": s.name, "name_en": s.name_en, "district": s.district,
             "version": str(version), "seeded_ms": str(seeded),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-MS_PER_S = 1000
+from dispatch.clock import MS_PER_S
+
 ONE_DAY = timedelta(days=1)
 #: Days remembered: today, yesterday and a few more for late uploads.
 CACHED_DAYS = 8

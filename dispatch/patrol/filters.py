@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dispatch.clock import MS_PER_H, MS_PER_MIN, MS_PER_S
 from dispatch.geo.projection import haversine_m
 
-MS_PER_S = 1000
 MAX_LAT = 90.0
 MAX_LON = 180.0
 
@@ -32,8 +32,8 @@ class Ping:
 class FilterConfig:
     """Thresholds of the ping filter."""
 
-    max_future_ms: int = 2 * 60 * MS_PER_S
-    max_age_ms: int = 48 * 3600 * MS_PER_S
+    max_future_ms: int = 2 * MS_PER_MIN
+    max_age_ms: int = 48 * MS_PER_H
     max_accuracy_m: float = 50.0
     max_speed_mps: float = 15.0
     #: Displacement (m) explained by GPS noise; it never makes a fix a jump.

@@ -20,6 +20,7 @@ import numpy as np
 import shapely  # type: ignore[import-untyped,unused-ignore]
 from shapely import Geometry  # type: ignore[import-untyped,unused-ignore]
 
+from dispatch.clock import MS_PER_MIN, MS_PER_S
 from dispatch.geo.projection import FloatArray, LocalProjection, haversine_m
 from dispatch.geo.shapes import Ring, polygon_from_lonlat, to_metres
 
@@ -34,10 +35,9 @@ __all__ = [
     "simplify_track",
 ]
 
-MS_PER_S = 1000
 DEFAULT_COVER_RADIUS_M = 30.0
 #: A longer silence between two fixes counts neither distance nor time.
-DEFAULT_MAX_GAP_MS = 5 * 60 * MS_PER_S
+DEFAULT_MAX_GAP_MS = 5 * MS_PER_MIN
 #: Track vertices closer than this to a straight run are dropped before buffering:
 #: the buffer edge moves by at most this much, a small fraction of the radius.
 PRE_SIMPLIFY_M = 2.0

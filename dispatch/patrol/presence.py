@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-MS_PER_MIN = 60_000
+from dispatch.clock import MS_PER_MIN
 
 
 class Presence(StrEnum):

@@ -14,8 +14,9 @@ from itertools import pairwise
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from dispatch.clock import MS_PER_S
+
 DEFAULT_TZ = "Asia/Shanghai"
-MS_PER_S = 1000
 WINDOW_SEPARATOR = ","
 RANGE_SEPARATOR = "-"
 NAME_SEPARATOR = "="

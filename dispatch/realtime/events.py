@@ -9,13 +9,14 @@ step include :data:`EMIT_LUA` and call ``emit(...)``.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import orjson
 from redis.asyncio.client import Pipeline
 
 from dispatch.keys import Keys
-from dispatch.scripts import LuaScript, RedisOrPipe, Scripts
+from dispatch.scripts import LuaScript, RedisOrPipe, ScriptCall, Scripts
 
 #: Default number of events kept for replay (``DISPATCH_EVENTS_KEEP``): a positions event
 #: of a whole street is ~12 KB, so this bounds the stream to tens of MB.
@@ -49,17 +50,44 @@ def emit_keys(keys: Keys) -> list[str]:
     return [keys.events_stream(), keys.events_seq(), keys.screen_channel()]
 
 
+@dataclass(frozen=True, slots=True)
+class EmitCall(ScriptCall[int]):
+    script: ClassVar[LuaScript] = EMIT
+    stream: str
+    seq: str
+    channel: str
+    maxlen: int
+    event: str  # a JSON object
+
+    def to_keys(self) -> list[str]:
+        return [self.stream, self.seq, self.channel]
+
+    def to_argv(self) -> list[Any]:
+        return [self.maxlen, self.event]
+
+    def from_reply(self, reply: Any) -> int:
+        return int(reply)
+
+
 class Events:
     def __init__(self, scripts: Scripts, keys: Keys, maxlen: int = STREAM_MAXLEN) -> None:
         self.scripts = scripts
         self.keys = keys
         self.maxlen = maxlen
 
-    async def emit(self, event: dict[str, Any], *, pipeline: Pipeline | None = None) -> Any:
-        """Append and publish ``event`` (a dict with a ``type``); returns its seq."""
-        body = orjson.dumps(event).decode()
-        return await self.scripts.call(EMIT, emit_keys(self.keys), [self.maxlen, body],
-                                       pipeline=pipeline)
+    def _call(self, event: dict[str, Any]) -> EmitCall:
+        k = self.keys
+        return EmitCall(k.events_stream(), k.events_seq(), k.screen_channel(), self.maxlen,
+                        orjson.dumps(event).decode())
+
+    async def emit(self, event: dict[str, Any], *,
+                   pipeline: Pipeline | None = None) -> int | None:
+        """Append and publish ``event`` (a dict with a ``type``); returns its seq (None when
+        queued in ``pipeline``)."""
+        if pipeline is not None:
+            await self.scripts.queue(self._call(event), pipeline)
+            return None
+        return await self.scripts.run(self._call(event))
 
     async def since(self, client: RedisOrPipe, seq: int, count: int) -> list[dict[str, Any]] | None:
         """Events after ``seq`` (oldest first), or None when some were already trimmed."""

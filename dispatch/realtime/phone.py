@@ -3,37 +3,30 @@
 Each message with fixes (``ping`` or a ``pings`` batch) is stored in one Redis round
 trip and answered ``{"type":"ack","seq":n}`` with the highest seq stored on this
 socket; every refused fix gets an error with its seq as ``ref`` (the good ones of a
-batch are kept). The phone receives its user channel: alerts and tasks.
-
-The area's lifespan runs the per-process positions flush, opens the ingest's own
-Redis connection (pipe.py), registers the screen snapshot's ``workers`` section
-(``alerts`` is the alert area's) and sets the web process's garbage-collector thresholds.
+batch are kept). The phone receives its user channel: alerts and tasks. Fixes go through
+the web runtime's ingest (its own Redis connection, positions coalesced per process).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from dispatch.access import check_location_owner
 from dispatch.authz import guard_ws
-from dispatch.bootstrap import Container
-from dispatch.errors import BadRequest, DispatchError, Forbidden
-from dispatch.http.context import container
+from dispatch.bootstrap import WebRuntime
+from dispatch.errors import BadRequest, DispatchError
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.location.directory import WorkerRef
-from dispatch.location.pipe import ScriptPipe
-from dispatch.location.positions import PositionsCoalescer
 from dispatch.location.protocols import ping_from_json
 from dispatch.location.service import IngestResult
 from dispatch.location.sos import sos_message
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.realtime.session import Reply, Session, error_message
-from dispatch.realtime.snapshot import ScreenFilter
 
 SOURCE = "ws"
 SOS = "sos"
@@ -47,13 +40,6 @@ REFUSED = {
 
 def refusal(verdict: Verdict, field: str | None = None) -> DispatchError:
     return BadRequest(REFUSED[verdict], code=f"ping_{verdict.value}", field=field)
-
-
-def check_owner(message: dict[str, Any], worker: WorkerRef) -> None:
-    """A message may name its worker; only the socket's own."""
-    named = message.get("worker")
-    if named is not None and named != worker.username:
-        raise Forbidden("a worker sends only their own location", code="not_your_location")
 
 
 class PhoneHandler:
@@ -81,18 +67,18 @@ class PhoneHandler:
                          code="unknown_type", field="type")
 
     async def ping(self, session: Session, message: dict[str, Any]) -> Reply:
-        check_owner(message, self.worker)
+        check_location_owner(session.principal, message.get("worker"), field=None)
         ping = ping_from_json(message)
         if ping.seq is None:
             raise BadRequest("seq is required", code="missing_field", field="seq")
-        result = await session.container.location.ingest(self.worker, [ping], SOURCE)
+        result = await session.runtime.ingest(self.worker, [ping], SOURCE)
         verdict = result.verdicts[0]
         if verdict in REFUSED:
             raise refusal(verdict)
         return self._ack([ping], result)
 
     async def batch(self, session: Session, message: dict[str, Any]) -> Reply:
-        check_owner(message, self.worker)
+        check_location_owner(session.principal, message.get("worker"), field=None)
         items = message.get("items")
         limit = session.container.settings.max_batch
         if not isinstance(items, list):
@@ -105,7 +91,8 @@ class PhoneHandler:
         for n, item in enumerate(items):
             path = f"items[{n}]"
             try:
-                check_owner(item if isinstance(item, dict) else {}, self.worker)
+                named = item.get("worker") if isinstance(item, dict) else None
+                check_location_owner(session.principal, named, field=None)
                 ping = ping_from_json(item, path)
                 if ping.seq is None:
                     raise BadRequest(f"{path}.seq is required", code="missing_field",
@@ -114,7 +101,7 @@ class PhoneHandler:
             except DispatchError as exc:
                 ref = item.get("seq") if isinstance(item, dict) else None
                 errors.append(error_message(exc, ref))
-        result = await session.container.location.ingest(self.worker, pings, SOURCE)
+        result = await session.runtime.ingest(self.worker, pings, SOURCE)
         for ping, verdict in zip(pings, result.verdicts, strict=True):
             if verdict in REFUSED:
                 errors.append(error_message(refusal(verdict), ping.seq))
@@ -129,34 +116,13 @@ class PhoneHandler:
 
 
 @guard_ws(Role.GRID_WORKER)
-async def phone_socket(websocket: WebSocket, principal: Principal) -> None:
+async def phone_socket(websocket: WebSocket, principal: Principal, rt: WebRuntime) -> None:
     """A grid worker's phone: fixes and patrols in; acks, alerts and tasks out."""
-    c = container(websocket)
+    c = rt.container
     worker = await c.location.directory.of_principal(principal)
-    session = Session(websocket, principal, c, [c.keys.user_channel(principal.username)],
+    session = Session(websocket, principal, rt, [c.keys.user_channel(principal.username)],
                       PhoneHandler(worker))
     await session.run()
 
 
 routes: list[BaseRoute] = [WebSocketRoute("/ws/phone", phone_socket)]
-
-
-@contextlib.asynccontextmanager
-async def lifespan(c: Container) -> AsyncIterator[None]:
-    positions = PositionsCoalescer(c.events, c.settings.positions_flush_ms, c.metrics)
-    c.location.positions = positions
-    positions.start()
-    pipe = ScriptPipe(c.redis_url)
-    c.location.store.pipe = pipe
-
-    async def workers(screen: ScreenFilter) -> list[dict[str, Any]]:
-        return [w for w in await c.location.workers() if screen.admits(w)]
-
-    c.snapshot.register("workers", workers)
-    try:
-        yield
-    finally:
-        c.location.positions = None
-        c.location.store.pipe = None
-        await positions.stop()
-        await pipe.aclose()

@@ -14,24 +14,16 @@ import orjson
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from dispatch.access import ScreenFilter, screen_scope
 from dispatch.authz import guard_ws
+from dispatch.bootstrap import WebRuntime
 from dispatch.errors import BadRequest, DispatchError
-from dispatch.http.context import container
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import SCREEN_ROLES, Role
+from dispatch.identity.roles import SCREEN_ROLES
 from dispatch.realtime.session import Reply, Session
-from dispatch.realtime.snapshot import ScreenFilter
 
 REPLAY_MAX = 10_000
 FILTERED_LISTS = ("items",)
-
-
-def screen_filter(ws: WebSocket, principal: Principal) -> ScreenFilter:
-    q = ws.query_params
-    department = q.get("department") or None
-    if principal.role is Role.DEPT_LEAD:
-        department = principal.scope  # a lead watches their own department
-    return ScreenFilter(station=q.get("station") or None, department=department)
 
 
 def parse_since(ws: WebSocket) -> int | None:
@@ -70,7 +62,7 @@ class ScreenStream:
     async def snapshot(self) -> None:
         c = self.session.container
         seq = await c.events.last_seq(c.redis)
-        sections = await c.snapshot.gather(self.screen)
+        sections = await self.session.runtime.snapshot.gather(self.screen)
         self.last_seq = seq
         await self.session.send({"type": "snapshot", "seq": seq, **sections,
                                  "filter": {"station": self.screen.station,
@@ -111,11 +103,13 @@ async def on_message(session: Session, message: dict[str, Any]) -> Reply:
 
 
 @guard_ws(*SCREEN_ROLES)
-async def screen_socket(websocket: WebSocket, principal: Principal) -> None:
+async def screen_socket(websocket: WebSocket, principal: Principal, rt: WebRuntime) -> None:
     """The command screen's live stream: snapshot, then deltas; ``since`` resumes."""
-    c = container(websocket)
-    session = Session(websocket, principal, c, [c.keys.screen_channel()], on_message)
-    stream = ScreenStream(session, screen_filter(websocket, principal))
+    session = Session(websocket, principal, rt, [rt.container.keys.screen_channel()],
+                      on_message)
+    q = websocket.query_params
+    stream = ScreenStream(session, screen_scope(principal, q.get("station"),
+                                                q.get("department")))
 
     async def start(s: Session) -> None:
         try:

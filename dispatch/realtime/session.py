@@ -18,11 +18,11 @@ import orjson
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from dispatch.bootstrap import Container
+from dispatch.bootstrap import WebRuntime
 from dispatch.errors import BadRequest, DispatchError
-from dispatch.http.body import parse_json
 from dispatch.identity.principal import Principal
-from dispatch.realtime.hub import Hub, Subscription
+from dispatch.realtime.hub import Subscription
+from dispatch.validation import parse_json
 
 log = logging.getLogger("dispatch.ws")
 FLOOD_FACTOR = 2  # past this multiple of the rate in one second, the socket is closed
@@ -30,12 +30,6 @@ WINDOW_S = 1.0
 
 Reply = dict[str, Any] | list[dict[str, Any]] | None
 MessageHandler = Callable[["Session", dict[str, Any]], Awaitable[Reply]]
-
-
-def hub_of(container: Container) -> Hub:
-    if container.hub is None:
-        raise RuntimeError("the hub runs only in the web process")
-    return container.hub
 
 
 def error_message(exc: DispatchError, ref: Any = None) -> dict[str, Any]:
@@ -71,15 +65,16 @@ class RateWindow:
 
 
 class Session:
-    def __init__(self, websocket: WebSocket, principal: Principal, container: Container,
+    def __init__(self, websocket: WebSocket, principal: Principal, runtime: WebRuntime,
                  topics: Iterable[str], handler: MessageHandler) -> None:
         self.ws = websocket
         self.principal = principal
-        self.container = container
+        self.runtime = runtime
+        self.container = runtime.container
         self.handler = handler
-        self.sub: Subscription = hub_of(container).subscribe(
-            topics, container.settings.ws_queue_len)
-        self.rate = RateWindow(container.settings.ws_rate_per_s)
+        settings = self.container.settings
+        self.sub: Subscription = runtime.hub.subscribe(topics, settings.ws_queue_len)
+        self.rate = RateWindow(settings.ws_rate_per_s)
         self._send_lock = asyncio.Lock()
         self.on_overflow: Callable[[Session], Awaitable[None]] | None = None
         #: What the writer does with each hub message (default: forward it as is).
@@ -144,7 +139,7 @@ class Session:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
-            hub_of(self.container).unsubscribe(self.sub)
+            self.runtime.hub.unsubscribe(self.sub)
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
                     await self.ws.close()

@@ -1,34 +1,24 @@
-"""What a screen's snapshot holds: sections registered by each area (workers, cases, ...)."""
+"""What a screen's snapshot holds: one section per concern (cases, workers, alerts, figures).
+
+:func:`screen_sections` lists every section in one place; the web runtime builds it once
+and every screen socket gathers it, filtered to what the screen follows.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from dispatch.access import ScreenFilter
+from dispatch.reports.live import screen_figures
 
-@dataclass(frozen=True)
-class ScreenFilter:
-    """A screen may follow one station and/or one department."""
+if TYPE_CHECKING:
+    from dispatch.bootstrap import Container
 
-    station: str | None = None
-    department: str | None = None
-
-    def admits(self, event: dict[str, Any]) -> bool:
-        """Whether an event (or an item of one) concerns this screen: its ``station`` and
-        ``department``, or those of its ``scope`` (an alert)."""
-        scope = event.get("scope")
-        where = scope if isinstance(scope, dict) else event
-        station = where.get("station")
-        department = where.get("department")
-        if self.station and station and station != self.station:
-            return False
-        return not (self.department and department and department != self.department)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.station or self.department)
+#: Most open cases a snapshot carries (newest first).
+SNAPSHOT_CASES_MAX = 2000
 
 
 Section = Callable[[ScreenFilter], Awaitable[Any]]
@@ -45,3 +35,25 @@ class SnapshotSections:
         names = list(self.sections)
         values = await asyncio.gather(*(self.sections[n](screen) for n in names))
         return dict(zip(names, values, strict=True))
+
+
+def screen_sections(c: Container) -> SnapshotSections:
+    """Every section of the command screen's snapshot, read from the container's services."""
+
+    async def cases(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [s for s in await c.cases.open_summaries(SNAPSHOT_CASES_MAX) if screen.admits(s)]
+
+    async def workers(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return [w for w in await c.location.workers() if screen.admits(w)]
+
+    async def alerts(screen: ScreenFilter) -> list[dict[str, Any]]:
+        return await c.alerts.active(screen)
+
+    async def figures(screen: ScreenFilter) -> dict[str, Any]:
+        return await screen_figures(c)
+
+    found = SnapshotSections()
+    for name, section in (("cases", cases), ("workers", workers), ("alerts", alerts),
+                          ("figures", figures)):
+        found.register(name, section)
+    return found

@@ -14,17 +14,16 @@ from typing import Any
 import orjson
 from starlette.websockets import WebSocket
 
+from dispatch.access import DESK_ROLES, team_of
 from dispatch.authz import guard_ws
-from dispatch.bootstrap import Container
+from dispatch.bootstrap import Container, WebRuntime
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command
-from dispatch.cases.permissions import DESK_ROLES, team_of
 from dispatch.errors import BadRequest
-from dispatch.http.body import Fields
-from dispatch.http.context import container
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.realtime.session import Reply, Session
+from dispatch.validation import Fields
 
 TEAM_ROLES = (Role.DISPOSAL_MEMBER, Role.DEPT_LEAD, Role.DISPATCHER, Role.ADMIN)
 SOCKET_ACTIONS = frozenset({Action.ACCEPT, Action.PROGRESS, Action.REJECT})
@@ -76,10 +75,9 @@ async def on_message(session: Session, message: dict[str, Any]) -> Reply:
 
 
 @guard_ws(*TEAM_ROLES)
-async def team_socket(websocket: WebSocket, principal: Principal) -> None:
+async def team_socket(websocket: WebSocket, principal: Principal, rt: WebRuntime) -> None:
     """Jobs of the team: offers, taken, warnings, overdue, updates; accept/progress/reject."""
-    c = container(websocket)
-    session = Session(websocket, principal, c, topics(principal, c), on_message)
+    session = Session(websocket, principal, rt, topics(principal, rt.container), on_message)
     session.deliver = skip_own_taken(session)
     session.on_overflow = send_offers
     await session.run(on_open=send_offers)

@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from dispatch.clock import MS_PER_S
 from dispatch.errors import BadRequest
 
-MS = 1000
 DAYS_PER_WEEK = 7
 DECEMBER = 12
 
@@ -51,7 +51,7 @@ def instant(start: int, end: int, now_ms: int) -> int:
 
 
 def _ms(day: date, zone: ZoneInfo) -> int:
-    return int(datetime.combine(day, time(0), zone).timestamp() * MS)
+    return int(datetime.combine(day, time(0), zone).timestamp() * MS_PER_S)
 
 
 def bounds(kind: Kind, day: date) -> tuple[date, date]:

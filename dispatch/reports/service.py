@@ -8,7 +8,6 @@ computed, and a kept report equals a fresh one of the same definitions' version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from redis.asyncio import Redis
 
+from dispatch.clock import MS_PER_H, MS_PER_S, Now, at_or_now
 from dispatch.identity.roles import Role
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
@@ -41,9 +41,7 @@ from dispatch.reports.scores import WorkerInput, department_scores, parse_weight
 from dispatch.rules import CENTRE
 from dispatch.settings import Settings
 
-MS = 1000
 BATCH = 500
-HOUR_MS = 3_600_000
 #: A daily report's charts show this many days, ending with its own.
 DAILY_SERIES_DAYS = 7
 SERIES_FIGURES = ("reported", "closed", "reported_closed", "cancelled", "due",
@@ -63,7 +61,7 @@ class UnknownFigure(ValueError):
 
 class ReportService:
     def __init__(self, redis: Redis, keys: Keys, settings: Settings, users: UserStore,
-                 patrols: PatrolStore, org: OrgStore, clock: Callable[[], int]) -> None:
+                 patrols: PatrolStore, org: OrgStore, clock: Now) -> None:
         self.redis = redis
         self.keys = keys
         self.settings = settings
@@ -75,10 +73,10 @@ class ReportService:
         self.windows = parse_windows(settings.patrol_windows)
 
     def now(self, now_ms: int | None = None) -> int:
-        return self.clock() if now_ms is None else now_ms
+        return at_or_now(now_ms, self.clock)
 
     def today(self, now_ms: int | None = None) -> date:
-        return datetime.fromtimestamp(self.now(now_ms) / MS, self.zone).date()
+        return datetime.fromtimestamp(self.now(now_ms) / MS_PER_S, self.zone).date()
 
     def period(self, kind: Kind, day: date, now_ms: int | None = None) -> Period:
         return period(kind, day, self.settings.tz, self.now(now_ms))
@@ -145,7 +143,7 @@ class ReportService:
 
     def stuck(self, facts: Facts, p: Period) -> dict[str, list[str]]:
         """Cases open at T, per department holding them, overdue or open too long."""
-        limit = p.at - self.settings.stuck_hours * HOUR_MS
+        limit = p.at - self.settings.stuck_hours * MS_PER_H
         out: dict[str, list[str]] = {}
         for f in facts.cases:
             state = f.state_before(p.at)

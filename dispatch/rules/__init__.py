@@ -24,6 +24,7 @@ from .errors import Level, Problem, RulesError, UnknownItem
 from .light import Light, escalation_level_at, light_at
 from .match import Match
 from .model import Decision, Defaults, Escalation, LimitClock, Notify, Outcome, Rule, RuleSet, Tier
+from .routing import Routing
 from .vocab import (
     CENTRE,
     DEFAULT_SEVERITY,
@@ -57,6 +58,7 @@ __all__ = [
     "Notify",
     "Outcome",
     "Problem",
+    "Routing",
     "Rule",
     "RuleSet",
     "RulesError",

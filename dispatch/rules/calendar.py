@@ -12,9 +12,10 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from dispatch.clock import MS_PER_S
+
 from .model import Decision, LimitClock
 
-MS_PER_S = 1000
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_PERIODS: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13, 30), time(17, 30)))
 SATURDAY, SUNDAY = 5, 6

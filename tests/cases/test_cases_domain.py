@@ -8,20 +8,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dispatch.access import Parties, Relation, allowed_sources, relations
+from dispatch.access import may_see_case as may_see
 from dispatch.cases.actions import TRANSITIONS, Action, Transition, target_state
 from dispatch.cases.clock import CaseClock, Times
 from dispatch.cases.commands import Command, parse_command, parse_report
 from dispatch.cases.lifecycle import ClockOp, Context, change_for, check_state
 from dispatch.cases.listing import decode_cursor, encode_cursor, parse_query
 from dispatch.cases.model import Case, case_id, case_number
-from dispatch.cases.permissions import Parties, Relation, allowed_sources, may_see, relations
 from dispatch.cases.states import OPEN_STATES, RUNNING_STATES, TERMINAL_STATES, CaseState
 from dispatch.cases.timers import Timer, TimerKind, members, pending, timers_of
 from dispatch.errors import BadRequest, Conflict, Forbidden
-from dispatch.http.body import Fields
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.rules import LimitClock, WorkCalendar
+from dispatch.validation import Fields
 
 S = CaseState
 TZ = ZoneInfo("Asia/Shanghai")

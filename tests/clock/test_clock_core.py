@@ -12,6 +12,7 @@ from dispatch.bootstrap import bootstrap
 from dispatch.jobs.clock import Clock, Periodic
 from dispatch.jobs.recurring import Occurrence, Recurring, occurrences
 from dispatch.settings import Settings
+from tests.waiting import until
 
 TZ = ZoneInfo("Asia/Shanghai")
 MS = 1000
@@ -78,7 +79,11 @@ def test_only_the_leader_works_and_the_other_takes_over(settings: Settings) -> N
             await b.step()
             assert calls == ["a"]
             assert a.leading and not b.leading
-            await asyncio.sleep(0.5)  # a died: it stops renewing, its lease runs out
+            # a died: it stops renewing, and its lease runs out
+            async def lease_gone() -> bool:
+                return not await c.redis.exists(c.keys.clock_leader())
+
+            await until(lease_gone, "a's lease to run out")
             await b.step()
             assert b.leading and calls == ["a", "b"]
             await a.step()

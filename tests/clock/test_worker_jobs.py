@@ -14,9 +14,10 @@ import redis
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
-from dispatch.jobs.queues import enqueue, queue_connection
+from dispatch.bootstrap import bootstrap
 from dispatch.settings import Settings
-from tests.clock.jobs_for_tests import slow_mark
+from tests.clock.jobs_for_tests import held_mark
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 30
@@ -40,20 +41,14 @@ def kill_tree(pid: int) -> None:
     psutil.wait_procs([parent], timeout=10)
 
 
-def wait_for(predicate, timeout: float = WAIT_S) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def test_killed_worker_does_not_lose_the_job(settings: Settings, rdb: redis.Redis) -> None:
-    conn = queue_connection(settings)
-    job = enqueue(settings, conn, slow_mark, settings.redis_url, "marks", 2.0, timeout_s=3,
-                  retry_intervals_s=[0, 0])
+    queues = bootstrap(settings).queues
+    conn = queues.connection
+    job = queues.enqueue(held_mark, settings.redis_url, "marks", "released", timeout_s=3,
+                         retry_intervals_s=[0, 0])
     first = start_worker(settings, burst=False)
     try:
-        wait_for(lambda: rdb.llen("marks") == 1)  # the job started ...
+        wait_until(lambda: rdb.llen("marks") == 1, "the job to start", WAIT_S)  # it started ...
         kill_tree(first.pid)  # ... and its worker died in the middle
     finally:
         kill_tree(first.pid)
@@ -63,6 +58,7 @@ def test_killed_worker_does_not_lose_the_job(settings: Settings, rdb: redis.Redi
     # left, so the registry's cleanup (which every worker runs) puts it back in the queue.
     registry = StartedJobRegistry(queue=Queue(job.origin, connection=conn))
     registry.cleanup(timestamp=time.time() + ABANDON_AFTER_S)
+    rdb.set("released", 1)  # this time the job may finish
     second = start_worker(settings, burst=True)
     second.wait(WAIT_S)
     marks = rdb.lrange("marks", 0, -1)

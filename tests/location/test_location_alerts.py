@@ -29,9 +29,9 @@ from tests.location.fixtures import (
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
+def settings_overrides(ingest_client: dict[str, bool]) -> dict[str, Any]:
     return {"patrol_windows": ALL_DAY_WINDOWS, "out_of_grid_min": 5, "signal_lost_min": 5,
-            "offline_min": 15}
+            "offline_min": 15, **ingest_client}
 
 
 def open_alerts(settings: Settings) -> list[dict[str, Any]]:

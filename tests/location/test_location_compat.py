@@ -30,6 +30,11 @@ KNOT = 1852 / 3600
 JSON_CT = "application/json"
 
 
+@pytest.fixture
+def settings_overrides(ingest_client: dict[str, bool]) -> dict[str, bool]:
+    return ingest_client
+
+
 def newest(settings: Settings, worker: str = "gw001") -> dict[str, Any]:
     """The worker's newest stored fix as the track has it."""
     t = now_ms()

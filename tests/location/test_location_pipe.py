@@ -12,6 +12,7 @@ from redis.exceptions import ResponseError
 
 from dispatch.location.pipe import ScriptPipe, encode_command
 from dispatch.scripts import LuaScript
+from tests.waiting import until
 
 ECHO = LuaScript("test_echo", "return {KEYS[1], ARGV[1], tonumber(ARGV[2]) * 2}")
 FAIL = LuaScript("test_fail", "return redis.error_reply('BOOM ' .. ARGV[1])")
@@ -37,7 +38,7 @@ def test_calls_in_one_turn_share_a_write_and_survive_flushes_and_drops(
             with pytest.raises(ResponseError, match="BOOM now"):
                 await pipe.call(FAIL, ["a"], ["now"])
             rdb.client_kill_filter(_type="normal", skipme=True)  # the connection drops
-            await asyncio.sleep(0.1)
+            await until(lambda: not pipe.connected, "the pipe to see the drop")
             with contextlib.suppress(RedisConnectionError):  # this call may see the drop
                 await pipe.call(ECHO, ["a"], ["b", 2])
             assert await pipe.call(ECHO, ["a"], ["b", 3]) == ["a", "b", 6]

@@ -18,6 +18,11 @@ HOUR_MS = 60 * MINUTE_MS
 METRIC = re.compile(r'dispatch_location_pings_total\{source="(\w+)",verdict="(\w+)"\} (\S+)')
 
 
+@pytest.fixture
+def settings_overrides(ingest_client: dict[str, bool]) -> dict[str, bool]:
+    return ingest_client
+
+
 def metric_counts(live: LiveServer) -> dict[tuple[str, str], float]:
     with live.client() as http:
         text = http.get("/metrics").text

@@ -24,8 +24,8 @@ from tests.location.fixtures import (
 
 
 @pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {"patrol_windows": ALL_DAY_WINDOWS, "max_batch": 5}
+def settings_overrides(ingest_client: dict[str, bool]) -> dict[str, Any]:
+    return {"patrol_windows": ALL_DAY_WINDOWS, "max_batch": 5, **ingest_client}
 
 
 def test_single_pings_are_acked_with_the_highest_seq_stored(

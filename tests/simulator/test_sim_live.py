@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,10 @@ from clients.simulator.street_mode import load_street
 from clients.simulator.walker import Walker
 from clients.simulator.worker import GridWorker
 from tests.conftest import PASSWORD, LiveServer
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 10.0
-POLL_S = 0.05
 FIX_STEP_S = 5.0
 FIX_GAP_MS = 5000
 #: Patrols may start at any hour of the day in these tests.
@@ -49,14 +50,6 @@ def settings_overrides() -> dict[str, Any]:
 
 def config(live: LiveServer, **kw: Any) -> SimConfig:
     return replace(SimConfig(url=live.url, password=PASSWORD, seed=11), **kw)
-
-
-async def until(check: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(POLL_S)
 
 
 async def with_ctx(live: LiveServer, tokens: Tokens, body: Callable[[Ctx], Awaitable[None]],
@@ -242,9 +235,14 @@ def test_sigterm_stops_it_cleanly(live: LiveServer, tokens: Tokens) -> None:
          PASSWORD, "--workers", "3", "--members", "3", "--speed", "10", "--plain"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    time.sleep(4)
+    assert proc.stdout is not None
+    reader = ThreadPoolExecutor(max_workers=1)
+    first = reader.submit(proc.stdout.readline).result(timeout=3 * WAIT_S)  # it is playing
+    reader.shutdown()
+    assert b"pings/s=" in first, first
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=WAIT_S)
+    out = first + out
     assert proc.returncode == 0, err.decode()
     assert b"simulated street:" in out
     assert b"Task was destroyed" not in err and b"Traceback" not in err

@@ -167,8 +167,18 @@ def test_printer_prints_a_plain_line_per_second_when_not_a_terminal() -> None:
     out = io.StringIO()
 
     async def go() -> None:
-        task = asyncio.create_task(FiguresPrinter(stats, out=out).run())
-        await asyncio.sleep(2.3)
+        ticks: asyncio.Queue[None] = asyncio.Queue()
+        waiting = asyncio.Semaphore(0)
+
+        async def tick() -> None:  # a second passes whenever the test says so
+            waiting.release()
+            await ticks.get()
+
+        task = asyncio.create_task(FiguresPrinter(stats, out=out, tick=tick).run())
+        for _ in range(2):  # two seconds pass
+            await waiting.acquire()
+            ticks.put_nowait(None)
+        await waiting.acquire()  # the printer has printed both and waits for the third
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
