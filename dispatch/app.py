@@ -6,19 +6,24 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from redis.exceptions import RedisError
+from starlette import status
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.errors import DispatchError
+from dispatch.errors import DispatchError, Unavailable
 from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
 from dispatch.http.responses import error_body, error_response, json
 from dispatch.http.routes import all_routes, area_lifespans, unguarded
+from dispatch.http.security import SecurityHeadersMiddleware
 from dispatch.metrics import Metrics
 from dispatch.scripts import RATE_LIMIT
 from dispatch.settings import Settings
@@ -31,6 +36,7 @@ GC_THRESHOLDS = (10_000, 20, 100)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
+REDIS_RETRY_S = 5
 
 
 async def on_dispatch_error(request: Request, exc: Exception) -> Response:
@@ -44,6 +50,20 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     message = {404: f"no route {request.url.path}"}.get(exc.status_code, str(exc.detail))
     return json(error_body(code, message), status_code=exc.status_code,
                 headers=dict(exc.headers or {}))
+
+
+async def on_redis_error(request: Any, exc: Exception) -> Any:
+    """Redis down or timing out: 503 in the error shape, on every route (a socket that was
+    already open is closed with 1013, try again later)."""
+    log.warning("redis error on %s: %s", request.url.path, exc)
+    if isinstance(request, WebSocket):
+        with contextlib.suppress(Exception):
+            await request.close(status.WS_1013_TRY_AGAIN_LATER)
+        return None
+    response = error_response(Unavailable("the store is not reachable; try again shortly",
+                                          code="redis_unreachable"))
+    response.headers["Retry-After"] = str(REDIS_RETRY_S)
+    return response
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -82,9 +102,12 @@ def create_app(container: Container | None = None, settings: Settings | None = N
             if owned:
                 await c.aclose()
 
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     app = Starlette(
         routes=routes,
         middleware=[
+            *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
+            Middleware(SecurityHeadersMiddleware),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        by_prefix={MEDIA_PREFIX: settings.max_media_bytes}),
@@ -92,6 +115,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         exception_handlers={
             DispatchError: on_dispatch_error,
             HTTPException: on_http_exception,
+            RedisError: on_redis_error,
             Exception: on_unexpected,
         },
         lifespan=lifespan,

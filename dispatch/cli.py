@@ -249,6 +249,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
+    from dispatch.logs import install as install_redaction
+
+    install_redaction()  # no secret in any line this process logs
     settings = Settings.from_env()
     handler: Handler = args.func
     return handler(args, settings)

@@ -32,7 +32,11 @@ class Settings:
     street: str = _env("DISPATCH_STREET", "jlc", "street code, the hash tag of every key")
     host: str = _env("DISPATCH_HOST", "127.0.0.1", "web server address")
     port: int = _env("DISPATCH_PORT", 8000, "web server port")
-    public_url: str | None = _env("DISPATCH_PUBLIC_URL", None, "URL printed for people")
+    public_url: str | None = _env("DISPATCH_PUBLIC_URL", None,
+                                  "URL people and phones use (unset: the request's own)")
+    trusted_proxies: str = _env("DISPATCH_TRUSTED_PROXIES", "",
+                                "addresses/networks of reverse proxies whose X-Forwarded-For "
+                                "and -Proto count (comma-separated; empty: none)")
 
     # Time
     tz: str = _env("DISPATCH_TZ", "Asia/Shanghai", "the street's local time zone")
@@ -55,6 +59,9 @@ class Settings:
     max_ws_frame_bytes: int = _env("DISPATCH_MAX_WS_FRAME", 256 * KIB, "largest WebSocket frame")
     max_batch: int = _env("DISPATCH_MAX_BATCH", 1000, "most pings in one batch")
     ws_rate_per_s: int = _env("DISPATCH_WS_RATE", 50, "WebSocket messages per second per socket")
+    ws_auth_timeout_s: float = _env("DISPATCH_WS_AUTH_TIMEOUT", 5.0,
+                                    "a socket without a token on its URL authenticates "
+                                    "within this long (s)")
     ws_queue_len: int = _env("DISPATCH_WS_QUEUE", 1000, "outgoing messages queued per socket")
     events_keep: int = _env("DISPATCH_EVENTS_KEEP", 5000,
                             "screen events kept for replay (older: a fresh snapshot)")
@@ -117,6 +124,8 @@ class Settings:
 
     # Logging
     log_level: str = _env("DISPATCH_LOG_LEVEL", "info", "log level")
+    access_log: bool = _env("DISPATCH_ACCESS_LOG", True,
+                            "the web server logs every request (secrets redacted)")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -150,7 +150,7 @@ def running(settings: Settings) -> Iterator[LiveServer]:
     port = free_port()
     config = uvicorn.Config(create_app(settings=settings), host="127.0.0.1", port=port,
                             lifespan="on", log_level="warning",
-                            ws_max_size=settings.max_ws_frame_bytes)
+                            ws_max_size=settings.max_ws_frame_bytes, proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

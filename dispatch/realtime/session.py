@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dispatch.bootstrap import Container
-from dispatch.errors import BadRequest, DispatchError
+from dispatch.errors import BadRequest, DispatchError, Unavailable
 from dispatch.http.body import parse_json
 from dispatch.identity.principal import Principal
 from dispatch.realtime.hub import Hub, Subscription
@@ -119,12 +120,17 @@ class Session:
         except DispatchError as exc:
             await self.send_error(exc, ref)
             return
+        except RedisError:
+            await self.send_error(Unavailable("the store is not reachable; try again shortly",
+                                              code="redis_unreachable"), ref)
+            return
         for item in [reply] if isinstance(reply, dict) else (reply or []):
             await self.send(item)
 
     async def run(self, on_open: Callable[[Session], Awaitable[None]] | None = None) -> None:
         """Accept, then serve until the client leaves; every task is cancelled on the way out."""
-        await self.ws.accept()
+        if self.ws.application_state is WebSocketState.CONNECTING:
+            await self.ws.accept()  # (already accepted when it authenticated by message)
         writer: asyncio.Task[None] | None = None
         try:
             if on_open is not None:  # hub messages queue up meanwhile, in order
