@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from dispatch.authz import public
 from dispatch.errors import Unavailable
@@ -12,6 +12,7 @@ from dispatch.http.context import container
 from dispatch.http.openapi import openapi_document
 from dispatch.http.responses import json
 from dispatch.metrics import CONTENT_TYPE
+from dispatch.observe import measure_redis, socket_metrics
 
 
 @public
@@ -30,8 +31,14 @@ async def readyz(request: Request) -> Response:
 
 @public
 async def metrics(request: Request) -> Response:
-    """Prometheus metrics of this process."""
-    return PlainTextResponse(container(request).metrics.render(), media_type=CONTENT_TYPE)
+    """Prometheus metrics of this process (Redis's round trip measured now)."""
+    c = container(request)
+    sockets = socket_metrics(c.metrics)
+    for route in request.app.routes:
+        if isinstance(route, WebSocketRoute):
+            sockets.of(route.path.rsplit("/", 1)[-1])
+    await measure_redis(c.redis, c.metrics)
+    return PlainTextResponse(c.metrics.render(), media_type=CONTENT_TYPE)
 
 
 @public

@@ -23,6 +23,7 @@ from dispatch.bootstrap import Container
 from dispatch.errors import BadRequest, DispatchError, Unavailable
 from dispatch.http.body import parse_json
 from dispatch.identity.principal import Principal
+from dispatch.observe import socket_metrics
 from dispatch.realtime.hub import Hub, Subscription
 
 log = logging.getLogger("dispatch.ws")
@@ -82,6 +83,8 @@ class Session:
             topics, container.settings.ws_queue_len)
         self.rate = RateWindow(container.settings.ws_rate_per_s)
         self._send_lock = asyncio.Lock()
+        kind = websocket.scope.get("path", "/ws/other").rsplit("/", 1)[-1]
+        self._open, self._in, self._out = socket_metrics(self.container.metrics).of(kind)
         self.on_overflow: Callable[[Session], Awaitable[None]] | None = None
         #: What the writer does with each hub message (default: forward it as is).
         self.deliver: Callable[[bytes], Awaitable[None]] = self.send_raw
@@ -92,6 +95,7 @@ class Session:
     async def send_raw(self, data: bytes) -> None:
         async with self._send_lock:
             await self.ws.send_text(data.decode())
+        self._out.inc()
 
     async def send_error(self, exc: DispatchError, ref: Any = None) -> None:
         await self.send(error_message(exc, ref))
@@ -108,6 +112,7 @@ class Session:
 
     async def _handle(self, raw: str | bytes) -> None:
         ref = None
+        self._in.inc()
         try:
             if not self.rate.admit():
                 raise DispatchError("too many messages; slow down", code="rate_limited")
@@ -132,6 +137,7 @@ class Session:
         if self.ws.application_state is WebSocketState.CONNECTING:
             await self.ws.accept()  # (already accepted when it authenticated by message)
         writer: asyncio.Task[None] | None = None
+        self._open.inc()
         try:
             if on_open is not None:  # hub messages queue up meanwhile, in order
                 await on_open(self)
@@ -150,6 +156,7 @@ class Session:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
+            self._open.dec()
             hub_of(self.container).unsubscribe(self.sub)
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
