@@ -120,6 +120,12 @@ def test_metrics_of_each_process_and_no_token_in_any_log(
     assert 'dispatch_alerts_open{kind="sos"} 0.0' in clock_text
     assert 'dispatch_rq_queue_jobs{queue="reports"}' in worker_text
 
+    dashboard = (Path(__file__).resolve().parents[2] / "docs" / "grafana" / "dispatch.json")
+    exprs = [t["expr"] for panel in json.loads(dashboard.read_text())["panels"]
+             for t in panel["targets"]]
+    shown = {re.sub(r"_bucket$", "", m) for e in exprs for m in re.findall(r"dispatch_\w+", e)}
+    assert shown - set().union(*found.values()) == set()  # the dashboard shows what exists
+
     text = {p.name: p.read_text(errors="replace") for p in logs.iterdir()}
     for name, lines in text.items():
         assert token not in lines and screen not in lines, name
