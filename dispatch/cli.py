@@ -163,7 +163,8 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.demo import run_demo
 
-    return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet)
+    return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet,
+                    reset=args.reset)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -219,6 +220,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--password", default="demo")
     s.add_argument("--quiet", action="store_true", help="no simulator")
+    s.add_argument("--reset", action="store_true",
+                   help="start from an empty street (removes the demo's data first)")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("simulate", help="play the street against a running server",

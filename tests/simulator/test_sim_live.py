@@ -229,9 +229,9 @@ def test_main_prints_figures_and_stops_on_its_own(live: LiveServer, tokens: Toke
     out = capsys.readouterr().out
     assert code == 0
     line = out.splitlines()[0]
-    for field in ("pings/s=", "acks=", "reports=", "offers_received=", "accept_p50=",
-                  "errors=", "reconnects=", "screen_events/s="):
+    for field in ("ping/s=", "ack=", "rep=", "acc=", "err=", "recon=", "scr/s="):
         assert field in line
+    assert len(line) <= 80
     assert "simulated street:" in out
 
 
