@@ -159,6 +159,36 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     return int(run(reload_rules(settings, Path(args.file) if args.file else None)))
 
 
+# --- backup / restore -------------------------------------------------------
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.backup import BackupError, backup
+
+    try:
+        done = run_any(backup(settings, Path(args.out) if args.out else None))
+    except BackupError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"wrote {done.path}: street {done.street}, {done.keys} keys, {done.photos} photos")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.backup import BackupError, restore
+
+    try:
+        done = run_any(restore(settings, Path(args.file), force=args.force))
+    except BackupError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"restored street {done.street} from {done.path}: {done.keys} keys, "
+          f"{done.photos} photos")
+    return EXIT_OK
+
+
+def run_any(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
 # --- demo / simulate --------------------------------------------------------
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.demo import run_demo
@@ -215,6 +245,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["check", "reload"])
     s.add_argument("file", nargs="?")
     s.set_defaults(func=cmd_rules)
+
+    s = sub.add_parser("backup", help="write the street's data and photos to an archive")
+    s.add_argument("--out", metavar="FILE",
+                   help="the archive (default: $DISPATCH_DATA/backups/dispatch-STREET-TIME.tar.gz)")
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", help="put a backup archive back (replaces the street's data)")
+    s.add_argument("file")
+    s.add_argument("--force", action="store_true", help="replace a street that has data")
+    s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("demo", help="everything together, with the simulated street")
     s.add_argument("--port", type=int, default=None)
