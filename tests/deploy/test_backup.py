@@ -14,7 +14,6 @@ import pytest
 import redis
 
 from dispatch.cli import main
-
 from dispatch.org.model import OrgData
 from tests.conftest import PNG_1PX, LiveServer
 from tests.location.fixtures import inside

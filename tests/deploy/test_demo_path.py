@@ -32,7 +32,8 @@ def demo_env(data: Path, port: int) -> dict[str, str]:
     return env
 
 
-def dispatch(*args: str, env: dict[str, str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def dispatch(*args: str, env: dict[str, str],
+             timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dispatch", *args], env=env, text=True,
                           capture_output=True, timeout=timeout, check=False)
 

@@ -56,7 +56,7 @@ def processes(settings: Settings, logs: Path) -> Iterator[dict[str, str]]:
             wait_for(f"{url}/metrics")
         yield urls
     finally:
-        for proc, out in children:
+        for proc, _ in children:
             proc.terminate()
         for proc, out in children:
             try:
