@@ -62,7 +62,7 @@ def default_path(settings: Settings) -> Path:
 
 
 def _client(settings: Settings) -> Redis:
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
+    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
     return Redis.from_url(url, decode_responses=False)
 
 

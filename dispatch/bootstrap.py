@@ -85,7 +85,7 @@ def make_redis(url: str) -> Redis:
 def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = None) -> Container:
     """Build the container; starts (or attaches to) the embedded Redis when no URL is set."""
     settings = settings or Settings.from_env()
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
+    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
     redis = make_redis(url)
     keys = Keys(settings.street)
     scripts = Scripts(redis)

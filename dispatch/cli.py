@@ -46,7 +46,7 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_redis(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.embedded_redis import EmbeddedRedis
 
-    server = EmbeddedRedis(settings.redis_dir)
+    server = EmbeddedRedis(settings.redis_dir, settings.fsync)
     if args.action == "start":
         url, started = server.start()
         print(f"{'started' if started else 'already running'}: {url}")

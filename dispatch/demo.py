@@ -231,7 +231,7 @@ def _choose_port(settings: Settings, asked: int | None) -> int:
 
 def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
          simulate: bool) -> int:
-    redis_server = EmbeddedRedis(settings.redis_dir)
+    redis_server = EmbeddedRedis(settings.redis_dir, settings.fsync)
     started_redis = False
     if settings.redis_url:
         redis_url = settings.redis_url

@@ -29,5 +29,5 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
 
 def serve(settings: Settings) -> None:
     install_redaction()
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
+    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
     uvicorn.Server(uvicorn_config(settings.replace(redis_url=url))).run()

@@ -29,6 +29,8 @@ class Settings:
     redis_url: str | None = _env("REDIS_URL", None, "Redis server; unset starts the embedded one")
     redis_queue_url: str | None = _env("REDIS_QUEUE_URL", None, "Redis for RQ queues")
     data_dir: Path = _env("DISPATCH_DATA", Path("var"), "data directory (embedded Redis, media)")
+    fsync: str = _env("DISPATCH_FSYNC", "everysec",
+                      "embedded Redis's AOF fsync: always (every ack on disk), everysec, no")
     street: str = _env("DISPATCH_STREET", "jlc", "street code, the hash tag of every key")
     host: str = _env("DISPATCH_HOST", "127.0.0.1", "web server address")
     port: int = _env("DISPATCH_PORT", 8000, "web server port")

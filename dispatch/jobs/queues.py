@@ -22,7 +22,8 @@ RESULT_TTL_S = 7 * 24 * 3600
 
 
 def queue_connection(settings: Settings) -> Redis:
-    url = settings.redis_queue_url or resolve_redis_url(settings.redis_url, settings.redis_dir)
+    url = settings.redis_queue_url or resolve_redis_url(settings.redis_url, settings.redis_dir,
+                                                        settings.fsync)
     return Redis.from_url(url)
 
 
