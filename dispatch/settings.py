@@ -44,8 +44,12 @@ class Settings:
     tz: str = _env("DISPATCH_TZ", "Asia/Shanghai", "the street's local time zone")
     work_hours: str = _env("DISPATCH_WORK_HOURS", "09:00-12:00,13:30-17:30", "working periods")
     weekend: str = _env("DISPATCH_WEEKEND", "sat,sun", "days off each week")
-    holidays: str = _env("DISPATCH_HOLIDAYS", "", "comma-separated YYYY-MM-DD days off")
-    workdays: str = _env("DISPATCH_WORKDAYS", "", "comma-separated make-up working days")
+    calendar: str = _env("DISPATCH_CALENDAR", "cn",
+                         "official days off and make-up days: cn (chinese-calendar) or none")
+    holidays: str = _env("DISPATCH_HOLIDAYS", "",
+                         "comma-separated YYYY-MM-DD days off (on top of the official ones)")
+    workdays: str = _env("DISPATCH_WORKDAYS", "",
+                         "comma-separated make-up working days (on top of the official ones)")
     patrol_windows: str = _env("DISPATCH_PATROL_WINDOWS", "08:00-12:00,14:00-18:00", "windows")
 
     # Identity
