@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 from dispatch.authz import guard
 from dispatch.http.context import container
 from dispatch.http.responses import json
+from dispatch.http.urls import public_url
 from dispatch.identity.principal import Principal
 from dispatch.patrol.windows import parse_windows
 
@@ -46,7 +47,7 @@ async def street(request: Request, principal: Principal) -> Response:
     windows = [{"name": w.name, "start": w.start.isoformat("minutes"),
                 "end": w.end.isoformat("minutes")} for w in parse_windows(s.patrol_windows)]
     return json({**await c.org.meta(), "tz": s.tz, "work_hours": s.work_hours,
-                 "patrol_windows": windows})
+                 "patrol_windows": windows, "public_url": public_url(request, s)})
 
 
 routes: list[BaseRoute] = [
