@@ -136,10 +136,10 @@ class Settings:
     # Metrics (the web server's are at /metrics; the worker and the clock serve their own)
     metrics_host: str = _env("DISPATCH_METRICS_HOST", "127.0.0.1",
                              "address the worker's and the clock's metrics listen on")
+    clock_metrics_port: int = _env("DISPATCH_CLOCK_METRICS_PORT", 9100,
+                                   "the clock's metrics port (taken: the next free; 0: off)")
     worker_metrics_port: int = _env("DISPATCH_WORKER_METRICS_PORT", 9101,
                                     "a worker's metrics port (taken: the next free; 0: off)")
-    clock_metrics_port: int = _env("DISPATCH_CLOCK_METRICS_PORT", 9102,
-                                   "the clock's metrics port (taken: the next free; 0: off)")
     metrics_every_s: float = _env("DISPATCH_METRICS_EVERY", 15.0,
                                   "how often the worker and clock refresh their gauges (s)")
 
