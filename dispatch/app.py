@@ -37,6 +37,7 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
 REDIS_RETRY_S = 5
+OPEN311_PREFIX = "/open311/"
 
 
 async def on_dispatch_error(request: Request, exc: Exception) -> Response:
@@ -60,8 +61,13 @@ async def on_redis_error(request: Any, exc: Exception) -> Any:
         with contextlib.suppress(Exception):
             await request.close(status.WS_1013_TRY_AGAIN_LATER)
         return None
-    response = error_response(Unavailable("the store is not reachable; try again shortly",
-                                          code="redis_unreachable"))
+    unavailable = Unavailable("the store is not reachable; try again shortly",
+                              code="redis_unreachable")
+    if request.url.path.startswith(OPEN311_PREFIX):  # the GeoReport spec's error shape
+        response: Response = json([{"code": unavailable.status,
+                                    "description": unavailable.message}], unavailable.status)
+    else:
+        response = error_response(unavailable)
     response.headers["Retry-After"] = str(REDIS_RETRY_S)
     return response
 

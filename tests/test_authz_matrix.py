@@ -5,12 +5,14 @@ A route added without an example here fails the test, so the matrix stays comple
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from starlette import status
 from starlette.routing import Route, WebSocketRoute
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from dispatch.app import create_app
@@ -144,11 +146,26 @@ def _ws_status(live: LiveServer, url: str, token: str | None) -> int:
         return int(exc.response.status_code)
 
 
+def _ws_by_message(live: LiveServer, url: str, token: str) -> str:
+    """The first-message form: "auth.ok", or the error code the socket closed with (1008)."""
+    with connect(live.ws_url + url, open_timeout=5) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token}))
+        reply = json.loads(ws.recv(timeout=5))
+        if reply["type"] == "auth.ok":
+            return "auth.ok"
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=5)
+        assert ws.close_code == status.WS_1008_POLICY_VIOLATION
+        return str(reply["code"])
+
+
 @pytest.mark.parametrize("role", list(Role))
 def test_websocket_matrix(live: LiveServer, tokens: Callable[[str], str], role: Role) -> None:
     for path, policy in ws_routes():
         url = WS_EXAMPLES[path]
-        assert _ws_status(live, url, None) == 401
         assert _ws_status(live, url, "bogus") == 401
         expected = 101 if role in policy.roles else 403
         assert _ws_status(live, url, tokens(ROLE_USERS[role])) == expected, (path, role)
+        assert _ws_by_message(live, url, "bogus") == "invalid_token"
+        by_message = "auth.ok" if role in policy.roles else "role_forbidden"
+        assert _ws_by_message(live, url, tokens(ROLE_USERS[role])) == by_message, (path, role)

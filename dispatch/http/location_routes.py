@@ -20,7 +20,20 @@ from dispatch.authz import BEARER, guard, public
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import parse_json, read_json, read_object
 from dispatch.http.context import container
+from dispatch.http.models.common import Feature
+from dispatch.http.models.location import (
+    EMPTY_LIST,
+    OSMAND_BODY,
+    OWNTRACKS_BODY,
+    DayQuery,
+    Ingested,
+    LocationsBody,
+    OsmandQuery,
+    Uploaded,
+    Workers,
+)
 from dispatch.http.responses import error_response, json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.location.directory import WorkerRef
@@ -55,6 +68,7 @@ def _refuse_invalid(result: IngestResult) -> None:
 
 
 @guard(Role.GRID_WORKER)
+@op(body=LocationsBody, ok=Uploaded)
 async def upload_locations(request: Request, principal: Principal) -> Response:
     """Late upload of buffered pings (idempotent: the same timestamp is stored once)."""
     c = container(request)
@@ -93,6 +107,7 @@ async def _osmand_fixes(request: Request) -> list[DeviceFix]:
 
 
 @public
+@op(query=OsmandQuery, request=OSMAND_BODY, ok=Ingested, errors=(404,))
 async def osmand(request: Request) -> Response:
     """OsmAnd / Traccar Client fixes (query string, form or JSON); the device id identifies."""
     c = container(request)
@@ -143,6 +158,7 @@ async def _owntracks_worker(request: Request) -> WorkerRef:
 
 
 @public
+@op(request=OWNTRACKS_BODY, content=EMPTY_LIST, errors=(401, 403))
 async def owntracks(request: Request) -> Response:
     """OwnTracks HTTP mode: location messages stored, every other type ignored; answers []."""
     c = container(request)
@@ -159,6 +175,7 @@ async def owntracks(request: Request) -> Response:
 
 
 @guard(*SCREEN_ROLES)
+@op(ok=Workers)
 async def workers(request: Request, principal: Principal) -> Response:
     """Every grid worker: newest position, presence, patrol, out of grid."""
     at = now_ms()
@@ -175,6 +192,7 @@ def parse_day(raw: str | None, today: date) -> date:
 
 
 @guard(*TRACK_ROLES)
+@op(query=DayQuery, ok=Feature)
 async def worker_track(request: Request, principal: Principal) -> Response:
     """A worker's track of one local day (default today) as a simplified LineString."""
     c = container(request)

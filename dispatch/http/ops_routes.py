@@ -9,19 +9,25 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from dispatch.authz import public
 from dispatch.errors import Unavailable
 from dispatch.http.context import container
+from dispatch.http.models.common import Status
 from dispatch.http.openapi import openapi_document
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.metrics import CONTENT_TYPE
 from dispatch.observe import measure_redis, socket_metrics
 
+PROMETHEUS = {"text/plain": {"schema": {"type": "string"}}}
+
 
 @public
+@op(ok=Status)
 async def healthz(request: Request) -> Response:
     """The process is up."""
     return json({"status": "ok"})
 
 
 @public
+@op(ok=Status, errors=(503,))
 async def readyz(request: Request) -> Response:
     """Redis is reachable."""
     if not await container(request).ready():
@@ -30,6 +36,7 @@ async def readyz(request: Request) -> Response:
 
 
 @public
+@op(content=PROMETHEUS)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of this process (Redis's round trip measured now)."""
     c = container(request)
@@ -42,6 +49,7 @@ async def metrics(request: Request) -> Response:
 
 
 @public
+@op(content={"application/json": {"schema": {"type": "object"}}})
 async def openapi(request: Request) -> Response:
     """The OpenAPI description of every HTTP route."""
     return json(openapi_document(request.app.routes))

@@ -8,19 +8,24 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
 from dispatch.http.context import container
+from dispatch.http.models.common import FeatureCollection
+from dispatch.http.models.org import Department, Departments, Stations, Street
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.http.urls import public_url
 from dispatch.identity.principal import Principal
 from dispatch.patrol.windows import parse_windows
 
 
 @guard()
+@op(ok=FeatureCollection)
 async def grids(request: Request, principal: Principal) -> Response:
     """Every grid as a GeoJSON Feature (id, name, station, worker)."""
     return json(await container(request).org.grids())
 
 
 @guard()
+@op(ok=Stations)
 async def stations(request: Request, principal: Principal) -> Response:
     """The grid stations."""
     found = await container(request).org.stations()
@@ -28,18 +33,21 @@ async def stations(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(ok=Departments)
 async def departments(request: Request, principal: Principal) -> Response:
     """Every disposal department with its lead and members."""
     return json({"items": await container(request).org.departments()})
 
 
 @guard()
+@op(ok=Department)
 async def department(request: Request, principal: Principal) -> Response:
     """One department with its lead and members."""
     return json(await container(request).org.department(request.path_params["dept"]))
 
 
 @guard()
+@op(ok=Street)
 async def street(request: Request, principal: Principal) -> Response:
     """The street this server serves, its time zone, working hours and patrol windows."""
     c = container(request)

@@ -10,7 +10,10 @@ from dispatch.authz import guard
 from dispatch.errors import Forbidden
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
+from dispatch.http.models.common import Feature
+from dispatch.http.models.patrols import Patrol, Patrols, PatrolsQuery
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.location.patrols import ROLES_SEEING_ALL, can_see
@@ -22,6 +25,7 @@ READ_ROLES = (Role.GRID_WORKER, *sorted(ROLES_SEEING_ALL))
 
 
 @guard(Role.GRID_WORKER)
+@op(responses={HTTP_CREATED: Patrol, HTTP_OK: Patrol}, errors=(409,))
 async def start_patrol(request: Request, principal: Principal) -> Response:
     """Start a patrol in the current window (the open one is returned if there is one)."""
     c = container(request)
@@ -31,6 +35,7 @@ async def start_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(Role.GRID_WORKER)
+@op(ok=Patrol, errors=(409,))
 async def end_patrol(request: Request, principal: Principal) -> Response:
     """End the caller's patrol and measure it."""
     record = await container(request).patrols.end(request.path_params["id"], principal)
@@ -38,6 +43,7 @@ async def end_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
+@op(query=PatrolsQuery, ok=Patrols)
 async def list_patrols(request: Request, principal: Principal) -> Response:
     """The patrols of a local day (default today), of one worker or all."""
     c = container(request)
@@ -53,6 +59,7 @@ async def list_patrols(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
+@op(ok=Patrol)
 async def get_patrol(request: Request, principal: Principal) -> Response:
     """One patrol; one in progress is measured up to now."""
     patrols = container(request).patrols
@@ -61,6 +68,7 @@ async def get_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
+@op(ok=Feature)
 async def patrol_track(request: Request, principal: Principal) -> Response:
     """The patrol's track: a GeoJSON Feature with a simplified LineString."""
     patrols = container(request).patrols

@@ -16,7 +16,10 @@ from dispatch.authz import guard
 from dispatch.bootstrap import Container
 from dispatch.errors import NotFound
 from dispatch.http.context import container
+from dispatch.http.models.common import CSV
+from dispatch.http.models.reports import Report, ReportQuery, Scores, ScoresQuery
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.realtime.snapshot import ScreenFilter
@@ -82,6 +85,7 @@ def _limit_to(report: dict[str, Any], principal: Principal) -> dict[str, Any]:
 
 
 @guard(*READERS)
+@op(query=ReportQuery, ok=Report, content=CSV)
 async def report(request: Request, principal: Principal) -> Response:
     """A daily, weekly or monthly report (`?date=YYYY-MM-DD`, `?format=csv`)."""
     c = container(request)
@@ -94,6 +98,7 @@ async def report(request: Request, principal: Principal) -> Response:
 
 
 @guard(Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN, Role.DEPT_LEAD)
+@op(query=ScoresQuery, ok=Scores, content=CSV)
 async def scores(request: Request, principal: Principal) -> Response:
     """Scores of grid workers and departments, ranked (`?period=2026-11|2026-W47|2026-11-21`)."""
     c = container(request)

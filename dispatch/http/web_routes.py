@@ -12,18 +12,23 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dispatch.authz import POLICY_ATTR, Policy, public
+from dispatch.http.typed import op
+
+HTML = {"text/html": {"schema": {"type": "string"}}}
 
 WEB_DIR = Path(str(resources.files("dispatch") / "web"))
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 @public
+@op(content=HTML)
 async def screen_page(request: Request) -> Response:
     """The command screen (sign in on the page)."""
     return FileResponse(WEB_DIR / "screen" / "index.html", headers=NO_CACHE)
 
 
 @public
+@op(content=HTML)
 async def field_app(request: Request) -> Response:
     """The field app for grid workers and disposal members."""
     return FileResponse(WEB_DIR / "app" / "index.html", headers=NO_CACHE)
