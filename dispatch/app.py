@@ -23,7 +23,7 @@ from dispatch.errors import DispatchError, Unavailable
 from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
 from dispatch.http.responses import error_body, error_response, json
 from dispatch.http.routes import all_routes, area_lifespans, unguarded
-from dispatch.http.security import SecurityHeadersMiddleware
+from dispatch.http.security import SecurityHeadersMiddleware, tile_origins
 from dispatch.metrics import Metrics
 from dispatch.scripts import RATE_LIMIT
 from dispatch.settings import Settings
@@ -113,7 +113,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         routes=routes,
         middleware=[
             *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
-            Middleware(SecurityHeadersMiddleware),
+            Middleware(SecurityHeadersMiddleware, img_sources=tile_origins(
+                settings.map_tiles_url, settings.map_tiles_subdomains)),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        by_prefix={MEDIA_PREFIX: settings.max_media_bytes}),

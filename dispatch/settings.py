@@ -17,6 +17,9 @@ KIB = 1024
 MIB = 1024 * KIB
 MINUTE_S = 60
 HOUR_S = 60 * MINUTE_S
+#: Coordinate systems of base-map tiles: WGS-84 (OSM, Tianditu) or GCJ-02 (AMap, Tencent).
+MAP_CRS = ("wgs84", "gcj02")
+TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
 
 
 def _env(name: str, default: Any, doc: str = "") -> Any:
@@ -110,6 +113,15 @@ class Settings:
                                    "tolerance of tracks drawn on the screen (m)")
     track_retention_days: int = _env("DISPATCH_TRACK_RETENTION_DAYS", 35,
                                      "days a worker's track is kept")
+    track_range_max_h: int = _env("DISPATCH_TRACK_RANGE_MAX", 48,
+                                  "longest from/to range of one track request (h)")
+    track_tolerance_min_m: float = _env("DISPATCH_TRACK_TOLERANCE_MIN", 0.5,
+                                        "finest simplification a track request may ask (m)")
+    track_tolerance_max_m: float = _env("DISPATCH_TRACK_TOLERANCE_MAX", 500.0,
+                                        "coarsest simplification a track request may ask (m)")
+    stop_radius_m: float = _env("DISPATCH_STOP_RADIUS", 30.0,
+                                "a stop on a track: staying within this distance (m)")
+    stop_min_min: int = _env("DISPATCH_STOP_MIN", 5, "... for at least this long (min)")
     positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 500,
                                    "least time between two positions events of a process (ms)")
     device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
@@ -124,6 +136,18 @@ class Settings:
     warn_last: int = _env("DISPATCH_WARN_LAST", 3, "the last N of a ranking are warned")
     stuck_hours: int = _env("DISPATCH_STUCK_HOURS", 72, "an open case untouched this long is stuck")
     figures_every_s: int = _env("DISPATCH_FIGURES_EVERY", 15, "screen figures refresh (s)")
+
+    # The command screen's map
+    map_tiles_url: str = _env("DISPATCH_MAP_TILES", "",
+                              "XYZ base-map tile URL ({z}/{x}/{y}, {s}); empty: grids only")
+    map_tiles_crs: str = _env("DISPATCH_MAP_TILES_CRS", "wgs84",
+                              "coordinate system of the tiles: wgs84 or gcj02")
+    map_tiles_attribution: str = _env("DISPATCH_MAP_TILES_ATTRIBUTION", "",
+                                      "attribution shown under the base map")
+    map_tiles_subdomains: str = _env("DISPATCH_MAP_TILES_SUBDOMAINS", "abc",
+                                     "the values {s} takes in the tile URL")
+    map_tiles_max_zoom: int = _env("DISPATCH_MAP_TILES_MAX_ZOOM", 18,
+                                   "deepest zoom the tile server has (deeper: scaled up)")
 
     # Rules
     rules_file: Path | None = _env("DISPATCH_RULES", None, "routing rules file (default shipped)")
@@ -142,6 +166,13 @@ class Settings:
                                     "a worker's metrics port (taken: the next free; 0: off)")
     metrics_every_s: float = _env("DISPATCH_METRICS_EVERY", 15.0,
                                   "how often the worker and clock refresh their gauges (s)")
+
+    def __post_init__(self) -> None:
+        if self.map_tiles_crs not in MAP_CRS:
+            raise ValueError(f"setting map_tiles_crs: {self.map_tiles_crs!r} is not one of "
+                             f"{', '.join(MAP_CRS)}")
+        if self.map_tiles_url and not all(p in self.map_tiles_url for p in TILE_PLACEHOLDERS):
+            raise ValueError("setting map_tiles_url: an XYZ URL has {z}, {x} and {y}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -25,14 +25,15 @@ from dispatch.http.models.location import (
     EMPTY_LIST,
     OSMAND_BODY,
     OWNTRACKS_BODY,
-    DayQuery,
     Ingested,
     LocationsBody,
     OsmandQuery,
+    TrackQuery,
     Uploaded,
     Workers,
 )
 from dispatch.http.responses import error_response, json
+from dispatch.http.track_query import track_query
 from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
@@ -192,18 +193,25 @@ def parse_day(raw: str | None, today: date) -> date:
 
 
 @guard(*TRACK_ROLES)
-@op(query=DayQuery, ok=Feature)
+@op(query=TrackQuery, ok=Feature)
 async def worker_track(request: Request, principal: Principal) -> Response:
-    """A worker's track of one local day (default today) as a simplified LineString."""
+    """A worker's track of a time range (``from``/``to``, ms) or a local day (default
+    today): a LineString with a time per vertex, stops and time outside the grid."""
     c = container(request)
     username = request.path_params["username"]
     if principal.role is Role.GRID_WORKER and principal.username != username:
         raise Forbidden("a worker sees only their own track", code="not_your_track")
-    if await c.location.directory.by_name(username) is None:
+    worker = await c.location.directory.by_name(username)
+    if worker is None:
         raise NotFound(f"no grid worker {username}", code="unknown_worker")
     location = c.location
-    day = parse_day(request.query_params.get("date"), location.days.date_of(now_ms()))
-    feature = await location.day_feature(username, day.isoformat())
+    at = now_ms()
+    query = track_query(request.query_params, c.settings, now_ms=at,
+                        today=location.days.date_of(at), day_bounds=location.days.bounds)
+    feature = await location.track_feature(username, worker.grid, query.start_ms,
+                                           query.end_ms, query.tolerance_m)
+    if not request.query_params.get("from"):
+        feature["properties"]["date"] = location.days.date_of(query.start_ms).isoformat()
     return json(feature)
 
 

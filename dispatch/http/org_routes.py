@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -15,13 +17,20 @@ from dispatch.http.typed import op
 from dispatch.http.urls import public_url
 from dispatch.identity.principal import Principal
 from dispatch.patrol.windows import parse_windows
+from dispatch.settings import Settings
 
 
 @guard()
 @op(ok=FeatureCollection)
 async def grids(request: Request, principal: Principal) -> Response:
-    """Every grid as a GeoJSON Feature (id, name, station, worker)."""
-    return json(await container(request).org.grids())
+    """Every grid as a GeoJSON Feature (id, name, station, worker, worker_name)."""
+    c = container(request)
+    collection = await c.org.grids()
+    props = [f["properties"] for f in collection["features"] if f["properties"].get("worker")]
+    names = {u.username: u.name for u in await c.users.many([p["worker"] for p in props])}
+    for p in props:
+        p["worker_name"] = names.get(p["worker"]) or None
+    return json(collection)
 
 
 @guard()
@@ -55,7 +64,22 @@ async def street(request: Request, principal: Principal) -> Response:
     windows = [{"name": w.name, "start": w.start.isoformat("minutes"),
                 "end": w.end.isoformat("minutes")} for w in parse_windows(s.patrol_windows)]
     return json({**await c.org.meta(), "tz": s.tz, "work_hours": s.work_hours,
-                 "patrol_windows": windows, "public_url": public_url(request, s)})
+                 "patrol_windows": windows, "map": map_settings(s),
+                 "public_url": public_url(request, s)})
+
+
+def map_settings(s: Settings) -> dict[str, Any]:
+    """What the screen's map needs: the base map (none without a tile URL) and the bounds
+    of a track request."""
+    tiles = None
+    if s.map_tiles_url:
+        tiles = {"url": s.map_tiles_url, "crs": s.map_tiles_crs,
+                 "attribution": s.map_tiles_attribution,
+                 "subdomains": s.map_tiles_subdomains, "max_zoom": s.map_tiles_max_zoom}
+    return {"tiles": tiles, "track": {
+        "tolerance_min_m": s.track_tolerance_min_m, "tolerance_max_m": s.track_tolerance_max_m,
+        "range_max_h": s.track_range_max_h, "stop_radius_m": s.stop_radius_m,
+        "stop_min_min": s.stop_min_min}}
 
 
 routes: list[BaseRoute] = [

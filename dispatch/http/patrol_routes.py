@@ -11,8 +11,10 @@ from dispatch.errors import Forbidden
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
 from dispatch.http.models.common import Feature
+from dispatch.http.models.location import ToleranceQuery
 from dispatch.http.models.patrols import Patrol, Patrols, PatrolsQuery
 from dispatch.http.responses import json
+from dispatch.http.track_query import tolerance
 from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
@@ -68,12 +70,14 @@ async def get_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
-@op(ok=Feature)
+@op(query=ToleranceQuery, ok=Feature)
 async def patrol_track(request: Request, principal: Principal) -> Response:
-    """The patrol's track: a GeoJSON Feature with a simplified LineString."""
-    patrols = container(request).patrols
-    record = await patrols.get(request.path_params["id"], principal)
-    return json(await patrols.track(record))
+    """The patrol's track: a simplified LineString with a time per vertex, its stops and
+    its time outside the grid (``tolerance_m`` as for a worker's track)."""
+    c = container(request)
+    record = await c.patrols.get(request.path_params["id"], principal)
+    return json(await c.patrols.track(record,
+                                      tolerance_m=tolerance(request.query_params, c.settings)))
 
 
 routes: list[BaseRoute] = [

@@ -41,6 +41,20 @@ def content_security_policy(img_sources: Iterable[str] = ()) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
+def tile_origins(url: str, subdomains: str) -> list[str]:
+    """The origins an XYZ tile URL loads from (``{s}`` expanded): images the map may show."""
+    if not url:
+        return []
+    hosts = [url.replace("{s}", s) for s in subdomains] if "{s}" in url else [url]
+    found = []
+    for host in hosts:
+        scheme, _, rest = host.partition("://")
+        origin = f"{scheme}://{rest.split('/', 1)[0]}" if rest else host
+        if origin not in found:
+            found.append(origin)
+    return found
+
+
 def security_headers(img_sources: Iterable[str] = ()) -> list[tuple[bytes, bytes]]:
     headers = {
         "content-security-policy": content_security_policy(img_sources),

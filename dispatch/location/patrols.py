@@ -26,7 +26,6 @@ from dispatch.location.service import LocationService, now_ms
 from dispatch.org.store import OrgStore
 from dispatch.patrol.filters import clean_track
 from dispatch.patrol.metrics import PatrolMetrics, PatrolStatus, patrol_metrics, patrol_status
-from dispatch.patrol.track import simplify_track
 from dispatch.patrol.windows import PatrolWindow, parse_windows, window_for, windows_of_day
 from dispatch.realtime.events import Events
 from dispatch.scripts import Scripts
@@ -182,12 +181,14 @@ class PatrolService:
             records = [r for r in await self.store.of_worker(worker, start, end) if r.date == day]
         return sorted(records, key=lambda r: (r.start, r.worker))
 
-    async def track(self, record: PatrolRecord, *, now: int | None = None) -> dict[str, Any]:
-        """The patrol's track as a GeoJSON Feature with a simplified LineString."""
+    async def track(self, record: PatrolRecord, *, now: int | None = None,
+                    tolerance_m: float | None = None) -> dict[str, Any]:
+        """The patrol's track: a simplified LineString with a time per vertex, its stops
+        and its spans outside the grid (see ``LocationService.track_feature``)."""
         until = record.end if record.end is not None else (now_ms() if now is None else now)
-        track = await self.location.track_between(record.worker, record.start, until)
-        feature = simplify_track(clean_track(track.pings(), self.location.filters),
-                                 self.settings.track_simplify_m)
+        tolerance = self.settings.track_simplify_m if tolerance_m is None else tolerance_m
+        feature = await self.location.track_feature(
+            record.worker, record.grid, record.start, max(record.start, until), tolerance)
         feature["properties"].update(patrol=record.id, worker=record.worker,
                                      status=record.status.value)
         return feature

@@ -10,11 +10,14 @@ fix will report.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import shapely  # type: ignore[import-untyped,unused-ignore]
 
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
@@ -29,7 +32,7 @@ from dispatch.patrol.days import LocalDays
 from dispatch.patrol.filters import FilterConfig, Ping, Verdict, clean_track
 from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
-from dispatch.patrol.track import simplify_track
+from dispatch.patrol.replay import TrackView, track_feature
 from dispatch.realtime.events import Events
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
@@ -317,10 +320,25 @@ class LocationService:
     async def day_track(self, worker: str, day: str) -> Track:
         return await self.store.track(worker, [day])
 
-    async def day_feature(self, worker: str, day: str) -> dict[str, Any]:
-        """A worker's cleaned track of a local day as a GeoJSON Feature (simplified)."""
-        track = await self.day_track(worker, day)
-        feature = simplify_track(clean_track(track.pings(), self.filters),
-                                 self.settings.track_simplify_m)
-        feature["properties"].update(worker=worker, date=day)
+    def track_view(self, tolerance_m: float) -> TrackView:
+        """How tracks are drawn: ``tolerance_m`` and the configured stop rule."""
+        s = self.settings
+        return TrackView(tolerance_m, stop_radius_m=s.stop_radius_m,
+                         stop_min_ms=s.stop_min_min * MS_PER_MIN)
+
+    async def track_feature(self, worker: str, grid: str | None, start_ms: int, end_ms: int,
+                            tolerance_m: float) -> dict[str, Any]:
+        """The worker's clean fixes in [start_ms, end_ms] as the screen draws and replays
+        them: a LineString with a time per vertex, stops, and spans outside ``grid``."""
+        track = await self.track_between(worker, start_ms, end_ms)
+        pings = clean_track(track.pings(), self.filters)
+        polygon = None
+        index = await self.org.index()
+        if grid is not None and grid in index.grid_ids:
+            # an independent copy: the index's prepared polygon stays on this thread
+            polygon = shapely.from_wkb(shapely.to_wkb(index.polygon(grid)))
+        feature = await asyncio.to_thread(track_feature, pings, self.track_view(tolerance_m),
+                                          polygon)
+        feature["properties"].update(worker=worker, grid=grid, **{"from": start_ms,
+                                                                  "to": end_ms})
         return feature

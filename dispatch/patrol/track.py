@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -16,12 +17,16 @@ from .filters import Ping
 MIN_LINE_POINTS = 2
 
 
-def simplify_track(pings: Sequence[Ping], tolerance_m: float) -> dict[str, Any]:
+def simplify_track(pings: Sequence[Ping], tolerance_m: float,
+                   keep: Iterable[int] = ()) -> dict[str, Any]:
     """Douglas-Peucker simplification (in metres) of a time-sorted track.
 
     Returns a GeoJSON Feature whose geometry is a LineString (or null with fewer
-    than two fixes); the ends are always kept.  Properties: ``start_ts``, ``end_ts``,
-    ``points`` (fixes in) and ``simplified_points`` (vertices out).
+    than two fixes); the ends are always kept, and so are the fixes ``keep`` names
+    (indexes in time order): the line is simplified piece by piece between them.
+    Properties: ``start_ts``, ``end_ts``, ``points`` (fixes in), ``simplified_points``
+    (vertices out) and ``times`` (the time of each vertex, ms: every vertex is one of
+    the fixes, at its own place).
     """
     fixes = sorted(pings, key=lambda p: p.ts)
     props: dict[str, Any] = {
@@ -29,20 +34,36 @@ def simplify_track(pings: Sequence[Ping], tolerance_m: float) -> dict[str, Any]:
         "end_ts": fixes[-1].ts if fixes else None,
         "points": len(fixes),
         "simplified_points": 0,
+        "times": [p.ts for p in fixes],
     }
     if len(fixes) < MIN_LINE_POINTS:
         return {"type": "Feature", "geometry": None, "properties": props}
     lonlat = np.array([[p.lon, p.lat] for p in fixes], dtype=np.float64)
-    proj = LocalProjection(float(lonlat[:, 1].mean()), float(lonlat[:, 0].mean()))
-    line = shapely.LineString(proj.xy_array(lonlat))
-    simple = shapely.simplify(line, tolerance_m, preserve_topology=False)
-    coords = proj.lonlat_array(shapely.get_coordinates(simple))
-    if len(coords) < MIN_LINE_POINTS:
-        coords = lonlat[[0, -1]]
-    coords[0], coords[-1] = lonlat[0], lonlat[-1]
-    props["simplified_points"] = len(coords)
+    kept = _kept_vertices(lonlat, tolerance_m, keep)
+    props["simplified_points"] = len(kept)
+    props["times"] = [fixes[i].ts for i in kept]
     return {
         "type": "Feature",
-        "geometry": {"type": "LineString", "coordinates": rounded_coords(coords)},
+        "geometry": {"type": "LineString", "coordinates": rounded_coords(lonlat[kept])},
         "properties": props,
     }
+
+
+def _kept_vertices(lonlat: np.ndarray[Any, np.dtype[np.float64]], tolerance_m: float,
+                   keep: Iterable[int]) -> list[int]:
+    """Indexes of the fixes Douglas-Peucker keeps (GEOS carries each one's index as Z),
+    each piece between two fixes to keep simplified on its own."""
+    last = len(lonlat) - 1
+    if tolerance_m <= 0:
+        return list(range(len(lonlat)))
+    cuts = sorted({0, last, *(i for i in keep if 0 <= i <= last)})
+    proj = LocalProjection(float(lonlat[:, 1].mean()), float(lonlat[:, 0].mean()))
+    xyz = np.column_stack([proj.xy_array(lonlat), np.arange(len(lonlat), dtype=np.float64)])
+    pieces = [shapely.LineString(xyz[a : b + 1]) for a, b in pairwise(cuts) if b - a >= 2]
+    kept = set(cuts)
+    if pieces:
+        simple = shapely.simplify(np.asarray(pieces, dtype=object), tolerance_m,
+                                  preserve_topology=False)
+        found = shapely.get_coordinates(simple, include_z=True)[:, 2]
+        kept.update(np.rint(found).astype(np.int64).tolist())
+    return sorted(kept)

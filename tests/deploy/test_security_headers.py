@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from dispatch.http.security import content_security_policy
+from dispatch.http.security import content_security_policy, tile_origins
 from tests.conftest import PNG_1PX, LiveServer
 
 WEB = Path(__file__).resolve().parents[2] / "dispatch" / "web"
@@ -69,3 +69,6 @@ def test_pages_have_nothing_inline() -> None:
 def test_extra_image_sources_join_the_policy() -> None:
     csp = content_security_policy(["https://tiles.example.org"])
     assert "img-src 'self' data: blob: https://tiles.example.org" in csp
+    assert tile_origins("https://{s}.tile.example.org/{z}/{x}/{y}.png", "ab") == [
+        "https://a.tile.example.org", "https://b.tile.example.org"]
+    assert tile_origins("", "abc") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from dispatch.http.models.common import Day, Ms
 
@@ -98,3 +98,16 @@ OWNTRACKS_BODY = {"required": True, "content": {"application/json": {"schema": {
                    "vel": {"type": "number"}, "cog": {"type": "number"},
                    "alt": {"type": "number"}, "tid": {"type": "string"}}}}}}
 EMPTY_LIST = {"application/json": {"schema": {"type": "array", "maxItems": 0}}}
+
+
+class TrackQuery(Struct, kw_only=True, forbid_unknown_fields=False):
+    """A time range (``from``/``to``, UTC ms) or a local ``date``; the simplification asked."""
+
+    date: Day | None = None
+    from_: Annotated[int, Meta(ge=0)] | None = field(default=None, name="from")
+    to: Annotated[int, Meta(ge=0)] | None = None
+    tolerance_m: Annotated[float, Meta(gt=0)] | None = None
+
+
+class ToleranceQuery(Struct, kw_only=True, forbid_unknown_fields=False):
+    tolerance_m: Annotated[float, Meta(gt=0)] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import Struct
 
 
@@ -18,6 +20,7 @@ class Street(Struct, kw_only=True, forbid_unknown_fields=False):
     work_hours: str
     patrol_windows: list[PatrolWindow]
     public_url: str
+    map: dict[str, Any] | None = None
 
 
 class Station(Struct, kw_only=True):

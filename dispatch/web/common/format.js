@@ -1,4 +1,6 @@
 // Times, durations and numbers as people read them (texts from the i18n table).
+// Clock times and dates are shown in the street's time zone (setTimeZone, from
+// GET /api/v1/street's `tz`), whatever the browser's zone; until it is set, the browser's.
 
 import { t } from "./i18n.js";
 
@@ -7,6 +9,7 @@ export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 const PERCENT = 100;
+const KM = 1000;
 
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -34,25 +37,86 @@ export function formatAgo(ts, now = Date.now()) {
   return t(`time.ago_${unit}`, { n: Math.floor(ms / size) });
 }
 
-export function formatClock(ts) {
-  if (!Number.isFinite(ts)) return t("time.none");
-  const d = new Date(ts);
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+let zone = null;
+let zoneParts = null;
+
+/** Show times in the IANA zone ``tz`` (e.g. "Asia/Shanghai"); false when it is unknown. */
+export function setTimeZone(tz) {
+  try {
+    zoneParts = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hourCycle: "h23",
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+      second: "2-digit" });
+    zone = tz;
+    return true;
+  } catch {
+    return false; // keep the zone in use
+  }
 }
 
-/** The local calendar date of ``d`` as YYYY-MM-DD. */
+/** The zone times are shown in. */
+export function timeZone() {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** The wall clock at instant ``ts`` (ms) in the zone in use: {year, month, day, hour, minute,
+ * second} as numbers. */
+export function zonedParts(ts) {
+  if (!zoneParts) {
+    const d = new Date(ts);
+    return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(),
+      hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
+  }
+  const out = {};
+  for (const { type, value } of zoneParts.formatToParts(new Date(ts))) {
+    if (type !== "literal") out[type] = Number(value);
+  }
+  return out;
+}
+
+/** The instant (ms) of a wall-clock time in the zone in use: ``zonedMs("2026-12-01", 8, 30)``. */
+export function zonedMs(date, hour = 0, minute = 0) {
+  const [y, m, d] = date.split("-").map(Number);
+  const wall = Date.UTC(y, m - 1, d, hour, minute);
+  let guess = wall;
+  for (let i = 0; i < 2; i += 1) {  // the zone's offset at the guess, twice (DST edges)
+    const p = zonedParts(guess);
+    guess += wall - Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  }
+  return guess;
+}
+
+export function formatClock(ts) {
+  if (!Number.isFinite(ts)) return t("time.none");
+  const p = zonedParts(ts);
+  return `${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
+
+/** Hours and minutes of ``ts`` in the zone in use. */
+export function formatTime(ts) {
+  if (!Number.isFinite(ts)) return t("time.none");
+  const p = zonedParts(ts);
+  return `${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+/** The calendar date of ``d`` (a Date or ms) in the zone in use, as YYYY-MM-DD. */
 export function localDate(d = new Date()) {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const p = zonedParts(d instanceof Date ? d.getTime() : d);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
 }
 
 export function formatDateTime(ts) {
   if (!Number.isFinite(ts)) return t("time.none");
-  const d = new Date(ts);
-  return `${localDate(d)} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return `${localDate(ts)} ${formatTime(ts)}`;
 }
 
 /** A share (0..1) as a percentage with ``digits`` decimals. */
 export function formatPercent(share, digits = 1) {
   if (!Number.isFinite(share)) return t("time.none");
   return `${(share * PERCENT).toFixed(digits)}%`;
+}
+
+/** A distance in metres as "850 m" or "2.3 km". */
+export function formatDistance(metres) {
+  if (!Number.isFinite(metres)) return t("time.none");
+  return metres < KM ? `${Math.round(metres)} m` : `${(metres / KM).toFixed(1)} km`;
 }

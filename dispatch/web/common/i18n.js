@@ -36,6 +36,11 @@ const TABLE = {
     "role.screen": "大屏",
     "role.admin": "管理员",
 
+    "dept.centre": "指挥调度中心",
+    "window.am": "上午巡查",
+    "window.pm": "下午巡查",
+    "window.night": "夜间巡查",
+
     "conn.connecting": "连接中",
     "conn.open": "实时",
     "conn.waiting": "{seconds} 秒后重连",
@@ -224,6 +229,11 @@ const TABLE = {
     "role.assessor": "assessor",
     "role.screen": "screen",
     "role.admin": "admin",
+
+    "dept.centre": "Command centre",
+    "window.am": "Morning patrol",
+    "window.pm": "Afternoon patrol",
+    "window.night": "Night patrol",
 
     "conn.connecting": "Connecting",
     "conn.open": "Live",

@@ -119,9 +119,9 @@ export function labelPoint(feature) {
 
 /**
  * The outline of an area tiled by ``features``: the edges that belong to one polygon only
- * (edges shared by two neighbours cancel out), as SVG path data.
+ * (edges shared by two neighbours cancel out), as [[lon, lat], [lon, lat]] pairs.
  */
-export function outlinePath(features, project) {
+export function outlineEdges(features) {
   const key = (p) => p.map((v) => v.toFixed(EDGE_DECIMALS)).join(",");
   const edges = new Map();
   for (const f of features) {
@@ -135,8 +135,12 @@ export function outlinePath(features, project) {
       }
     }
   }
-  return [...edges.values()].filter((e) => e.count === 1)
-    .map((e) => linesPath([[e.a, e.b]], project)).join("");
+  return [...edges.values()].filter((e) => e.count === 1).map((e) => [e.a, e.b]);
+}
+
+/** The outline of an area tiled by ``features`` (see outlineEdges) as SVG path data. */
+export function outlinePath(features, project) {
+  return outlineEdges(features).map((edge) => linesPath([edge], project)).join("");
 }
 
 /** An SVG group for a layer of the map. */

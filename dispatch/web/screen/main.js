@@ -2,7 +2,7 @@
 
 import { clearSession, createApi, loadSession, saveSession } from "../common/api.js";
 import { byId } from "../common/dom.js";
-import { formatClock, SECOND_MS } from "../common/format.js";
+import { formatClock, SECOND_MS, setTimeZone } from "../common/format.js";
 import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
 import { bindLoginForm, showLoginMessage } from "../common/login.js";
 import { createAlerts } from "./alerts.js";
@@ -13,6 +13,8 @@ import { createFigures } from "./figures.js";
 import { caseShade, renderLegend } from "./legend.js";
 import { createMap } from "./map.js";
 import { loadNames } from "./names.js";
+import { createPatrols, patrolWindowText } from "./patrols.js";
+import { createReplay } from "./replay.js";
 import { createStream } from "./stream.js";
 import { createWorkers } from "./workers.js";
 
@@ -87,6 +89,8 @@ async function startScreen() {
   const [names, { grids, error: gridError }] = await Promise.all([loadNames(api), loadGrids()]);
   if (gridError && gridError.status === HTTP_UNAUTHORIZED) return; // signing out
   names.setGrids(grids.features || []);
+  const street = names.meta();
+  if (street.tz) setTimeZone(street.tz); // every time on the screen in the street's zone
 
   let shadeMode = SHADE_MODES.includes(localStorage.getItem(SHADE_KEY))
     ? localStorage.getItem(SHADE_KEY) : SHADE_MODES[0];
@@ -94,14 +98,21 @@ async function startScreen() {
   let refreshTimer = null;
 
   const card = createCard();
-  const map = createMap(byId("map"), grids, { onBackgroundClick: () => card.close() });
-  const workers = createWorkers({ map, card, api, names, onChange: scheduleRefresh });
+  const map = createMap(byId("map"), grids, { onBackgroundClick: () => card.close(),
+    settings: street.map || {}, names });
+  const replay = createReplay({ map, api, names, windowText: (p) => patrolWindowText(p, names) });
+  let workers = null;
+  const patrols = createPatrols({ api, card, names, replay,
+    onWorker: (name) => workers.select(name, { reveal: true }) });
+  workers = createWorkers({ map, card, api, names, patrols, onChange: scheduleRefresh });
   let caseCard = null;
   const cases = createCases({ map, names, onSelect: (id) => caseCard.show(id),
     onChange: scheduleRefresh });
+  map.onReproject(() => cases.render()); // case markers follow the zoom
+  byId("patrols-open").addEventListener("click", () => patrols.openList());
   caseCard = createCaseCard({ api, card, cases, names,
     canDispatch: () => DISPATCH_ROLES.has(user.role) });
-  const alerts = createAlerts({ names, onWorker: (name) => workers.select(name),
+  const alerts = createAlerts({ names, onWorker: (name) => workers.select(name, { reveal: true }),
     onCase: (id) => caseCard.show(id) });
   const figures = createFigures({ derive: () => {
     const counts = workers.counts();
@@ -208,6 +219,9 @@ async function startScreen() {
     alerts.render();
     workers.render();
     caseCard.render();
+    map.render();
+    patrols.render();
+    replay.render();
     refresh();
   });
 

@@ -1,7 +1,7 @@
 // Names of the street's things (grids, departments, catalogue items and categories) in the
 // current language, loaded once; every loader may fail without breaking the page.
 
-import { lang, localName } from "../common/i18n.js";
+import { has, lang, localName, t } from "../common/i18n.js";
 
 function byId(items, key = "id") {
   return new Map((items || []).map((item) => [String(item[key]), item]));
@@ -22,15 +22,31 @@ export async function loadNames(api) {
   const categories = byId(catalogue && catalogue.categories, "code");
   let grids = new Map();
   let workerGrids = new Map();
+  let workerNames = new Map();
 
   return {
     street() {
       return localName(street);
     },
+    /** GET /api/v1/street as it came (tz, patrol_windows, map ...), or {} when it failed. */
+    meta() {
+      return street || {};
+    },
+    /** A grid worker's own name (their user name when the street does not say). */
+    workerName(username) {
+      return workerNames.get(username) || username || "";
+    },
+    /** A patrol window's name for people: "上午巡查" for am, else the window as named. */
+    patrolWindow(name) {
+      if (!name) return "";
+      return has(`window.${name}`) ? t(`window.${name}`) : String(name);
+    },
     setGrids(features) {
       grids = new Map(features.map((f) => [String(f.properties.id), f.properties]));
       workerGrids = new Map(features.filter((f) => f.properties.worker)
         .map((f) => [f.properties.worker, String(f.properties.id)]));
+      workerNames = new Map(features.filter((f) => f.properties.worker_name)
+        .map((f) => [f.properties.worker, f.properties.worker_name]));
     },
     grid(id) {
       return grids.get(String(id)) || null;
@@ -47,7 +63,9 @@ export async function loadNames(api) {
       return [...depts.values()].map((d) => ({ id: d.id, name: localName(d, d.id) }));
     },
     department(id) {
-      return id ? localName(depts.get(id), id) : "";
+      if (!id) return "";
+      if (!depts.has(id) && has(`dept.${id}`)) return t(`dept.${id}`); // e.g. the centre
+      return localName(depts.get(id), id);
     },
     /** An item's name: the catalogue's in the current language, else what the case says. */
     item(code, given) {
