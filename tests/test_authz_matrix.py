@@ -40,6 +40,7 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/readyz"): {},
     ("GET", "/metrics"): {},
     ("GET", "/openapi.json"): {},
+    ("GET", "/asyncapi.json"): {},
     ("POST", "/api/v1/login"): {"json": {"username": "disp2", "password": PASSWORD}},
     ("POST", "/api/v1/logout"): {"fresh_token": True},
     ("GET", "/api/v1/me"): {},

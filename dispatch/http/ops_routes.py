@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from dispatch.authz import public
 from dispatch.errors import Unavailable
+from dispatch.http.asyncapi import asyncapi_document
 from dispatch.http.context import container
 from dispatch.http.models.common import Status
 from dispatch.http.openapi import openapi_document
@@ -55,9 +56,17 @@ async def openapi(request: Request) -> Response:
     return json(openapi_document(request.app.routes))
 
 
+@public
+@op(content={"application/json": {"schema": {"type": "object"}}})
+async def asyncapi(request: Request) -> Response:
+    """The AsyncAPI description of the WebSocket endpoints and their messages."""
+    return json(asyncapi_document(request.app.routes))
+
+
 routes: list[BaseRoute] = [
     Route("/healthz", healthz, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),
+    Route("/asyncapi.json", asyncapi, methods=["GET"]),
 ]
