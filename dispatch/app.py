@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -77,8 +77,10 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     return json(error_body("internal_error", "an internal error occurred"), status_code=500)
 
 
-def create_app(container: Container | None = None, settings: Settings | None = None) -> Starlette:
-    """The application; without a container, one is bootstrapped at startup."""
+def create_app(container: Container | None = None, settings: Settings | None = None, *,
+               clock: Callable[[], int] | None = None) -> Starlette:
+    """The application; without a container, one is bootstrapped at startup (with
+    ``clock`` for now, when given: tests move time instead of waiting for it)."""
     settings = container.settings if container else (settings or Settings.from_env())
     routes = all_routes()
     missing = unguarded(routes)
@@ -90,7 +92,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = container is None
-        c = container or bootstrap(settings, metrics=metrics)
+        c = container or (bootstrap(settings, metrics=metrics, clock=clock) if clock
+                          else bootstrap(settings, metrics=metrics))
         app.state.container = c
         thresholds = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLDS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,12 @@ HEALTH_TIMEOUT_S = 2.0
 #: Connections of one process's pool, and how long a command waits for one when all are busy.
 REDIS_MAX_CONNECTIONS = 128
 REDIS_POOL_WAIT_S = 10.0
+MS = 1000
+
+
+def wall_clock_ms() -> int:
+    """Now, in UTC milliseconds: the clock every service reads unless one is injected."""
+    return int(time.time() * MS)
 
 
 @dataclass
@@ -57,6 +65,8 @@ class Container:
     snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Now in UTC ms for every service (tests inject a clock they move).
+    clock: Callable[[], int] = wall_clock_ms
 
     @property
     def queue_url(self) -> str:
@@ -82,8 +92,10 @@ def make_redis(url: str) -> Redis:
     return Redis.from_pool(pool)
 
 
-def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = None) -> Container:
-    """Build the container; starts (or attaches to) the embedded Redis when no URL is set."""
+def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = None,
+              clock: Callable[[], int] = wall_clock_ms) -> Container:
+    """Build the container; starts (or attaches to) the embedded Redis when no URL is set.
+    ``clock`` gives now in UTC ms to every service."""
     settings = settings or Settings.from_env()
     url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
     redis = make_redis(url)
@@ -96,9 +108,9 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     metrics = metrics or Metrics()
     events = Events(scripts, keys, settings.events_keep)
     location = LocationService(settings, keys=keys, scripts=scripts, org=org, users=users,
-                               events=events, metrics=metrics)
+                               events=events, metrics=metrics, clock=clock)
     patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
-                            events=events)
+                            events=events, clock=clock)
     return Container(
         settings=settings,
         redis_url=url,
@@ -114,8 +126,9 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         rules=rules,
         media=media,
         cases=CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
-                          users=users),
+                          users=users, clock=clock),
         location=location,
         patrols=patrols,
-        reports=ReportService(redis, keys, settings, users, patrols.store),
+        reports=ReportService(redis, keys, settings, users, patrols.store, org, clock),
+        clock=clock,
     )

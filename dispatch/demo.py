@@ -20,10 +20,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -34,14 +36,32 @@ READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
 POLL_S = 0.25
 DEMO_RULES = "demo_rules.toml"
-#: The demo's street runs at any hour and quickly (the environment still overrides these):
-#: patrol windows cover the day, a patrol is complete after 5 minutes, and the whole
-#: simulated street may sign in at once from this machine.
+#: The demo's street runs quickly (the environment still overrides these): a patrol is
+#: complete after 5 minutes covering 30% of the grid (the simulated patrols last about 6),
+#: and the whole simulated street may sign in at once from this machine. Its patrol
+#: windows (see :func:`demo_windows`) start a minute after the demo does, so the first
+#: window closes within ten minutes with complete, incomplete and missed patrols.
 DEMO_ENV = {
-    "DISPATCH_PATROL_WINDOWS": "am=00:00-12:00,pm=12:00-00:00",
     "DISPATCH_PATROL_MIN_DURATION": "5",
+    "DISPATCH_PATROL_MIN_COVERAGE": "0.3",
     "DISPATCH_LOGIN_LIMIT_ADDR": "2000",
 }
+#: Demo patrol windows: WINDOW_MIN long, one every EVERY_MIN, the first FIRST_IN_MIN after start.
+DEMO_WINDOW_MIN = 8
+DEMO_WINDOW_EVERY_MIN = 20
+DEMO_FIRST_WINDOW_IN_MIN = 1
+MINUTES_PER_DAY = 24 * 60
+
+
+def demo_windows(now: datetime) -> str:
+    """Patrol windows for a demo started at ``now`` (local time): short ones through the
+    day, the first opening a minute from now (after the street is seeded)."""
+    first = now.hour * 60 + now.minute + DEMO_FIRST_WINDOW_IN_MIN
+    spans = []
+    for start in range(first, first + MINUTES_PER_DAY, DEMO_WINDOW_EVERY_MIN):
+        a, b = start % MINUTES_PER_DAY, (start + DEMO_WINDOW_MIN) % MINUTES_PER_DAY
+        spans.append(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}")
+    return ",".join(spans)
 #: The demo street's 377 users share the password "demo": a lighter scrypt cost seeds
 #: them and signs the simulated street in within seconds instead of a minute.
 DEMO_SCRYPT_N = 2**11
@@ -238,7 +258,8 @@ def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
     else:
         redis_url, started_redis = redis_server.start()
     port = _choose_port(settings, port)
-    env = dict(DEMO_ENV, **os.environ)
+    windows = demo_windows(datetime.now(ZoneInfo(settings.tz)))
+    env = dict(DEMO_ENV, DISPATCH_PATROL_WINDOWS=windows, **os.environ)
     env.update(REDIS_URL=redis_url, DISPATCH_PORT=str(port),
                DISPATCH_RULES=str(settings.rules_file or _demo_rules()))
     settings = settings.replace(redis_url=redis_url,

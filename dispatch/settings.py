@@ -107,6 +107,9 @@ class Settings:
                                         "shortest complete patrol (min)")
     patrol_min_coverage: float = _env("DISPATCH_PATROL_MIN_COVERAGE", 0.6,
                                       "least share of the grid a complete patrol covers")
+    patrol_extra_max_h: int = _env("DISPATCH_PATROL_EXTRA_MAX_H", 12,
+                                   "an extra patrol (started outside the windows) ends "
+                                   "after this long at the latest (h)")
     cover_radius_m: float = _env("DISPATCH_COVER_RADIUS", 30.0,
                                  "a patrol covers this far either side of its track (m)")
     track_simplify_m: float = _env("DISPATCH_TRACK_SIMPLIFY", 5.0,
@@ -130,9 +133,10 @@ class Settings:
     # Reports and scores
     worker_weights: str = _env("DISPATCH_WORKER_WEIGHTS", "patrol=0.5,reports=0.3,verify=0.2",
                                "weights of a grid worker's score")
-    department_weights: str = _env("DISPATCH_DEPARTMENT_WEIGHTS",
-                                   "on_time=0.5,rework=0.2,overdue=0.2,handling=0.1",
-                                   "weights of a department's score")
+    department_weights: str = _env(
+        "DISPATCH_DEPARTMENT_WEIGHTS",
+        "on_time=0.4,rework=0.15,overdue=0.15,handling=0.1,supervised=0.1,rating=0.1",
+        "weights of a department's score")
     warn_last: int = _env("DISPATCH_WARN_LAST", 3, "the last N of a ranking are warned")
     stuck_hours: int = _env("DISPATCH_STUCK_HOURS", 72, "an open case untouched this long is stuck")
     figures_every_s: int = _env("DISPATCH_FIGURES_EVERY", 15, "screen figures refresh (s)")

@@ -109,14 +109,21 @@ def emit(settings: Settings, *events: dict[str, Any]) -> None:
     run_async(go())
 
 
+#: The test street existed this long before the test (its recent patrol windows are owed).
+SEEDED_DAYS_AGO = 3
+DAY_MS = 24 * 3600 * 1000
+
+
 @pytest.fixture
 def seeded(settings: Settings, street: OrgData) -> OrgData:
-    """The reference street stored, every user with password PASSWORD."""
+    """The reference street stored, every user with password PASSWORD, as if seeded
+    SEEDED_DAYS_AGO days ago."""
 
     async def go() -> None:
         c = bootstrap(settings)
         try:
-            await seed_org(c.redis, c.keys, c.users, c.org, street, PASSWORD)
+            await seed_org(c.redis, c.keys, c.users, c.org, street, PASSWORD,
+                           seeded_ms=int(time.time() * 1000) - SEEDED_DAYS_AGO * DAY_MS)
         finally:
             await c.aclose()
 
@@ -145,10 +152,12 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def running(settings: Settings) -> Iterator[LiveServer]:
-    """The app under real uvicorn in a thread, on a free port."""
+def running(settings: Settings, clock: Callable[[], int] | None = None
+            ) -> Iterator[LiveServer]:
+    """The app under real uvicorn in a thread, on a free port (with ``clock`` for now)."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings=settings), host="127.0.0.1", port=port,
+    config = uvicorn.Config(create_app(settings=settings, clock=clock), host="127.0.0.1",
+                            port=port,
                             lifespan="on", log_level="warning",
                             ws_max_size=settings.max_ws_frame_bytes, proxy_headers=False)
     server = uvicorn.Server(config)

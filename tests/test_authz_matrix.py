@@ -55,6 +55,9 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/app"): {},
     ("GET", "/api/v1/catalogue"): {},
     ("GET", "/api/v1/reports/{kind}"): {"path": "/api/v1/reports/daily"},
+    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): {
+        "path": "/api/v1/reports/daily/figures/overdue?department=cgj"},
+    ("GET", "/reports"): {},
     ("GET", "/api/v1/scores"): {},
     ("GET", "/api/v1/rules"): {},
     ("POST", "/api/v1/rules/dry-run"): {"json": {"item": "SR01", "lat": 39.03, "lon": 117.42}},

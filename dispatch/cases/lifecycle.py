@@ -102,10 +102,11 @@ def _reassign(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context
         fields["assignee"] = ctx.member or ""
     else:
         removed = ("assignee",)
-    extras = {"department": ctx.department, "member": ctx.member,
+    extras: dict[str, Any] = {"department": ctx.department, "member": ctx.member,
               "from_department": case.department, "from_assignee": case.assignee}
     if case.clock is None and ctx.fresh_clock is not None:
         times = ctx.fresh_clock.times(ctx.calendar)
+        extras["deadline"] = times.deadline  # on record: the reports read deadlines there
         return Change(Action.REASSIGN, target, fields, removed, cmd.note, extras,
                       ClockOp.RESCHEDULE, ctx.fresh_clock, times)
     return Change(Action.REASSIGN, target, fields, removed, cmd.note, extras)

@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
 from dispatch.errors import Forbidden
+from dispatch.http.body import Fields, read_json
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
 from dispatch.http.models.common import Feature
@@ -19,20 +20,28 @@ from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.location.patrols import ROLES_SEEING_ALL, can_see
-from dispatch.location.service import now_ms
 
 HTTP_CREATED = 201
 HTTP_OK = 200
 READ_ROLES = (Role.GRID_WORKER, *sorted(ROLES_SEEING_ALL))
 
 
+async def _without_location(request: Request) -> bool:
+    """The optional body ``{"without_location": true}``: the phone has no position."""
+    if not await request.body():
+        return False
+    return bool(Fields.of(await read_json(request)).flag("without_location", False))
+
+
 @guard(Role.GRID_WORKER)
 @op(responses={HTTP_CREATED: Patrol, HTTP_OK: Patrol}, errors=(409,))
 async def start_patrol(request: Request, principal: Principal) -> Response:
-    """Start a patrol in the current window (the open one is returned if there is one)."""
+    """Start a patrol: in the current window, else an extra one (`kind: extra`, toward no
+    window); the open one is returned if there is one."""
     c = container(request)
     worker = await c.location.directory.of_principal(principal)
-    record, created = await c.patrols.start(worker)
+    record, created = await c.patrols.start(worker,
+                                            without_location=await _without_location(request))
     return json(record.public(), status_code=HTTP_CREATED if created else HTTP_OK)
 
 
@@ -55,7 +64,7 @@ async def list_patrols(request: Request, principal: Principal) -> Response:
             raise Forbidden("a worker sees only their own patrols", code="not_your_patrol",
                             field="worker")
         worker = principal.username
-    day = parse_day(request.query_params.get("date"), c.location.days.date_of(now_ms()))
+    day = parse_day(request.query_params.get("date"), c.location.days.date_of(c.clock()))
     records = await c.patrols.find(day.isoformat(), worker)
     return json({"date": day.isoformat(), "items": [r.public() for r in records]})
 

@@ -1,5 +1,6 @@
 """The web pages the server itself serves: the command screen at ``/``, the field app at
-``/app``, and their static files (plain ES modules, no build step, no CDN)."""
+``/app``, the report pages at ``/reports``, and their static files (plain ES modules, no
+build step, no CDN)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,12 @@ async def field_app(request: Request) -> Response:
     return FileResponse(WEB_DIR / "app" / "index.html", headers=NO_CACHE)
 
 
+@public
+async def reports_page(request: Request) -> Response:
+    """The report pages: daily, weekly and monthly figures, charts, rankings, downloads."""
+    return FileResponse(WEB_DIR / "reports" / "index.html", headers=NO_CACHE)
+
+
 class WebFiles(StaticFiles):
     """The pages' static files; public like the pages (the data behind them is not)."""
 
@@ -44,5 +51,6 @@ setattr(static, POLICY_ATTR, Policy(None, "static files of the web pages"))
 routes: list[BaseRoute] = [
     Route("/", screen_page, methods=["GET"]),
     Route("/app", field_app, methods=["GET"]),
+    Route("/reports", reports_page, methods=["GET"]),
     Mount("/static", app=static, name="static"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from dispatch.identity.passwords import check_password_policy, hash_password, ve
 from dispatch.identity.roles import Role, scope_kind
 from dispatch.keys import Keys
 
+MS = 1000
+CREATED_FIELD = "created"
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{1,31}$")
 
 
@@ -79,14 +82,28 @@ class UserStore:
             raise BadRequest(problem, field="password")
         return hash_password(password, n=self.scrypt_n)
 
-    def write(self, user: User, password_hash: str | None, pipe: Pipeline) -> None:
-        """Queue the writes of ``user`` on ``pipe`` (callers batch)."""
+    def write(self, user: User, password_hash: str | None, pipe: Pipeline,
+              created_ms: int | None = None) -> None:
+        """Queue the writes of ``user`` on ``pipe`` (callers batch); the first write of a
+        user records when it was created (``created_ms``, default now)."""
         validate_user(user)
         fields = user.to_hash()
         if password_hash is not None:
             fields["pw"] = password_hash
-        pipe.hset(self.keys.user(user.username), mapping=fields)
+        key = self.keys.user(user.username)
+        pipe.hset(key, mapping=fields)
+        pipe.hsetnx(key, CREATED_FIELD, str(created_ms if created_ms is not None
+                                            else int(time.time() * MS)))
         pipe.zadd(self.keys.users(), {user.username: 0})
+
+    async def created(self, usernames: Sequence[str]) -> dict[str, int | None]:
+        """When each user was created (None: not recorded, a user of an older version)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in usernames:
+                pipe.hget(self.keys.user(name), CREATED_FIELD)
+            rows = await pipe.execute()
+        return {name: int(raw) if raw else None
+                for name, raw in zip(usernames, rows, strict=True)}
 
     async def add(self, user: User, password: str) -> User:
         validate_user(user)

@@ -59,6 +59,11 @@ return 1
 )
 
 
+class PatrolKind(StrEnum):
+    WINDOW = "window"  # started in a patrol window: counts toward it
+    EXTRA = "extra"  # started outside the windows (a night patrol, 连夜排查): toward none
+
+
 class PatrolState(StrEnum):
     IN_PROGRESS = "in_progress"
     COMPLETE = "complete"
@@ -85,12 +90,17 @@ class PatrolRecord:
     outside_grid_s: float = 0.0
     points: int = 0
     ended_by: str = ""
+    kind: PatrolKind = PatrolKind.WINDOW
+    without_location: bool = False  # the phone had no position when it started
 
     def to_hash(self) -> dict[str, str]:
-        return {k: "" if v is None else str(v) for k, v in asdict(self).items()}
+        out = {k: "" if v is None else str(v) for k, v in asdict(self).items()}
+        out["without_location"] = "1" if self.without_location else ""
+        return out
 
     @classmethod
     def from_hash(cls, h: dict[str, str]) -> PatrolRecord:
+        """A stored record (fields added later take their default when absent)."""
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = h.get(f.name, "")
@@ -99,22 +109,32 @@ class PatrolRecord:
                 values[f.name] = int(raw) if raw else None
             elif kind == "float":
                 values[f.name] = float(raw) if raw else 0.0
+            elif kind == "bool":
+                values[f.name] = raw not in ("", "0", "False")
             elif kind == "PatrolState":
                 values[f.name] = PatrolState(raw)
+            elif kind == "PatrolKind":
+                values[f.name] = PatrolKind(raw) if raw else PatrolKind.WINDOW
             else:
                 values[f.name] = raw or (None if "None" in kind else "")
         return cls(**values)
+
+    @property
+    def extra(self) -> bool:
+        return self.kind is PatrolKind.EXTRA
 
     def public(self) -> dict[str, Any]:
         """What the API shows of a patrol."""
         return {
             "id": self.id, "worker": self.worker, "grid": self.grid, "station": self.station,
-            "date": self.date,
+            "date": self.date, "kind": self.kind.value,
+            # an extra patrol's "window" is its own span (no name): it ends by then at the latest
             "window": {"name": self.window, "start": self.window_start, "end": self.window_end},
             "start": self.start, "end": self.end, "status": self.status.value,
             "distance_m": round(self.distance_m, 1), "duration_s": round(self.duration_s, 1),
             "coverage": round(self.coverage, 4), "outside_grid_s": round(self.outside_grid_s, 1),
             "points": self.points, "ended_by": self.ended_by or None,
+            "without_location": self.without_location,
         }
 
     def ended(self, **changes: Any) -> PatrolRecord:

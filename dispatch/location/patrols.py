@@ -1,15 +1,22 @@
-"""Patrols: started and ended by the worker inside the day's windows, closed by the clock.
+"""Patrols: started and ended by the worker at any time, closed by the clock.
+
+A patrol started inside one of the day's windows counts toward it (``kind: window``) and
+ends at the window's end at the latest; one started outside them is an extra patrol
+(``kind: extra``, a night patrol for instance) that counts toward no window and ends after
+``patrol_extra_max_h`` at the latest.
 
 A patrol's figures (distance, duration, coverage, time outside the grid) come from
 the worker's stored track between its start and end, cleaned by the pure filter and
 measured by :func:`patrol_metrics`; they are computed when the patrol ends and, for
 one in progress, when it is asked for. When a window closes, its open patrols end
-at the window's end and every worker with no patrol in it gets a ``missed`` one.
+at the window's end and every worker who owed it (who existed, with the street, when it
+opened) and has no patrol in it gets a ``missed`` one.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,8 +28,8 @@ from dispatch.identity.roles import Role
 from dispatch.keys import Keys
 from dispatch.location.alerts import Alert, AlertKind
 from dispatch.location.directory import WorkerRef
-from dispatch.location.patrol_store import PatrolRecord, PatrolState, PatrolStore
-from dispatch.location.service import LocationService, now_ms
+from dispatch.location.patrol_store import PatrolKind, PatrolRecord, PatrolState, PatrolStore
+from dispatch.location.service import LocationService
 from dispatch.org.store import OrgStore
 from dispatch.patrol.filters import clean_track
 from dispatch.patrol.metrics import PatrolMetrics, PatrolStatus, patrol_metrics, patrol_status
@@ -32,6 +39,7 @@ from dispatch.scripts import Scripts
 from dispatch.settings import Settings
 
 MS_PER_S = 1000
+MS_PER_H = 3600 * MS_PER_S
 S_PER_MIN = 60
 S_PER_DAY = 24 * 3600
 #: Windows that ended longer ago than this are not closed any more (a clock down for days).
@@ -55,8 +63,9 @@ def _status(metrics: PatrolMetrics, min_duration_s: float, min_coverage: float) 
 
 class PatrolService:
     def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
-                 location: LocationService, events: Events) -> None:
+                 location: LocationService, events: Events, clock: Callable[[], int]) -> None:
         self.settings = settings
+        self.clock = clock
         self.org = org
         self.location = location
         self.events = events
@@ -64,21 +73,35 @@ class PatrolService:
         self.windows: tuple[PatrolWindow, ...] = parse_windows(settings.patrol_windows)
         self.min_duration_s = settings.patrol_min_duration_min * S_PER_MIN
         self.min_coverage = settings.patrol_min_coverage
+        self.extra_max_ms = settings.patrol_extra_max_h * MS_PER_H
+
+    def _now(self, now: int | None) -> int:
+        return self.clock() if now is None else now
 
     # --- start and end ------------------------------------------------------------------
 
-    async def start(self, worker: WorkerRef, *, now: int | None = None
-                    ) -> tuple[PatrolRecord, bool]:
-        """Open a patrol in the current window; (the open one, False) when there is one."""
-        at = now_ms() if now is None else now
+    def _new(self, patrol_id: str, worker: WorkerRef, at: int,
+             without_location: bool) -> PatrolRecord:
+        """A patrol starting at ``at``: in the window open then, else an extra one."""
         span = window_for(at, self.windows, self.settings.tz)
         if span is None:
-            raise Conflict("no patrol window is open now", code="outside_window")
+            return PatrolRecord(
+                id=patrol_id, worker=worker.username, grid=worker.grid, station=worker.station,
+                date=self.location.days.date_of(at).isoformat(), window="", window_start=at,
+                window_end=at + self.extra_max_ms, start=at, kind=PatrolKind.EXTRA,
+                without_location=without_location)
+        return PatrolRecord(
+            id=patrol_id, worker=worker.username, grid=worker.grid, station=worker.station,
+            date=span.date.isoformat(), window=span.window.name, window_start=span.start_ms,
+            window_end=span.end_ms, start=at, without_location=without_location)
+
+    async def start(self, worker: WorkerRef, *, now: int | None = None,
+                    without_location: bool = False) -> tuple[PatrolRecord, bool]:
+        """Open a patrol (in the current window, else an extra one); (the open one, False)
+        when there is one."""
+        at = self._now(now)
         for _ in range(2):
-            record = PatrolRecord(
-                id=await self.store.next_id(), worker=worker.username, grid=worker.grid,
-                station=worker.station, date=span.date.isoformat(), window=span.window.name,
-                window_start=span.start_ms, window_end=span.end_ms, start=at)
+            record = self._new(await self.store.next_id(), worker, at, without_location)
             open_id = await self.store.start(record)
             if open_id == record.id:
                 await self.location.alerts.close(AlertKind.MISSED_PATROL, worker.username,
@@ -101,7 +124,7 @@ class PatrolService:
             raise Forbidden("only the worker ends their patrol", code="not_your_patrol")
         if record.status is not PatrolState.IN_PROGRESS:
             return record
-        at = now_ms() if now is None else now
+        at = self._now(now)
         return await self.finish(record, at=min(at, record.window_end), by="worker")
 
     async def end_open(self, worker: WorkerRef, *, now: int | None = None) -> PatrolRecord:
@@ -110,7 +133,7 @@ class PatrolService:
         record = await self.store.get(open_id) if open_id else None
         if record is None:
             raise Conflict("there is no open patrol", code="no_open_patrol")
-        at = now_ms() if now is None else now
+        at = self._now(now)
         return await self.finish(record, at=min(at, record.window_end), by="worker")
 
     async def finish(self, record: PatrolRecord, *, at: int, by: str) -> PatrolRecord:
@@ -157,7 +180,7 @@ class PatrolService:
         """An in-progress patrol with its figures so far (others as stored)."""
         if record.status is not PatrolState.IN_PROGRESS:
             return record
-        metrics = await self.measure(record, now_ms() if now is None else now)
+        metrics = await self.measure(record, self._now(now))
         return record.ended(distance_m=metrics.distance_m, duration_s=metrics.duration_s,
                             coverage=metrics.coverage, outside_grid_s=metrics.outside_grid_s,
                             points=metrics.points)
@@ -185,7 +208,7 @@ class PatrolService:
                     tolerance_m: float | None = None) -> dict[str, Any]:
         """The patrol's track: a simplified LineString with a time per vertex, its stops
         and its spans outside the grid (see ``LocationService.track_feature``)."""
-        until = record.end if record.end is not None else (now_ms() if now is None else now)
+        until = record.end if record.end is not None else self._now(now)
         tolerance = self.settings.track_simplify_m if tolerance_m is None else tolerance_m
         feature = await self.location.track_feature(
             record.worker, record.grid, record.start, max(record.start, until), tolerance)
@@ -201,7 +224,7 @@ class PatrolService:
         Call every ~30 s; each window is closed once (a marker in Redis), open patrols
         are ended whenever found past their window. Returns the records written.
         """
-        at = now_ms() if now is None else now
+        at = self._now(now)
         written = [await self.finish(r, at=r.window_end, by="window_end")
                    for r in await self._overdue(at)]
         today = self.location.days.date_of(at)
@@ -217,10 +240,21 @@ class PatrolService:
         return [r for r in records
                 if r.status is PatrolState.IN_PROGRESS and r.window_end <= at]
 
+    async def since(self, workers: list[WorkerRef]) -> dict[str, int]:
+        """Since when each worker (and the street) existed."""
+        street = int((await self.org.meta()).get("seeded_ms") or 0)
+        created = await self.location.directory.users.created([w.username for w in workers])
+        return {w.username: max(street, created.get(w.username) or 0) for w in workers}
+
     async def _record_missed(self, day: date, window: str, start: int, end: int,
                              at: int) -> list[PatrolRecord]:
-        done = {r.worker for r in await self.store.of_day(day.isoformat()) if r.window == window}
-        missing = [w for w in await self.location.directory.roster() if w.username not in done]
+        """Missed patrols of a closed window, for the workers who owed it: those who existed
+        when it opened (never for a window before the street or the worker was there)."""
+        done = {r.worker for r in await self.store.of_day(day.isoformat())
+                if r.window == window and not r.extra}
+        roster = [w for w in await self.location.directory.roster() if w.username not in done]
+        since = await self.since(roster)
+        missing = [w for w in roster if since[w.username] <= start]
         ids = await self.store.next_ids(len(missing))
         records = [PatrolRecord(
             id=patrol_id, worker=w.username, grid=w.grid, station=w.station,

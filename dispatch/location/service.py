@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,9 +120,11 @@ def _float(value: str | None) -> float | None:
 
 class LocationService:
     def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
-                 users: UserStore, events: Events, metrics: Metrics) -> None:
+                 users: UserStore, events: Events, metrics: Metrics,
+                 clock: Callable[[], int] = now_ms) -> None:
         redis = scripts.client
         self.settings = settings
+        self.clock = clock
         self.org = org
         self.events = events
         self.store = LocationStore(redis, keys, scripts,
@@ -144,7 +146,7 @@ class LocationService:
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
                      now: int | None = None) -> IngestResult:
         """Judge, store and publish a message's fixes (any order, any age, repeats)."""
-        at = now_ms() if now is None else now
+        at = self.clock() if now is None else now
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
         batch = self._batch(pings, verdicts)
@@ -228,7 +230,7 @@ class LocationService:
 
     async def sweep(self, now: int | None = None) -> SweepReport:
         """Presence and out-of-grid changes that no fix reports: call every ~30 s."""
-        at = now_ms() if now is None else now
+        at = self.clock() if now is None else now
         roster = {w.username: w for w in await self.directory.roster()}
         names = await self.store.tracked_workers()
         report = SweepReport(checked=len(names))
@@ -286,7 +288,7 @@ class LocationService:
 
     async def workers(self, now: int | None = None) -> list[dict[str, Any]]:
         """Every grid worker: newest fix, presence (as of ``now``), patrol, out of grid."""
-        at = now_ms() if now is None else now
+        at = self.clock() if now is None else now
         roster = await self.directory.roster()
         rows = await self.store.live_many([w.username for w in roster])
         out = []

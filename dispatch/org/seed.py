@@ -65,7 +65,9 @@ def hash_all(users: UserStore, password: str, count: int,
 
 async def seed_org(redis: Redis, keys: Keys, users: UserStore, org: OrgStore, data: OrgData,
                    password: str, *, force: bool = False,
-                   progress: Callable[[int], None] | None = None) -> SeedReport:
+                   progress: Callable[[int], None] | None = None,
+                   seeded_ms: int | None = None) -> SeedReport:
+    """Write the street; ``seeded_ms`` (default now) is when it and its people exist from."""
     if await org.exists() and not force:
         raise Conflict("the street already has data; use --force to replace it",
                        code="already_seeded")
@@ -74,9 +76,9 @@ async def seed_org(redis: Redis, keys: Keys, users: UserStore, org: OrgStore, da
     version = int(await redis.hget(keys.org_meta(), "version") or 0) + 1
     await wipe_street(redis, keys)
     async with redis.pipeline(transaction=True) as pipe:
-        org.write(data, version, pipe)
+        org.write(data, version, pipe, seeded_ms)
         for person, pw in zip(data.people, hashes, strict=True):
-            users.write(person.user, pw, pipe)
+            users.write(person.user, pw, pipe, seeded_ms)
         await pipe.execute()
     counts: dict[str, int] = {r.value: 0 for r in Role}
     for p in data.people:

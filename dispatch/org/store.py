@@ -27,13 +27,16 @@ class OrgStore:
         self._index_checked = 0.0
         self._grid_station: dict[str, str] = {}
 
-    def write(self, data: OrgData, version: int, pipe: Pipeline) -> None:
-        """Queue every write of the organisation ``data`` on ``pipe``."""
+    def write(self, data: OrgData, version: int, pipe: Pipeline,
+              seeded_ms: int | None = None) -> None:
+        """Queue every write of the organisation ``data`` on ``pipe`` (seeded ``seeded_ms``,
+        default now: no patrol window before it is owed)."""
         k = self.keys
         s = data.street
+        seeded = seeded_ms if seeded_ms is not None else int(time.time() * 1000)
         pipe.hset(k.org_meta(), mapping={
             "code": s.code, "name": s.name, "name_en": s.name_en, "district": s.district,
-            "version": str(version), "seeded_ms": str(int(time.time() * 1000)),
+            "version": str(version), "seeded_ms": str(seeded),
         })
         pipe.hset(k.org_stations(), mapping={
             st.id: orjson.dumps({"id": st.id, "name": st.name, "name_en": st.name_en})

@@ -1,109 +1,128 @@
-"""The figures of a period, per station and per department, from case and patrol facts.
+"""The figures of a period, in total, per station and per department, with the cases (or
+patrols) behind every count: a :class:`Tally` of the definitions over the facts.
 
-closure rate = closed / reported; on-time rate = closed in time / (due - suspended), where
-due are the cases whose deadline fell in the period.
+Rates (docs/figures.md):
+- closure rate = reported and closed at T / (reported - cancelled);
+- on-time rate (按期结案率) = closed in time / (due - due but suspended);
+- patrol rate = complete / (complete + incomplete + missed);
+- mean rating = the mean of the ratings given in the period.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.reports.facts import CaseFacts
+from dispatch.reports.definitions import CASE_FIGURES, PATROL_FIGURES, rating_points
+from dispatch.reports.facts import RUNNING, CaseFacts, PatrolFacts
+from dispatch.reports.periods import Period
 
-PATROL_STATUSES = ("complete", "incomplete", "missed")
 RATE_DIGITS = 4
+MEAN_DIGITS = 2
+TOTAL_GROUP = "total"
+STATION, DEPARTMENT = "station", "department"
+GROUPS = (TOTAL_GROUP, STATION, DEPARTMENT)
+GroupKey = tuple[str, str]
+TOTAL: GroupKey = (TOTAL_GROUP, "")
+CASE_NAMES = tuple(CASE_FIGURES)
+PATROL_NAMES = tuple(PATROL_FIGURES)
+RATE_NAMES = ("closure_rate", "on_time_rate", "patrol_rate", "rating_mean")
+#: Which figures a department's row has (patrols belong to stations and workers).
+DEPARTMENT_NAMES = (*CASE_NAMES, "closure_rate", "on_time_rate", "rating_mean")
+ALL_NAMES = (*CASE_NAMES, *PATROL_NAMES, *RATE_NAMES)
 
 
-@dataclass(frozen=True)
-class PatrolFacts:
-    id: str
-    worker: str
-    grid: str | None
-    station: str | None
-    date: str
-    status: str
-    start: int
+def rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, RATE_DIGITS) if denominator > 0 else None
 
 
-@dataclass(frozen=True)
-class Period:
-    start: int  # UTC ms, inclusive
-    end: int  # UTC ms, exclusive
-    label: str
+@dataclass
+class Tally:
+    """figure -> group -> case or patrol id -> how many times it is counted."""
 
-    def has(self, t: int | None) -> bool:
-        return t is not None and self.start <= t < self.end
+    period: Period
+    members: dict[str, dict[GroupKey, Counter[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
+    rating_sums: Counter[GroupKey] = field(default_factory=Counter)
 
+    def count(self, figure: str, group: GroupKey = TOTAL) -> int:
+        return sum(self.members[figure][group].values())
 
-@dataclass(frozen=True)
-class Figures:
-    reported: int = 0
-    dispatched: int = 0
-    closed: int = 0
-    closed_in_time: int = 0
-    overdue: int = 0
-    due: int = 0
-    due_suspended: int = 0
-    reworks: int = 0
-    patrols_complete: int = 0
-    patrols_incomplete: int = 0
-    patrols_missed: int = 0
+    def ids(self, figure: str, group: GroupKey = TOTAL) -> list[tuple[str, int]]:
+        """What a count is made of: (id, times counted), by id."""
+        found = self.members[figure][group]
+        return sorted(found.items(), key=lambda kv: _id_order(kv[0]))
 
-    @property
-    def closure_rate(self) -> float | None:
-        return round(self.closed / self.reported, RATE_DIGITS) if self.reported else None
+    def groups(self, kind: str) -> set[str]:
+        return {name for per in self.members.values() for k, name in per if k == kind}
 
-    @property
-    def on_time_rate(self) -> float | None:
-        due = self.due - self.due_suspended
-        if due <= 0:
-            return None
-        in_time_of_due = min(self.closed_in_time, due)
-        return round(in_time_of_due / due, RATE_DIGITS)
-
-    def public(self) -> dict[str, Any]:
-        return {**asdict(self), "closure_rate": self.closure_rate,
-                "on_time_rate": self.on_time_rate}
+    def figures(self, group: GroupKey = TOTAL) -> dict[str, Any]:
+        """Every count and rate of a group."""
+        n = {name: self.count(name, group) for name in (*CASE_NAMES, *PATROL_NAMES)}
+        out: dict[str, Any] = dict(n)
+        out["closure_rate"] = rate(n["reported_closed"], n["reported"] - n["cancelled"])
+        out["on_time_rate"] = rate(n["closed_in_time"], n["due"] - n["due_suspended"])
+        out["patrol_rate"] = rate(n["patrols_complete"], n["patrols_complete"]
+                                  + n["patrols_incomplete"] + n["patrols_missed"])
+        out["rating_mean"] = (round(self.rating_sums[group] / n["ratings"], MEAN_DIGITS)
+                              if n["ratings"] else None)
+        if group[0] == DEPARTMENT:
+            return {k: out[k] for k in DEPARTMENT_NAMES}
+        return out
 
 
-def case_figures(cases: Iterable[CaseFacts], period: Period) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for f in cases:
-        out["reported"] += period.has(f.created)
-        out["dispatched"] += period.has(f.dispatched)
-        if period.has(f.closed):
-            out["closed"] += 1
-            out["closed_in_time"] += f.closed_in_time()
-        out["overdue"] += f.overdue_at(period.end)
-        if period.has(f.deadline):
-            out["due"] += 1
-            out["due_suspended"] += f.suspended is not None
-        out["reworks"] += f.reworks if period.has(f.created) else 0
-    return out
+def _id_order(ident: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in ident if ch.isdigit())
+    return (int(digits) if digits else 0, ident)
 
 
-def patrol_figures(patrols: Iterable[PatrolFacts], period: Period) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for p in patrols:
-        if period.has(p.start) and p.status in PATROL_STATUSES:
-            out[f"patrols_{p.status}"] += 1
-    return out
+def may_count(c: CaseFacts, p: Period) -> bool:
+    """Whether any definition can count ``c`` in ``p``: every figure needs an entry in the
+    period before T, except overdue (a clock running at T) and due (a deadline in the
+    period), which need no new entry. A shortcut only: the definitions decide."""
+    if c.created >= p.at:
+        return False
+    if c.active_between(p.start, p.at):
+        return True
+    if c.state_before(p.start) in RUNNING:
+        return True
+    deadline = c.deadline_before(p.at)
+    return deadline is not None and p.start <= deadline < p.at
 
 
-def figures(cases: Sequence[CaseFacts], patrols: Sequence[PatrolFacts],
-            period: Period) -> Figures:
-    return Figures(**case_figures(cases, period), **patrol_figures(patrols, period))
+def tally(cases: Iterable[CaseFacts], patrols: Iterable[PatrolFacts], p: Period) -> Tally:
+    """Run every definition over every case and patrol once."""
+    t = Tally(p)
+    for c in cases:
+        if not may_count(c, p):
+            continue
+        for name, figure in CASE_FIGURES.items():
+            for credit in figure(c, p):
+                per = t.members[name]
+                per[TOTAL][c.id] += 1
+                if c.station:
+                    per[(STATION, c.station)][c.id] += 1
+                if credit:
+                    per[(DEPARTMENT, credit)][c.id] += 1
+        for credit, score in rating_points(c, p):
+            t.rating_sums[TOTAL] += score
+            if c.station:
+                t.rating_sums[(STATION, c.station)] += score
+            if credit:
+                t.rating_sums[(DEPARTMENT, credit)] += score
+    for x in patrols:
+        for name, patrol_figure in PATROL_FIGURES.items():
+            if patrol_figure(x, p):
+                t.members[name][TOTAL][x.id] += 1
+                if x.station:
+                    t.members[name][(STATION, x.station)][x.id] += 1
+    return t
 
 
-def grouped(cases: Sequence[CaseFacts], patrols: Sequence[PatrolFacts], period: Period,
-            key: Callable[[Any], str | None]) -> dict[str, Figures]:
-    """Figures per group (station or department); facts without a group are left out."""
-    names = {key(f) for f in cases} | {key(p) for p in patrols}
-    return {
-        name: figures([f for f in cases if key(f) == name],
-                      [p for p in patrols if key(p) == name], period)
-        for name in sorted(n for n in names if n)
-    }
+def group_figures(t: Tally, kind: str, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Figures of every group of ``kind``: the ``names`` given (all of the street's, zeros
+    included) and any other a count was credited to (the centre, say)."""
+    every = sorted(set(names) | t.groups(kind))
+    return {name: t.figures((kind, name)) for name in every}

@@ -1,4 +1,4 @@
-"""The day's figures as the command screen shows them."""
+"""The day's figures as the command screen shows them: the daily report's, as of now."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ ONLINE = "online"
 
 
 async def screen_figures(c: Container, now_ms: int | None = None) -> dict[str, Any]:
-    figures = await c.reports.today_figures(now_ms)
-    workers = await c.location.workers(now_ms)
+    """The daily report's totals as of now (the same definitions), workers online, and
+    ``patrols_done`` (complete patrols, the screen's older name)."""
+    now = c.clock() if now_ms is None else now_ms
+    figures = await c.reports.today_figures(now)
+    workers = await c.location.workers(now)
     figures["workers_online"] = sum(1 for w in workers if w.get("state") == ONLINE)
     figures["patrols_done"] = figures.get("patrols_complete", 0)
     return figures

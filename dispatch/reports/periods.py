@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from dispatch.errors import BadRequest
-from dispatch.reports.figures import Period
 
 MS = 1000
 DAYS_PER_WEEK = 7
@@ -18,6 +18,36 @@ class Kind(StrEnum):
     DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
+
+
+#: ``period=day|week|month``: the current period of that kind.
+CURRENT = {"day": Kind.DAILY, "week": Kind.WEEKLY, "month": Kind.MONTHLY}
+#: How fine each kind is (a report accepts a label of its own kind or a finer one).
+FINENESS = {Kind.DAILY: 0, Kind.WEEKLY: 1, Kind.MONTHLY: 2}
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC ms, and the instant T its figures are taken at: the end for a
+    finished period, now for the current one (the start for one still to come)."""
+
+    start: int
+    end: int
+    label: str
+    at: int
+
+    def holds(self, ts: int | None) -> bool:
+        """``ts`` lies in the period and before T."""
+        return ts is not None and self.start <= ts < self.end and ts < self.at
+
+    @property
+    def finished(self) -> bool:
+        return self.at >= self.end
+
+
+def instant(start: int, end: int, now_ms: int) -> int:
+    """T for a period: now (everything up to and including this millisecond), within it."""
+    return min(end, max(start, now_ms + 1))
 
 
 def _ms(day: date, zone: ZoneInfo) -> int:
@@ -47,10 +77,12 @@ def label(kind: Kind, day: date) -> str:
     return f"{first.year}-{first.month:02d}"
 
 
-def period(kind: Kind, day: date, tz: str) -> Period:
+def period(kind: Kind, day: date, tz: str, now_ms: int) -> Period:
+    """The period of ``kind`` containing ``day``, with its T as of ``now_ms``."""
     zone = ZoneInfo(tz)
     first, after = bounds(kind, day)
-    return Period(_ms(first, zone), _ms(after, zone), label(kind, day))
+    start, end = _ms(first, zone), _ms(after, zone)
+    return Period(start, end, label(kind, day), instant(start, end, now_ms))
 
 
 def days_of(kind: Kind, day: date) -> list[date]:
@@ -68,9 +100,12 @@ def parse_day(raw: str | None, today: date) -> date:
 
 
 def parse_period(raw: str | None, today: date) -> tuple[Kind, date]:
-    """``2026-11`` (month), ``2026-W47`` (ISO week) or ``2026-11-21`` (day); default this month."""
+    """``day``, ``week`` or ``month`` (the current one), or a label: ``2026-11`` (month),
+    ``2026-W47`` (ISO week) or ``2026-11-21`` (day); default this month."""
     if not raw:
         return Kind.MONTHLY, today
+    if raw in CURRENT:
+        return CURRENT[raw], today
     try:
         if "-W" in raw:
             year, week = raw.split("-W")
@@ -80,4 +115,21 @@ def parse_period(raw: str | None, today: date) -> tuple[Kind, date]:
             return Kind.MONTHLY, date(int(year), int(month), 1)
         return Kind.DAILY, date.fromisoformat(raw)
     except ValueError as exc:
-        raise BadRequest("period is YYYY-MM, YYYY-Www or YYYY-MM-DD", field="period") from exc
+        raise BadRequest("period is day, week, month, YYYY-MM, YYYY-Www or YYYY-MM-DD",
+                         field="period") from exc
+
+
+def report_day(kind: Kind, raw_period: str | None, raw_date: str | None, today: date) -> date:
+    """The day whose ``kind`` report is asked: ``period`` (its own kind or a finer label,
+    or day/week/month for the current one) or ``date``; default today."""
+    if raw_period is None:
+        return parse_day(raw_date, today)
+    given, day = parse_period(raw_period, today)
+    if raw_period in CURRENT and given is not kind:
+        raise BadRequest(f"a {kind.value} report's current period is "
+                         f"{next(k for k, v in CURRENT.items() if v is kind)}",
+                         code="period_mismatch", field="period")
+    if FINENESS[given] > FINENESS[kind]:
+        raise BadRequest(f"{raw_period} is longer than a {kind.value} report's period",
+                         code="period_mismatch", field="period")
+    return day

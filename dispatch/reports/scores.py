@@ -1,33 +1,48 @@
 """Scores per period: grid workers and departments, weighted, ranked; the last are warned.
 
-Workers: patrol completion (complete / windows owed), reports made, verification speed.
-Departments: on-time closure rate, rework, overdue and mean handling time.
-Every part is a 0..1 value (1 best); the score is the weighted sum x 100.
+Every part is a 0..1 value (1 best), or None ("not applicable") when the subject had
+nothing to be judged on. The score is the weighted mean of the applicable parts x 100; a
+subject with no applicable part has no score, no rank and is never warned. Ties share a
+rank. docs/figures.md defines each part.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import mean
 from typing import Any
 
-from dispatch.reports.facts import CaseFacts
-from dispatch.reports.figures import PatrolFacts, Period, figures
+from dispatch.reports.definitions import (
+    DayWindow,
+    handling_times,
+    reported,
+    verification_delays,
+    windows_owed,
+    windows_patrolled,
+)
+from dispatch.reports.facts import CaseFacts, PatrolFacts
+from dispatch.reports.figures import DEPARTMENT, Tally
+from dispatch.reports.periods import Period
 
 SCALE = 100
 DIGITS = 2
+PART_DIGITS = 4
 #: A verification this long (or longer) after the result scores 0 for speed.
 SLOW_VERIFY_S = 24 * 3600
+RATING_LOW, RATING_HIGH = 1, 5
+#: What makes a department judged at all on overdue work and supervision.
+ACTIVITY = ("reported", "dispatched", "due", "overdue", "closed", "supervised")
 
 
 @dataclass(frozen=True)
 class Score:
     subject: str
-    score: float
-    parts: Mapping[str, float]
+    score: float | None
+    parts: Mapping[str, float | None]
     raw: Mapping[str, Any]
-    rank: int = 0
+    rank: int | None = None
     warned: bool = False
 
     def public(self) -> dict[str, Any]:
@@ -45,13 +60,17 @@ def parse_weights(spec: str) -> dict[str, float]:
     return out
 
 
-def _weighted(parts: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    total = sum(weights.values()) or 1.0
-    return round(SCALE * sum(parts.get(k, 0.0) * w for k, w in weights.items()) / total, DIGITS)
+def weighted(parts: Mapping[str, float | None], weights: Mapping[str, float]) -> float | None:
+    """The weighted mean of the applicable parts x 100 (None when none applies)."""
+    used = {k: w for k, w in weights.items() if parts.get(k) is not None and w > 0}
+    total = sum(used.values())
+    if total <= 0:
+        return None
+    return round(SCALE * sum((parts[k] or 0.0) * w for k, w in used.items()) / total, DIGITS)
 
 
-def _share_of_best(value: float, best: float) -> float:
-    return value / best if best > 0 else 0.0
+def _part(value: float | None) -> float | None:
+    return None if value is None else round(value, PART_DIGITS)
 
 
 def _inverse_share(value: float, worst: float) -> float:
@@ -59,59 +78,97 @@ def _inverse_share(value: float, worst: float) -> float:
 
 
 def rank(scores: Sequence[Score], warn_last: int) -> list[Score]:
-    ordered = sorted(scores, key=lambda s: (-s.score, s.subject))
-    last = {s.subject for s in ordered[-warn_last:]} if warn_last and len(ordered) > warn_last \
-        else set()
-    return [Score(s.subject, s.score, s.parts, s.raw, i + 1, s.subject in last)
-            for i, s in enumerate(ordered)]
+    """Scored subjects by score (ties share a rank), then the unscored; the last
+    ``warn_last`` places of the scored are warned (when more than that are scored)."""
+    scored = sorted((s for s in scores if s.score is not None),
+                    key=lambda s: (-(s.score or 0.0), s.subject))
+    out: list[Score] = []
+    warn_from = len(scored) - warn_last if warn_last and len(scored) > warn_last else None
+    place = 0
+    for i, s in enumerate(scored):
+        if i == 0 or s.score != scored[i - 1].score:
+            place = i + 1
+        warned = warn_from is not None and i >= warn_from
+        out.append(Score(s.subject, s.score, s.parts, s.raw, place, warned))
+    unscored = sorted((s for s in scores if s.score is None), key=lambda s: s.subject)
+    return out + unscored
 
 
-def worker_scores(workers: Sequence[str], cases: Sequence[CaseFacts],
-                  patrols: Sequence[PatrolFacts], period: Period, windows_owed: int,
+@dataclass(frozen=True)
+class WorkerInput:
+    username: str
+    since: int  # when the worker (and the street) existed
+
+
+def worker_scores(workers: Sequence[WorkerInput], cases: Sequence[CaseFacts],
+                  patrols: Sequence[PatrolFacts], windows: Sequence[DayWindow], period: Period,
                   weights: Mapping[str, float], warn_last: int) -> list[Score]:
-    reports = {w: sum(1 for c in cases if c.reporter == w and period.has(c.created))
-               for w in workers}
-    best = max(reports.values(), default=0)
+    reports: dict[str, int] = defaultdict(int)
+    delays: dict[str, list[float]] = defaultdict(list)
+    for c in cases:
+        if c.reporter and reported(c, period):
+            reports[c.reporter] += 1
+        for who, seconds in verification_delays(c, period):
+            delays[who].append(seconds)
+    by_worker: dict[str, list[PatrolFacts]] = defaultdict(list)
+    for x in patrols:
+        by_worker[x.worker].append(x)
+    best = max((reports[w.username] for w in workers), default=0)
     out = []
     for w in workers:
-        done = sum(1 for p in patrols if p.worker == w and p.status == "complete"
-                   and period.has(p.start))
-        speeds = [c.verify_s for c in cases if c.verifier == w and c.verify_s is not None
-                  and period.has(c.closed or c.resolved)]
-        verify = mean(speeds) if speeds else None
+        mine = by_worker[w.username]
+        owed = windows_owed(w.since, windows, mine, period)
+        done = windows_patrolled(owed, mine, period)
+        verify = mean(delays[w.username]) if delays[w.username] else None
         parts = {
-            "patrol": min(1.0, done / windows_owed) if windows_owed else 0.0,
-            "reports": _share_of_best(reports[w], best),
-            "verify": 1.0 - min(1.0, verify / SLOW_VERIFY_S) if verify is not None else 0.0,
+            "patrol": _part(done / len(owed)) if owed else None,
+            "reports": _part(reports[w.username] / best) if best else None,
+            "verify": _part(1.0 - min(1.0, verify / SLOW_VERIFY_S)) if verify is not None
+            else None,
         }
-        raw = {"patrols_complete": done, "windows": windows_owed, "reports": reports[w],
-               "verify_mean_s": verify}
-        out.append(Score(w, _weighted(parts, weights), parts, raw))
+        raw = {"windows_owed": len(owed), "windows_patrolled": done,
+               "reports": reports[w.username],
+               "verifications": len(delays[w.username]),
+               "verify_mean_s": round(verify, 1) if verify is not None else None}
+        out.append(Score(w.username, weighted(parts, weights), parts, raw))
     return rank(out, warn_last)
 
 
-def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], period: Period,
+def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], t: Tally,
                       weights: Mapping[str, float], warn_last: int) -> list[Score]:
-    per = {d: [c for c in cases if c.department == d] for d in departments}
-    figs = {d: figures(per[d], [], period) for d in departments}
-    handling = {d: [(c.resolved - c.dispatched) / 1000 for c in per[d]
-                    if c.resolved and c.dispatched and period.has(c.resolved)]
-                for d in departments}
-    mean_h = {d: mean(v) if v else 0.0 for d, v in handling.items()}
-    worst_rework = max((f.reworks for f in figs.values()), default=0)
-    worst_overdue = max((f.overdue for f in figs.values()), default=0)
-    worst_handling = max(mean_h.values(), default=0.0)
+    handling: dict[str, list[float]] = defaultdict(list)
+    for c in cases:
+        for credit, seconds in handling_times(c, t.period):
+            if credit:
+                handling[credit].append(seconds)
+    figs = {d: t.figures((DEPARTMENT, d)) for d in departments}
+    mean_h = {d: mean(handling[d]) if handling[d] else None for d in departments}
+    worst_overdue = max((f["overdue"] for f in figs.values()), default=0)
+    worst_supervised = max((f["supervised"] for f in figs.values()), default=0)
+    worst_handling = max((v for v in mean_h.values() if v is not None), default=0.0)
     out = []
     for d in departments:
         f = figs[d]
+        handled = mean_h[d]
+        active = any(f[k] for k in ACTIVITY)
+        rating = f["rating_mean"]
         parts = {
-            "on_time": f.on_time_rate if f.on_time_rate is not None else 1.0,
-            "rework": _inverse_share(f.reworks, worst_rework),
-            "overdue": _inverse_share(f.overdue, worst_overdue),
-            "handling": _inverse_share(mean_h[d], worst_handling),
+            "on_time": _part(f["on_time_rate"]),
+            "rework": _part(1.0 - min(1.0, f["reworks"] / f["verified"])) if f["verified"]
+            else None,
+            "overdue": _part(_inverse_share(f["overdue"], worst_overdue)) if active else None,
+            "handling": _part(_inverse_share(handled, worst_handling))
+            if handled is not None else None,
+            "supervised": _part(_inverse_share(f["supervised"], worst_supervised))
+            if active else None,
+            "rating": _part((rating - RATING_LOW) / (RATING_HIGH - RATING_LOW))
+            if rating is not None else None,
         }
-        raw = {"on_time_rate": f.on_time_rate, "closed_in_time": f.closed_in_time,
-               "due": f.due, "suspended": f.due_suspended, "reworks": f.reworks,
-               "overdue": f.overdue, "mean_handling_s": round(mean_h[d], 1)}
-        out.append(Score(d, _weighted(parts, weights), parts, raw))
+        raw = {"on_time_rate": f["on_time_rate"], "closed_in_time": f["closed_in_time"],
+               "due": f["due"], "due_suspended": f["due_suspended"],
+               "verified": f["verified"], "reworks": f["reworks"], "overdue": f["overdue"],
+               "supervised": f["supervised"], "ratings": f["ratings"], "rating_mean": rating,
+               "closed": f["closed"],
+               "mean_handling_s": round(handled, 1) if handled is not None else None}
+        out.append(Score(d, weighted(parts, weights), parts, raw))
     return rank(out, warn_last)

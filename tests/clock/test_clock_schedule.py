@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -155,15 +155,16 @@ def test_patrol_windows_remind_then_record_missed_patrols(
         live: LiveServer, seeded: Any, rdb: redis.Redis,
         phone_messages: Callable[[], list[dict[str, Any]]]) -> None:
     clock = Driven(live.settings)
-    clock.at(local(2026, 11, 23, 7, 0))  # first start: nothing owed from before
-    clock.at(local(2026, 11, 23, 8, 0))
+    day = datetime.now(TZ).date() + timedelta(days=2)  # a day the street exists all of
+    clock.at(local(day.year, day.month, day.day, 7, 0))  # first start: nothing owed before
+    clock.at(local(day.year, day.month, day.day, 8, 0))
     opened = [m for m in phone_messages() if m.get("kind") == "window_open"]
     assert len(opened) == 9  # gw001..gw009 on the pattern, once each
-    clock.at(local(2026, 11, 23, 12, 0))
-    missed = rdb.zcard("dispatch:{jlc}:" + "patrols:day:2026-11-23")
-    assert missed == 108
-    clock.at(local(2026, 11, 23, 12, 1))
-    assert rdb.zcard("dispatch:{jlc}:" + "patrols:day:2026-11-23") == 108  # once
+    clock.at(local(day.year, day.month, day.day, 12, 0))
+    key = "dispatch:{jlc}:" + f"patrols:day:{day.isoformat()}"
+    assert rdb.zcard(key) == 108
+    clock.at(local(day.year, day.month, day.day, 12, 1))
+    assert rdb.zcard(key) == 108  # once
 
 
 def test_the_daily_report_is_enqueued_and_agrees_with_the_audit_trail(
@@ -201,7 +202,8 @@ def test_the_daily_report_is_enqueued_and_agrees_with_the_audit_trail(
     recount = recount_from_timelines(cases, [a["id"], b["id"]], today)
     totals = report["totals"]
     assert (totals["reported"], totals["closed"], totals["dispatched"]) == recount
-    assert totals["closure_rate"] == 0.5
+    assert totals["cancelled"] == 1
+    assert totals["closure_rate"] == 1.0  # the cancelled report is kept out of the rate
     assert report["departments"]["hw"]["closed"] == 1
     assert csv.headers["content-type"].startswith("text/csv")
     assert "department,hw" in csv.text

@@ -86,15 +86,46 @@ def test_a_short_patrol_is_incomplete(live: LiveServer, seeded: OrgData, setting
     assert ended["duration_s"] < 12 * 60 and ended["coverage"] < 0.9
 
 
-def test_start_outside_a_window_and_one_open_patrol(
+def test_a_patrol_outside_the_windows_is_an_extra_one(
+        seeded: OrgData, settings: Settings) -> None:
+    day = recent_morning()
+    gw = worker_ref(seeded, "gw005")
+
+    async def go(c: Container) -> None:
+        night, created = await c.patrols.start(gw, now=local_ms(day, 21),
+                                               without_location=True)
+        assert created and night.kind.value == "extra" and night.without_location
+        public = night.public()
+        assert public["kind"] == "extra" and public["window"]["name"] == ""
+        latest = local_ms(day, 21) + settings.patrol_extra_max_h * 3_600_000
+        assert public["window"]["end"] == latest  # the latest end: no window of its own
+        assert public["without_location"] is True
+        ended = await c.patrols.end(night.id, Principal("gw005", Role.GRID_WORKER, "005"),
+                                    now=local_ms(day, 23))
+        assert ended.status.value == "incomplete" and ended.kind.value == "extra"
+        assert ended.end == local_ms(day, 23)  # no window cuts it short
+        stored = await c.patrols.store.get(night.id)
+        assert stored is not None and stored.without_location and stored.kind == night.kind
+        # the clock ends a forgotten extra patrol after patrol_extra_max_h
+        again, _ = await c.patrols.start(gw, now=local_ms(day, 23, 30))
+        limit = local_ms(day, 23, 30) + settings.patrol_extra_max_h * 3_600_000
+        await c.patrols.close_windows(limit)
+        closed = await c.patrols.store.get(again.id)
+        assert closed is not None and closed.end == limit and closed.ended_by == "window_end"
+
+    with_service(settings, go)
+
+
+def test_start_in_and_out_of_a_window_and_one_open_patrol(
         seeded: OrgData, settings: Settings) -> None:
     day = recent_morning()
     gw = worker_ref(seeded, "gw004")
 
     async def go(c: Container) -> None:
-        with pytest.raises(Exception) as refused:
-            await c.patrols.start(gw, now=local_ms(day, 13))
-        assert getattr(refused.value, "code", None) == "outside_window"
+        extra, created = await c.patrols.start(gw, now=local_ms(day, 13))
+        assert created and extra.kind.value == "extra" and extra.window == ""
+        await c.patrols.end(extra.id, Principal("gw004", Role.GRID_WORKER, "004"),
+                            now=local_ms(day, 13, 30))
         first, created = await c.patrols.start(gw, now=local_ms(day, 8, 5))
         second, again = await c.patrols.start(gw, now=local_ms(day, 8, 10))
         assert created and not again and second.id == first.id

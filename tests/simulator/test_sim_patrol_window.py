@@ -1,4 +1,5 @@
-"""Outside every patrol window a start is refused: counted as expected, streaming goes on."""
+"""Outside every patrol window a start is an extra patrol (toward no window): the simulated
+workers patrol, and streaming goes on."""
 
 from __future__ import annotations
 
@@ -27,13 +28,16 @@ def settings_overrides() -> dict[str, Any]:
     return {"patrol_windows": f"{start:%H}:00-{end:%H}:00"}
 
 
-def test_refused_patrols_are_retried_and_positions_still_stream(
+def test_patrols_outside_the_windows_are_extra_and_positions_still_stream(
         live: LiveServer, tokens: Callable[[str], str]) -> None:
-    tokens("disp1")
+    token = tokens("disp1")
     cfg = SimConfig(url=live.url, password=PASSWORD, workers=3, members=0, screens=0,
                     speed=30.0, duration_s=6.0, seed=5, osmand_share=0.0,
                     owntracks_share=0.0, quiet=True)
     stats = asyncio.run(simulate(cfg))
-    assert stats[S.PATROLS_REFUSED] >= 3 and stats[S.PATROLS_STARTED] == 0
+    assert stats[S.PATROLS_STARTED] >= 3 and stats[S.PATROLS_REFUSED] == 0
     assert stats[S.ACKS] > 0
     assert stats[S.ERRORS] == 0, dict(stats.last_error)
+    with live.client(token) as http:
+        patrols = http.get("/api/v1/patrols").json()["items"]
+    assert patrols and {p["kind"] for p in patrols} == {"extra"}

@@ -49,7 +49,7 @@ const TABLE = {
     "fig.reported": "今日上报",
     "fig.closed": "今日结案",
     "fig.closure_rate": "结案率",
-    "fig.on_time_rate": "按期办结率",
+    "fig.on_time_rate": "按期结案率",
     "fig.overdue": "超期案件",
     "fig.patrols_done": "完成巡查",
     "fig.patrols_missed": "漏巡",

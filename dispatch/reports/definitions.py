@@ -1,0 +1,251 @@
+"""Every figure the server shows, one function each (docs/figures.md says each in words).
+
+The screen, the reports, the scores and the downloads count with these functions and
+nothing else. A case figure takes a case's facts and a period (with its instant T) and
+returns one *credit* per count: the department the count goes to (None: no department).
+A patrol figure says whether a patrol record counts. Pure: no IO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from dispatch.cases.states import CaseState
+from dispatch.reports.facts import RUNNING, CaseFacts, PatrolFacts
+from dispatch.reports.periods import Period
+
+S = CaseState
+Credit = str | None
+CaseFigure = Callable[[CaseFacts, Period], list[Credit]]
+PatrolFigure = Callable[[PatrolFacts, Period], bool]
+WINDOW, EXTRA = "window", "extra"
+#: Bump when a definition changes: a kept report of another version is built again.
+VERSION = 2
+
+
+# --- cases ----------------------------------------------------------------------------
+
+def _reported(c: CaseFacts, p: Period) -> bool:
+    return p.holds(c.created) and not c.duplicate_before(p.at)
+
+
+def reported(c: CaseFacts, p: Period) -> list[Credit]:
+    """上报: a report received in the period that is not a duplicate at T; credited to the
+    department it was routed to."""
+    return [c.department_at(c.created)] if _reported(c, p) else []
+
+
+def duplicates(c: CaseFacts, p: Period) -> list[Credit]:
+    """重复: a report received in the period found (at intake or later) to repeat another."""
+    return [None] if p.holds(c.created) and c.duplicate_before(p.at) else []
+
+
+def dispatched(c: CaseFacts, p: Period) -> list[Credit]:
+    """派遣: first put in a department's (or the grid worker's) hands in the period."""
+    return [c.department_at(c.dispatched)] if c.dispatched is not None and p.holds(
+        c.dispatched) else []
+
+
+def closed(c: CaseFacts, p: Period) -> list[Credit]:
+    """结案: closed (verified) in the period and still closed at T; credited to the
+    department that held it when it was closed."""
+    close = c.last_close_before(p.at)
+    if close is None or not p.holds(close) or c.state_before(p.at) != S.CLOSED:
+        return []
+    return [c.department_at(close)]
+
+
+def reported_closed(c: CaseFacts, p: Period) -> list[Credit]:
+    """Reported in the period and closed at T (the closure rate's numerator)."""
+    return reported(c, p) if c.state_before(p.at) == S.CLOSED else []
+
+
+def cancelled(c: CaseFacts, p: Period) -> list[Credit]:
+    """撤销: reported in the period and cancelled at T (kept out of the closure rate)."""
+    return reported(c, p) if c.state_before(p.at) == S.CANCELLED else []
+
+
+def due_deadline(c: CaseFacts, p: Period) -> int | None:
+    """The deadline that makes the case due in the period, or None.
+
+    Due: the deadline in effect at T passed in the period before T; not when the case had
+    been cancelled or found a duplicate before it, nor while a result handed in by the
+    deadline waits for the grid worker's check (judged once verified)."""
+    deadline = c.deadline_before(p.at)
+    if deadline is None or not p.holds(deadline):
+        return None
+    if c.state_before(deadline) in (S.CANCELLED, S.DUPLICATE):
+        return None
+    if c.state_before(p.at) == S.RESOLVED:
+        handed_in = c.handled_at(p.at - 1)
+        if handed_in is not None and handed_in <= deadline:
+            return None
+    return deadline
+
+
+def due(c: CaseFacts, p: Period) -> list[Credit]:
+    """到期: see :func:`due_deadline`; credited to the department holding the case when its
+    deadline passed."""
+    deadline = due_deadline(c, p)
+    return [] if deadline is None else [c.department_at(deadline)]
+
+
+def due_suspended(c: CaseFacts, p: Period) -> list[Credit]:
+    """到期挂账: due, and suspended (挂账) at T."""
+    deadline = due_deadline(c, p)
+    if deadline is None or c.state_before(p.at) != S.SUSPENDED:
+        return []
+    return [c.department_at(deadline)]
+
+
+def closed_in_time(c: CaseFacts, p: Period) -> list[Credit]:
+    """按期结案: due, closed at T, and the result that closed it was handed in (办结) by the
+    deadline (the grid worker's check may come later)."""
+    deadline = due_deadline(c, p)
+    if deadline is None or c.state_before(p.at) != S.CLOSED:
+        return []
+    close = c.last_close_before(p.at)
+    handed_in = c.handled_at(close) if close is not None else None
+    if handed_in is None or handed_in > deadline:
+        return []
+    return [c.department_at(deadline)]
+
+
+def overdue(c: CaseFacts, p: Period) -> list[Credit]:
+    """超期: at T the case's clock runs (not resolved, suspended or finished) and its deadline
+    has passed; credited to the department holding it when the deadline passed."""
+    if c.state_before(p.at) not in RUNNING:
+        return []
+    deadline = c.deadline_before(p.at)
+    if deadline is None or deadline >= p.at:
+        return []
+    return [c.department_at(deadline)]
+
+
+def _events(c: CaseFacts, times: Iterable[int], p: Period) -> list[Credit]:
+    return [c.department_at(t) for t in times if p.holds(t)]
+
+
+def verified(c: CaseFacts, p: Period) -> list[Credit]:
+    """核查: results checked by the grid worker in the period (passed or not)."""
+    return _events(c, (v.verified for v in c.verifications), p)
+
+
+def reworks(c: CaseFacts, p: Period) -> list[Credit]:
+    """返工: checks in the period that sent the result back (one count each)."""
+    return _events(c, c.reworks, p)
+
+
+def reopened(c: CaseFacts, p: Period) -> list[Credit]:
+    """重新办理: closed cases reopened from the desk in the period."""
+    return _events(c, c.reopens, p)
+
+
+def supervised(c: CaseFacts, p: Period) -> list[Credit]:
+    """督办: ``supervise`` entries in the period, credited to the department holding the
+    case at that moment."""
+    return _events(c, c.supervisions, p)
+
+
+def ratings(c: CaseFacts, p: Period) -> list[Credit]:
+    """评议: ratings (``rate`` entries) given in the period."""
+    return _events(c, (t for t, _ in c.ratings), p)
+
+
+def rating_points(c: CaseFacts, p: Period) -> list[tuple[Credit, int]]:
+    """The scores of :func:`ratings` (for the mean rating)."""
+    return [(c.department_at(t), score) for t, score in c.ratings if p.holds(t)]
+
+
+def handling_times(c: CaseFacts, p: Period) -> list[tuple[Credit, float]]:
+    """For a case :func:`closed` in the period: seconds from its first dispatch to the
+    result that closed it, credited like the closing."""
+    credit = closed(c, p)
+    close = c.last_close_before(p.at)
+    handed_in = c.handled_at(close) if close is not None else None
+    if not credit or c.dispatched is None or handed_in is None:
+        return []
+    return [(credit[0], (handed_in - c.dispatched) / 1000)]
+
+
+def verification_delays(c: CaseFacts, p: Period) -> list[tuple[str, float]]:
+    """(verifier, seconds from the result to the check) for checks done in the period."""
+    return [(v.by, (v.verified - v.resolved) / 1000) for v in c.verifications
+            if p.holds(v.verified)]
+
+
+CASE_FIGURES: dict[str, CaseFigure] = {
+    "reported": reported, "duplicates": duplicates, "dispatched": dispatched,
+    "closed": closed, "reported_closed": reported_closed, "cancelled": cancelled,
+    "due": due, "due_suspended": due_suspended, "closed_in_time": closed_in_time,
+    "overdue": overdue, "verified": verified, "reworks": reworks, "reopened": reopened,
+    "supervised": supervised, "ratings": ratings,
+}
+
+
+# --- patrols --------------------------------------------------------------------------
+
+def owed(p: PatrolFacts) -> bool:
+    """A window is owed by a worker who existed (with the street) when it opened."""
+    return p.window_start >= p.worker_since
+
+
+def _window_patrol(p: PatrolFacts, period: Period, status: str) -> bool:
+    return (p.kind == WINDOW and p.status == status and period.holds(p.start)
+            and p.ended_by(period.at))
+
+
+def patrols_complete(p: PatrolFacts, period: Period) -> bool:
+    """完成巡查: a window patrol started in the period, ended by T, complete."""
+    return _window_patrol(p, period, "complete")
+
+
+def patrols_incomplete(p: PatrolFacts, period: Period) -> bool:
+    """未完成巡查: a window patrol started in the period, ended by T, incomplete."""
+    return _window_patrol(p, period, "incomplete")
+
+
+def patrols_missed(p: PatrolFacts, period: Period) -> bool:
+    """漏巡: an owed window that opened in the period and closed by T without a patrol."""
+    return _window_patrol(p, period, "missed") and owed(p)
+
+
+def patrols_extra(p: PatrolFacts, period: Period) -> bool:
+    """加巡: a patrol started outside the windows in the period and ended by T."""
+    return p.kind == EXTRA and period.holds(p.start) and p.ended_by(period.at)
+
+
+PATROL_FIGURES: dict[str, PatrolFigure] = {
+    "patrols_complete": patrols_complete, "patrols_incomplete": patrols_incomplete,
+    "patrols_missed": patrols_missed, "patrols_extra": patrols_extra,
+}
+
+
+@dataclass(frozen=True)
+class DayWindow:
+    """One patrol window on one local date."""
+
+    date: date
+    name: str
+    start: int
+    end: int
+
+
+def windows_owed(since: int, windows: Sequence[DayWindow], patrols: Sequence[PatrolFacts],
+                 p: Period) -> list[DayWindow]:
+    """The windows a worker owed in the period up to T: opened in the period after the
+    worker existed, and closed by T (or already patrolled in: a patrol ended by T)."""
+    patrolled = {(x.date, x.window) for x in patrols
+                 if x.kind == WINDOW and x.status != "missed" and x.ended_by(p.at)}
+    return [w for w in windows if p.holds(w.start) and w.start >= since
+            and (w.end <= p.at or (w.date.isoformat(), w.name) in patrolled)]
+
+
+def windows_patrolled(owed_windows: Sequence[DayWindow], patrols: Sequence[PatrolFacts],
+                      p: Period) -> int:
+    """Of the owed windows, those with a complete patrol ended by T."""
+    done = {(x.date, x.window) for x in patrols
+            if x.kind == WINDOW and x.status == "complete" and x.ended_by(p.at)}
+    return sum(1 for w in owed_windows if (w.date.isoformat(), w.name) in done)
