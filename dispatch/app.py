@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from dispatch.bootstrap import Container, bootstrap
@@ -57,12 +57,15 @@ async def on_redis_error(request: Any, exc: Exception) -> Any:
     """Redis down or timing out: 503 in the error shape, on every route (a socket that was
     already open is closed with 1013, try again later)."""
     log.warning("redis error on %s: %s", request.url.path, exc)
-    if isinstance(request, WebSocket):
-        with contextlib.suppress(Exception):
-            await request.close(status.WS_1013_TRY_AGAIN_LATER)
-        return None
     unavailable = Unavailable("the store is not reachable; try again shortly",
                               code="redis_unreachable")
+    if isinstance(request, WebSocket):
+        with contextlib.suppress(Exception):
+            if request.application_state is WebSocketState.CONNECTING:
+                await request.send_denial_response(error_response(unavailable))
+            else:
+                await request.close(status.WS_1013_TRY_AGAIN_LATER)
+        return None
     if request.url.path.startswith(OPEN311_PREFIX):  # the GeoReport spec's error shape
         response: Response = json([{"code": unavailable.status,
                                     "description": unavailable.message}], unavailable.status)

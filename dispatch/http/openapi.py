@@ -24,7 +24,8 @@ PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 REF = "#/components/schemas/{name}"
 ERROR_REF = {"$ref": REF.format(name="Error")}
 #: Routes that need no Redis: they never answer 503.
-NO_REDIS = frozenset({"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/", "/app"})
+NO_REDIS = frozenset({"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/", "/app",
+                      "/reports"})
 BODY_ERRORS = (400, 413, 415)
 DESCRIPTION = (
     "The HTTP API of dispatch (CONTRACT.md). Every time is Unix milliseconds, every "

@@ -36,6 +36,7 @@ async def field_app(request: Request) -> Response:
 
 
 @public
+@op(content=HTML)
 async def reports_page(request: Request) -> Response:
     """The report pages: daily, weekly and monthly figures, charts, rankings, downloads."""
     return FileResponse(WEB_DIR / "reports" / "index.html", headers=NO_CACHE)

@@ -19,7 +19,8 @@ from tests.conftest import LiveServer, running
 PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 #: Values for path parameters that reach the handler (a real kind of report, and so on).
 PATH_VALUES = {"kind": "daily", "action": "accept"}
-NEEDS_NO_REDIS = {"/healthz", "/metrics", "/openapi.json", "/", "/app"}
+NEEDS_NO_REDIS = {"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/", "/app",
+                  "/reports"}
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 

@@ -16,8 +16,10 @@ WEB = Path(__file__).resolve().parents[2] / "dispatch" / "web"
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I)
 INLINE_STYLE = re.compile(r"<style\b|\sstyle\s*=", re.I)
 INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.I)
+#: In our modules: style attributes set or written into markup, code from strings.
 JS_INLINE = re.compile(
-    r"""setAttribute\(\s*["']style["']|\.innerHTML\s*=|\beval\(|new Function\(""")
+    r"""setAttribute\(\s*["']style["']|\sstyle=\\?["'`$]|\son[a-z]+=\\?["']|\beval\(|"""
+    r"""new Function\(""")
 
 
 def assert_strict(r: httpx.Response) -> None:
@@ -60,7 +62,7 @@ def test_pages_have_nothing_inline() -> None:
                               ("handler", INLINE_HANDLER)):
             problems += [f"{page.name}: inline {name}: {m.group(0)[:60]}"
                          for m in pattern.finditer(text)]
-    for module in WEB.rglob("*.js"):
+    for module in (m for m in WEB.rglob("*.js") if "vendor" not in m.parts):
         text = module.read_text(encoding="utf-8")
         problems += [f"{module.name}: {m.group(0)}" for m in JS_INLINE.finditer(text)]
     assert problems == []

@@ -35,16 +35,18 @@ def closed_with(ws: ClientConnection) -> tuple[dict[str, Any], int | None]:
 
 
 def test_screen_by_first_message(live: LiveServer, tokens: Callable[[str], str]) -> None:
+    token = tokens("screen1")  # (signed in before the socket's time to authenticate runs)
     with connect(f"{live.ws_url}/ws/screen") as ws:
-        ws.send(json.dumps({"type": "auth", "token": tokens("screen1")}))
+        ws.send(json.dumps({"type": "auth", "token": token}))
         assert receive(ws) == {"type": "auth.ok", "user": "screen1", "role": "screen"}
         assert receive(ws)["type"] == "snapshot"
 
 
 def test_phone_by_first_message_then_pings(live: LiveServer,
                                            tokens: Callable[[str], str]) -> None:
+    token = tokens("gw001")
     with connect(f"{live.ws_url}/ws/phone") as ws:
-        ws.send(json.dumps({"type": "auth", "token": tokens("gw001")}))
+        ws.send(json.dumps({"type": "auth", "token": token}))
         assert receive(ws)["type"] == "auth.ok"
         ws.send(json.dumps({"type": "ping", "seq": 1, "lat": 39.03, "lon": 117.42,
                             "ts": int(time.time() * 1000)}))
@@ -73,8 +75,9 @@ def test_bad_first_message_closes_1008(live: LiveServer, seeded: Any, first: Any
 
 def test_role_outside_the_socket_closes_1008(live: LiveServer,
                                              tokens: Callable[[str], str]) -> None:
+    token = tokens("screen1")
     with connect(f"{live.ws_url}/ws/phone") as ws:
-        ws.send(json.dumps({"type": "auth", "token": tokens("screen1")}))
+        ws.send(json.dumps({"type": "auth", "token": token}))
         message, close = closed_with(ws)
     assert message["code"] == "role_forbidden" and close == POLICY_VIOLATION
 
