@@ -10,6 +10,8 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from dispatch.alerts.cases import CaseAlerts
+from dispatch.alerts.service import AlertService
 from dispatch.cases.service import CaseService
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
@@ -62,6 +64,7 @@ class Container:
     location: LocationService
     patrols: PatrolService
     reports: ReportService
+    alerts: AlertService
     snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
@@ -107,8 +110,12 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     media = MediaStore(redis, keys, settings.media_dir, settings.max_media_bytes)
     metrics = metrics or Metrics()
     events = Events(scripts, keys, settings.events_keep)
+    alerts = AlertService(redis, keys, scripts, settings)
     location = LocationService(settings, keys=keys, scripts=scripts, org=org, users=users,
-                               events=events, metrics=metrics, clock=clock)
+                                events=events, metrics=metrics, alerts=alerts, clock=clock)
+    cases = CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
+                        users=users, clock=clock)
+    cases.observers.append(CaseAlerts(alerts, settings.rework_limit))
     patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
                             events=events, clock=clock)
     return Container(
@@ -125,10 +132,10 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         events=events,
         rules=rules,
         media=media,
-        cases=CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
-                          users=users, clock=clock),
+        cases=cases,
         location=location,
         patrols=patrols,
         reports=ReportService(redis, keys, settings, users, patrols.store, org, clock),
         clock=clock,
+        alerts=alerts,
     )

@@ -180,10 +180,6 @@ class Keys:
         """Hash: one local day of a worker's fixes, bucket -> packed records in time order."""
         return self._k("loc", "track", worker, day)
 
-    def loc_alerts(self) -> str:
-        """Hash: open location alerts, ``<kind>:<worker>`` -> alert JSON."""
-        return self._k("loc", "alerts")
-
     def station_channel(self, station: str) -> str:
         """Pub/sub channel of a grid station's people and screens."""
         return self._k("push", "station", station)
@@ -211,6 +207,35 @@ class Keys:
     def patrol_window_closed(self, day: str, window: str) -> str:
         """Marker: the window of that day was closed (open patrols ended, misses recorded)."""
         return self._k("patrols", "closed", day, window)
+
+    # --- alerts -------------------------------------------------------------
+    def alert(self, alert_id: str) -> str:
+        """String: one alert's JSON (its public shape, see dispatch/alerts/model.py)."""
+        return self._k("alert", alert_id)
+
+    def alert_log(self, alert_id: str) -> str:
+        """List of JSON entries of one alert: raises, clears, acks, resolves (bounded)."""
+        return self._k("alert", alert_id, "log")
+
+    def alerts_seq(self) -> str:
+        """Counter of alert ids."""
+        return self._k("alerts", "seq")
+
+    def alerts_groups(self) -> str:
+        """Hash: grouping key (kind, owner scope, bucket or subject) -> the alert raises join."""
+        return self._k("alerts", "groups")
+
+    def alerts_subjects(self) -> str:
+        """Hash: ``<kind>|<worker or case>`` -> the alert holding that subject's open cause."""
+        return self._k("alerts", "subjects")
+
+    def alerts_active(self) -> str:
+        """Sorted set of open and acknowledged alerts, score = last raise (UTC ms)."""
+        return self._k("alerts", "active")
+
+    def alerts_cleared(self) -> str:
+        """Sorted set of cleared alerts kept for the record, score = when cleared (UTC ms)."""
+        return self._k("alerts", "cleared")
 
     # --- clock --------------------------------------------------------------
     def clock_leader(self) -> str:

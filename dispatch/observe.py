@@ -21,6 +21,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from dispatch.alerts.model import AlertKind
 from dispatch.cases.states import OPEN_STATES, CaseState
 from dispatch.keys import Keys
 from dispatch.metrics import Metrics
@@ -137,17 +138,21 @@ async def refresh_cases(redis: Redis, keys: Keys, metrics: Metrics) -> None:
 
 def refresh_alerts(alerts: Iterable[dict[str, Any]], metrics: Metrics,
                    kinds: Iterable[str] = ()) -> None:
-    """Open alerts by kind (every kind in ``kinds`` shown, 0 when none is open)."""
-    counts: Counter[str] = Counter({k: 0 for k in kinds})
-    counts.update(str(a.get("kind", "unknown")) for a in alerts)
-    gauge = metrics.gauge("alerts_open", "Open alerts by kind", ["kind"])
-    for kind, n in counts.items():
-        gauge.labels(kind).set(n)
+    """Active alerts by kind: open ones, and acknowledged ones not yet cleared (every kind
+    in ``kinds`` shown, 0 when there is none)."""
+    wanted = list(kinds)
+    found = list(alerts)
+    for state, name, doc in (("open", "alerts_open", "Open alerts by kind"),
+                             ("acked", "alerts_acked", "Acknowledged, uncleared alerts by kind")):
+        counts: Counter[str] = Counter({k: 0 for k in wanted})
+        counts.update(str(a.get("kind", "unknown")) for a in found if a.get("state") == state)
+        gauge = metrics.gauge(name, doc, ["kind"])
+        for kind, n in counts.items():
+            gauge.labels(kind).set(n)
 
 
 #: Alert kinds always shown (0 when none is open); others appear when they occur.
-ALERT_KINDS = ("out_of_grid", "signal_lost", "offline_on_patrol", "patrol_missed",
-               "case_near_limit", "case_overdue", "case_escalated", "sos", "rework_limit")
+ALERT_KINDS = tuple(k.value for k in AlertKind)
 
 
 # --- RQ queues (clock and worker) -----------------------------------------------------------

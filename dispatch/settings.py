@@ -130,6 +130,14 @@ class Settings:
     device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
                                     "device ids and OwnTracks logins cached in-process (s)")
 
+    # Alerts
+    alert_burst_s: int = _env("DISPATCH_ALERT_BURST", 10 * MINUTE_S,
+                              "raises of one kind and scope this close are one alert (s)")
+    alerts_keep: int = _env("DISPATCH_ALERTS_KEEP", 5000, "cleared alerts kept for the record")
+    alert_log_max: int = _env("DISPATCH_ALERT_LOG_MAX", 200, "log entries kept per alert")
+    rework_limit: int = _env("DISPATCH_REWORK_LIMIT", 2,
+                             "a case reworked more often than this raises an alert")
+
     # Reports and scores
     worker_weights: str = _env("DISPATCH_WORKER_WEIGHTS", "patrol=0.5,reports=0.3,verify=0.2",
                                "weights of a grid worker's score")

@@ -18,6 +18,7 @@ from websockets.sync.client import connect
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.identity.roles import Role
+from tests.alerts.scenarios import examples as alert_examples
 from tests.cases.scenarios import examples as case_examples
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS
@@ -67,6 +68,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     **case_examples(),
     # Location and patrols: a patrol may start at any time here (see settings_overrides).
     **location_examples(),
+    # Alerts: "prepare" raises a fresh alert the user may act on.
+    **alert_examples(),
 }
 
 WS_EXAMPLES: dict[str, str] = {
@@ -107,10 +110,13 @@ def _call(live: LiveServer, method: str, path: str, token: str | None,
           username: str | None = None) -> int:
     example = EXAMPLES[(method, path)]
     target = example.get("path", path)
+    body = example.get("json")
     if username is not None and "prepare" in example:
         target = example["prepare"](live, username)
+        if isinstance(target, tuple):  # a body naming what was prepared
+            target, body = target
     with live.client(token) as client:
-        r = client.request(method, target, json=example.get("json"),
+        r = client.request(method, target, json=body,
                            files=example.get("files"), headers=example.get("headers"))
     if r.status_code >= 400:
         assert "error" in r.json(), r.text

@@ -1,7 +1,9 @@
-"""The command centre's desk (disp1): triage by hand (改派 by category), extensions (延期).
+"""The command centre's desk (disp1): triage by hand (改派 by category), extensions (延期),
+督办 of cases escalated to the desk, and acknowledging (确认) the alerts.
 
 The desk's team socket brings the centre's offers (hard cases, and what no rule
-covered) and escalations; a slow poll of the triage list catches anything missed.
+covered) and escalations; a slow poll of the triage list catches anything missed, and
+another of the open alerts acknowledges them after a while, as a dispatcher would.
 """
 
 from __future__ import annotations
@@ -10,7 +12,16 @@ from typing import Any
 
 from clients.simulator.context import Ctx
 from clients.simulator.sockets import Socket
-from clients.simulator.stats import APPROVED, CONFLICTS, OFFERS, OVERDUE, TRIAGED, WARNINGS
+from clients.simulator.stats import (
+    ALERTS_ACKED,
+    APPROVED,
+    CONFLICTS,
+    OFFERS,
+    OVERDUE,
+    SUPERVISED,
+    TRIAGED,
+    WARNINGS,
+)
 
 CONFLICT = 409
 CENTRE = "centre"
@@ -23,6 +34,11 @@ TRIAGE_QUERIES: tuple[dict[str, str], ...] = (
 )
 TRIAGE_NOTES = ("按事项类别改派", "请贵部门尽快处置", "经研判属贵部门职责")
 APPROVE_NOTES = ("同意延期", "准予延期，请按期办结")
+SUPERVISE_MEDIAN_S = 30.0
+SUPERVISE_NOTES = ("已超期，请立即处置并反馈", "群众反映强烈，请今日办结")
+ALERT_POLL_S = 45.0
+ACK_MEDIAN_S = 20.0
+ACK_NOTES = ("已知悉", "已电话联系", "已通知网格站跟进", "")
 
 
 class Desk:
@@ -38,6 +54,7 @@ class Desk:
         self.ctx.spawn(self.socket.run(), f"desk-socket:{self.username}")
         self.ctx.spawn(self.poll(), f"desk-poll:{self.username}")
         self.ctx.spawn(self.approvals(), f"desk-approvals:{self.username}")
+        self.ctx.spawn(self.alerts(), f"desk-alerts:{self.username}")
 
     async def _message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -50,6 +67,8 @@ class Desk:
             self.ctx.stats.add(WARNINGS)
         elif kind == "job.overdue":
             self.ctx.stats.add(OVERDUE)
+            if message.get("level") and isinstance(case, dict):
+                self.ctx.spawn(self.supervise(str(case.get("id"))), f"supervise:{case.get('id')}")
 
     def triage_later(self, case: dict[str, Any]) -> None:
         cid = str(case.get("id"))
@@ -91,6 +110,46 @@ class Desk:
                 items = reply.body.get("items", []) if isinstance(reply.body, dict) else []
                 for case in items:
                     self.triage_later(case)
+
+    async def supervise(self, cid: str) -> None:
+        """督办 a case escalated to the desk."""
+        ctx = self.ctx
+        await ctx.clock.pause(SUPERVISE_MEDIAN_S)
+        reply = await ctx.api.post("supervise", f"/api/v1/cases/{cid}/supervise", self.token,
+                                   {"note": ctx.rng.choice(SUPERVISE_NOTES)},
+                                   expected={CONFLICT})
+        if reply.ok:
+            ctx.stats.add(SUPERVISED)
+        elif reply.status == CONFLICT:
+            ctx.stats.add(CONFLICTS)
+
+    async def alerts(self) -> None:
+        """Acknowledge the open alerts, a while after they show."""
+        ctx = self.ctx
+        while True:
+            await ctx.clock.sleep(ALERT_POLL_S)
+            reply = await ctx.api.get("alerts", "/api/v1/alerts", self.token,
+                                      params={"state": "open"})
+            items = reply.body.get("items", []) if isinstance(reply.body, dict) else []
+            for alert in items:
+                alert_id = str(alert.get("id"))
+                if alert_id not in self.busy:
+                    self.busy.add(alert_id)
+                    ctx.spawn(self.ack(alert_id), f"ack:{alert_id}")
+
+    async def ack(self, alert_id: str) -> None:
+        ctx = self.ctx
+        try:
+            await ctx.clock.pause(ACK_MEDIAN_S)
+            reply = await ctx.api.post("ack alert", f"/api/v1/alerts/{alert_id}/ack",
+                                       self.token, {"note": ctx.rng.choice(ACK_NOTES)},
+                                       expected={CONFLICT})
+            if reply.ok:
+                ctx.stats.add(ALERTS_ACKED)
+            elif reply.status == CONFLICT:
+                ctx.stats.add(CONFLICTS)
+        finally:
+            self.busy.discard(alert_id)
 
     async def approvals(self) -> None:
         while True:

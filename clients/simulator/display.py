@@ -66,6 +66,7 @@ def figures(stats: Stats, previous: Counter[str], dt: float) -> list[Figure]:
         ("resolved", str(stats[S.RESOLVED])),
         ("verified ok/fail", f"{stats[S.VERIFIED]}/{stats[S.VERIFY_FAILED]}"),
         ("triaged", str(stats[S.TRIAGED])),
+        ("supervised/alerts acked", f"{stats[S.SUPERVISED]}/{stats[S.ALERTS_ACKED]}"),
         ("warnings/overdue", f"{stats[S.WARNINGS]}/{stats[S.OVERDUE]}"),
         ("errors", str(stats[S.ERRORS])),
         ("reconnects", str(stats[S.RECONNECTS])),

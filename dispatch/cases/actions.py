@@ -25,6 +25,11 @@ class Action(StrEnum):
     RESUME = "resume"
     RATE = "rate"  # 党群评议
     CANCEL = "cancel"
+    DUPLICATE = "duplicate"  # 判为重复: the same problem as another case
+    ASSIGN = "assign"  # 派单到人: to a named member
+    SUPERVISE = "supervise"  # 督办: urge the handler and the lead, on record
+    RETURN = "return"  # 退回: the desk (or the lead) sends it back to triage
+    REOPEN = "reopen"  # 重新办理: a closed case is reopened to its last holder
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,11 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.RESUME: _t({S.SUSPENDED}, None),
     Action.RATE: _t({S.CLOSED}, None),
     Action.CANCEL: _t(_WORKING | {S.REPORTED, S.TRIAGE, S.RESOLVED, S.SUSPENDED}, S.CANCELLED),
+    Action.DUPLICATE: _t(_WORKING | {S.REPORTED, S.TRIAGE, S.SUSPENDED}, S.DUPLICATE),
+    Action.ASSIGN: _t(_WORKING | {S.TRIAGE}, S.ACCEPTED),
+    Action.SUPERVISE: _t(_WORKING, None),
+    Action.RETURN: _t(_WORKING, S.TRIAGE),
+    Action.REOPEN: _t({S.CLOSED}, S.REOPENED),
 })
 
 #: A reporter may withdraw a report only while nobody has taken it.

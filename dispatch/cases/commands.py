@@ -55,6 +55,7 @@ class Command:
     member: str | None = None
     hours: int = 0
     score: int = 0
+    of: str | None = None  # the case a duplicate repeats
 
 
 def _media(body: Fields) -> tuple[str, ...]:
@@ -97,7 +98,8 @@ def _reassign(body: Fields) -> Command:
 def parse_command(action: Action, body: Fields, *, max_extension_hours: int) -> Command:
     """The command of ``action`` from its body (an empty object for accept and resume)."""
     note = body.text("note", "", max_len=MAX_TEXT)
-    if action in (Action.REJECT, Action.SUSPEND, Action.CANCEL, Action.EXTEND):
+    if action in (Action.REJECT, Action.SUSPEND, Action.CANCEL, Action.EXTEND, Action.RETURN,
+                  Action.REOPEN):
         note = _required_text(body, "reason")
     match action:
         case Action.PROGRESS:
@@ -116,5 +118,12 @@ def parse_command(action: Action, body: Fields, *, max_extension_hours: int) -> 
         case Action.RATE:
             return Command(action, note=note, score=body.integer("score", lo=MIN_SCORE,
                                                                  hi=MAX_SCORE))
+        case Action.SUPERVISE:
+            return Command(action, note=_required_text(body, "note"))
+        case Action.ASSIGN:
+            return Command(action, note=note,
+                           member=body.text("member", min_len=1, max_len=MAX_NAME))
+        case Action.DUPLICATE:
+            return Command(action, note=note, of=body.text("of", min_len=1, max_len=MAX_NAME))
         case _:
             return Command(action, note=note)

@@ -38,8 +38,23 @@ class Context:
     calendar: WorkCalendar
     department: str | None = None
     member: str | None = None
-    #: A clock for a case that has none yet (reported with no rule, now sent somewhere).
+    #: A clock for a case that has none yet (reported with no rule, now sent somewhere),
+    #: or a new one (a closed case reopened).
     fresh_clock: CaseClock | None = None
+    #: The case a duplicate repeats (the first of its chain).
+    original: str | None = None
+    #: The lead of the case's department (told of a supervision).
+    lead: str | None = None
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A timeline entry on another case (the original of a duplicate), and a counter of its
+    hash to add one to."""
+
+    case_id: str
+    entry: dict[str, Any]
+    counter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +70,11 @@ class Change:
     times: Times | None = None  # the instants to schedule
     media: tuple[str, ...] = ()
     verify_task: bool = False  # push the verification task to the reporter's phone
+    linked: tuple[Linked, ...] = ()
+    #: People told over their sockets (a supervision: the holder and the lead); an empty
+    #: tuple with ``notice`` set tells the department.
+    notify: tuple[str, ...] = ()
+    notice: dict[str, Any] | None = None
 
     @property
     def assignee_removed(self) -> bool:
@@ -95,7 +115,7 @@ def _verify(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
 
 def _reassign(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
     to_member = ctx.member is not None
-    target = target_state(Action.REASSIGN, case.state, to_member=to_member)
+    target = target_state(cmd.action, case.state, to_member=to_member)
     fields = {"department": ctx.department or ""}
     removed: tuple[str, ...] = ()
     if to_member:
@@ -107,9 +127,9 @@ def _reassign(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context
     if case.clock is None and ctx.fresh_clock is not None:
         times = ctx.fresh_clock.times(ctx.calendar)
         extras["deadline"] = times.deadline  # on record: the reports read deadlines there
-        return Change(Action.REASSIGN, target, fields, removed, cmd.note, extras,
+        return Change(cmd.action, target, fields, removed, cmd.note, extras,
                       ClockOp.RESCHEDULE, ctx.fresh_clock, times)
-    return Change(Action.REASSIGN, target, fields, removed, cmd.note, extras)
+    return Change(cmd.action, target, fields, removed, cmd.note, extras)
 
 
 def _extend(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
@@ -166,11 +186,52 @@ def _cancel(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
     return Change(Action.CANCEL, S.CANCELLED, note=cmd.note, clock_op=ClockOp.STOP)
 
 
+def _duplicate(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    original = ctx.original or ""
+    entry = {"ts": now, "by": actor.username, "action": "duplicate_reported", "case": case.id,
+             "note": cmd.note}
+    return Change(Action.DUPLICATE, S.DUPLICATE, {"duplicate_of": original}, note=cmd.note,
+                  extras={"duplicate_of": original}, clock_op=ClockOp.STOP,
+                  linked=(Linked(original, entry, "duplicates"),))
+
+
+def _supervise(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """督办: no state changes; the holder (or, with nobody holding it, the department) and
+    the department's lead are told."""
+    told = tuple(dict.fromkeys(u for u in (case.holder, ctx.lead) if u))
+    notice = {"type": "job.supervised", "note": cmd.note, "by": actor.username}
+    return Change(Action.SUPERVISE, case.state, note=cmd.note,
+                  extras={"department": case.department, "assignee": case.holder,
+                          "lead": ctx.lead, "light": case.light(now),
+                          "level": case.escalation_level},
+                  notify=told if case.holder else (), notice=notice)
+
+
+def _return(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    return Change(Action.RETURN, S.TRIAGE, {"department": CENTRE}, ("assignee",),
+                  note=cmd.note, extras={"from_department": case.department,
+                                         "from_assignee": case.holder})
+
+
+def _reopen(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """A closed case back to its last holder, on a new clock from now (返工)."""
+    fields = {"rework_count": str(case.rework_count + 1)}
+    extras: dict[str, Any] = {"assignee": case.assignee}
+    if ctx.fresh_clock is None:
+        return Change(Action.REOPEN, S.REOPENED, fields, note=cmd.note, extras=extras)
+    times = ctx.fresh_clock.times(ctx.calendar)
+    extras["deadline"] = times.deadline
+    return Change(Action.REOPEN, S.REOPENED, fields, note=cmd.note, extras=extras,
+                  clock_op=ClockOp.RESCHEDULE, clock=ctx.fresh_clock, times=times)
+
+
 BUILDERS: Mapping[Action, Builder] = MappingProxyType({
     Action.ACCEPT: _accept, Action.REJECT: _reject, Action.PROGRESS: _progress,
     Action.RESOLVE: _resolve, Action.VERIFY: _verify, Action.REASSIGN: _reassign,
     Action.EXTEND: _extend, Action.APPROVE_EXTENSION: _approve, Action.SUSPEND: _suspend,
     Action.RESUME: _resume, Action.RATE: _rate, Action.CANCEL: _cancel,
+    Action.DUPLICATE: _duplicate, Action.ASSIGN: _reassign, Action.SUPERVISE: _supervise,
+    Action.RETURN: _return, Action.REOPEN: _reopen,
 })
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from dispatch.cases.model import Case
 from dispatch.cases.permissions import STREET_WIDE_ROLES, may_see
+from dispatch.cases.search import Search, matches, parse_search
 from dispatch.cases.states import OPEN_STATES, CaseState
 from dispatch.cases.store import CaseStore
 from dispatch.errors import BadRequest, Forbidden
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import DEPARTMENT_ROLES, Role
 from dispatch.keys import Keys
+from dispatch.patrol.windows import DEFAULT_TZ
 from dispatch.rules import Light
 
 OPEN = "open"  # every open state at once
@@ -28,7 +30,8 @@ CURSOR_TAG = "c1:"
 MIN_BATCH = 50
 MAX_FILTER = 64
 
-Predicate = Callable[[Case], bool]
+#: Whether a case (and the text of its report, when the search needs it) is kept.
+Predicate = Callable[[Case, str], bool]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Query:
     assignee: str | None = None
     below: int | None = None
     limit: int = MIN_BATCH
+    search: Search = field(default_factory=Search)
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,8 @@ def _limit(raw: str | None, default: int, most: int) -> int:
     return int(raw)
 
 
-def parse_query(params: Mapping[str, str], *, default_limit: int, max_limit: int) -> Query:
+def parse_query(params: Mapping[str, str], *, default_limit: int, max_limit: int,
+                tz: str = DEFAULT_TZ) -> Query:
     light = _param(params, "light")
     if light is not None and light not in {v.value for v in Light}:
         raise BadRequest("light is green, yellow or red", code="invalid_field", field="light")
@@ -102,6 +107,7 @@ def parse_query(params: Mapping[str, str], *, default_limit: int, max_limit: int
         grid=_param(params, "grid"), light=light, assignee=_param(params, "assignee"),
         below=decode_cursor(cursor) if cursor else None,
         limit=_limit(_param(params, "limit"), min(default_limit, max_limit), max_limit),
+        search=parse_search(params, tz),
     )
 
 
@@ -111,16 +117,20 @@ def _wanted_states(states: frozenset[str]) -> frozenset[str]:
     return states
 
 
-def predicate(actor: Principal, query: Query, now_ms: int) -> Predicate:
+def predicate(actor: Principal, query: Query, now_ms: int,
+              department_names: Mapping[str, Sequence[str]] | None = None) -> Predicate:
     states = _wanted_states(query.states)
+    names = department_names or {}
 
-    def keep(case: Case) -> bool:
+    def keep(case: Case, text: str) -> bool:
         return ((not states or case.state.value in states)
                 and (query.department is None or case.department == query.department)
                 and (query.grid is None or case.grid == query.grid)
                 and (query.assignee is None or case.assignee == query.assignee)
                 and (query.light is None or case.light(now_ms) == query.light)
-                and may_see(actor, case.parties))
+                and may_see(actor, case.parties)
+                and (not query.search.active
+                     or matches(case, text, query.search, now_ms, names)))
 
     return keep
 
@@ -158,8 +168,9 @@ async def cheapest(store: CaseStore, options: list[list[str]]) -> list[str]:
 
 
 async def scan(store: CaseStore, sources: list[str], keep: Predicate, below: int | None,
-               limit: int, budget: int) -> Page:
-    """Cases passing ``keep`` from the union of ``sources``, newest first, below ``below``."""
+               limit: int, budget: int, *, texts: bool = False) -> Page:
+    """Cases passing ``keep`` from the union of ``sources``, newest first, below ``below``
+    (with ``texts``, ``keep`` also gets the text of each case's report)."""
     found: list[Case] = []
     read = 0
     batch = max(MIN_BATCH, min(limit * 2, budget))
@@ -172,11 +183,12 @@ async def scan(store: CaseStore, sources: list[str], keep: Predicate, below: int
             return Page(found, None)
         ordered = sorted(numbers, key=numbers.__getitem__, reverse=True)
         cases = {c.id: c for c in await store.load_many(ordered)}
+        reports = await store.report_texts(ordered) if texts else {}
         for position, cid in enumerate(ordered):
             below = numbers[cid]
             read += 1
             case = cases.get(cid)
-            if case is not None and keep(case):
+            if case is not None and keep(case, reports.get(cid, "")):
                 found.append(case)
             more = floor is not None or position + 1 < len(ordered)
             if len(found) >= limit or read >= budget:

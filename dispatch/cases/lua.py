@@ -28,6 +28,7 @@ def _lua_set(values: frozenset[str]) -> str:
 #   plan: {now, set = {field = value}, del = [field], timeline = [json],
 #          zadd = [[key, score, member]], zrem = [[key, member]],
 #          geoadd = [[key, lon, lat, member]], hset = [[key, field, value]],
+#          rpush = [[key, value]], hincrby = [[key, field, n]] (other cases' timelines),
 #          publish = [[channel, message, with_summary]], emit = bool}
 CASE_LUA = (
     EMIT_LUA
@@ -75,6 +76,8 @@ local function apply(case_key, timeline_key, plan, emit_keys, maxlen)
   for _, z in ipairs(plan.zadd) do redis.call('ZADD', z[1], z[2], z[3]) end
   for _, g in ipairs(plan.geoadd) do redis.call('GEOADD', g[1], g[2], g[3], g[4]) end
   for _, h in ipairs(plan.hset) do redis.call('HSET', h[1], h[2], h[3]) end
+  for _, r in ipairs(plan.rpush or {}) do redis.call('RPUSH', r[1], r[2]) end
+  for _, h in ipairs(plan.hincrby or {}) do redis.call('HINCRBY', h[1], h[2], h[3]) end
   local s = summary(case_key, plan.now)
   for _, p in ipairs(plan.publish) do
     local message = p[2]

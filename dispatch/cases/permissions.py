@@ -101,6 +101,11 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.RATE: {R.REPORTER: _all(Action.RATE), R.ASSESSOR: _all(Action.RATE),
                   R.DESK: _all(Action.RATE)},
     Action.CANCEL: {R.DESK: _all(Action.CANCEL), R.REPORTER: REPORTER_CANCEL_SOURCES},
+    Action.DUPLICATE: {R.DESK: _all(Action.DUPLICATE)},
+    Action.ASSIGN: {R.DESK: _all(Action.ASSIGN), R.LEAD: _all(Action.ASSIGN)},
+    Action.SUPERVISE: {R.DESK: _all(Action.SUPERVISE)},
+    Action.RETURN: {R.DESK: _all(Action.RETURN), R.LEAD: _all(Action.RETURN)},
+    Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
 })
 
 

@@ -40,6 +40,8 @@ class Plan:
     geoadd: list[tuple[str, str, str, str]] = field(default_factory=list)
     hset: list[tuple[str, str, str]] = field(default_factory=list)
     publish: list[tuple[str, dict[str, Any], bool]] = field(default_factory=list)
+    rpush: list[tuple[str, str]] = field(default_factory=list)
+    hincrby: list[tuple[str, str, int]] = field(default_factory=list)
     emit: bool = True
 
     def entry(self, value: dict[str, Any]) -> None:
@@ -53,7 +55,8 @@ class Plan:
             "now": self.now, "states": self.states, "ver": self.ver, "set": self.set,
             "del": self.delete, "timeline": self.timeline, "zadd": self.zadd,
             "zrem": self.zrem, "geoadd": self.geoadd, "hset": self.hset,
-            "publish": self.publish, "emit": self.emit,
+            "publish": self.publish, "rpush": self.rpush, "hincrby": self.hincrby,
+            "emit": self.emit,
         }
         return orjson.dumps(body).decode()
 
@@ -131,11 +134,40 @@ class Planner:
         self._notify(plan, case.id, before, after, actor)
         if change.verify_task:
             plan.send(self.keys.user_channel(case.reporter), {"type": "task", "kind": "verify"})
+        if (after.state is S.ACCEPTED and after.assignee and after.assignee != actor.username
+                and after.assignee != before.assignee):
+            plan.send(self.keys.user_channel(after.assignee), {"type": "task", "kind": "handle"})
+        self._told(plan, case, change)
+        self._linked(plan, change)
         if change.target in TERMINAL_STATES:
             plan.zrem.append((self.keys.cases_open(), case.id))
             plan.zrem.append((self.keys.cases_near(case.item), case.id))
             plan.delete.extend(f for f in CLOCK_FIELDS if f not in plan.set)
+        elif case.state in TERMINAL_STATES:  # reopened
+            plan.zadd.append((self.keys.cases_open(), score, case.id))
+            plan.geoadd.append((self.keys.cases_near(case.item), repr(case.lon),
+                                repr(case.lat), case.id))
         return plan
+
+    def _told(self, plan: Plan, case: Case, change: Change) -> None:
+        """A change's own notice (a supervision) to its people, else to the department."""
+        if change.notice is None:
+            return
+        if change.notify:
+            for user in change.notify:
+                plan.send(self.keys.user_channel(user), dict(change.notice))
+        elif case.department:  # the lead is on the department's channel too
+            plan.send(self.keys.dept_channel(case.department), dict(change.notice))
+
+    def _linked(self, plan: Plan, change: Change) -> None:
+        """Entries on other cases' timelines (they change too: their version moves on)."""
+        k = self.keys
+        for link in change.linked:
+            plan.rpush.append((k.case_timeline(link.case_id),
+                               orjson.dumps(link.entry).decode()))
+            plan.hincrby.append((k.case(link.case_id), "ver", 1))
+            if link.counter:
+                plan.hincrby.append((k.case(link.case_id), link.counter, 1))
 
     @staticmethod
     def _department(case: Case, change: Change) -> str | None:

@@ -8,10 +8,12 @@ into status codes or socket messages.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+import orjson
 from redis.asyncio import Redis
 
 from dispatch.cases.actions import Action
@@ -30,6 +32,7 @@ from dispatch.cases.listing import (
 from dispatch.cases.model import Case
 from dispatch.cases.permissions import DESK_ROLES, allowed_sources, may_see, team_of
 from dispatch.cases.plan import Planner
+from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -40,9 +43,12 @@ from dispatch.keys import Keys
 from dispatch.media import MediaStore
 from dispatch.org.store import OrgStore
 from dispatch.rules import CENTRE, Tier
+from dispatch.rules.vocab import CENTRE_NAMES
 from dispatch.rules_service import RulesService
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
+
+log = logging.getLogger("dispatch.cases")
 
 MS = 1000
 #: Reads and retries when the case keeps changing under a transition.
@@ -52,6 +58,17 @@ OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
 
 def wall_clock_ms() -> int:
     return int(time.time() * MS)
+
+
+class CaseObserver(Protocol):
+    """Told after a change is stored (e.g. alerts follow a case's lights and states).
+    Its failures are logged, never undo nor fail the change."""
+
+    async def timers_fired(self, fired: Sequence[Fired], cases: Sequence[Case],
+                           now_ms: int) -> None: ...
+
+    async def case_changed(self, before: Case, after: Case, action: Action,
+                           now_ms: int) -> None: ...
 
 
 class CaseService:
@@ -67,6 +84,9 @@ class CaseService:
         self.clock = clock
         self.store = CaseStore(redis, keys, scripts)
         self.planner = Planner(keys)
+        self.observers: list[CaseObserver] = []
+        #: Where cases kept outside the live store are searched (none by default).
+        self.archives: list[CaseArchive] = []
 
     def now(self, now_ms: int | None = None) -> int:
         return self.clock() if now_ms is None else now_ms
@@ -154,7 +174,7 @@ class CaseService:
             plan = self.planner.transition(case, change, actor, now, sources)
             applied = await self.store.apply(case.id, plan)
             if applied.ok:
-                return await self._detail(case.id, now)
+                return await self._changed(case, cmd.action, now)
             if applied.outcome == "missing":
                 raise NotFound(f"no case {cid}", code="unknown_case")
             if (cmd.action is Action.ACCEPT and applied.state == CaseState.ACCEPTED.value
@@ -165,8 +185,41 @@ class CaseService:
 
     async def _context(self, actor: Principal, case: Case, cmd: Command, now: int) -> Context:
         calendar = self.rules.calendar
-        if cmd.action is not Action.REASSIGN:
-            return Context(calendar)
+        match cmd.action:
+            case Action.REASSIGN | Action.ASSIGN:
+                return await self._reassign_context(actor, case, cmd, now)
+            case Action.DUPLICATE:
+                return Context(calendar, original=await self._original(case, cmd.of or ""))
+            case Action.SUPERVISE:
+                return Context(calendar, lead=await self._lead(case.department))
+            case Action.REOPEN:
+                return Context(calendar, fresh_clock=await self._default_clock(case, now))
+        return Context(calendar)
+
+    async def _original(self, case: Case, of: str) -> str:
+        """The case a duplicate repeats: ``of``, or the one ``of`` itself repeats."""
+        found = await self.store.load(of) if of != case.id else None
+        if found is not None and found.state is CaseState.DUPLICATE and found.duplicate_of:
+            found = await self.store.load(found.duplicate_of)
+        if found is None or found.id == case.id:
+            raise BadRequest(f"no other case {of}", code="unknown_case", field="of")
+        if found.state is CaseState.CANCELLED:
+            raise Conflict(f"case {found.id} was cancelled", code="invalid_original",
+                           field="of")
+        return found.id
+
+    async def _lead(self, department: str | None) -> str | None:
+        if not department or department == CENTRE:
+            return None
+        try:
+            lead = (await self.org.department(department)).get("lead")
+        except NotFound:
+            return None
+        return str(lead) if lead else None
+
+    async def _reassign_context(self, actor: Principal, case: Case, cmd: Command,
+                                now: int) -> Context:
+        calendar = self.rules.calendar
         department, member = await self._reassign_target(cmd)
         if actor.role not in DESK_ROLES and department != actor.scope:
             raise Forbidden("a department lead reassigns within the department only",
@@ -214,6 +267,19 @@ class CaseService:
         case, timeline = found
         return case.detail(now, timeline)
 
+    async def _changed(self, before: Case, action: Action, now: int) -> dict[str, Any]:
+        """The case's detail after ``action``, once the observers were told."""
+        found = await self.store.with_timeline(before.id)
+        if found is None:
+            raise NotFound(f"no case {before.id}", code="unknown_case")
+        after, timeline = found
+        for observer in self.observers:
+            try:
+                await observer.case_changed(before, after, action, now)
+            except Exception:
+                log.exception("a case observer failed on %s %s", action.value, before.id)
+        return after.detail(now, timeline)
+
     async def get(self, actor: Principal, cid: str, now_ms: int | None = None) -> dict[str, Any]:
         found = await self.store.with_timeline(cid)
         if found is None:
@@ -229,13 +295,31 @@ class CaseService:
 
     async def listing(self, actor: Principal, query: Query,
                    now_ms: int | None = None) -> dict[str, Any]:
+        """A page of the cases in ``actor``'s scope passing the filters and the search, from
+        the live store and every archive, newest first."""
         now = self.now(now_ms)
         options = alternatives(actor, query, self.keys)
         sources = await cheapest(self.store, options)
-        page = await scan(self.store, sources, predicate(actor, query, now), query.below,
-                          query.limit, self.settings.case_scan_max)
-        cursor = encode_cursor(page.next_below) if page.next_below is not None else None
-        return {"items": [c.summary(now) for c in page.items], "next_cursor": cursor}
+        words = bool(query.search.words)
+        keep = predicate(actor, query, now, await self._department_names() if words else None)
+        page = await scan(self.store, sources, keep, query.below, query.limit,
+                          self.settings.case_scan_max, texts=words)
+        found = ArchivePage([c.summary(now) for c in page.items], page.next_below)
+        if self.archives:
+            pages = [found] + [await a.page(actor, query, query.below, query.limit, now)
+                               for a in self.archives]
+            found = merge(pages, query.limit)
+        cursor = encode_cursor(found.next_below) if found.next_below is not None else None
+        return {"items": found.items, "next_cursor": cursor}
+
+    async def _department_names(self) -> dict[str, tuple[str, ...]]:
+        """Each department's names (Chinese and English), for the search's words."""
+        raw = await self.store.redis.hgetall(self.keys.org_departments())
+        names: dict[str, tuple[str, ...]] = {CENTRE: tuple(CENTRE_NAMES)}
+        for dept, body in raw.items():
+            d = orjson.loads(body)
+            names[str(dept)] = tuple(str(n) for n in (d.get("name"), d.get("name_en")) if n)
+        return names
 
     async def pending_offers(self, actor: Principal,
                              now_ms: int | None = None) -> list[dict[str, Any]]:
@@ -251,5 +335,20 @@ class CaseService:
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
         """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once."""
-        return await self.store.fire_due(self.now(now_ms), limit or self.settings.timer_batch,
-                                         self.settings.timer_late_ms)
+        now = self.now(now_ms)
+        fired = await self.store.fire_due(now, limit or self.settings.timer_batch,
+                                          self.settings.timer_late_ms)
+        await self._tell_fired(fired, now)
+        return fired
+
+    async def _tell_fired(self, fired: Sequence[Fired], now: int) -> None:
+        """The observers learn which cases' lights or levels the batch changed."""
+        ids = list(dict.fromkeys(f.timer.case for f in fired if f.fired and f.timer))
+        if not ids or not self.observers:
+            return
+        cases = await self.store.load_many(ids)
+        for observer in self.observers:
+            try:
+                await observer.timers_fired(fired, cases, now)
+            except Exception:
+                log.exception("a case observer failed on %d fired timers", len(fired))

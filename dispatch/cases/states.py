@@ -18,7 +18,8 @@ class CaseState(StrEnum):
     CANCELLED = "cancelled"
 
 
-#: A case in one of these is finished: nothing happens to it any more (except a rating).
+#: A case in one of these is finished: nothing happens to it any more (except a rating,
+#: and the desk reopening a closed one).
 TERMINAL_STATES: frozenset[CaseState] = frozenset(
     {CaseState.CLOSED, CaseState.DUPLICATE, CaseState.CANCELLED}
 )

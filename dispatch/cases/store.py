@@ -88,6 +88,19 @@ class CaseStore:
             rows = await pipe.execute()
         return [Case.from_hash(r) for r in rows if r]
 
+    async def report_texts(self, ids: Sequence[str]) -> dict[str, str]:
+        """The text of each case's report (the first entry of its timeline)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for cid in ids:
+                pipe.lindex(self.keys.case_timeline(cid), 0)
+            rows = await pipe.execute()
+        found = {}
+        for cid, raw in zip(ids, rows, strict=True):
+            if raw:
+                entry = orjson.loads(raw)
+                found[cid] = str(entry.get("note") or "") if isinstance(entry, dict) else ""
+        return found
+
     async def with_timeline(self, cid: str) -> tuple[Case, list[dict[str, Any]]] | None:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.case(cid))

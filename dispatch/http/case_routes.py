@@ -50,6 +50,11 @@ ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
     Action.RESUME: (DL, DISP, ADMIN),
     Action.RATE: (GW, ASSESS, DISP, ADMIN),
     Action.CANCEL: (GW, DISP, ADMIN),
+    Action.DUPLICATE: (DISP, ADMIN),
+    Action.ASSIGN: (DL, DISP, ADMIN),
+    Action.SUPERVISE: (DISP, ADMIN),
+    Action.RETURN: (DL, DISP, ADMIN),
+    Action.REOPEN: (DISP, ADMIN),
 })
 ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.ACCEPT: "Accept a job offered to your department (one member wins).",
@@ -64,6 +69,11 @@ ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.RESUME: "Resume a suspended case; its deadlines move by the pause.",
     Action.RATE: "Rate a closed case from 1 to 5 (党群评议).",
     Action.CANCEL: "Cancel the case.",
+    Action.DUPLICATE: "Mark the case as a duplicate of another (判为重复): {of}.",
+    Action.ASSIGN: "Assign the case to a named member (派单到人): {member}.",
+    Action.SUPERVISE: "Supervise (督办): urge the handler and the lead, on record.",
+    Action.RETURN: "Send the case back to triage (退回): {reason}.",
+    Action.REOPEN: "Reopen a closed case to its last holder (重新办理): {reason}.",
 })
 
 
@@ -86,10 +96,11 @@ async def report_case(request: Request, principal: Principal) -> Response:
 @guard()
 @op(query=CasesQuery, ok=CasePage)
 async def list_cases(request: Request, principal: Principal) -> Response:
-    """Cases in your scope, newest first: filter by state, department, grid, light."""
+    """Cases in your scope, newest first: filter by state, department, grid, light, search
+    words (q) and a time range (from, to), closed cases included."""
     c = container(request)
     query = parse_query(request.query_params, default_limit=c.settings.case_page_size,
-                        max_limit=c.settings.page_size_max)
+                        max_limit=c.settings.page_size_max, tz=c.settings.tz)
     return json(await c.cases.listing(principal, query))
 
 
@@ -110,7 +121,7 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
     handler.__name__ = f"case_{action.value}"
     handler.__qualname__ = handler.__name__
     handler.__doc__ = ACTION_DOCS[action]
-    typed = op(body=ACTION_BODIES[action.value], body_optional=True, ok=Case,
+    typed = op(body=ACTION_BODIES.get(action.value), body_optional=True, ok=Case,
                errors=(404, 409))(handler)
     return guard(*ACTION_ROLES[action])(typed)
 

@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from dispatch.authz import policy_of
 from dispatch.http import (
+    alert_routes,
     case_routes,
     identity_routes,
     location_routes,
@@ -26,7 +27,7 @@ from dispatch.realtime import phone, screen
 
 AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes,
          case_routes, screen, location_routes, patrol_routes, phone, report_routes,
-         web_routes)
+         alert_routes, web_routes)
 
 
 def all_routes() -> list[BaseRoute]:

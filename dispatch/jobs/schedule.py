@@ -152,6 +152,6 @@ async def refresh_metrics(c: Container, clock: Clock) -> None:
         await asyncio.to_thread(refresh_queues, watched, c.metrics)
         if clock.leading:
             await refresh_cases(c.redis, c.keys, c.metrics)
-            refresh_alerts(await c.location.open_alerts(), c.metrics, ALERT_KINDS)
+            refresh_alerts(await c.alerts.active(), c.metrics, ALERT_KINDS)
     except Exception as exc:  # Redis away: the next round tries again
         log.debug("clock metrics not refreshed: %s", exc)

@@ -22,14 +22,14 @@ from typing import Any
 
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
+from dispatch.alerts import AlertKind
 from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.keys import Keys
-from dispatch.location.alerts import Alert, AlertKind
 from dispatch.location.directory import WorkerRef
 from dispatch.location.patrol_store import PatrolKind, PatrolRecord, PatrolState, PatrolStore
-from dispatch.location.service import LocationService
+from dispatch.location.service import PATROL_KINDS, LocationService
 from dispatch.org.store import OrgStore
 from dispatch.patrol.filters import clean_track
 from dispatch.patrol.metrics import PatrolMetrics, PatrolStatus, patrol_metrics, patrol_status
@@ -104,8 +104,8 @@ class PatrolService:
             record = self._new(await self.store.next_id(), worker, at, without_location)
             open_id = await self.store.start(record)
             if open_id == record.id:
-                await self.location.alerts.close(AlertKind.MISSED_PATROL, worker.username,
-                                                 worker.station, ts=at, reason="patrol_started")
+                await self.location.clear_worker([AlertKind.PATROL_MISSED], worker.username,
+                                                 at, "patrol_started")
                 await self._announce(record)
                 return record, True
             existing = await self.store.get(open_id)
@@ -146,9 +146,7 @@ class PatrolService:
             points=metrics.points, ended_by=by)
         if not await self.store.finish(ended):
             return await self.store.get(record.id) or ended
-        alerts = self.location.alerts
-        for kind in (AlertKind.OUT_OF_GRID, AlertKind.SIGNAL_LOST):
-            await alerts.close(kind, record.worker, record.station, ts=at, reason="patrol_ended")
+        await self.location.clear_worker(PATROL_KINDS, record.worker, at, "patrol_ended")
         await self._announce(ended)
         return ended
 
@@ -264,7 +262,13 @@ class PatrolService:
         if records:
             await self.store.add_many(records)
         for record in records:
-            await self.location.alerts.open(Alert(
-                AlertKind.MISSED_PATROL, record.worker, record.grid, record.station, at,
-                {"patrol": record.id, "window": window, "date": record.date}), replace=True)
+            await self._alert_missed(record, at)
         return records
+
+    async def _alert_missed(self, record: PatrolRecord, at: int) -> None:
+        """One 漏巡 alert per station and window, however many workers missed it."""
+        worker = WorkerRef(record.worker, record.grid, record.station)
+        await self.location.raise_worker(
+            AlertKind.PATROL_MISSED, worker, at,
+            {"patrol": record.id, "window": record.window, "date": record.date},
+            bucket=f"{record.date}|{record.window}")

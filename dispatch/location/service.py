@@ -19,9 +19,9 @@ from typing import Any
 
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
+from dispatch.alerts import AlertKind, AlertService, Condition, Scope, Subject
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
-from dispatch.location.alerts import Alert, AlertKind, AlertStore, Condition
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.positions import POSITIONS, PositionsCoalescer
@@ -45,8 +45,14 @@ S_PER_DAY = 24 * 3600
 GEO_MAX_LAT = 85.05112878
 #: Verdicts the phone may forget: the fix is stored (or was already).
 ACCEPTED = STORED_VERDICTS | {Verdict.DUPLICATE}
-SIGNAL_LOST = Condition("state", Presence.SIGNAL_LOST.value)
-OUTSIDE = Condition("oog", "1")
+#: Live-hash fields and values an alert follows: raised while they hold, cleared once not.
+SIGNAL_LOST = ("state", Presence.SIGNAL_LOST.value)
+OUTSIDE = ("oog", "1")
+#: Alerts a fix ends (the phone is heard again) and those a patrol's end ends.
+SILENCE_KINDS = (AlertKind.SIGNAL_LOST, AlertKind.OFFLINE_ON_PATROL)
+PATROL_KINDS = (AlertKind.OUT_OF_GRID, *SILENCE_KINDS)
+#: Live-hash field: the silence (last heard, ms) an offline-on-patrol alert was raised for.
+OFF_SEEN = "off_seen"
 
 
 def now_ms() -> int:
@@ -121,16 +127,17 @@ def _float(value: str | None) -> float | None:
 class LocationService:
     def __init__(self, settings: Settings, *, keys: Keys, scripts: Scripts, org: OrgStore,
                  users: UserStore, events: Events, metrics: Metrics,
-                 clock: Callable[[], int] = now_ms) -> None:
+                 alerts: AlertService, clock: Callable[[], int] = now_ms) -> None:
         redis = scripts.client
         self.settings = settings
+        self.keys = keys
         self.clock = clock
         self.org = org
         self.events = events
         self.store = LocationStore(redis, keys, scripts,
                                    track_ttl_s=settings.track_retention_days * S_PER_DAY,
                                    out_of_grid_ms=settings.out_of_grid_min * MS_PER_MIN)
-        self.alerts = AlertStore(redis, keys, scripts)
+        self.alerts = alerts
         self.directory = WorkerDirectory(users, org, settings.device_auth_cache_s)
         self.filters = filter_config(settings)
         self.presence = presence_config(settings)
@@ -200,22 +207,39 @@ class LocationService:
                 worker, fix.lat, fix.lon, fix.ts, outcome.state or Presence.OFFLINE.value,
                 fix.grid, outcome.patrol, outcome.out_of_grid))
 
+    def when(self, worker: str, condition: tuple[str, str]) -> Condition:
+        """A condition on the worker's live hash."""
+        return Condition(self.keys.loc_live(worker), *condition)
+
+    async def raise_worker(self, kind: AlertKind, worker: WorkerRef, at: int,
+                           data: dict[str, Any], condition: tuple[str, str] | None = None,
+                           bucket: str = "") -> bool:
+        """Raise a worker alert of ``kind`` (only while ``condition`` holds); True when new."""
+        done = await self.alerts.raise_alert(
+            kind, subject=Subject(worker=worker.username), scope=Scope(station=worker.station),
+            data={"grid": worker.grid, **data}, now_ms=at, bucket=bucket,
+            when=self.when(worker.username, condition) if condition else None)
+        return done.announced
+
+    async def clear_worker(self, kinds: Sequence[AlertKind], worker: str, at: int, reason: str,
+                           unless: tuple[str, str] | None = None) -> None:
+        await self.alerts.clear(kinds, Subject(worker=worker), now_ms=at, reason=reason,
+                                unless=self.when(worker, unless) if unless else None)
+
     async def _transitions(self, worker: WorkerRef, outcome: IngestOutcome,
                            fix: LiveCandidate | None, at: int) -> None:
-        name, station = worker.username, worker.station
+        name = worker.username
         if outcome.previous_state == Presence.SIGNAL_LOST and outcome.state == Presence.ONLINE:
-            await self.alerts.close(AlertKind.SIGNAL_LOST, name, station, ts=at,
-                                    reason="signal_back", unless=SIGNAL_LOST)
+            await self.clear_worker(SILENCE_KINDS, name, at, "signal_back", unless=SIGNAL_LOST)
         if fix is None or not outcome.transition:
             return
         if outcome.transition == "open":
-            alert = Alert(AlertKind.OUT_OF_GRID, name, worker.grid, station, fix.ts,
-                          {"patrol": outcome.patrol, "lat": fix.lat, "lon": fix.lon,
-                           "at_grid": fix.grid})
-            await self.alerts.open(alert, OUTSIDE)
+            await self.raise_worker(AlertKind.OUT_OF_GRID, worker, fix.ts,
+                                    {"patrol": outcome.patrol, "lat": fix.lat, "lon": fix.lon,
+                                     "at_grid": fix.grid}, OUTSIDE)
         else:
-            await self.alerts.close(AlertKind.OUT_OF_GRID, name, station, ts=fix.ts,
-                                    reason="back_in_grid", unless=OUTSIDE)
+            await self.clear_worker([AlertKind.OUT_OF_GRID], name, fix.ts, "back_in_grid",
+                                    unless=OUTSIDE)
 
     def count(self, source: str, verdicts: Sequence[Verdict]) -> None:
         """Count fixes by verdict (entry points add the ones they could not even read)."""
@@ -251,19 +275,36 @@ class LocationService:
         state = presence_at(at, seen_ms=_int(row.get("seen")), patrol_since_ms=since,
                             cfg=self.presence)
         before = row.get("state", "")
+        if state is Presence.SIGNAL_LOST and since is not None:
+            await self._offline_on_patrol(worker, row, since, at, report)
         if state == before or not await self.store.set_if(
                 worker.username, "seen", row.get("seen", ""), "state", state.value):
             return None
         report.states[state.value] = report.states.get(state.value, 0) + 1
         if state is Presence.SIGNAL_LOST:
-            alert = Alert(AlertKind.SIGNAL_LOST, worker.username, worker.grid, worker.station,
-                          at, {"patrol": row.get("patrol"), "seen": _int(row.get("seen"))})
-            if await self.alerts.open(alert, SIGNAL_LOST):
-                report.opened.append(alert.id)
+            data = {"patrol": row.get("patrol"), "seen": _int(row.get("seen"))}
+            if await self.raise_worker(AlertKind.SIGNAL_LOST, worker, at, data, SIGNAL_LOST):
+                report.opened.append(f"{AlertKind.SIGNAL_LOST.value}:{worker.username}")
         elif before == Presence.SIGNAL_LOST:
-            await self.alerts.close(AlertKind.SIGNAL_LOST, worker.username, worker.station,
-                                    ts=at, reason=state.value, unless=SIGNAL_LOST)
+            await self.clear_worker(SILENCE_KINDS, worker.username, at, state.value,
+                                    unless=SIGNAL_LOST)
         return state
+
+    async def _offline_on_patrol(self, worker: WorkerRef, row: dict[str, str], since: int,
+                                 at: int, report: SweepReport) -> None:
+        """Silent on patrol for as long as a phone off patrol counts as offline."""
+        heard = max(_int(row.get("seen")) or 0, since)
+        if at - heard < self.presence.offline_ms or row.get("state") != Presence.SIGNAL_LOST:
+            return
+        mark, marked = str(heard), row.get("off_seen", "")  # once per silence
+        if marked == mark or not await self.store.set_if(worker.username, OFF_SEEN, marked,
+                                                         OFF_SEEN, mark):
+            return
+        data = {"patrol": row.get("patrol"), "seen": _int(row.get("seen")),
+                "lat": _float(row.get("lat")), "lon": _float(row.get("lon")),
+                "batt": _float(row.get("batt"))}
+        if await self.raise_worker(AlertKind.OFFLINE_ON_PATROL, worker, at, data, SIGNAL_LOST):
+            report.opened.append(f"{AlertKind.OFFLINE_ON_PATROL.value}:{worker.username}")
 
     async def _sweep_outside(self, worker: WorkerRef, row: dict[str, str], at: int,
                              report: SweepReport) -> None:
@@ -272,11 +313,10 @@ class LocationService:
                 at, out_since_ms=since, cfg=self.presence):
             return
         if await self.store.set_if(worker.username, "out_since", str(since), "oog", "1"):
-            alert = Alert(AlertKind.OUT_OF_GRID, worker.username, worker.grid, worker.station,
-                          at, {"patrol": row.get("patrol"), "lat": _float(row.get("lat")),
-                               "lon": _float(row.get("lon")), "at_grid": row.get("grid") or None})
-            if await self.alerts.open(alert, OUTSIDE):
-                report.opened.append(alert.id)
+            data = {"patrol": row.get("patrol"), "lat": _float(row.get("lat")),
+                    "lon": _float(row.get("lon")), "at_grid": row.get("grid") or None}
+            if await self.raise_worker(AlertKind.OUT_OF_GRID, worker, at, data, OUTSIDE):
+                report.opened.append(f"{AlertKind.OUT_OF_GRID.value}:{worker.username}")
 
     # --- reading -----------------------------------------------------------------------
 
@@ -309,10 +349,6 @@ class LocationService:
                         "patrol": row.get("patrol") or None,
                         "out_of_grid": row.get("oog") == "1"})
         return out
-
-    async def open_alerts(self) -> list[dict[str, Any]]:
-        """The open location alerts (for the screen's snapshot)."""
-        return await self.alerts.open_alerts()
 
     async def track_between(self, worker: str, start_ms: int, end_ms: int) -> Track:
         """A worker's stored fixes in [start_ms, end_ms], in time order."""

@@ -26,7 +26,7 @@ from dispatch.scripts import LuaScript, Scripts
 FIRST_TRACK_KEY = 3
 #: Live hash fields, in the order ``live_many`` returns them.
 LIVE_FIELDS = ("ts", "lat", "lon", "acc", "speed", "heading", "batt", "grid", "seen", "state",
-               "patrol", "patrol_since", "out_since", "oog")
+               "patrol", "patrol_since", "out_since", "oog", "off_seen")
 
 # KEYS[1] the worker's live hash, KEYS[2] the live GEO set, KEYS[3..] track hashes (local days)
 # ARGV[1] worker (GEO member), ARGV[2] track TTL (s), ARGV[3] record size, ARGV[4] records

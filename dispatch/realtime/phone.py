@@ -6,8 +6,8 @@ socket; every refused fix gets an error with its seq as ``ref`` (the good ones o
 batch are kept). The phone receives its user channel: alerts and tasks.
 
 The area's lifespan runs the per-process positions flush, opens the ingest's own
-Redis connection (pipe.py), registers the screen snapshot's ``workers`` and ``alerts``
-sections and sets the web process's garbage-collector thresholds.
+Redis connection (pipe.py), registers the screen snapshot's ``workers`` section
+(``alerts`` is the alert area's) and sets the web process's garbage-collector thresholds.
 """
 
 from __future__ import annotations
@@ -148,11 +148,7 @@ async def lifespan(c: Container) -> AsyncIterator[None]:
     async def workers(screen: ScreenFilter) -> list[dict[str, Any]]:
         return [w for w in await c.location.workers() if screen.admits(w)]
 
-    async def alerts(screen: ScreenFilter) -> list[dict[str, Any]]:
-        return [a for a in await c.location.open_alerts() if screen.admits(a)]
-
     c.snapshot.register("workers", workers)
-    c.snapshot.register("alerts", alerts)
     try:
         yield
     finally:

@@ -16,9 +16,12 @@ class ScreenFilter:
     department: str | None = None
 
     def admits(self, event: dict[str, Any]) -> bool:
-        """Whether an event (or an item of one) concerns this screen."""
-        station = event.get("station")
-        department = event.get("department")
+        """Whether an event (or an item of one) concerns this screen: its ``station`` and
+        ``department``, or those of its ``scope`` (an alert)."""
+        scope = event.get("scope")
+        where = scope if isinstance(scope, dict) else event
+        station = where.get("station")
+        department = where.get("department")
         if self.station and station and station != self.station:
             return False
         return not (self.department and department and department != self.department)

@@ -24,8 +24,8 @@ from playwright.sync_api import (
     expect,
 )
 
+from dispatch.alerts import AlertKind, Scope, Subject
 from dispatch.bootstrap import bootstrap
-from dispatch.location.alerts import Alert, AlertKind
 from dispatch.org.model import OrgData
 from tests.browser.conftest import (
     ARTIFACTS,
@@ -152,13 +152,15 @@ def stored_track(live: LiveServer, worker: str) -> list[tuple[int, float, float]
     return found
 
 
-def open_alert(live: LiveServer, alert: Alert) -> None:
-    """An alert opened as the location area does: to the screens and the worker's phone."""
+def open_alert(live: LiveServer, kind: AlertKind, worker: str, station: str,
+               data: dict[str, Any]) -> None:
+    """An alert raised as the location area does: to the screens and the worker's phone."""
 
     async def go() -> None:
         c = bootstrap(live.settings)
         try:
-            await c.location.alerts.open(alert)
+            await c.alerts.raise_alert(kind, subject=Subject(worker=worker),
+                                       scope=Scope(station=station), data=data)
         finally:
             await c.aclose()
 
@@ -511,8 +513,7 @@ def test_sign_in_and_the_tracking_setup_page(phones: Phones, live: LiveServer,
     page.reload()  # the token is kept on the phone
     page.wait_for_selector("body[data-ready=true]", timeout=READY_MS)
     expect(page.locator("#conn")).to_have_attribute("data-state", "open", timeout=READY_MS)
-    open_alert(live, Alert(AlertKind.OUT_OF_GRID, "gw005", "005", "S01", now_ms(),
-                           {"at_grid": "006"}))
+    open_alert(live, AlertKind.OUT_OF_GRID, "gw005", "S01", {"grid": "005", "at_grid": "006"})
     banner = page.locator("#banner")
     expect(banner).to_contain_text("离开责任网格 · 当前在 006 网格", timeout=LIVE_MS)
     expect(page.locator("#alert-list li[data-kind=out_of_grid]")).to_have_count(1)

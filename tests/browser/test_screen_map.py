@@ -288,7 +288,8 @@ def test_the_map_at_a_1366_desk(open_page: Callable[..., Page], live: LiveServer
     replay = page.locator("#replay")
     expect(replay.locator(".replay-stop")).to_have_count(1)
     map_box = box(page, "#map")
-    assert map_box["width"] >= 700 and map_box["height"] >= 380
+    # the desk (cases with their department, alerts) takes the rest of a 1366 px wall
+    assert map_box["width"] >= 660 and map_box["height"] >= 380
     for part in (".replay-play", '.replay-speeds [data-speed="60"]', ".replay-slider",
                  ".replay-time", ".replay-close"):
         b = box(page, f"#replay {part}")

@@ -184,6 +184,24 @@ def workers_on_map(page: Page, expected: int | None = None) -> int:
     return int(page.evaluate(WORKERS_ON_MAP))
 
 
+def alert(alert_id: str, kind: str, severity: str, station: str, members: list[str],
+          ts: int, data: dict[str, Any], bucket: str = "",
+          department: str | None = None) -> dict[str, Any]:
+    """An ``alert`` event of the alert model (one burst: its members)."""
+    scope = {"street": "jlc", "station": station}
+    if department:
+        scope["department"] = department
+    event: dict[str, Any] = {
+        "type": "alert", "id": alert_id, "kind": kind, "severity": severity,
+        "owner": "department" if department else "station", "scope": scope,
+        "subject": {"worker": members[-1]}, "state": "open", "count": len(members),
+        "active": len(members), "members": dict.fromkeys(members, True), "first_ts": ts,
+        "last_ts": ts, "data": data}
+    if bucket:
+        event["bucket"] = bucket
+    return event
+
+
 def busy_street(street: OrgData) -> list[dict[str, Any]]:
     """Events for a lively screen: every worker placed, cases of every light, alerts, figures."""
     states = ["patrolling"] * 6 + ["idle", "idle", "out_of_grid", "signal_lost", "offline"]
@@ -205,21 +223,21 @@ def busy_street(street: OrgData) -> list[dict[str, Any]]:
         CaseSpec("C111", "021", "green", 600),
     ]
     now = now_ms()
-    alerts: list[dict[str, Any]] = [  # as the location area sends them, and one nested
-        {"type": "alert", "state": "open", "id": "out_of_grid:gw009:1", "kind": "out_of_grid",
-         "worker": "gw009", "grid": "009", "station": "S01", "ts": now - 600_000,
-         "at_grid": "010", "message": "gw009 has been outside grid 009 on patrol"},
-        {"type": "alert", "state": "open", "id": "signal_lost:gw010:1", "kind": "signal_lost",
-         "worker": "gw010", "grid": "010", "station": "S01", "ts": now - 300_000,
-         "message": "gw010's phone has sent no position on patrol"},
-        {"type": "alert", "state": "open", "id": "missed_patrol:gw031:1",
-         "kind": "missed_patrol", "worker": "gw031", "grid": "031", "station": "S03",
-         "ts": now - 200_000, "window": "08:00-12:00"},
-        {"type": "alert", "alert": {"id": "A3", "kind": "case_overdue", "grid": "003",
-                                    "station": "S01", "ts": now - 120_000, "case": "C101"}},
-        {"type": "alert", "state": "closed", "id": "out_of_grid:gw009:1", "kind": "out_of_grid",
-         "worker": "gw009", "grid": "009", "station": "S01", "ts": now - 600_000,
-         "closed_ts": now - 60_000, "reason": "back_in_grid"},
+    alerts = [  # as the alert area sends them
+        alert("A1", "out_of_grid", "warning", "S01", ["gw009"], now - 600_000,
+              {"grid": "009", "at_grid": "010"}),
+        alert("A2", "signal_lost", "warning", "S01", ["gw010"], now - 300_000, {"grid": "010"}),
+        alert("A3", "patrol_missed", "warning", "S03", [f"gw0{n}" for n in range(21, 27)],
+              now - 200_000, {"grid": "026", "window": "08:00-12:00"},
+              bucket="2026-05-06|08:00-12:00"),
+        {**alert("A4", "case_overdue", "major", "S01", ["C101"], now - 120_000,
+                 {"item_name": "机动车违停占道"}, department="jj"), "subject": {"case": "C101"}},
+        alert("A5", "sos", "critical", "S02", ["gw015"], now - 30_000,
+              {"grid": "015", "batt": 0.18}),
+        {**alert("A1", "out_of_grid", "warning", "S01", ["gw009"], now - 600_000,
+                 {"grid": "009", "at_grid": "010"}),
+         "state": "cleared", "members": {"gw009": False}, "active": 0,
+         "cleared_ts": now - 60_000, "reason": "back_in_grid"},
     ]
     figures: dict[str, Any] = {"type": "figures", "figures": {
         "reported": 57, "closed": 36, "on_time_rate": 0.917, "overdue": 2,
@@ -240,7 +258,9 @@ def test_full_screen_screenshot(page: Page, live: LiveServer, seeded: OrgData,
     emit(live.settings, *busy_street(seeded))
     expect(page.locator("#case-list li")).to_have_count(12, timeout=LIVE_MS)
     assert workers_on_map(page, GRIDS) == GRIDS  # each worker a dot or counted in a cluster
-    expect(page.locator("#alert-list li")).to_have_count(4)
+    expect(page.locator("#alert-list li")).to_have_count(5)
+    expect(page.locator('#alert-list li[data-kind="patrol_missed"]')).to_contain_text(
+        "漏巡 ×6 (上午巡查时段)")
     expect(page.locator('#figures [data-figure="closure_rate"] .figure-value')).to_have_text(
         "63.2%")
     page.locator(f'#case-list li[data-case="{real["id"]}"]').click()
@@ -252,6 +272,11 @@ def test_full_screen_screenshot(page: Page, live: LiveServer, seeded: OrgData,
     page.wait_for_timeout(TRANSITION_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "screen.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})  # a dispatcher's desk
+    page.wait_for_timeout(TRANSITION_MS)
+    expect(page.locator("#case-list li .case-dept").first).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "screen-1366x768.png"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
 
     card.locator('[data-action="approve_extension"]').click()
     expect(card.locator(".notice")).to_have_text("已提交")

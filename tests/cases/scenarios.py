@@ -21,7 +21,9 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "resolve": {"note": "done"}, "verify": {"ok": True}, "reassign": {"member": "dm002"},
     "extend": {"hours": 2, "reason": "parts"}, "approve_extension": {},
     "suspend": {"reason": "long works"}, "resume": {}, "rate": {"score": 5},
-    "cancel": {"reason": "by mistake"},
+    "cancel": {"reason": "by mistake"}, "duplicate": {}, "assign": {"member": "dm002"},
+    "supervise": {"note": "请今日内处置"}, "return": {"reason": "需中心重新分拨"},
+    "reopen": {"reason": "群众反映问题仍在"},
 }
 
 _sessions: dict[str, tuple[Cases, list[int]]] = {}
@@ -109,14 +111,19 @@ SETUPS: dict[str, Callable[[LiveServer, str], tuple[Cases, str]]] = {
     "accept": _offered, "reject": _offered, "progress": _handled_by, "resolve": _handled_by,
     "verify": _resolved, "reassign": _dispatched, "extend": _handled_by,
     "approve_extension": _extension_asked, "suspend": _dispatched, "resume": _suspended,
-    "rate": _closed, "cancel": _dispatched,
+    "rate": _closed, "cancel": _dispatched, "duplicate": _dispatched, "assign": _dispatched,
+    "supervise": _dispatched, "return": _dispatched, "reopen": _closed,
 }
 
 
-def prepared(action: str) -> Prepare:
-    def prepare(live: LiveServer, user: str) -> str:
+def prepared(action: str) -> Callable[[LiveServer, str], str | tuple[str, dict[str, Any]]]:
+    def prepare(live: LiveServer, user: str) -> str | tuple[str, dict[str, Any]]:
         _, cid = SETUPS[action](live, user)
-        return f"/api/v1/cases/{cid}/{action}"
+        path = f"/api/v1/cases/{cid}/{action}"
+        if action == "duplicate":  # the body names another case: the one reported first
+            _, original = _dispatched(live, user)
+            return path, {"of": original}
+        return path
 
     return prepare
 

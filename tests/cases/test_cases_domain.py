@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch.cases.actions import TRANSITIONS, Action, target_state
+from dispatch.cases.actions import TRANSITIONS, Action, Transition, target_state
 from dispatch.cases.clock import CaseClock, Times
 from dispatch.cases.commands import Command, parse_command, parse_report
 from dispatch.cases.lifecycle import ClockOp, Context, change_for, check_state
@@ -66,11 +66,12 @@ def test_state_groups_partition_the_states() -> None:
     assert S.RESOLVED not in RUNNING_STATES and S.SUSPENDED not in RUNNING_STATES
 
 
-def test_no_action_starts_from_a_terminal_state_but_rating() -> None:
+def test_no_action_starts_from_a_terminal_state_but_rating_and_reopening() -> None:
     for action, t in TRANSITIONS.items():
-        if action is not Action.RATE:
+        if action not in (Action.RATE, Action.REOPEN):
             assert not t.sources & TERMINAL_STATES, action
     assert TRANSITIONS[Action.RATE].sources == {S.CLOSED}
+    assert TRANSITIONS[Action.REOPEN] == Transition(frozenset({S.CLOSED}), S.REOPENED)
 
 
 @pytest.mark.parametrize(("action", "kw", "expected"), [

@@ -40,6 +40,8 @@ def test_every_operation_has_schemas(doc: dict[str, Any]) -> None:
     for path, methods in doc["paths"].items():
         for method, operation in methods.items():
             where = f"{method.upper()} {path}"
+            if method == "post" and path.startswith("/api/v1/cases/{id}/"):
+                assert "requestBody" in operation, f"{where}: add its body to ACTION_BODIES"
             body = operation.get("requestBody", {}).get("content", {})
             for media, entry in body.items():
                 if entry.get("schema", BARE) == BARE:

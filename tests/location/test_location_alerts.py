@@ -35,7 +35,7 @@ def settings_overrides() -> dict[str, Any]:
 
 
 def open_alerts(settings: Settings) -> list[dict[str, Any]]:
-    return with_service(settings, lambda c: c.location.open_alerts())
+    return with_service(settings, lambda c: c.alerts.active())
 
 
 def screen_events(settings: Settings, kind: str) -> list[dict[str, Any]]:
@@ -78,24 +78,25 @@ def test_out_of_grid_fires_after_n_minutes_and_clears_on_return(
         send(ws, ping(4, *away, t + 7 * MINUTE_MS + 1))  # 5 minutes out: alert
         opened = recv_until(ws, is_alert)
         assert opened["kind"] == "out_of_grid" and opened["state"] == "open"
-        assert opened["worker"] == "gw001" and opened["grid"] == "001"
-        assert opened["at_grid"] == "002" and opened["patrol"] == patrol
-        assert opened["station"] == "S01"
+        assert opened["subject"] == {"worker": "gw001"} and opened["data"]["grid"] == "001"
+        assert opened["data"]["at_grid"] == "002" and opened["data"]["patrol"] == patrol
+        assert opened["scope"] == {"street": settings.street, "station": "S01"}
+        assert opened["owner"] == "station" and opened["severity"] == "warning"
         assert [a["id"] for a in open_alerts(settings)] == [opened["id"]]
         send(ws, ping(5, *away, t + 8 * MINUTE_MS))   # still out: no second alert
         assert recv(ws) == {"type": "ack", "seq": 5}
         send(ws, ping(6, *home, t + 10 * MINUTE_MS))  # back home: cleared
         closed = recv_until(ws, is_alert)
-        assert closed["id"] == opened["id"] and closed["state"] == "closed"
+        assert closed["id"] == opened["id"] and closed["state"] == "cleared"
         assert closed["reason"] == "back_in_grid"
         assert open_alerts(settings) == []
         send(ws, ping(7, *away, t + 9 * MINUTE_MS))   # late, outside: changes nothing
         assert recv(ws) == {"type": "ack", "seq": 7}
     on_screen = screen_events(settings, "alert")
     assert [(a["id"], a["state"]) for a in on_screen] == [(opened["id"], "open"),
-                                                          (opened["id"], "closed")]
+                                                          (opened["id"], "cleared")]
     assert [(a["id"], a["state"]) for a in station_messages(station)] == [
-        (opened["id"], "open"), (opened["id"], "closed")]
+        (opened["id"], "open"), (opened["id"], "cleared")]
     station.close()
     assert open_alerts(settings) == []
 
@@ -139,7 +140,7 @@ def test_signal_lost_by_sweep_and_back_with_a_fix(
         assert again.opened == [] and again.states == {}
         send(ws, ping(2, *home, now_ms()))
         back = recv_until(ws, is_alert)
-        assert back["id"] == lost["id"] and back["state"] == "closed"
+        assert back["id"] == lost["id"] and back["state"] == "cleared"
         assert back["reason"] == "signal_back"
     assert open_alerts(settings) == []
     workers = with_service(settings, lambda c: c.location.workers())
@@ -180,5 +181,35 @@ def test_out_of_grid_judged_by_the_sweep_when_no_fix_comes(
         send(ws, {"type": "patrol.end"})
         closed = [recv_until(ws, is_alert) for _ in range(2)]
         assert {(a["kind"], a["state"], a["reason"]) for a in closed} == {
-            ("out_of_grid", "closed", "patrol_ended"), ("signal_lost", "closed", "patrol_ended")}
+            ("out_of_grid", "cleared", "patrol_ended"),
+            ("signal_lost", "cleared", "patrol_ended")}
+    assert open_alerts(settings) == []
+
+
+def test_a_phone_silent_on_patrol_as_long_as_an_offline_one_raises_offline_on_patrol(
+        live: LiveServer, seeded: OrgData, settings: Settings,
+        tokens: Callable[[str], str]) -> None:
+    home = inside(seeded, "004")
+    t = now_ms()
+    with phone(live, tokens("gw004")) as ws:
+        send(ws, {"type": "patrol.start"})
+        recv(ws)
+        send(ws, ping(1, *home, t))
+        recv(ws)
+        with_service(settings, lambda c: c.location.sweep(t + 6 * MINUTE_MS))  # signal lost
+        assert recv_until(ws, is_alert)["kind"] == "signal_lost"
+        first = with_service(settings, lambda c: c.location.sweep(t + 16 * MINUTE_MS))
+        assert first.opened == ["offline_on_patrol:gw004"]
+        told = recv_until(ws, is_alert)
+        assert (told["kind"], told["state"]) == ("offline_on_patrol", "open")
+        again = with_service(settings, lambda c: c.location.sweep(t + 17 * MINUTE_MS))
+        assert again.opened == []  # once per silence
+        assert sorted(a["kind"] for a in open_alerts(settings)) == [
+            "offline_on_patrol", "signal_lost"]
+        offline = next(a for a in open_alerts(settings) if a["kind"] == "offline_on_patrol")
+        assert (offline["severity"], offline["subject"]) == ("major", {"worker": "gw004"})
+        send(ws, ping(2, *home, now_ms()))  # heard again: both clear
+        cleared = [recv_until(ws, is_alert) for _ in range(2)]
+        assert {(a["kind"], a["state"]) for a in cleared} == {
+            ("signal_lost", "cleared"), ("offline_on_patrol", "cleared")}
     assert open_alerts(settings) == []

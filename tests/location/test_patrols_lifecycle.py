@@ -169,11 +169,14 @@ def test_window_close_records_misses_and_ends_open_patrols(
     repeat = with_service(settings, lambda c: c.patrols.close_windows(
         local_ms(day, 12) + 60_000))
     assert repeat == []  # closed once
-    alerts = with_service(settings, lambda c: c.location.open_alerts())
-    gw002 = [a for a in alerts if a["worker"] == "gw002" and a["kind"] == "missed_patrol"]
-    assert len(gw002) == 1 and gw002[0]["window"] == "08:00-12:00"
-    assert not [a for a in alerts if a["worker"] in {"gw001", "gw003"}
-                and a.get("date") == day.isoformat() and a.get("window") == "08:00-12:00"]
+    alerts = [a for a in with_service(settings, lambda c: c.alerts.active())
+              if a["kind"] == "patrol_missed" and a["bucket"] == f"{day}|08:00-12:00"]
+    # one alert per station for the window, each counting its workers
+    assert sum(a["count"] for a in alerts) == 106
+    assert len(alerts) == len({a["scope"]["station"] for a in alerts})
+    gw002 = [a for a in alerts if a["members"].get("gw002")]
+    assert len(gw002) == 1 and gw002[0]["data"]["window"] == "08:00-12:00"
+    assert not [a for a in alerts if {"gw001", "gw003"} & set(a["members"])]
     with live.client(tokens("gw002")) as http:
         mine = http.get("/api/v1/patrols", params={"date": day.isoformat()}).json()["items"]
     assert [(p["window"]["name"], p["status"]) for p in mine] == [("08:00-12:00", "missed")]

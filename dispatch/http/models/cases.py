@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from msgspec import Meta, Struct
+from msgspec import Meta, Struct, field
 
 from dispatch.http.models.common import Lat, Lon, Ms
 
@@ -90,6 +90,11 @@ class CasesQuery(Struct, kw_only=True, forbid_unknown_fields=False):
     assignee: str | None = None
     cursor: str | None = None
     limit: Annotated[int, Meta(ge=1)] | None = None
+    q: Annotated[str, Meta(description="words searched in id, text, grid, item, "
+                                       "department, state and light")] | None = None
+    from_: Annotated[str, Meta(description="UTC ms or the street's YYYY-MM-DD")] | None = \
+        field(default=None, name="from")
+    to: Annotated[str, Meta(description="UTC ms or the street's YYYY-MM-DD")] | None = None
 
 
 # --- the actions' bodies ---------------------------------------------------------------
@@ -136,10 +141,28 @@ class RateBody(Struct, kw_only=True):
     note: Note = ""
 
 
-#: The body model of each action (by its path name).
+class SuperviseBody(Struct, kw_only=True):
+    """督办: the dispatcher's instruction."""
+
+    note: Reason
+
+
+class AssignBody(Struct, kw_only=True):
+    member: Annotated[str, Meta(min_length=1, max_length=64)]
+    note: Note = ""
+
+
+class DuplicateBody(Struct, kw_only=True):
+    of: Annotated[str, Meta(min_length=1, max_length=64)]
+    note: Note = ""
+
+
+#: The body model of each action (by its path name); a new action adds its line here.
 ACTION_BODIES: dict[str, type] = {
     "accept": NoteBody, "reject": ReasonBody, "progress": ProgressBody,
     "resolve": ProgressBody, "verify": VerifyBody, "reassign": ReassignBody,
     "extend": ExtendBody, "approve_extension": ApproveBody, "suspend": ReasonBody,
     "resume": NoteBody, "rate": RateBody, "cancel": ReasonBody,
+    "supervise": SuperviseBody, "assign": AssignBody, "duplicate": DuplicateBody,
+    "return": ReasonBody, "reopen": ReasonBody,
 }

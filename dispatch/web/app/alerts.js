@@ -7,15 +7,18 @@ import { formatClock } from "../common/format.js";
 import { label, t } from "../common/i18n.js";
 import { icon } from "./icons.js";
 
-const CLOSED = "closed";
+const CLOSED_STATES = new Set(["closed", "cleared"]);
 const MAX_KEPT = 30;
 
 /** An alert message in one shape, whether flat or nested under ``alert``. */
 function normalise(message) {
-  const a = message.alert && typeof message.alert === "object" ? { ...message, ...message.alert }
-    : { ...message };
+  const flat = message.alert && typeof message.alert === "object"
+    ? { ...message, ...message.alert } : { ...message };
+  // The server's alerts carry their extras (grid, window...) in `data`.
+  const a = { ...(flat.data && typeof flat.data === "object" ? flat.data : {}), ...flat };
+  a.ts = a.ts ?? a.last_ts ?? a.first_ts;
   a.id = String(a.id ?? `${a.kind}:${a.ts}`);
-  a.cleared = a.state === CLOSED;
+  a.cleared = CLOSED_STATES.has(a.state);
   return a;
 }
 
@@ -25,6 +28,7 @@ export function alertText(a) {
   if (a.window) details.push(t("alert.window", { window: a.window }));
   if (Number.isFinite(a.minutes)) details.push(t("alerts.minutes_left", { n: a.minutes }));
   if (a.case) details.push(String(a.case));
+  if (a.note) details.push(String(a.note));
   return [label("alert.kind.", a.kind), ...details].join(" · ");
 }
 

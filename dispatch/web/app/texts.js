@@ -63,6 +63,7 @@ addTexts({
     "alerts.mine": "提醒",
     "alerts.minutes_left": "还剩 {n} 分钟",
     "alert.kind.window_closing": "巡查时段即将结束",
+    "alert.kind.case_supervised": "督办",
 
     "report.item": "事项",
     "report.search": "搜索事项名称，如“井盖”",
@@ -202,6 +203,7 @@ addTexts({
     "alerts.mine": "Alerts",
     "alerts.minutes_left": "{n} min left",
     "alert.kind.window_closing": "Patrol window closing",
+    "alert.kind.case_supervised": "Supervised",
 
     "report.item": "Item",
     "report.search": "Search items, e.g. manhole",

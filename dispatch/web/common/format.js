@@ -3,6 +3,7 @@
 // GET /api/v1/street's `tz`), whatever the browser's zone; until it is set, the browser's.
 
 import { t } from "./i18n.js";
+import { currentZone, setZone, zoneParts } from "./zone.js";
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
@@ -37,41 +38,17 @@ export function formatAgo(ts, now = Date.now()) {
   return t(`time.ago_${unit}`, { n: Math.floor(ms / size) });
 }
 
-let zone = null;
-let zoneParts = null;
-
 /** Show times in the IANA zone ``tz`` (e.g. "Asia/Shanghai"); false when it is unknown. */
-export function setTimeZone(tz) {
-  try {
-    zoneParts = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hourCycle: "h23",
-      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-      second: "2-digit" });
-    zone = tz;
-    return true;
-  } catch {
-    return false; // keep the zone in use
-  }
-}
+export const setTimeZone = setZone;
 
 /** The zone times are shown in. */
 export function timeZone() {
-  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return currentZone() || Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 /** The wall clock at instant ``ts`` (ms) in the zone in use: {year, month, day, hour, minute,
  * second} as numbers. */
-export function zonedParts(ts) {
-  if (!zoneParts) {
-    const d = new Date(ts);
-    return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(),
-      hour: d.getHours(), minute: d.getMinutes(), second: d.getSeconds() };
-  }
-  const out = {};
-  for (const { type, value } of zoneParts.formatToParts(new Date(ts))) {
-    if (type !== "literal") out[type] = Number(value);
-  }
-  return out;
-}
+export const zonedParts = zoneParts;
 
 /** The instant (ms) of a wall-clock time in the zone in use: ``zonedMs("2026-12-01", 8, 30)``. */
 export function zonedMs(date, hour = 0, minute = 0) {

@@ -1,18 +1,36 @@
 // A case's card: its summary at once, then its detail (GET /api/v1/cases/{id}) with the
-// timeline and photos; a dispatcher may triage, reassign and approve an extension from it.
+// timeline and photos; a dispatcher works it from here: triage, supervise (督办), assign to a
+// member, reassign, return to triage, suspend and resume, mark duplicate, cancel, reopen a
+// closed case, approve or refuse an extension.
 
 import { h } from "../common/dom.js";
 import { formatDateTime } from "../common/format.js";
 import { label, t } from "../common/i18n.js";
 import { fields } from "./card.js";
-import { CLOSED_STATES, lightOf, timeLeftText } from "./cases.js";
+import { lightOf, timeLeftText } from "./cases.js";
 
 const TRIAGE = "triage";
 const FAILED = "case.failed";
+const WORKING = ["supervise", "assign", "reassign", "return", "suspend", "duplicate", "cancel"];
+/** What the desk may do to a case in each state (the server decides; this is the menu). */
+const DESK_ACTIONS = {
+  reported: ["duplicate", "cancel"],
+  triage: ["triage", "assign", "suspend", "duplicate", "cancel"],
+  dispatched: WORKING,
+  accepted: WORKING,
+  reopened: WORKING,
+  resolved: ["cancel"],
+  suspended: ["resume", "duplicate", "cancel"],
+  closed: ["reopen"],
+};
+/** Who may be assigned a case by name. */
+const ASSIGNABLE_ROLES = new Set(["disposal_member", "dept_lead"]);
 
 export function createCaseCard({ api, card, cases, names, canDispatch, onSelect = () => {} }) {
-  // The open card: {id, detail, error, photos: Map(mediaId -> object URL), leftEl, notice}
+  // The open card: {id, detail, error, photos: Map(mediaId -> object URL), leftEl, notice,
+  // form: the desk action whose form shows}
   let open = null;
+  let people = null;
 
   function current() {
     if (!open) return null;
@@ -32,6 +50,9 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
       [t("case.deadline"), Number.isFinite(c.deadline) ? formatDateTime(c.deadline) : ""],
       [t("case.left"), open.leftEl],
       [t("case.severity"), c.severity ? label("severity.", c.severity) : ""],
+      [t("case.duplicate_of"), c.duplicate_of || ""],
+      [t("case.rework"), c.rework_count ? String(c.rework_count) : ""],
+      [t("case.level"), c.escalation_level ? String(c.escalation_level) : ""],
       [t("case.description"), c.description || ""],
     ]);
   }
@@ -39,7 +60,9 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
   function timeline(entries) {
     if (!entries || !entries.length) return null;
     const states = (e) => (e.from || e.to ? `${label("state.", e.from)} → ${label("state.", e.to)}` : "");
-    const extra = (e) => [e.department ? names.department(e.department) : "",
+    const extra = (e) => [e.department ? names.department(e.department) : "", e.member || "",
+      e.duplicate_of ? `→ ${e.duplicate_of}` : "", e.case || "",
+      e.level ? t("alert.level", { n: e.level }) : "",
       e.hours ? `${e.hours}h` : ""].filter(Boolean).join(" ");
     return h("section", { class: "timeline" },
       h("h4", null, t("case.timeline")),
@@ -82,37 +105,121 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
     const id = open.id;
     try {
       await api.post(`/api/v1/cases/${encodeURIComponent(id)}/${action}`, body);
-      if (open && open.id === id) open.notice = ["case.done", {}];
+      if (open && open.id === id) {
+        open.notice = ["case.done", {}];
+        open.form = null;
+      }
     } catch (error) {
       if (open && open.id === id) open.notice = [FAILED, { message: error.message }];
     }
     if (open && open.id === id) await load(id);
   }
 
-  function departmentForm(c) {
-    const triage = c.state === TRIAGE;
-    const select = h("select", { "aria-label": t("case.choose_department") },
+  /** Members and leads of every department, by department (loaded once, for assigning). */
+  async function loadPeople() {
+    if (people) return people;
+    try {
+      const found = await api.get("/api/v1/users");
+      people = new Map();
+      for (const u of found.items || []) {
+        if (!ASSIGNABLE_ROLES.has(u.role) || !u.scope || u.disabled) continue;
+        people.set(u.scope, [...(people.get(u.scope) || []), u]);
+      }
+    } catch {
+      people = new Map();
+    }
+    return people;
+  }
+
+  function departmentSelect(c) {
+    return h("select", { name: "department", "aria-label": t("case.choose_department") },
       h("option", { value: "" }, t("case.choose_department")),
       names.departments().filter((d) => d.id !== c.department)
         .map((d) => h("option", { value: d.id }, d.name)));
-    return h("form", { class: "action-form", dataset: { action: triage ? "triage" : "reassign" },
+  }
+
+  function memberSelect(c) {
+    const select = h("select", { name: "member", "aria-label": t("case.form.member") },
+      h("option", { value: "" }, t("case.form.member")));
+    const fill = (found) => {
+      const first = c.department && c.department !== "centre" ? [c.department] : [];
+      const order = [...first, ...names.departments().map((d) => d.id)
+        .filter((d) => !first.includes(d))];
+      for (const dept of order) {
+        const members = (found.get(dept) || []).filter((u) => u.username !== c.assignee);
+        if (!members.length) continue;
+        select.append(h("optgroup", { label: names.department(dept) },
+          members.map((u) => h("option", { value: u.username },
+            `${u.name || u.username}（${u.username}）`))));
+      }
+    };
+    if (people) fill(people);
+    else loadPeople().then(fill);
+    return select;
+  }
+
+  function textField(name, placeholder, required = true) {
+    const el = h("textarea", { name, rows: "2", maxlength: "2000", placeholder: t(placeholder) });
+    if (required) el.required = true;
+    return el;
+  }
+
+  /** The form of one desk action: its fields, and the body it posts. */
+  function deskForm(c, name) {
+    const spec = {
+      triage: () => [[departmentSelect(c)], (f) => ({ department: f.department.value })],
+      reassign: () => [[departmentSelect(c)], (f) => ({ department: f.department.value })],
+      assign: () => [[memberSelect(c)], (f) => ({ member: f.member.value })],
+      supervise: () => [[textField("note", "case.form.note")], (f) => ({ note: f.note.value })],
+      return: () => [[textField("reason", "case.form.reason")], (f) => ({ reason: f.reason.value })],
+      suspend: () => [[textField("reason", "case.form.reason")], (f) => ({ reason: f.reason.value })],
+      cancel: () => [[textField("reason", "case.form.reason")], (f) => ({ reason: f.reason.value })],
+      reopen: () => [[textField("reason", "case.form.reason")], (f) => ({ reason: f.reason.value })],
+      duplicate: () => [[h("input", { name: "of", required: true, maxlength: "32",
+        placeholder: t("case.form.of") })], (f) => ({ of: f.of.value.trim() })],
+      resume: () => [[], () => ({})],
+    }[name]();
+    const [inputs, body] = spec;
+    const action = name === "triage" ? "reassign" : name;
+    const el = h("form", { class: "action-form", dataset: { action: name },
       onsubmit: (event) => {
         event.preventDefault();
-        if (select.value) act("reassign", { department: select.value });
+        const values = body(el.elements);
+        if (Object.values(values).some((v) => v === "")) return;
+        act(action, values);
       } },
-    h("label", null, t(triage ? "case.triage" : "case.reassign")), select,
-    h("button", { type: "submit" }, t(triage ? "case.submit_triage" : "case.submit_reassign")));
+    h("label", null, t(name === "triage" ? "case.triage" : `case.act.${name}`)), ...inputs,
+    h("button", { type: "submit" }, t(name === "triage" ? "case.submit_triage" : "case.form.submit")),
+    name === "triage" ? null : h("button", { type: "button", class: "secondary",
+      onclick: () => {
+        open.form = null;
+        render();
+      } }, t("case.form.cancel")));
+    return el;
   }
 
   function actions(c) {
-    if (!canDispatch() || CLOSED_STATES.has(c.state)) return null;
-    const box = h("section", { class: "actions" }, departmentForm(c));
+    if (!canDispatch()) return null;
+    const available = DESK_ACTIONS[c.state] || [];
+    if (!available.length && !c.extension && !open.notice) return null;
+    if (open.form === null && c.state === TRIAGE) open.form = "triage";
+    const box = h("section", { class: "actions" });
+    const bar = h("div", { class: "desk-bar" }, available.filter((a) => a !== "triage")
+      .map((name) => h("button", { type: "button", dataset: { desk: name },
+        "aria-pressed": String(open.form === name),
+        onclick: () => {
+          open.form = open.form === name ? null : name;
+          open.notice = null;
+          render();
+        } }, t(`case.act.${name}`))));
+    if (bar.childElementCount) box.append(bar);
+    if (open.form && available.includes(open.form)) box.append(deskForm(c, open.form));
     if (c.extension) {
       box.append(h("div", { class: "extension" },
         h("p", null, t("case.extension", { hours: c.extension.hours, reason: c.extension.reason || "" })),
         h("button", { type: "button", dataset: { action: "approve_extension" },
           onclick: () => act("approve_extension", {}) }, t("case.approve")),
-        h("button", { type: "button", class: "secondary",
+        h("button", { type: "button", class: "secondary", dataset: { action: "refuse_extension" },
           onclick: () => act("approve_extension", { approve: false }) }, t("case.refuse"))));
     }
     if (open.notice) {
@@ -163,7 +270,8 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
   return {
     show(id) {
       card.open("case", id, { onClose: close });
-      open = { id, detail: null, error: null, photos: new Map(), leftEl: null, notice: null };
+      open = { id, detail: null, error: null, photos: new Map(), leftEl: null, notice: null,
+        form: null };
       cases.select(id);
       onSelect(id);
       render();

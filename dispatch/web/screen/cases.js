@@ -32,6 +32,7 @@ export function timeLeft(c, now = Date.now()) {
 
 export function timeLeftText(c, now = Date.now()) {
   if (PAUSED_STATES.has(c.state)) return t("time.paused");
+  if (CLOSED_STATES.has(c.state)) return label("state.", c.state);  // finished: no countdown
   const left = timeLeft(c, now);
   return left === null ? t("time.none") : formatTimeLeft(left);
 }

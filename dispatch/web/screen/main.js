@@ -3,18 +3,20 @@
 import { clearSession, createApi, loadSession, saveSession } from "../common/api.js";
 import { byId } from "../common/dom.js";
 import { formatClock, SECOND_MS, setTimeZone } from "../common/format.js";
-import { label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
+import { addTexts, label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
 import { bindLoginForm, showLoginMessage } from "../common/login.js";
 import { createAlerts } from "./alerts.js";
 import { createCard } from "./card.js";
 import { createCaseCard } from "./casecard.js";
 import { createCases } from "./cases.js";
+import { DESK_TEXTS } from "./desktexts.js";
 import { createFigures } from "./figures.js";
 import { caseShade, renderLegend } from "./legend.js";
 import { createMap } from "./map.js";
 import { loadNames } from "./names.js";
 import { createPatrols, patrolWindowText } from "./patrols.js";
 import { createReplay } from "./replay.js";
+import { createSearch } from "./search.js";
 import { createStream } from "./stream.js";
 import { createWorkers } from "./workers.js";
 
@@ -30,6 +32,8 @@ const OUT_OF_GRID = "out_of_grid";
 const HTTP_UNAUTHORIZED = 401;
 const TICK_MS = SECOND_MS;
 const REFRESH_DELAY_MS = 60;
+
+addTexts(DESK_TEXTS);
 
 let session = loadSession(SESSION_KEY);
 if (session && Number.isFinite(session.expires) && session.expires <= Date.now()) {
@@ -74,6 +78,12 @@ async function attemptLogin(username, password) {
   return null;
 }
 
+/** The desk acts on every alert; a department's lead on the department's own. */
+function mayActOn(user, alert) {
+  if (DISPATCH_ROLES.has(user.role)) return true;
+  return user.role === "dept_lead" && Boolean(user.scope) && alert.department === user.scope;
+}
+
 async function loadGrids() {
   try {
     return { grids: await api.get("/api/v1/grids"), error: null };
@@ -112,8 +122,9 @@ async function startScreen() {
   byId("patrols-open").addEventListener("click", () => patrols.openList());
   caseCard = createCaseCard({ api, card, cases, names,
     canDispatch: () => DISPATCH_ROLES.has(user.role) });
-  const alerts = createAlerts({ names, onWorker: (name) => workers.select(name, { reveal: true }),
-    onCase: (id) => caseCard.show(id) });
+  const alerts = createAlerts({ names, api, canAct: (a) => mayActOn(user, a),
+    onWorker: (name) => workers.select(name, { reveal: true }), onCase: (id) => caseCard.show(id) });
+  const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
   const figures = createFigures({ derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -188,13 +199,18 @@ async function startScreen() {
       case(m) {
         if (!m.case) return;
         cases.update(m.case);
+        search.update(m.case);
         caseCard.changed(String(m.case.id));
       },
       alert(m) {
         const alert = alerts.add(m);
         // Out of grid opens and closes by the clock too, without a new fix to say so.
-        if (alert && alert.kind === OUT_OF_GRID && alert.worker) {
-          workers.patch(alert.worker, { out_of_grid: !alert.cleared });
+        if (alert && alert.kind === OUT_OF_GRID) {
+          const members = alert.members && typeof alert.members === "object" ? alert.members
+            : alert.worker ? { [alert.worker]: !alert.cleared } : {};
+          for (const [name, active] of Object.entries(members)) {
+            workers.patch(name, { out_of_grid: Boolean(active) && !alert.cleared });
+          }
         }
       },
       figures: (m) => figures.replace(m.figures),  // each figures event is the whole set
@@ -217,6 +233,7 @@ async function startScreen() {
     renderTexts();
     cases.render();
     alerts.render();
+    search.render();
     workers.render();
     caseCard.render();
     map.render();
@@ -229,6 +246,7 @@ async function startScreen() {
   refresh();
   cases.render();
   alerts.render();
+  search.render();
   stream.start();
   setInterval(() => {
     byId("clock").textContent = formatClock(Date.now());

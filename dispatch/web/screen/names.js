@@ -3,6 +3,23 @@
 
 import { has, lang, localName, t } from "../common/i18n.js";
 
+const NOON_H = 12;
+const EVENING_H = 18;
+
+/** A patrol window's name as people say it, from the texts under ``prefix``: 上午 / 下午 /
+ * 夜间巡查 ("window") or 上午 / 下午 / 夜间巡查时段 ("slot"); an unnamed window (e.g.
+ * "14:00-18:00") by the part of the day it starts in. */
+export function windowLabel(name, windows = [], prefix = "window") {
+  if (!name) return "";
+  if (has(`${prefix}.${name}`)) return t(`${prefix}.${name}`);
+  const known = windows.find((w) => w.name === name);
+  const start = (known && known.start) || String(name).split("-")[0];
+  const hour = Number.parseInt(start, 10);
+  if (!Number.isFinite(hour)) return String(name);
+  const part = hour < NOON_H ? "am" : hour < EVENING_H ? "pm" : "night";
+  return t(`${prefix}.${part}`);
+}
+
 function byId(items, key = "id") {
   return new Map((items || []).map((item) => [String(item[key]), item]));
 }
@@ -12,11 +29,13 @@ export async function loadNames(api) {
     console.warn("screen: could not load", error);
     return null;
   });
-  const [street, departments, catalogue] = await Promise.all([
+  const [street, departments, catalogue, stationList] = await Promise.all([
     settle(api.get("/api/v1/street")),
     settle(api.get("/api/v1/departments")),
     settle(api.get("/api/v1/catalogue")),
+    settle(api.get("/api/v1/stations")),
   ]);
+  const stations = byId(stationList && stationList.items);
   const depts = byId(departments && departments.items);
   const items = byId(catalogue && catalogue.items, "code");
   const categories = byId(catalogue && catalogue.categories, "code");
@@ -36,10 +55,9 @@ export async function loadNames(api) {
     workerName(username) {
       return workerNames.get(username) || username || "";
     },
-    /** A patrol window's name for people: "上午巡查" for am, else the window as named. */
+    /** A patrol window's name for people: "上午巡查" for am (or a window starting before noon). */
     patrolWindow(name) {
-      if (!name) return "";
-      return has(`window.${name}`) ? t(`window.${name}`) : String(name);
+      return windowLabel(name, (street && street.patrol_windows) || []);
     },
     setGrids(features) {
       grids = new Map(features.map((f) => [String(f.properties.id), f.properties]));
@@ -66,6 +84,17 @@ export async function loadNames(api) {
       if (!id) return "";
       if (!depts.has(id) && has(`dept.${id}`)) return t(`dept.${id}`); // e.g. the centre
       return localName(depts.get(id), id);
+    },
+    station(id) {
+      return id ? localName(stations.get(String(id)), String(id)) : "";
+    },
+    /** A patrol window as the occasion of an alert: "下午巡查时段". */
+    window(name) {
+      return windowLabel(name, (street && street.patrol_windows) || [], "slot");
+    },
+    /** The street's time zone (null when the street could not be read). */
+    zone() {
+      return (street && street.tz) || null;
     },
     /** An item's name: the catalogue's in the current language, else what the case says. */
     item(code, given) {

@@ -19,7 +19,8 @@ const REFRESH_MS = 60 * SECOND_MS;
 const TAKEN_SHOWN_MS = 120 * SECOND_MS;
 const ALREADY_TAKEN = "already_taken";
 const HTTP_CONFLICT = 409;
-const WARNING_KIND = { "job.warning": "case_warning", "job.overdue": "case_overdue" };
+const WARNING_KIND = { "job.warning": "case_warning", "job.overdue": "case_overdue",
+  "job.supervised": "case_supervised" };
 
 export function createJobs({ api, user, names, socket, sheet, alerts, section,
                              onCount = () => {} }) {
@@ -206,7 +207,7 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
     const kind = WARNING_KIND[message.type];
     if (kind && message.case) {
       alerts.add({ id: `${kind}:${message.case.id}:${message.level ?? message.kind ?? ""}`,
-        kind, ts: Date.now(), case: message.case.id, state: "open" });
+        kind, ts: Date.now(), case: message.case.id, state: "open", note: message.note });
       alertPerson();
     }
     render();
@@ -214,7 +215,9 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
 
   socket.on("job.offered", onOffered);
   socket.on("job.taken", onTaken);
-  for (const type of ["job.updated", "job.warning", "job.overdue"]) socket.on(type, onUpdate);
+  for (const type of ["job.updated", "job.warning", "job.overdue", "job.supervised"]) {
+    socket.on(type, onUpdate);
+  }
   socket.onState((state) => {
     if (state !== "open") return;
     // pending offers come again on every connection: drop the ones still open, they return

@@ -1,0 +1,122 @@
+"""Alerts that follow the cases: near the limit, overdue, each escalation level, rework.
+
+Raised from what a timer batch changed (a yellow light, a red light, an escalation
+level) and from rework beyond the configured bound; cleared when the case no longer is
+in that situation (resolved, suspended, cancelled, closed, an extension approved...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dispatch.alerts.model import AlertKind, Scope, Subject, escalation_owner
+from dispatch.alerts.service import AlertService
+from dispatch.cases.actions import Action
+from dispatch.cases.model import Case
+from dispatch.cases.states import RUNNING_STATES, TERMINAL_STATES
+from dispatch.cases.store import Fired
+from dispatch.cases.timers import TimerKind
+from dispatch.rules import Light
+
+K = AlertKind
+LIGHT_KINDS = (K.CASE_NEAR_LIMIT, K.CASE_OVERDUE)
+#: Why an alert cleared, by the action that ended its cause.
+REASONS = {Action.RESOLVE: "resolved", Action.SUSPEND: "suspended", Action.CANCEL: "cancelled",
+           Action.VERIFY: "verified", Action.APPROVE_EXTENSION: "extended",
+           Action.RESUME: "resumed"}
+
+
+def case_scope(case: Case) -> Scope:
+    return Scope(station=case.station, department=case.department)
+
+
+def case_data(case: Case, now_ms: int) -> dict[str, object]:
+    return {"item": case.item, "item_name": case.item_name, "grid": case.grid,
+            "deadline": case.deadline, "light": case.light(now_ms),
+            "state": case.state.value, "assignee": case.assignee}
+
+
+class CaseAlerts:
+    """A case observer (see ``CaseService.observers``) raising and clearing case alerts."""
+
+    def __init__(self, alerts: AlertService, rework_limit: int) -> None:
+        self.alerts = alerts
+        self.rework_limit = rework_limit
+
+    async def timers_fired(self, fired: Sequence[Fired], cases: Sequence[Case],
+                           now_ms: int) -> None:
+        by_case = {c.id: c for c in cases}
+        kinds: dict[str, set[TimerKind]] = {}
+        levels: dict[str, int] = {}
+        for f in fired:
+            if not f.fired or f.timer is None:
+                continue
+            kinds.setdefault(f.timer.case, set()).add(f.timer.kind)
+            if f.timer.kind is TimerKind.ESCALATE:
+                levels[f.timer.case] = max(levels.get(f.timer.case, 0), f.timer.level)
+        for cid, fired_kinds in kinds.items():
+            case = by_case.get(cid)
+            if case is None or case.state not in RUNNING_STATES:
+                continue
+            await self._light(case, fired_kinds, now_ms)
+            if cid in levels:
+                await self._escalated(case, levels[cid], now_ms)
+
+    async def _light(self, case: Case, fired: set[TimerKind], now_ms: int) -> None:
+        subject = Subject(case=case.id)
+        if fired & {TimerKind.RED, TimerKind.ESCALATE}:
+            await self.alerts.raise_alert(K.CASE_OVERDUE, subject=subject,
+                                          scope=case_scope(case),
+                                          data=case_data(case, now_ms), now_ms=now_ms)
+            await self.alerts.clear(K.CASE_NEAR_LIMIT, subject, now_ms=now_ms,
+                                    reason="overdue")
+        elif TimerKind.YELLOW in fired:
+            await self.alerts.raise_alert(K.CASE_NEAR_LIMIT, subject=subject,
+                                          scope=case_scope(case),
+                                          data=case_data(case, now_ms), now_ms=now_ms)
+
+    async def _escalated(self, case: Case, level: int, now_ms: int) -> None:
+        notify = None
+        if case.clock is not None and 0 < level <= len(case.clock.esc_notify):
+            notify = case.clock.esc_notify[level - 1]
+        owner, severity = escalation_owner(notify)
+        data = {**case_data(case, now_ms), "level": level, "notify": notify}
+        await self.alerts.raise_alert(K.CASE_ESCALATED, subject=Subject(case=case.id),
+                                      scope=case_scope(case), data=data, now_ms=now_ms,
+                                      owner=owner, severity=severity)
+
+    async def case_changed(self, before: Case, after: Case, action: Action,
+                           now_ms: int) -> None:
+        if self._quiet(before, now_ms) and after.rework_count <= self.rework_limit:
+            return  # green before (no timer fired yet): no case alert to clear or move
+        subject = Subject(case=after.id)
+        running = after.state in RUNNING_STATES
+        light = after.light(now_ms)
+        reason = REASONS.get(action, action.value)
+        if action is Action.VERIFY and after.state not in TERMINAL_STATES:
+            reason = "reworked"
+        ended: list[AlertKind] = []
+        if not running or light != Light.RED.value:
+            ended += [K.CASE_OVERDUE, K.CASE_ESCALATED]
+        if not running or light == Light.GREEN.value:
+            ended.append(K.CASE_NEAR_LIMIT)
+        if after.state in TERMINAL_STATES:
+            ended.append(K.REWORK_LIMIT)
+        if ended:
+            await self.alerts.clear(ended, subject, now_ms=now_ms, reason=reason)
+        if running and after.department != before.department and light != Light.GREEN.value:
+            kind = K.CASE_OVERDUE if light == Light.RED.value else K.CASE_NEAR_LIMIT
+            await self.alerts.raise_alert(kind, subject=subject, scope=case_scope(after),
+                                          data=case_data(after, now_ms), now_ms=now_ms)
+        if after.rework_count > before.rework_count and after.rework_count > self.rework_limit:
+            await self.alerts.raise_alert(
+                K.REWORK_LIMIT, subject=subject, scope=case_scope(after), now_ms=now_ms,
+                data={**case_data(after, now_ms), "rework_count": after.rework_count,
+                      "limit": self.rework_limit})
+
+    @staticmethod
+    def _quiet(case: Case, now_ms: int) -> bool:
+        """Whether the case cannot have a light, escalation or rework alert yet."""
+        green = Light.GREEN.value
+        return (case.light(now_ms) == green and case.stored_light == green
+                and case.escalation_level == 0)

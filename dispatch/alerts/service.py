@@ -1,0 +1,224 @@
+"""The alert service: what the areas raise and clear, what people list, acknowledge, resolve.
+
+Any area raises an alert with :meth:`AlertService.raise_alert` (a kind, its subject, the
+scope, extras) and clears it when its cause ends with :meth:`AlertService.clear`; the
+store groups bursts, keeps the record and tells the screens, the station and the
+worker's phone. Dispatchers (and a department's lead, for its own alerts) acknowledge
+or resolve through the API.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from dispatch.alerts.model import (
+    ACTION_SOURCES,
+    POLICIES,
+    AlertAction,
+    AlertKind,
+    AlertState,
+    Grouping,
+    Owner,
+    Scope,
+    Severity,
+    Subject,
+    check_subject,
+    group_key,
+)
+from dispatch.alerts.query import ACTIVE_STATES, AlertQuery, encode_cursor
+from dispatch.alerts.store import AlertStore, Condition, Raised, StoreConfig
+from dispatch.errors import Conflict, Forbidden, NotFound
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
+from dispatch.keys import Keys
+from dispatch.realtime.snapshot import ScreenFilter
+from dispatch.scripts import Scripts
+from dispatch.settings import Settings
+
+MS = 1000
+#: Most active alerts a snapshot or a listing reads (a street has a few hundred at worst).
+ACTIVE_MAX = 2000
+#: Most alerts one listing page reads while filtering.
+SCAN_MAX = 5000
+SCAN_BATCH = 200
+#: The extras an alert carries (a position, a battery level, a window) stay small.
+MAX_DATA_BYTES = 4096
+#: Roles that act on any alert of the street.
+DESK_ROLES = frozenset({Role.DISPATCHER, Role.ADMIN})
+#: Roles that see every alert of the street.
+STREET_WIDE = frozenset({Role.DISPATCHER, Role.ADMIN, Role.ASSESSOR, Role.SCREEN})
+CAUSE_ENDED = "cause_ended"
+
+
+def wall_clock_ms() -> int:
+    return int(time.time() * MS)
+
+
+def viewer_filter(actor: Principal) -> ScreenFilter:
+    """What ``actor`` sees of the alerts: a lead their department's (and the street's)."""
+    if actor.role is Role.DEPT_LEAD:
+        return ScreenFilter(department=actor.scope or "")
+    return ScreenFilter()
+
+
+def may_see(actor: Principal, alert: Mapping[str, Any]) -> bool:
+    if actor.role in STREET_WIDE:
+        return True
+    return actor.role is Role.DEPT_LEAD and viewer_filter(actor).admits(dict(alert))
+
+
+def may_act(actor: Principal, alert: Mapping[str, Any]) -> bool:
+    """The desk acts on every alert; a department's lead on the department's own."""
+    if actor.role in DESK_ROLES:
+        return True
+    scope = alert.get("scope") or {}
+    return (actor.role is Role.DEPT_LEAD and bool(actor.scope)
+            and scope.get("department") == actor.scope)
+
+
+class AlertService:
+    def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, settings: Settings, *,
+                 maxlen: int | None = None) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.street = settings.street
+        self.store = AlertStore(redis, keys, scripts, StoreConfig(
+            maxlen=maxlen or settings.events_keep, log_max=settings.alert_log_max,
+            keep=settings.alerts_keep, burst_ms=settings.alert_burst_s * MS))
+
+    # --- raising and clearing (the areas) --------------------------------------
+    async def raise_alert(self, kind: AlertKind | str, *, subject: Subject,
+                          scope: Scope | None = None, data: Mapping[str, Any] | None = None,
+                          now_ms: int | None = None, severity: Severity | None = None,
+                          owner: Owner | None = None, bucket: str = "",
+                          when: Condition | None = None) -> Raised:
+        """Raise (or join, or repeat) an alert of ``kind`` about ``subject``.
+
+        ``scope`` names the station and department (the street is filled in); ``data``
+        carries extras shown with it (a position, a battery level, a window, a level);
+        ``bucket`` keeps raises of different occasions apart (e.g. ``2026-05-02|pm``);
+        ``when`` raises only while a hash field holds a value. Severity and owner
+        default to the kind's.
+        """
+        kind = AlertKind(kind)
+        check_subject(kind, subject)
+        policy = POLICIES[kind]
+        where = scope or Scope()
+        where = Scope(where.street or self.street, where.station, where.department)
+        chosen_owner = owner or policy.owner
+        extras = orjson.dumps(dict(data or {}))
+        if len(extras) > MAX_DATA_BYTES:
+            raise ValueError(f"an alert's data is at most {MAX_DATA_BYTES} bytes")
+        body = {
+            "kind": kind.value, "severity": (severity or policy.severity).label,
+            "owner": chosen_owner.value, "scope": where.public(),
+            "subject": {subject.type: subject.id}, "member": subject.id,
+            "group": group_key(kind, chosen_owner, where, subject, bucket), "bucket": bucket,
+            "data": orjson.loads(extras), "now": wall_clock_ms() if now_ms is None else now_ms,
+            "by_subject": policy.grouping is Grouping.SUBJECT,
+        }
+        return await self.store.raise_(body, when)
+
+    async def clear(self, kinds: AlertKind | str | Iterable[AlertKind | str], subject: Subject, *,
+                    now_ms: int | None = None, reason: str = CAUSE_ENDED,
+                    unless: Condition | None = None) -> list[str]:
+        """The cause of ``kinds`` about ``subject`` ended: it leaves its alert, which clears
+        when no member's cause is left. Returns the alerts it left."""
+        found = [kinds] if isinstance(kinds, str) else list(kinds)
+        names = [AlertKind(k).value for k in found]
+        at = wall_clock_ms() if now_ms is None else now_ms
+        return await self.store.clear(names, subject.id, at, reason, unless)
+
+    # --- people -------------------------------------------------------------
+    async def act(self, actor: Principal, alert_id: str, action: AlertAction, note: str = "",
+                  now_ms: int | None = None) -> dict[str, Any]:
+        """Acknowledge or resolve an alert, with a note, on record."""
+        alert = await self._alert(actor, alert_id)
+        if not may_act(actor, alert):
+            raise Forbidden(f"{actor.username} may not {action.value} this alert",
+                            code="scope_forbidden")
+        sources = sorted(s.value for s in ACTION_SOURCES[action])
+        at = wall_clock_ms() if now_ms is None else now_ms
+        done = await self.store.act(alert_id, action.value, sources, actor.username, note, at)
+        if done.outcome == "missing":
+            raise NotFound(f"no alert {alert_id}", code="unknown_alert")
+        if done.outcome == "state":
+            if action is AlertAction.ACK and done.state == AlertState.ACKED.value:
+                raise Conflict(f"alert {alert_id} was already acknowledged",
+                               code="already_acked")
+            raise Conflict(f"cannot {action.value} an alert that is {done.state}",
+                           code="invalid_state")
+        assert done.alert is not None
+        return done.alert
+
+    async def _alert(self, actor: Principal, alert_id: str) -> dict[str, Any]:
+        alert = await self.store.get(alert_id)
+        if alert is None or not may_see(actor, alert):
+            if alert is not None:
+                raise Forbidden(f"alert {alert_id} is not in your scope", code="scope_forbidden")
+            raise NotFound(f"no alert {alert_id}", code="unknown_alert")
+        return alert
+
+    async def get(self, actor: Principal, alert_id: str) -> dict[str, Any]:
+        """One alert with its log (raises, clears, acknowledgements)."""
+        alert = await self._alert(actor, alert_id)
+        return {**alert, "log": await self.store.log(alert_id)}
+
+    async def active(self, screen: ScreenFilter | None = None) -> list[dict[str, Any]]:
+        """Open and acknowledged alerts, newest first (the screen snapshot's section)."""
+        ids = await self.store.redis.zrevrange(self.keys.alerts_active(), 0, ACTIVE_MAX - 1)
+        found = await self.store.many([str(i) for i in ids])
+        return [a for a in found if screen is None or screen.admits(a)]
+
+    async def listing(self, actor: Principal, query: AlertQuery) -> dict[str, Any]:
+        """A page of alerts in the caller's view, newest activity first."""
+        view = viewer_filter(actor)
+        sources = []
+        if query.states & ACTIVE_STATES:
+            sources.append(self.keys.alerts_active())
+        if AlertState.CLEARED in query.states:
+            sources.append(self.keys.alerts_cleared())
+        rows: list[tuple[float, str, dict[str, Any]]] = []
+        for key in sources:
+            rows += await self._scan(key, query, view, query.limit + 1)
+        rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
+        page = rows[:query.limit]
+        more = len(rows) > query.limit
+        cursor = encode_cursor(page[-1][0], page[-1][1]) if more and page else None
+        return {"items": [r[2] for r in page], "next_cursor": cursor}
+
+    async def _scan(self, key: str, query: AlertQuery, view: ScreenFilter,
+                    want: int) -> list[tuple[float, str, dict[str, Any]]]:
+        """Up to ``want`` alerts of one index passing the query, after the cursor."""
+        found: list[tuple[float, str, dict[str, Any]]] = []
+        top = query.cursor[0] if query.cursor else None
+        last_id = query.cursor[1] if query.cursor else None
+        read = 0
+        while len(found) < want and read < SCAN_MAX:
+            batch = await self._batch(key, top, SCAN_BATCH)
+            if not batch:
+                break
+            fresh = [(s, i) for s, i in batch
+                     if last_id is None or top is None or s < top or i < last_id]
+            alerts = {a["id"]: a for a in await self.store.many([i for _, i in fresh])}
+            for score, alert_id in fresh:
+                alert = alerts.get(alert_id)
+                if alert is not None and query.admits(alert) and view.admits(alert):
+                    found.append((score, alert_id, alert))
+            read += len(batch)
+            if len(batch) < SCAN_BATCH:
+                break
+            top, last_id = batch[-1]
+        return found[:want]
+
+    async def _batch(self, key: str, top: float | None, count: int) -> list[tuple[float, str]]:
+        """(score, id) newest first, scores up to ``top`` (inclusive: ties are split by id)."""
+        bound = repr(top) if top is not None else "+inf"
+        rows = await self.store.redis.zrevrangebyscore(key, bound, "-inf", start=0, num=count,
+                                                       withscores=True)
+        return [(float(score), str(member)) for member, score in rows]
