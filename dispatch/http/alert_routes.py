@@ -72,7 +72,7 @@ async def ack_alert(request: Request, principal: Principal) -> Response:
 
 
 @guard(*ACTING_ROLES)
-@op(body=ResolveAlertBody, ok=Alert, errors=(409,))
+@op(body=ResolveAlertBody, body_optional=True, ok=Alert, errors=(409,))
 async def resolve_alert(request: Request, principal: Principal) -> Response:
     """Resolve an alert by hand (handled, or a false alarm), with a note; it clears."""
     note = await _note(request, required=True)
