@@ -21,6 +21,7 @@ from dispatch.location.patrols import PatrolService
 from dispatch.location.service import LocationService
 from dispatch.media import MediaStore
 from dispatch.metrics import Metrics
+from dispatch.open311.service import Open311Service
 from dispatch.org.store import OrgStore
 from dispatch.ratelimit import RateLimiter
 from dispatch.realtime.events import Events
@@ -65,6 +66,7 @@ class Container:
     patrols: PatrolService
     reports: ReportService
     alerts: AlertService
+    open311: Open311Service
     snapshot: SnapshotSections = field(default_factory=SnapshotSections)
     hub: Hub | None = None  # set by the web process's lifespan
     extras: dict[str, Any] = field(default_factory=dict)
@@ -112,12 +114,13 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
     events = Events(scripts, keys, settings.events_keep)
     alerts = AlertService(redis, keys, scripts, settings)
     location = LocationService(settings, keys=keys, scripts=scripts, org=org, users=users,
-                                events=events, metrics=metrics, alerts=alerts, clock=clock)
+                               events=events, metrics=metrics, alerts=alerts, clock=clock)
     cases = CaseService(redis, keys, scripts, settings, org=org, rules=rules, media=media,
                         users=users, clock=clock)
     cases.observers.append(CaseAlerts(alerts, settings.rework_limit))
     patrols = PatrolService(settings, keys=keys, scripts=scripts, org=org, location=location,
                             events=events, clock=clock)
+    limiter = RateLimiter(scripts, keys)
     return Container(
         settings=settings,
         redis_url=url,
@@ -127,7 +130,7 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         metrics=metrics,
         users=users,
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
-        limiter=RateLimiter(scripts, keys),
+        limiter=limiter,
         org=org,
         events=events,
         rules=rules,
@@ -136,6 +139,8 @@ def bootstrap(settings: Settings | None = None, *, metrics: Metrics | None = Non
         location=location,
         patrols=patrols,
         reports=ReportService(redis, keys, settings, users, patrols.store, org, clock),
-        clock=clock,
         alerts=alerts,
+        clock=clock,
+        open311=Open311Service(redis, keys, settings, cases=cases, rules=rules, org=org,
+                               media=media, limiter=limiter),
     )

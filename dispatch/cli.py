@@ -150,6 +150,40 @@ async def _users(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# --- open311 ----------------------------------------------------------------
+def cmd_open311(args: argparse.Namespace, settings: Settings) -> int:
+    return run(_open311_keys(args, settings))
+
+
+async def _open311_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.bootstrap import bootstrap
+    from dispatch.errors import DispatchError
+
+    c = bootstrap(settings)
+    store = c.open311.apikeys
+    try:
+        if args.action == "add":
+            rate = args.rate or settings.open311_key_rate
+            key, record = await store.add(args.name, rate)
+            print(f"added key {record.id} ({record.name}, {rate} requests per "
+                  f"{settings.open311_window_s} s)")
+            print(f"api_key: {key}")
+            print("it is shown only now: give it to the system that files requests")
+        elif args.action == "list":
+            for k in await store.all():
+                state = "revoked" if k.revoked else "active"
+                print(f"{k.id}  {k.name:24} {k.rate:6}/{settings.open311_window_s}s  {state}")
+        else:
+            record = await store.revoke(args.name)
+            print(f"revoked key {record.id} ({record.name})")
+    except DispatchError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL
+    finally:
+        await c.aclose()
+    return EXIT_OK
+
+
 # --- rules ------------------------------------------------------------------
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.rules_admin import check_file, reload_rules
@@ -241,6 +275,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--password")
     s.set_defaults(func=cmd_users)
 
+    s = sub.add_parser("open311", help="Open311 API keys of the systems that file requests")
+    s.add_argument("what", choices=["keys"])
+    s.add_argument("action", choices=["add", "list", "revoke"])
+    s.add_argument("name", nargs="?", help="the key's name (add) or id (revoke)")
+    s.add_argument("--rate", type=int, help="requests per window (default "
+                   "DISPATCH_OPEN311_KEY_RATE)")
+    s.set_defaults(func=cmd_open311)
+
     s = sub.add_parser("rules", help="check or reload the routing rules")
     s.add_argument("action", choices=["check", "reload"])
     s.add_argument("file", nargs="?")
@@ -276,6 +318,8 @@ def _needs_username(args: argparse.Namespace) -> str | None:
         return f"users {args.action} needs a user name"
     if args.command == "users" and args.action == "add" and not args.role:
         return "users add needs --role"
+    if args.command == "open311" and args.action != "list" and not args.name:
+        return f"open311 keys {args.action} needs a {'name' if args.action == 'add' else 'key id'}"
     if args.command == "rules" and args.action == "check" and not args.file:
         return "rules check needs a FILE"
     return None

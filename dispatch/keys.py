@@ -180,6 +180,11 @@ class Keys:
         """Hash: one local day of a worker's fixes, bucket -> packed records in time order."""
         return self._k("loc", "track", worker, day)
 
+    def loc_fence(self, worker: str) -> str:
+        """List: a worker's geofence events (OwnTracks transitions of their grid), newest
+        first."""
+        return self._k("loc", "fence", worker)
+
     def station_channel(self, station: str) -> str:
         """Pub/sub channel of a grid station's people and screens."""
         return self._k("push", "station", station)
@@ -207,6 +212,28 @@ class Keys:
     def patrol_window_closed(self, day: str, window: str) -> str:
         """Marker: the window of that day was closed (open patrols ended, misses recorded)."""
         return self._k("patrols", "closed", day, window)
+
+    # --- citizens (Open311) --------------------------------------------------
+    def open311_keys(self) -> str:
+        """Hash: sha256 of an API key -> the key's record (JSON: id, name, rate, revoked)."""
+        return self._k("open311", "keys")
+
+    def open311_key_ids(self) -> str:
+        """Hash: API key id -> sha256 of the key."""
+        return self._k("open311", "key_ids")
+
+    def open311_request(self, case_id: str) -> str:
+        """Hash: what a citizen sent with a request (contact kept private, address,
+        media_url, attributes, token, API key id)."""
+        return self._k("open311", "request", case_id)
+
+    def open311_tokens(self) -> str:
+        """Hash: a request's token -> its case id."""
+        return self._k("open311", "tokens")
+
+    def open311_requests(self) -> str:
+        """Sorted set of the cases citizens reported (score: requested ms)."""
+        return self._k("open311", "requests")
 
     # --- alerts -------------------------------------------------------------
     def alert(self, alert_id: str) -> str:

@@ -161,6 +161,17 @@ class Settings:
     map_tiles_max_zoom: int = _env("DISPATCH_MAP_TILES_MAX_ZOOM", 18,
                                    "deepest zoom the tile server has (deeper: scaled up)")
 
+    # Citizens (Open311)
+    open311_key_rate: int = _env("DISPATCH_OPEN311_KEY_RATE", 60,
+                                 "requests a new Open311 API key may make per window")
+    open311_window_s: int = _env("DISPATCH_OPEN311_WINDOW", 60, "Open311 rate window (s)")
+    open311_page_rate_addr: int = _env("DISPATCH_OPEN311_PAGE_RATE_ADDR", 20,
+                                       "public page's posts per address and window")
+    open311_range_days: int = _env("DISPATCH_OPEN311_RANGE_DAYS", 90,
+                                   "longest date range of a request search (days)")
+    open311_contact: str = _env("DISPATCH_OPEN311_CONTACT", "",
+                                "contact shown in the Open311 discovery document")
+
     # Rules
     rules_file: Path | None = _env("DISPATCH_RULES", None, "routing rules file (default shipped)")
 

@@ -23,6 +23,7 @@ from tests.cases.scenarios import examples as case_examples
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS
 from tests.location.scenarios import examples as location_examples
+from tests.open311.scenarios import examples as open311_examples
 
 #: One user of each role in the seeded street.
 ROLE_USERS = {
@@ -70,6 +71,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     **location_examples(),
     # Alerts: "prepare" raises a fresh alert the user may act on.
     **alert_examples(),
+    # Open311: public; a fresh key or request is made for each call ("path"/"data" callables).
+    **open311_examples(),
 }
 
 WS_EXAMPLES: dict[str, str] = {
@@ -110,13 +113,18 @@ def _call(live: LiveServer, method: str, path: str, token: str | None,
           username: str | None = None) -> int:
     example = EXAMPLES[(method, path)]
     target = example.get("path", path)
+    if callable(target):
+        target = target(live)
     body = example.get("json")
     if username is not None and "prepare" in example:
         target = example["prepare"](live, username)
         if isinstance(target, tuple):  # a body naming what was prepared
             target, body = target
+    data = example.get("data")
+    if callable(data):
+        data = data(live)
     with live.client(token) as client:
-        r = client.request(method, target, json=body,
+        r = client.request(method, target, json=body, data=data,
                            files=example.get("files"), headers=example.get("headers"))
     if r.status_code >= 400:
         assert "error" in r.json(), r.text

@@ -37,6 +37,8 @@ class ReportCommand:
     severity: str | None
     media: tuple[str, ...]
     reporter: str | None  # a grid worker the desk reports for (a phone call)
+    #: Where a report from outside came from (``open311``); "" for the field app.
+    source: str = ""
 
     def fingerprint(self) -> str:
         """Identifies the body, so a retry is told apart from a reuse of its client_id."""

@@ -60,7 +60,8 @@ def _clock_fields(clock: CaseClock, times: Times, now_ms: int) -> dict[str, str]
 
 
 def intake(case_id: str, cmd: ReportCommand, reporter: str, actor: Principal,
-           routing: Routing, worker: str | None, now_ms: int) -> Intake:
+           routing: Routing, worker: str | None, now_ms: int,
+           verifier: str | None = None) -> Intake:
     """The case a report becomes (when it is not a duplicate)."""
     state, department, assignee = _destination(routing, worker)
     decision = routing.decision
@@ -75,7 +76,7 @@ def intake(case_id: str, cmd: ReportCommand, reporter: str, actor: Principal,
         "created": str(now_ms), "updated": str(now_ms),
         "light": "green", "escalation_level": "0", "rework_count": "0",
         "rule": routing.rule_id or "", "rule_version": routing.version, "ver": "0",
-        "gen": str(FIRST_GEN),
+        "gen": str(FIRST_GEN), "source": cmd.source, "verifier": verifier or "",
     }
     times = None
     if decision is not None and routing.deadline_ms is not None:
@@ -101,7 +102,8 @@ def intake(case_id: str, cmd: ReportCommand, reporter: str, actor: Principal,
 def as_duplicate(intake: Intake) -> dict[str, str]:
     """The hash of a report found to repeat an open case: not dispatched, no clock."""
     kept = {"id", "item", "item_name", "category", "grid", "station", "tier", "reporter",
-            "lat", "lon", "severity", "created", "updated", "rule_version", "ver", "gen"}
+            "lat", "lon", "severity", "created", "updated", "rule_version", "ver", "gen",
+            "source", "verifier"}
     fields = {k: v for k, v in intake.fields.items() if k in kept}
     fields.update({"state": CaseState.DUPLICATE.value, "light": "green",
                    "escalation_level": "0", "rework_count": "0"})

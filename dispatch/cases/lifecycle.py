@@ -17,6 +17,7 @@ from dispatch.cases.actions import Action, target_state
 from dispatch.cases.clock import CaseClock, Times
 from dispatch.cases.commands import Command
 from dispatch.cases.model import Case
+from dispatch.cases.permissions import rater_kind
 from dispatch.cases.states import HELD_STATES, CaseState
 from dispatch.errors import Conflict
 from dispatch.identity.principal import Principal
@@ -178,8 +179,13 @@ def _resume(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
 
 
 def _rate(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
-    return Change(Action.RATE, case.state, {"rating": str(cmd.score)}, note=cmd.note,
-                  extras={"score": cmd.score})
+    kind = rater_kind(actor, case.parties)
+    if kind in case.raters:
+        raise Conflict(f"case {case.id} was already rated by its {kind.value.replace('_', ' ')}",
+                       code="already_rated")
+    raters = ",".join((*case.raters, kind.value))
+    return Change(Action.RATE, case.state, {"rating": str(cmd.score), "raters": raters},
+                  note=cmd.note, extras={"score": cmd.score, "rater": kind.value})
 
 
 def _cancel(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:

@@ -98,6 +98,9 @@ class Case:
     suspended_at: int | None
     resume_state: CaseState | None
     updated: int
+    source: str | None = None  # where a report from outside came from (open311)
+    verifier: str | None = None  # who verifies on site when the reporter cannot
+    raters: tuple[str, ...] = ()  # kinds of rater who have rated (citizen, grid_worker, ...)
 
     @classmethod
     def from_hash(cls, raw: Mapping[str, str]) -> Case:
@@ -120,6 +123,8 @@ class Case:
             suspended_at=_opt_int(raw, "suspended_at"),
             resume_state=CaseState(resume) if resume else None,
             updated=int(raw.get("updated") or raw["created"]),
+            source=_opt(raw, "source"), verifier=_opt(raw, "verifier"),
+            raters=parse_csv(raw.get("raters")),
         )
 
     @property
@@ -173,6 +178,10 @@ class Case:
             "extension": _request(_last(timeline, "extend"), ("hours", self.extension_hours),
                                   "reason"),
             "rating": _request(_last(timeline, "rate"), ("score", self.rating), "note"),
+            "ratings": [{"score": e.get("score"), "note": e.get("note", ""), "by": e.get("by"),
+                         "rater": e.get("rater"), "ts": e.get("ts")}
+                        for e in timeline if e.get("action") == "rate"],
+            "source": self.source,
             "suspended_at": self.suspended_at, "updated": self.updated,
             "timeline": list(timeline),
         })

@@ -98,8 +98,8 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.APPROVE_EXTENSION: {R.DESK: _all(Action.APPROVE_EXTENSION)},
     Action.SUSPEND: {R.DESK: _all(Action.SUSPEND), R.LEAD: _all(Action.SUSPEND)},
     Action.RESUME: {R.DESK: _all(Action.RESUME), R.LEAD: _all(Action.RESUME)},
-    Action.RATE: {R.REPORTER: _all(Action.RATE), R.ASSESSOR: _all(Action.RATE),
-                  R.DESK: _all(Action.RATE)},
+    Action.RATE: {R.REPORTER: _all(Action.RATE), R.GRID_WORKER: _all(Action.RATE),
+                  R.ASSESSOR: _all(Action.RATE), R.DESK: _all(Action.RATE)},
     Action.CANCEL: {R.DESK: _all(Action.CANCEL), R.REPORTER: REPORTER_CANCEL_SOURCES},
     Action.DUPLICATE: {R.DESK: _all(Action.DUPLICATE)},
     Action.ASSIGN: {R.DESK: _all(Action.ASSIGN), R.LEAD: _all(Action.ASSIGN)},
@@ -107,6 +107,32 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.RETURN: {R.DESK: _all(Action.RETURN), R.LEAD: _all(Action.RETURN)},
     Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
 })
+
+
+#: The reporter of a case reported by a citizen from outside (Open311, the public page).
+CITIZEN = "open311"
+
+
+class Rater(StrEnum):
+    """Who rates a closed case (党群评议): each kind once."""
+
+    CITIZEN = "citizen"
+    GRID_WORKER = "grid_worker"
+    ASSESSOR = "assessor"
+    DESK = "desk"
+
+
+def rater_kind(actor: Principal, case: Parties) -> Rater:
+    """In whose name ``actor`` rates: the citizen who reported, the grid's worker (or the
+    worker who reported), an assessor, or the desk."""
+    if actor.username == CITIZEN and case.reporter == CITIZEN:
+        return Rater.CITIZEN
+    rel = relations(actor, case)
+    if actor.role is Role.GRID_WORKER and rel & {R.GRID_WORKER, R.REPORTER}:
+        return Rater.GRID_WORKER
+    if R.ASSESSOR in rel:
+        return Rater.ASSESSOR
+    return Rater.DESK
 
 
 def allowed_sources(action: Action, actor: Principal, case: Parties) -> frozenset[CaseState]:

@@ -133,7 +133,8 @@ class Planner:
         self._clock(plan, case, change)
         self._notify(plan, case.id, before, after, actor)
         if change.verify_task:
-            plan.send(self.keys.user_channel(case.reporter), {"type": "task", "kind": "verify"})
+            plan.send(self.keys.user_channel(case.verifier or case.reporter),
+                      {"type": "task", "kind": "verify"})
         if (after.state is S.ACCEPTED and after.assignee and after.assignee != actor.username
                 and after.assignee != before.assignee):
             plan.send(self.keys.user_channel(after.assignee), {"type": "task", "kind": "handle"})

@@ -107,8 +107,10 @@ class CaseService:
         worker = None
         if routing.decision is not None and routing.decision.tier is Tier.SIMPLE:
             worker = await self._grid_worker(routing.grid)
+        # a report from outside the field app is verified on site by the grid's worker
+        verifier = await self._grid_worker(routing.grid) if cmd.source else None
         cid = await self.store.next_id()
-        new = intake(cid, cmd, reporter, actor, routing, worker, now)
+        new = intake(cid, cmd, reporter, actor, routing, worker, now, verifier)
         fresh, duplicate = self.planner.report(new)
         s = self.settings
         done = await self.store.report(

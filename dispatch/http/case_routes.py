@@ -16,6 +16,7 @@ from dispatch.bootstrap import Container
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command, parse_report
 from dispatch.cases.listing import parse_query
+from dispatch.cases.permissions import DESK_ROLES
 from dispatch.errors import Forbidden, NotFound
 from dispatch.http.body import Fields, read_object
 from dispatch.http.context import container
@@ -29,6 +30,7 @@ from dispatch.realtime.snapshot import ScreenFilter
 from dispatch.realtime.team import team_socket
 
 HTTP_CREATED = 201
+OPEN311 = "open311"
 SNAPSHOT_CASES_MAX = 2000
 MEDIA_CACHE = "private, max-age=86400"
 
@@ -107,8 +109,12 @@ async def list_cases(request: Request, principal: Principal) -> Response:
 @guard()
 @op(ok=Case)
 async def get_case(request: Request, principal: Principal) -> Response:
-    """One case with its whole timeline."""
-    return json(await container(request).cases.get(principal, request.path_params["id"]))
+    """One case with its whole timeline (a citizen's contact details for the desk only)."""
+    c = container(request)
+    case = await c.cases.get(principal, request.path_params["id"])
+    if case.get("source") == OPEN311 and principal.role in DESK_ROLES:
+        case["citizen"] = await c.open311.contact(case["id"])
+    return json(case)
 
 
 def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:

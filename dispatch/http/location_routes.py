@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import BEARER, guard, public
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
-from dispatch.http.body import parse_json, read_json, read_object
+from dispatch.http.body import read_object
 from dispatch.http.context import container
 from dispatch.http.models.common import Feature
 from dispatch.http.models.location import (
@@ -28,6 +31,7 @@ from dispatch.http.models.location import (
     Ingested,
     LocationsBody,
     OsmandQuery,
+    TrackingSetup,
     TrackQuery,
     Uploaded,
     Workers,
@@ -37,21 +41,25 @@ from dispatch.http.track_query import track_query
 from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
-from dispatch.location.directory import WorkerRef
-from dispatch.location.protocols import (
-    DeviceFix,
-    osmand_fix,
-    osmand_json_fixes,
-    owntracks_ping,
-    ping_from_json,
+from dispatch.location.apps import (
+    AppReport,
+    osmand_json_reports,
+    osmand_report,
+    owntracks_message,
 )
-from dispatch.location.service import IngestResult, now_ms
+from dispatch.location.directory import WorkerRef
+from dispatch.location.protocols import ping_from_json
+from dispatch.location.service import now_ms
+from dispatch.location.setup import is_local, owntracks_setup, traccar_setup
+from dispatch.location.sos import alarms
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.patrol.judge import STORED_VERDICTS
 
 BASIC = "basic "
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MULTIPART = "multipart/"
 JSON_TYPE = "application/json"
+OSMAND = "osmand"
+OWNTRACKS = "owntracks"
 BASIC_CHALLENGE = 'Basic realm="dispatch"'
 TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER)
 
@@ -60,12 +68,6 @@ def _check_owner(named: Any, principal: Principal) -> None:
     if named is not None and named != principal.username:
         raise Forbidden("a worker sends only their own location", code="not_your_location",
                         field="worker")
-
-
-def _refuse_invalid(result: IngestResult) -> None:
-    """A fix the apps sent with an impossible position is bad input (400)."""
-    if result.verdicts and all(v is Verdict.INVALID for v in result.verdicts):
-        raise BadRequest("the position is not a valid fix", code="ping_invalid")
 
 
 @guard(Role.GRID_WORKER)
@@ -96,29 +98,62 @@ async def upload_locations(request: Request, principal: Principal) -> Response:
                  "errors": errors})
 
 
-async def _osmand_fixes(request: Request) -> list[DeviceFix]:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == JSON_TYPE or ctype.endswith("+json"):
-        return osmand_json_fixes(parse_json(await request.body() or b"null"))
+def _content_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _looks_like_json(raw: bytes) -> bool:
+    head = raw.lstrip()[:1]
+    return head in (b"{", b"[")
+
+
+async def _osmand_reports(request: Request, now: int) -> list[AppReport]:
+    """Every request shape of the OsmAnd protocol: parameters in the query string, a form
+    body (whatever its Content-Type says, Traccar reads it), a multipart form, or JSON."""
+    ctype = _content_type(request)
     params = dict(request.query_params)
-    if ctype in FORM_TYPES:
-        async with request.form() as form:
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
-    return [osmand_fix(params, now_ms())]
+    if ctype.startswith(MULTIPART):
+        async with request.form(max_files=0) as form:
+            params = {**{k: v for k, v in form.items() if isinstance(v, str)}, **params}
+        return [osmand_report(params, now)]
+    raw = await request.body()
+    if raw and (ctype == JSON_TYPE or ctype.endswith("+json") or _looks_like_json(raw)):
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return [osmand_report(params, now)]  # the query string may still name the device
+        reports = osmand_json_reports(body, now)
+        if params and all(r.device is None for r in reports):
+            return [osmand_report(params, now)]
+        return reports
+    if raw:
+        text = raw.decode("utf-8", "replace")
+        params = {**dict(parse_qsl(text, keep_blank_values=True)), **params}
+    return [osmand_report(params, now)]
 
 
 @public
 @op(query=OsmandQuery, request=OSMAND_BODY, ok=Ingested, errors=(404,))
 async def osmand(request: Request) -> Response:
-    """OsmAnd / Traccar Client fixes (query string, form or JSON); the device id identifies."""
+    """OsmAnd / Traccar Client: fixes, heartbeats and alarms; the device id identifies.
+
+    Answers 2xx to everything but an unknown device (404): the app retries a refused
+    request forever and sends nothing newer meanwhile."""
     c = container(request)
-    fixes = await _osmand_fixes(request)
-    worker = await c.location.directory.by_device(fixes[0].device)
+    now = now_ms()
+    reports = await _osmand_reports(request, now)
+    device = next((r.device for r in reports if r.device), None)
+    if device is None:
+        raise NotFound("the request names no device (id or deviceid)", code="unknown_device",
+                       field="id")
+    worker = await c.location.directory.by_device(device)
     if worker is None:
-        raise NotFound(f"no device {fixes[0].device}", code="unknown_device", field="id")
-    result = await c.location.ingest(worker, [f.ping for f in fixes], "osmand")
-    _refuse_invalid(result)
-    return json({"ok": True, "verdicts": result.counts()})
+        raise NotFound(f"no device {device}", code="unknown_device", field="id")
+    results = [await c.location.report(worker, r, OSMAND, now=now) for r in reports]
+    await alarms(c, worker, reports, OSMAND)
+    if len(results) == 1:
+        return json(results[0].public())
+    return json({"ok": True, "items": [r.public() for r in results]})
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -158,10 +193,22 @@ async def _owntracks_worker(request: Request) -> WorkerRef:
     return await c.location.directory.of_principal(principal)
 
 
+def _owntracks_body(raw: bytes) -> Any:
+    """The JSON payload whatever the Content-Type (the booklet's own test posts it as a
+    form); None for an empty or unreadable body."""
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
 @public
 @op(request=OWNTRACKS_BODY, content=EMPTY_LIST, errors=(401, 403))
 async def owntracks(request: Request) -> Response:
-    """OwnTracks HTTP mode: location messages stored, every other type ignored; answers []."""
+    """OwnTracks HTTP mode: locations stored, transitions of the worker's grid recorded,
+    every other type (waypoint, lwt, card, ...) answered and ignored; answers []."""
     c = container(request)
     try:
         worker = await _owntracks_worker(request)
@@ -169,10 +216,40 @@ async def owntracks(request: Request) -> Response:
         response = error_response(exc)
         response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
         return response
-    ping = owntracks_ping(await read_json(request))
-    if ping is not None:
-        _refuse_invalid(await c.location.ingest(worker, [ping], "owntracks"))
+    now = now_ms()
+    body = _owntracks_body(await request.body())
+    if body is None:
+        c.location.count_message(OWNTRACKS, "empty")
+        return json([])
+    for message in (body if isinstance(body, list) else [body]):
+        decoded = owntracks_message(message, now)
+        c.location.count_message(OWNTRACKS, decoded.kind)
+        if decoded.report is not None:
+            await c.location.report(worker, decoded.report, OWNTRACKS, now=now)
+            await alarms(c, worker, [decoded.report], OWNTRACKS)
+        if decoded.transition is not None:
+            await c.location.transition(worker, decoded.transition)
     return json([])
+
+
+@guard(Role.GRID_WORKER)
+@op(ok=TrackingSetup)
+async def tracking_setup(request: Request, principal: Principal) -> Response:
+    """How to set up Traccar Client and OwnTracks on your phone: URLs, ids, QR codes."""
+    c = container(request)
+    base = (c.settings.public_url or str(request.base_url)).rstrip("/")
+    devices = await c.org.devices_of(principal.username)
+    grid = None
+    if principal.scope:
+        with contextlib.suppress(NotFound):
+            grid = await c.org.grid(principal.scope)
+    created_s = int((await c.org.meta()).get("seeded_ms") or 0) // 1000
+    return json({
+        "public_url": base, "configured": bool(c.settings.public_url),
+        "reachable": not is_local(base),
+        "traccar": traccar_setup(base, devices[0] if devices else principal.username),
+        "owntracks": owntracks_setup(base, principal.username, grid, created_s),
+    })
 
 
 @guard(*SCREEN_ROLES)
@@ -218,7 +295,11 @@ async def worker_track(request: Request, principal: Principal) -> Response:
 routes: list[BaseRoute] = [
     Route("/api/v1/locations", upload_locations, methods=["POST"]),
     Route("/osmand", osmand, methods=["GET", "POST", "PUT"]),
+    # A server URL typed with a trailing slash: a redirect would lose the POST body.
+    Route("/osmand/", osmand, methods=["GET", "POST", "PUT"]),
     Route("/owntracks", owntracks, methods=["POST"]),
+    Route("/owntracks/", owntracks, methods=["POST"]),
     Route("/api/v1/workers", workers, methods=["GET"]),
+    Route("/api/v1/me/tracking", tracking_setup, methods=["GET"]),
     Route("/api/v1/workers/{username}/track", worker_track, methods=["GET"]),
 ]

@@ -8,6 +8,7 @@ The WebSocket endpoints are described beside it as AsyncAPI (:mod:`dispatch.http
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -49,7 +50,7 @@ def _phrase(status: int) -> str:
 def _models(ops: Iterable[Op]) -> list[type]:
     found: dict[str, type] = {"Error": Error}
     for spec in ops:
-        for model in (spec.body, spec.query, *spec.responses.values()):
+        for model in (spec.body, spec.query, *spec.responses.values(), *spec.models):
             if model is not None:
                 found.setdefault(model.__name__, model)
     return list(found.values())
@@ -87,17 +88,20 @@ def _responses(spec: Op | None, policy: Policy | None, path: str,
         errors.add(404)
     if path not in NO_REDIS and not path.startswith("/static"):
         errors.add(503)
+    error_content = spec.error_content if spec and spec.error_content else {
+        "application/json": {"schema": ERROR_REF}}
     for status in sorted(errors):
-        out[str(status)] = {"description": _phrase(status),
-                            "content": {"application/json": {"schema": ERROR_REF}}}
+        out[str(status)] = {"description": _phrase(status), "content": dict(error_content)}
     return out
 
 
 def _operation(route: Route, method: str, components: dict[str, Any]) -> dict[str, Any]:
     policy = policy_of(route.endpoint)
     spec = op_of(route.endpoint)
+    path_schemas = spec.paths if spec else {}
     params: list[dict[str, Any]] = [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": n, "in": "path", "required": True,
+         "schema": dict(path_schemas.get(n, {"type": "string"}))}
         for n in PATH_PARAM.findall(route.path)]
     if spec is not None:
         params += _query_parameters(spec, components)
@@ -134,8 +138,13 @@ def openapi_document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     ops = [spec for route, _ in operations if (spec := op_of(route.endpoint)) is not None]
     _, components = msgspec.json.schema_components(_models(ops), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
+    seen: Counter[str] = Counter()
     for route, method in operations:
-        paths.setdefault(route.path, {})[method] = _operation(route, method, components)
+        operation = _operation(route, method, components)
+        seen[operation["operationId"]] += 1
+        if seen[operation["operationId"]] > 1:  # one endpoint on two paths (/osmand/)
+            operation["operationId"] += f"_{seen[operation['operationId']]}"
+        paths.setdefault(route.path, {})[method] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "dispatch", "version": dispatch.__version__,

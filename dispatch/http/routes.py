@@ -15,6 +15,7 @@ from dispatch.http import (
     identity_routes,
     location_routes,
     media_routes,
+    open311_routes,
     ops_routes,
     org_routes,
     patrol_routes,
@@ -27,7 +28,7 @@ from dispatch.realtime import phone, screen
 
 AREAS = (realtime_area, ops_routes, identity_routes, org_routes, rules_routes, media_routes,
          case_routes, screen, location_routes, patrol_routes, phone, report_routes,
-         alert_routes, web_routes)
+         alert_routes, open311_routes, web_routes)
 
 
 def all_routes() -> list[BaseRoute]:

@@ -29,6 +29,9 @@ How to type a route (a new one too)::
   ``errors``: the 4xx the handler itself raises (400 for bad input, 401/403 for a guarded
   route and 503 are added by themselves); ``content``: other media types of a success answer
   (``{"text/csv": STRING}``); ``request``: a raw request body description (multipart).
+- ``validate=False``: the models describe only (a protocol with its own error shape, such as
+  Open311, whose errors are ``error_content``); ``paths``: schemas of path parameters;
+  ``models``: models that raw descriptions (``request``, ``content``) refer to.
 - A failure names the field: ``{"error":{"code":"invalid_field","field":"items[2].lat",...}}``
   (``missing_field`` for an absent one, ``invalid_type`` when the body is not an object,
   ``malformed_json``, ``empty_body``, 415 for another content type).
@@ -71,22 +74,32 @@ class Op:
     content: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     request: Mapping[str, Any] | None = None  # a raw requestBody (e.g. multipart)
     description: str = ""
+    models: tuple[type, ...] = ()  # more models the raw descriptions refer to
+    paths: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # path params
+    validate: bool = True  # False: the handler answers bad input in a shape of its own
+    error_content: Mapping[str, Mapping[str, Any]] | None = None  # not the contract's
 
 
 def op(*, body: type | None = None, query: type | None = None, ok: type | None = None,
        status: int = 200, responses: Mapping[int, type | None] | None = None,
        errors: tuple[int, ...] = (), body_optional: bool = False,
        content: Mapping[str, Mapping[str, Any]] | None = None,
-       request: Mapping[str, Any] | None = None,
-       description: str = "") -> Callable[[Endpoint], Endpoint]:
+       request: Mapping[str, Any] | None = None, description: str = "",
+       models: tuple[type, ...] = (), paths: Mapping[str, Mapping[str, Any]] | None = None,
+       validate: bool = True,
+       error_content: Mapping[str, Mapping[str, Any]] | None = None,
+       ) -> Callable[[Endpoint], Endpoint]:
     """Declare a route's models; the body and query are validated before the handler."""
     spec = Op(body=body, query=query, responses=responses or {status: ok}, errors=errors,
               body_optional=body_optional, content=content or {}, request=request,
-              description=description)
+              description=description, models=models, paths=paths or {}, validate=validate,
+              error_content=error_content)
 
     def wrap(handler: Endpoint) -> Endpoint:
         @functools.wraps(handler)
         async def endpoint(req: Request, *args: Any) -> Response:
+            if not spec.validate:
+                return await handler(req, *args)
             if spec.query is not None:
                 req.state.query = decode_query(req, spec.query)
             if spec.body is not None:

@@ -17,15 +17,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
 from dispatch.alerts import AlertKind, AlertService, Condition, Scope, Subject
+from dispatch.errors import DispatchError
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
+from dispatch.location.apps import AppReport, NoFix, Transition
+from dispatch.location.bounds import bounded
 from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.positions import POSITIONS, PositionsCoalescer
-from dispatch.location.store import IngestOutcome, LiveCandidate, LocationStore, StoreItem
+from dispatch.location.store import (
+    HeartbeatOutcome,
+    IngestOutcome,
+    LiveCandidate,
+    LocationStore,
+    StoreItem,
+)
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
 from dispatch.patrol.days import LocalDays
@@ -45,6 +55,7 @@ S_PER_DAY = 24 * 3600
 GEO_MAX_LAT = 85.05112878
 #: Verdicts the phone may forget: the fix is stored (or was already).
 ACCEPTED = STORED_VERDICTS | {Verdict.DUPLICATE}
+MAX_BATTERY = 100.0
 #: Live-hash fields and values an alert follows: raised while they hold, cleared once not.
 SIGNAL_LOST = ("state", Presence.SIGNAL_LOST.value)
 OUTSIDE = ("oog", "1")
@@ -84,6 +95,19 @@ class IngestResult:
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(v.value for v in self.verdicts))
+
+
+@dataclass
+class ReportResult:
+    """What became of an app's report: its fix's verdict, or why it had none."""
+
+    verdict: Verdict | None
+    no_fix: NoFix | None
+
+    def public(self) -> dict[str, Any]:
+        if self.verdict is not None:
+            return {"ok": True, "verdicts": {self.verdict.value: 1}}
+        return {"ok": True, "no_fix": self.no_fix.value if self.no_fix else None}
 
 
 @dataclass
@@ -147,13 +171,23 @@ class LocationService:
         self._counter = metrics.counter("location_pings_total", "Fixes received, by verdict",
                                         ["source", "verdict"])
         self._counters: dict[tuple[str, Verdict], Any] = {}
+        self._nofix = metrics.counter("location_nofix_total",
+                                      "App requests answered 2xx without a usable fix, by reason",
+                                      ["source", "reason"])
+        self._messages = metrics.counter("location_app_messages_total",
+                                         "Messages of the tracking apps, by type",
+                                         ["source", "type"])
+        self._refused = metrics.counter(
+            "location_fields_refused_total",
+            "Measured values outside physical bounds, dropped from their fix", ["source", "field"])
 
     # --- ingest ----------------------------------------------------------------------
 
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping], source: str, *,
-                     now: int | None = None) -> IngestResult:
+                     now: int | None = None, charge: bool | None = None) -> IngestResult:
         """Judge, store and publish a message's fixes (any order, any age, repeats)."""
         at = self.clock() if now is None else now
+        pings = self._bounded(pings, source)
         verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
                                cfg=self.filters)
         batch = self._batch(pings, verdicts)
@@ -162,7 +196,8 @@ class LocationService:
             candidate = await self._candidate(worker, batch.best)
             outcome = await self.store.ingest(
                 worker.username, batch.items, heard_ms=batch.heard,
-                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate)
+                fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate,
+                charge=charge)
             for i, stored in zip(batch.kept, outcome.stored, strict=True):
                 if not stored:
                     verdicts[i] = Verdict.DUPLICATE
@@ -173,6 +208,82 @@ class LocationService:
             await self._transitions(worker, outcome, candidate, at)
         self.count(source, verdicts)
         return result
+
+    def _bounded(self, pings: Sequence[Ping], source: str) -> Sequence[Ping]:
+        """The fixes with their out-of-bounds values made unknown (copied only if any)."""
+        out = pings
+        for i, ping in enumerate(pings):
+            fixed, refused = bounded(ping)
+            if refused:
+                if out is pings:
+                    out = list(pings)
+                out[i] = fixed  # type: ignore[index]
+                for name in refused:
+                    self._refused.labels(source, name).inc()
+        return out
+
+    async def report(self, worker: WorkerRef, report: AppReport, source: str, *,
+                     now: int | None = None) -> ReportResult:
+        """An app's report: its fix stored, or (no usable fix) presence and battery only."""
+        at = self.clock() if now is None else now
+        if report.fix is not None:
+            result = await self.ingest(worker, [report.fix], source, now=at,
+                                       charge=report.charge)
+            verdict = result.verdicts[0]
+            if verdict is Verdict.INVALID:  # the filter's view of the position
+                return await self.heartbeat(worker, report, source, NoFix.BAD_POSITION, now=at)
+            return ReportResult(verdict, None)
+        return await self.heartbeat(worker, report, source, report.no_fix or NoFix.HEARTBEAT,
+                                    now=at)
+
+    async def heartbeat(self, worker: WorkerRef, report: AppReport, source: str, reason: NoFix,
+                        *, now: int | None = None) -> ReportResult:
+        """A phone heard without a usable fix: presence, battery and charging; the map
+        stays where it is. Counted by reason."""
+        at = self.clock() if now is None else now
+        self._nofix.labels(source, reason.value).inc()
+        heard = min(report.ts, at)  # a clock ahead of ours says nothing about later
+        batt = report.batt
+        if batt is not None and not 0 <= batt <= MAX_BATTERY:
+            batt = None
+            self._refused.labels(source, "batt").inc()
+        outcome = await self.store.heartbeat(
+            worker.username, heard_ms=heard, fresh_after_ms=at - self.presence.signal_lost_ms,
+            batt=batt, charge=report.charge)
+        await self._presence_back(worker, outcome, at)
+        return ReportResult(None, reason)
+
+    async def _presence_back(self, worker: WorkerRef, outcome: HeartbeatOutcome,
+                             at: int) -> None:
+        """A heartbeat brought the phone back: close signal lost, tell the screens."""
+        if outcome.previous_state == outcome.state:
+            return
+        if outcome.previous_state == Presence.SIGNAL_LOST and outcome.state == Presence.ONLINE:
+            await self.clear_worker(SILENCE_KINDS, worker.username, at, "signal_back",
+                                    unless=SIGNAL_LOST)
+        live = outcome.live
+        if self.positions is not None and live["ts"]:
+            self.positions.offer(position_item(
+                worker, _float(live["lat"]), _float(live["lon"]), _int(live["ts"]),
+                outcome.state, live["grid"] or None, live["patrol"] or None,
+                live["oog"] == "1"))
+
+    async def transition(self, worker: WorkerRef, transition: Transition) -> bool:
+        """Record a region enter/leave event when the region is the worker's own grid."""
+        if worker.grid is None or transition.region is None:
+            return False
+        names = {worker.grid}
+        try:
+            feature = await self.org.grid(worker.grid)
+            names.add(str(feature["properties"].get("name") or worker.grid))
+        except DispatchError:
+            pass
+        if transition.region.strip() not in names:
+            return False
+        await self.store.record_fence(worker.username, {
+            "event": transition.event, "grid": worker.grid, "ts": transition.ts,
+            "region": transition.region, "rid": transition.region_id})
+        return True
 
     def _batch(self, pings: Sequence[Ping], verdicts: Sequence[Verdict]) -> Batch:
         """The records to store, their indexes, the newest fix heard and the newest usable."""
@@ -240,6 +351,10 @@ class LocationService:
         else:
             await self.clear_worker([AlertKind.OUT_OF_GRID], name, fix.ts, "back_in_grid",
                                     unless=OUTSIDE)
+
+    def count_message(self, source: str, kind: str) -> None:
+        """Count an app's message by its type (OwnTracks: location, transition, lwt, ...)."""
+        self._messages.labels(source, kind[:32]).inc()
 
     def count(self, source: str, verdicts: Sequence[Verdict]) -> None:
         """Count fixes by verdict (entry points add the ones they could not even read)."""
@@ -343,11 +458,15 @@ class LocationService:
                             "speed": _float(row.get("speed")),
                             "heading": _float(row.get("heading")),
                             "batt": _float(row.get("batt")), "grid": row.get("grid") or None}
+            fence = orjson.loads(row["fence"]) if row.get("fence") else None
             out.append({"worker": worker.username, "grid": worker.grid,
                         "station": worker.station, "state": state.value,
                         "seen": _int(row.get("seen")), "position": position,
                         "patrol": row.get("patrol") or None,
-                        "out_of_grid": row.get("oog") == "1"})
+                        "out_of_grid": row.get("oog") == "1",
+                        "batt": _float(row.get("batt")),
+                        "charging": None if not row.get("charge") else row["charge"] == "1",
+                        "geofence": fence})
         return out
 
     async def track_between(self, worker: str, start_ms: int, end_ms: int) -> Track:

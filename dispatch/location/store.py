@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
 
@@ -26,15 +27,16 @@ from dispatch.scripts import LuaScript, Scripts
 FIRST_TRACK_KEY = 3
 #: Live hash fields, in the order ``live_many`` returns them.
 LIVE_FIELDS = ("ts", "lat", "lon", "acc", "speed", "heading", "batt", "grid", "seen", "state",
-               "patrol", "patrol_since", "out_since", "oog", "off_seen")
+               "patrol", "patrol_since", "out_since", "oog", "off_seen", "charge", "fence")
 
 # KEYS[1] the worker's live hash, KEYS[2] the live GEO set, KEYS[3..] track hashes (local days)
 # ARGV[1] worker (GEO member), ARGV[2] track TTL (s), ARGV[3] record size, ARGV[4] records
 # ARGV[5] newest fix heard (ms, '' none), ARGV[6] a fix heard at or after this ms is fresh
 # ARGV[7] live candidate ts ('' none), ARGV[8] lon, ARGV[9] lat, ARGV[10] grid at the fix,
 #   ARGV[11] inside the worker's own grid (1|0|''), ARGV[12] out-of-grid alert after (ms),
-#   ARGV[13] acc, ARGV[14] speed, ARGV[15] heading, ARGV[16] batt ('' unknown)
-# ARGV[17..] per record: track key index, bucket, record
+#   ARGV[13] acc, ARGV[14] speed, ARGV[15] heading, ARGV[16] batt ('' unknown: the last
+#   known battery stays), ARGV[17] charging ('1'|'0'|'' unknown)
+# ARGV[18..] per record: track key index, bucket, record
 # Returns {stored bits ('1' stored, '0' already there), moved 0|1, state, patrol id,
 #          out-of-grid flag, previous state, out-of-grid transition ('open'|'clear'|'')}
 INGEST = LuaScript(
@@ -66,7 +68,7 @@ local function insert(key, field, rec)
 end
 local bits, touched = {}, {}
 for i = 0, n - 1 do
-  local base = 17 + i * 3
+  local base = 18 + i * 3
   local key = KEYS[tonumber(ARGV[base])]
   bits[i + 1] = insert(key, ARGV[base + 1], ARGV[base + 2])
   touched[key] = true
@@ -86,7 +88,9 @@ local cand = tonumber(ARGV[7])
 if cand and cand > (tonumber(cur[1]) or 0) then
   moved = 1
   redis.call('HSET', live, 'ts', ARGV[7], 'lon', ARGV[8], 'lat', ARGV[9], 'grid', ARGV[10],
-             'acc', ARGV[13], 'speed', ARGV[14], 'heading', ARGV[15], 'batt', ARGV[16])
+             'acc', ARGV[13], 'speed', ARGV[14], 'heading', ARGV[15])
+  if ARGV[16] ~= '' then redis.call('HSET', live, 'batt', ARGV[16]) end
+  if ARGV[17] ~= '' then redis.call('HSET', live, 'charge', ARGV[17]) end
   redis.call('GEOADD', geo, ARGV[8], ARGV[9], ARGV[1])
   if patrol ~= '' and ARGV[11] ~= '' then
     if ARGV[11] == '1' then
@@ -122,6 +126,56 @@ return 1
 )
 
 
+# KEYS[1] a worker's live hash
+# ARGV[1] when the phone was heard (ms), ARGV[2] heard at or after this ms is fresh,
+# ARGV[3] battery percent ('' unknown), ARGV[4] charging ('1'|'0'|'' unknown)
+# Presence as the ingest script keeps it; battery and charging when this is the newest
+# thing heard of the phone. Never touches the position.
+# Returns {previous state, state, power changed 0|1, ts, lat, lon, grid, patrol, oog}
+HEARTBEAT = LuaScript(
+    "location_heartbeat",
+    """
+local live = KEYS[1]
+local cur = redis.call('HMGET', live, 'seen', 'state', 'ts', 'power_ts', 'lat', 'lon', 'grid',
+                       'patrol', 'oog')
+local prev = cur[2] or ''
+local state = prev
+local heard = tonumber(ARGV[1])
+if heard >= tonumber(ARGV[2]) then
+  if heard > (tonumber(cur[1]) or 0) then redis.call('HSET', live, 'seen', ARGV[1]) end
+  state = 'online'
+  if prev ~= state then redis.call('HSET', live, 'state', state) end
+end
+local power = 0
+if heard > (tonumber(cur[4]) or 0) and heard >= (tonumber(cur[3]) or 0) then
+  if ARGV[3] ~= '' then redis.call('HSET', live, 'batt', ARGV[3]); power = 1 end
+  if ARGV[4] ~= '' then redis.call('HSET', live, 'charge', ARGV[4]); power = 1 end
+  if power == 1 then redis.call('HSET', live, 'power_ts', ARGV[1]) end
+end
+return {prev, state, power, cur[3] or '', cur[5] or '', cur[6] or '', cur[7] or '',
+        cur[8] or '', cur[9] or ''}
+""",
+)
+
+# KEYS[1] a worker's live hash, KEYS[2] the worker's geofence events (list)
+# ARGV[1] the event as JSON, ARGV[2] events kept, ARGV[3] TTL of the list (s)
+# The newest event is also kept in the live hash (``fence``) unless a newer one is there.
+FENCE = LuaScript(
+    "location_fence",
+    """
+redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+local ts = tonumber(cjson.decode(ARGV[1]).ts)
+local cur = redis.call('HGET', KEYS[1], 'fence')
+if not cur or tonumber(cjson.decode(cur).ts) <= ts then
+  redis.call('HSET', KEYS[1], 'fence', ARGV[1])
+end
+return 1
+""",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class StoreItem:
     """One record to insert: its local day, bucket and packed bytes."""
@@ -147,6 +201,14 @@ class LiveCandidate:
 
 
 @dataclass(frozen=True, slots=True)
+class HeartbeatOutcome:
+    previous_state: str
+    state: str
+    power_changed: bool
+    live: dict[str, str]  # ts, lat, lon, grid, patrol, oog of the live position ('' none)
+
+
+@dataclass(frozen=True, slots=True)
 class IngestOutcome:
     stored: list[bool]
     moved: bool
@@ -161,6 +223,14 @@ def _opt(value: float | None) -> str | float:
     return "" if value is None else value
 
 
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("1" if value else "0")
+
+
+#: Geofence events kept per worker.
+FENCE_EVENTS_KEPT = 100
+
+
 class LocationStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts, *, track_ttl_s: int,
                  out_of_grid_ms: int) -> None:
@@ -173,7 +243,8 @@ class LocationStore:
         self.pipe: ScriptPipe | None = None
 
     async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
-                     fresh_after_ms: int, live: LiveCandidate | None) -> IngestOutcome:
+                     fresh_after_ms: int, live: LiveCandidate | None,
+                     charge: bool | None = None) -> IngestOutcome:
         """Store ``items`` and update the live position, presence and geofence atomically."""
         days: dict[str, int] = {}
         records: list[Any] = []
@@ -185,11 +256,12 @@ class LocationStore:
         args: list[Any] = [worker, self.track_ttl_s, RECORD_SIZE, len(items),
                            _opt(heard_ms), fresh_after_ms]
         if live is None:
-            args += ["", 0, 0, "", "", 0, "", "", "", ""]
+            args += ["", 0, 0, "", "", 0, "", "", "", "", ""]
         else:
             inside = "" if live.inside is None else int(live.inside)
             args += [live.ts, live.lon, live.lat, live.grid or "", inside, self.out_of_grid_ms,
-                     _opt(live.acc), _opt(live.speed), _opt(live.heading), _opt(live.batt)]
+                     _opt(live.acc), _opt(live.speed), _opt(live.heading), _opt(live.batt),
+                     _flag(charge)]
         args += records
         if self.pipe is not None:
             reply = await self.pipe.call(INGEST, keys, args)
@@ -198,6 +270,31 @@ class LocationStore:
         bits, moved, state, patrol, oog, previous, transition = reply
         return IngestOutcome([b == "1" for b in bits], moved == 1, state, patrol, oog == "1",
                              previous, transition)
+
+    async def heartbeat(self, worker: str, *, heard_ms: int, fresh_after_ms: int,
+                        batt: float | None, charge: bool | None) -> HeartbeatOutcome:
+        """A report without a fix: presence, battery and charging; never the position."""
+        args: list[Any] = [heard_ms, fresh_after_ms, _opt(batt), _flag(charge)]
+        keys = [self.keys.loc_live(worker)]
+        if self.pipe is not None:
+            reply = await self.pipe.call(HEARTBEAT, keys, args)
+        else:
+            reply = await self.scripts.call(HEARTBEAT, keys, args)
+        previous, state, power, *live = reply
+        return HeartbeatOutcome(previous, state, power == 1,
+                                dict(zip(("ts", "lat", "lon", "grid", "patrol", "oog"), live,
+                                         strict=True)))
+
+    async def record_fence(self, worker: str, event: dict[str, Any]) -> None:
+        """Keep a geofence event of the worker (and the newest in the live hash)."""
+        await self.scripts.call(FENCE, [self.keys.loc_live(worker),
+                                        self.keys.loc_fence(worker)],
+                                [orjson.dumps(event), FENCE_EVENTS_KEPT, self.track_ttl_s])
+
+    async def fences(self, worker: str) -> list[dict[str, Any]]:
+        """The worker's geofence events, newest first."""
+        return [orjson.loads(e) for e in await self.redis.lrange(self.keys.loc_fence(worker),
+                                                                0, -1)]
 
     async def live_many(self, workers: Sequence[str]) -> list[dict[str, str]]:
         """The live hash of each worker (empty values for fields not set)."""

@@ -108,6 +108,11 @@ class OrgStore:
     async def members(self, dept_id: str) -> set[str]:
         return set(await self.redis.smembers(self.keys.dept_members(dept_id)))
 
+    async def devices_of(self, username: str) -> list[str]:
+        """The tracking device ids registered to a user."""
+        found = await self.redis.hgetall(self.keys.devices())
+        return sorted(d for d, owner in found.items() if owner == username)
+
     async def device_owner(self, device_id: str) -> str | None:
         found = await self.redis.hget(self.keys.devices(), device_id)
         return str(found) if found is not None else None

@@ -30,11 +30,13 @@ from dispatch.location.pipe import ScriptPipe
 from dispatch.location.positions import PositionsCoalescer
 from dispatch.location.protocols import ping_from_json
 from dispatch.location.service import IngestResult
+from dispatch.location.sos import sos_message
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.realtime.session import Reply, Session, error_message
 from dispatch.realtime.snapshot import ScreenFilter
 
 SOURCE = "ws"
+SOS = "sos"
 #: What the phone is told about a fix the filter refused.
 REFUSED = {
     Verdict.INVALID: "the position is not a valid fix",
@@ -73,7 +75,9 @@ class PhoneHandler:
         if kind == "patrol.end":
             record = await session.container.patrols.end_open(self.worker)
             return {"type": "patrol.ended", "patrol": record.public()}
-        raise BadRequest("the phone sends ping, pings, patrol.start and patrol.end",
+        if kind == SOS:
+            return await sos_message(session.container, self.worker, message)
+        raise BadRequest("the phone sends ping, pings, patrol.start, patrol.end and sos",
                          code="unknown_type", field="type")
 
     async def ping(self, session: Session, message: dict[str, Any]) -> Reply:

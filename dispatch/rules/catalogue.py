@@ -20,7 +20,14 @@ from .vocab import CENTRE, DEPARTMENT_IDS
 CATALOGUE_FILE = "catalogue.toml"
 _ITEM_CODE = re.compile(r"[A-Z]{2}\d{2}")
 _CATEGORY_CODE = re.compile(r"[A-Z]{2}")
-_TOP_KEYS = frozenset({"version", "categories", "items"})
+_TOP_KEYS = frozenset({"version", "categories", "items", "citizens"})
+_CITIZEN_KEYS = frozenset({"items", "attributes"})
+_ATTRIBUTE_KEYS = frozenset({"item", "code", "datatype", "required", "name_zh", "name_en"})
+_ATTRIBUTE_CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+#: Datatypes of a service attribute (GeoReport v2).
+ATTRIBUTE_TYPES = frozenset({"string", "number", "datetime", "text", "singlevaluelist",
+                             "multivaluelist"})
+LIST_TYPES = frozenset({"singlevaluelist", "multivaluelist"})
 _CATEGORY_KEYS = frozenset({"code", "name_zh", "name_en"})
 _ITEM_KEYS = frozenset({"code", "category", "name_zh", "name_en", "limit_hours", "tier"})
 _ITEM_OPTIONAL_KEYS = frozenset({"department"})
@@ -53,12 +60,36 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """A value of a list attribute."""
+
+    key: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """An extra question a citizen's report of an item answers (a GeoReport v2 attribute)."""
+
+    item: str
+    code: str
+    datatype: str
+    required: bool
+    name_zh: str
+    name_en: str
+    values: tuple[Choice, ...] = ()
+
+
+@dataclass(frozen=True)
 class Catalogue:
-    """Categories and items, looked up by code."""
+    """Categories and items, looked up by code; which items citizens may report."""
 
     version: str
     categories: tuple[Category, ...]
     items: tuple[Item, ...]
+    citizen_items: tuple[str, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
     _by_code: Mapping[str, Item] = field(init=False, repr=False, compare=False)
     _by_category: Mapping[str, tuple[Item, ...]] = field(init=False, repr=False, compare=False)
 
@@ -97,6 +128,14 @@ class Catalogue:
             if category.code == code:
                 return category
         raise RulesError(f"unknown category {code!r}")
+
+    def citizen(self) -> tuple[Item, ...]:
+        """The items open to citizens, in catalogue order."""
+        open_ = set(self.citizen_items)
+        return tuple(i for i in self.items if i.code in open_)
+
+    def attributes_of(self, code: str) -> tuple[Attribute, ...]:
+        return tuple(a for a in self.attributes if a.item == code)
 
     def items_of(self, category: str) -> tuple[Item, ...]:
         """Items of a category, in catalogue order (empty for an unknown category)."""
@@ -227,6 +266,86 @@ def _tables(check: _Checker, data: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _choices(check: _Checker, line: int, raw: Any) -> tuple[Choice, ...] | None:
+    if not isinstance(raw, list) or not raw:
+        check.error(line, "a list attribute needs a non-empty list of values")
+        return None
+    out = []
+    for value in raw:
+        if not _check_keys(check, line, value, frozenset({"key", "name_zh", "name_en"})):
+            return None
+        texts = [_text(value, k) for k in ("key", "name_zh", "name_en")]
+        if None in texts:
+            check.error(line, "a value's key and names must be non-empty strings")
+            return None
+        out.append(Choice(*(str(t) for t in texts)))
+    if len({c.key for c in out}) != len(out):
+        check.error(line, "the keys of an attribute's values must differ")
+        return None
+    return tuple(out)
+
+
+def _attribute(check: _Checker, table: Any, items: frozenset[str]) -> Attribute | None:
+    line = check.line_of(None, "attributes")
+    if not _check_keys(check, line, table, _ATTRIBUTE_KEYS, frozenset({"values"})):
+        return None
+    item, code, datatype = table.get("item"), table.get("code"), table.get("datatype")
+    problems = []
+    if item not in items:
+        problems.append(f"attribute of {item!r}, which is not a citizens' item")
+    if not isinstance(code, str) or not _ATTRIBUTE_CODE.fullmatch(code):
+        problems.append(f"attribute code must be lower-case letters and digits, not {code!r}")
+    if datatype not in ATTRIBUTE_TYPES:
+        problems.append(f"datatype must be one of {', '.join(sorted(ATTRIBUTE_TYPES))}")
+    if not isinstance(table.get("required"), bool):
+        problems.append("required must be true or false")
+    if _text(table, "name_zh") is None or _text(table, "name_en") is None:
+        problems.append("attribute names must be non-empty strings")
+    for message in problems:
+        check.error(line, message)
+    if problems:
+        return None
+    values: tuple[Choice, ...] = ()
+    if datatype in LIST_TYPES:
+        found = _choices(check, line, table.get("values"))
+        if found is None:
+            return None
+        values = found
+    elif "values" in table:
+        check.error(line, f"a {datatype} attribute has no values")
+        return None
+    return Attribute(item, code, datatype, table["required"], table["name_zh"],
+                     table["name_en"], values)
+
+
+def _citizens(check: _Checker, data: Mapping[str, Any],
+              codes: frozenset[str]) -> tuple[tuple[str, ...], tuple[Attribute, ...]]:
+    table = data.get("citizens")
+    if table is None:
+        return (), ()
+    line = check.line_of(None, "citizens")
+    if not _check_keys(check, line, table, frozenset({"items"}), frozenset({"attributes"})):
+        return (), ()
+    items = table["items"]
+    if not isinstance(items, list) or not all(isinstance(c, str) for c in items):
+        check.error(line, "citizens.items must be a list of item codes")
+        return (), ()
+    for code in items:
+        if code not in codes:
+            check.error(line, f"citizens.items names unknown item {code!r}")
+    if len(set(items)) != len(items):
+        check.error(line, "citizens.items names an item twice")
+    raw = table.get("attributes", [])
+    if not isinstance(raw, list):
+        check.error(line, "citizens.attributes must be a list of tables")
+        return tuple(items), ()
+    found = [_attribute(check, a, frozenset(items)) for a in raw]
+    attributes = tuple(a for a in found if a is not None)
+    if len({(a.item, a.code) for a in attributes}) != len(attributes):
+        check.error(line, "an item has two attributes with the same code")
+    return tuple(items), attributes
+
+
 def parse_catalogue(text: str, *, source: str = CATALOGUE_FILE) -> Catalogue:
     """Parse and validate a catalogue; raises ``RulesError`` listing every problem."""
     check = _Checker(text, source)
@@ -244,12 +363,16 @@ def parse_catalogue(text: str, *, source: str = CATALOGUE_FILE) -> Catalogue:
     known = frozenset(c.code for c in categories if c is not None)
     check.seen = {}
     items = [_item(check, t, known) for t in _tables(check, data, "items")]
+    citizen_items, attributes = _citizens(
+        check, data, frozenset(i.code for i in items if i is not None))
     if check.problems:
         raise RulesError(f"invalid catalogue {source}", check.problems)
     return Catalogue(
         str(version),
         tuple(c for c in categories if c is not None),
         tuple(i for i in items if i is not None),
+        citizen_items,
+        attributes,
     )
 
 

@@ -11,15 +11,16 @@ import shapely  # type: ignore[import-untyped,unused-ignore]
 from dispatch.errors import BadRequest
 from dispatch.geo.street import generate_street
 from dispatch.geo.walk import patrol_walk
-from dispatch.location.codec import BUCKET_MS, RECORD_SIZE, Flag, bucket_of, pack, unpack_buckets
-from dispatch.location.protocols import (
+from dispatch.location.apps import (
     KNOT_MPS,
-    osmand_fix,
-    osmand_json_fixes,
-    owntracks_ping,
-    parse_timestamp,
-    ping_from_json,
+    NoFix,
+    osmand_json_reports,
+    osmand_report,
+    owntracks_message,
 )
+from dispatch.location.bounds import bounded
+from dispatch.location.codec import BUCKET_MS, RECORD_SIZE, Flag, bucket_of, pack, unpack_buckets
+from dispatch.location.protocols import parse_timestamp, ping_from_json
 from dispatch.patrol.days import LocalDays
 from dispatch.patrol.filters import FilterConfig, Ping, Verdict
 from dispatch.patrol.judge import judge_batch
@@ -96,25 +97,48 @@ def test_timestamps() -> None:
 
 
 def test_wire_readers() -> None:
-    fix = osmand_fix({"id": " 42 ", "lat": "39.1", "lon": "117.2", "speed": "10",
-                      "bearing": "12.5", "batt": "55", "accuracy": "3"}, now_ms=T)
-    assert fix.device == "42" and fix.ping.ts == T
-    assert fix.ping.speed == pytest.approx(10 * KNOT_MPS) and fix.ping.heading == 12.5
-    assert osmand_fix({"deviceid": "7", "location": "39.1,117.2"}, now_ms=T).ping.lon == 117.2
-    with pytest.raises(BadRequest) as exc:
-        osmand_fix({"id": "7", "location": "39.1"}, now_ms=T)
-    assert exc.value.field == "location"
-    many = osmand_json_fixes({"device_id": "7", "location": [
+    fix = osmand_report({"id": " 42 ", "lat": "39.1", "lon": "117.2", "speed": "10",
+                         "bearing": "12.5", "batt": "55", "accuracy": "3"}, now_ms=T)
+    assert fix.device == "42" and fix.fix is not None and fix.fix.ts == T
+    assert fix.fix.speed == pytest.approx(10 * KNOT_MPS) and fix.fix.heading == 12.5
+    pair = osmand_report({"deviceid": "7", "location": "39.1,117.2"}, now_ms=T)
+    assert pair.fix is not None and pair.fix.lon == 117.2
+    # what an app sends is never refused: it says why there is no fix instead
+    assert osmand_report({"id": "7", "location": "39.1"}, now_ms=T).no_fix is NoFix.BAD_POSITION
+    assert osmand_report({"id": "7", "lat": "0", "lon": "0"}, T).no_fix is NoFix.NULL_ISLAND
+    assert osmand_report({"id": "7", "batt": "50"}, T).no_fix is NoFix.HEARTBEAT
+    assert osmand_report({"id": "7", "cell": "460,0,1,2"}, T).no_fix is NoFix.NETWORK_ONLY
+    assert osmand_report({"id": "7", "lat": "1", "lon": "2", "timestamp": "soon"},
+                         T).no_fix is NoFix.BAD_POSITION
+    assert osmand_report({"lat": "1", "lon": "2"}, T).device is None
+    many = osmand_json_reports({"device_id": "7", "location": [
         {"timestamp": "2023-11-14T22:13:20Z", "coords": {"latitude": 1.0, "longitude": 2.0}},
         {"timestamp": "2023-11-14T22:13:25Z", "coords": {"latitude": 1.0, "longitude": 2.0,
-                                                        "speed": -1}}]})
-    assert [f.ping.ts for f in many] == [T, T + 5_000] and many[1].ping.speed is None
-    own = owntracks_ping({"_type": "location", "lat": 1.0, "lon": 2.0, "tst": 1_700_000_000,
-                          "vel": 36, "cog": 90, "batt": 50, "acc": 10})
-    assert own is not None and own.ts == T and own.speed == pytest.approx(10.0)
-    assert owntracks_ping({"_type": "card", "name": "x"}) is None
-    with pytest.raises(BadRequest):
-        owntracks_ping({"_type": "location", "lat": 1.0, "lon": 2.0})
+                                                        "speed": -1}}]}, T)
+    assert [r.ts for r in many] == [T, T + 5_000]
+    assert many[1].fix is not None and many[1].fix.speed is None
+    own = owntracks_message({"_type": "location", "lat": 1.0, "lon": 2.0, "tst": 1_700_000_000,
+                             "vel": 36, "cog": 90, "batt": 50, "acc": 10, "bs": 2}, T)
+    assert own.report is not None and own.report.fix is not None and own.report.ts == T
+    assert own.report.fix.speed == pytest.approx(10.0) and own.report.charge is True
+    card = owntracks_message({"_type": "card", "name": "x"}, T)
+    assert card.kind == "card" and card.report is None
+    untimed = owntracks_message({"_type": "location", "lat": 1.0, "lon": 2.0}, T)
+    assert untimed.report is not None and untimed.report.ts == T  # no tst: heard now
+
+
+def test_measured_values_outside_physical_bounds_are_dropped_by_field() -> None:
+    ping = Ping(T, 39.0, 117.0, acc=5.0, speed=1e300, heading=400.0, batt=80.0)
+    kept, refused = bounded(ping)
+    assert refused == ("speed", "heading")
+    assert (kept.lat, kept.acc, kept.speed, kept.heading, kept.batt) == (39.0, 5.0, None, None,
+                                                                        80.0)
+    same, none = bounded(Ping(T, 39.0, 117.0, speed=1.2))
+    assert none == () and same.speed == 1.2
+    assert bounded(Ping(T, 39.0, 117.0, acc=-1.0, batt=250.0))[1] == ("acc", "batt")
+
+
+def test_our_ping_reader_names_the_field() -> None:
     assert ping_from_json({"seq": 1, "ts": T, "lat": 1, "lon": 2}).lat == 1.0
     for bad, field in (({"ts": T, "lat": True, "lon": 2}, "p.lat"),
                        ({"ts": 1.5, "lat": 1, "lon": 2}, "p.ts"),

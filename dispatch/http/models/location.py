@@ -111,3 +111,13 @@ class TrackQuery(Struct, kw_only=True, forbid_unknown_fields=False):
 
 class ToleranceQuery(Struct, kw_only=True, forbid_unknown_fields=False):
     tolerance_m: Annotated[float, Meta(gt=0)] | None = None
+
+
+class TrackingSetup(Struct, kw_only=True, forbid_unknown_fields=False):
+    """What a grid worker's phone needs to set up Traccar Client and OwnTracks."""
+
+    public_url: str
+    configured: bool
+    reachable: bool
+    traccar: dict[str, Any]
+    owntracks: dict[str, Any]

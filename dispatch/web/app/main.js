@@ -17,6 +17,7 @@ import {
   api, LEAD_ROLE, logout, servesRole, signIn, takeNotice, token, user, WORKER_ROLES,
 } from "./session.js";
 import { createSocket } from "./socket.js";
+import { createSosButton } from "./sos.js";
 import { unlockSoundOnFirstTap } from "./sound.js";
 import { createViews } from "./views.js";
 import { createWorkerCases } from "./worker/cases.js";
@@ -113,6 +114,7 @@ async function startWorker(u, names, alerts) {
   cases = createWorkerCases({ api, user: u, names, socket, sheet,
     section: views.section("cases"), onCount: (n) => views.setBadge("cases", n) });
   socket.on("alert", (message) => alerts.add(message));
+  createSosButton({ socket, tracker });
   return { socket, outbox, views, parts: [patrol, report, cases, sheet], tracker,
     alertView: "patrol", alertsChanged: () => patrol.alertsChanged() };
 }

@@ -5,7 +5,7 @@ import { byId } from "../common/dom.js";
 import { formatClock, SECOND_MS, setTimeZone } from "../common/format.js";
 import { addTexts, label, onLangChange, t, toggleLang, translate } from "../common/i18n.js";
 import { bindLoginForm, showLoginMessage } from "../common/login.js";
-import { createAlerts } from "./alerts.js";
+import { createAlerts, normaliseAlert } from "./alerts.js";
 import { createCard } from "./card.js";
 import { createCaseCard } from "./casecard.js";
 import { createCases } from "./cases.js";
@@ -17,6 +17,7 @@ import { loadNames } from "./names.js";
 import { createPatrols, patrolWindowText } from "./patrols.js";
 import { createReplay } from "./replay.js";
 import { createSearch } from "./search.js";
+import { createSos } from "./sos.js";
 import { createStream } from "./stream.js";
 import { createWorkers } from "./workers.js";
 
@@ -125,6 +126,8 @@ async function startScreen() {
   const alerts = createAlerts({ names, api, canAct: (a) => mayActOn(user, a),
     onWorker: (name) => workers.select(name, { reveal: true }), onCase: (id) => caseCard.show(id) });
   const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
+  const sos = createSos({ api, names, canAck: () => DISPATCH_ROLES.has(user.role),
+    onWorker: (name) => workers.select(name, { reveal: true }) });
   const figures = createFigures({ derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -193,6 +196,7 @@ async function startScreen() {
         workers.replace(m.workers);
         cases.replace(m.cases);
         alerts.replace(m.alerts);
+        sos.replace(Object.values(m.alerts || {}).map(normaliseAlert));
         figures.replace(m.figures);
       },
       positions: (m) => workers.update(m.items),
@@ -204,6 +208,7 @@ async function startScreen() {
       },
       alert(m) {
         const alert = alerts.add(m);
+        sos.update(alert);
         // Out of grid opens and closes by the clock too, without a new fix to say so.
         if (alert && alert.kind === OUT_OF_GRID) {
           const members = alert.members && typeof alert.members === "object" ? alert.members
@@ -234,6 +239,7 @@ async function startScreen() {
     cases.render();
     alerts.render();
     search.render();
+    sos.render();
     workers.render();
     caseCard.render();
     map.render();

@@ -1,0 +1,1 @@
+"""Citizens: Open311 GeoReport v2 requests, API keys, ratings by token."""
