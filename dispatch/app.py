@@ -38,6 +38,8 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
 MEDIA_PREFIX = "/api/v1/media"
 REDIS_RETRY_S = 5
 OPEN311_PREFIX = "/open311/"
+#: Room for the multipart framing around a photo of the largest size taken.
+MULTIPART_SLACK_BYTES = 64 * 1024
 
 
 async def on_dispatch_error(request: Request, exc: Exception) -> Response:
@@ -123,7 +125,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                 settings.map_tiles_url, settings.map_tiles_subdomains)),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
-                       by_prefix={MEDIA_PREFIX: settings.max_media_bytes}),
+                       by_prefix={MEDIA_PREFIX: settings.max_media_bytes + MULTIPART_SLACK_BYTES}),
         ],
         exception_handlers={
             DispatchError: on_dispatch_error,

@@ -75,11 +75,15 @@ class Keys:
 
     # --- media --------------------------------------------------------------
     def media(self, media_id: str) -> str:
-        """Hash: type, size, ts, owner, case of an uploaded photo."""
+        """Hash: type, size, ts, owner (and, from before photos were shared, case) of a photo."""
         return self._k("media", media_id)
 
     def media_owners(self, media_id: str) -> str:
         return self._k("media", media_id, "owners")
+
+    def media_cases(self, media_id: str) -> str:
+        """Set: the cases a photo is attached to (several reports of one reporter may share it)."""
+        return self._k("media", media_id, "cases")
 
     # --- events bus ---------------------------------------------------------
     def events_stream(self) -> str:

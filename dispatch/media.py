@@ -1,7 +1,8 @@
 """Photos: type checked by content, size-limited, stored on disk by content hash.
 
 The file lives at ``$DISPATCH_DATA/media/<2 hex>/<sha256>.<ext>``; Redis keeps its
-type, size, uploaders and the case it is attached to (who may see it follows the case).
+type, size, uploaders and the cases it is attached to (who may see it follows the cases:
+one picture may show two problems, so several reports of one reporter may share it).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class MediaMeta:
     size: int
     ts: int
     owner: str
-    case: str | None = None
+    cases: tuple[str, ...] = ()
 
     def public(self) -> dict[str, object]:
         return {"id": self.id, "type": self.type, "size": self.size, "ts": self.ts,
@@ -74,7 +75,8 @@ class MediaStore:
         if not data:
             raise BadRequest("the file is empty", code="empty_file", field="file")
         if len(data) > self.max_bytes:
-            raise PayloadTooLarge(f"a photo is at most {self.max_bytes} bytes", field="file")
+            raise PayloadTooLarge(f"a photo is at most {self.max_bytes} bytes", field="file",
+                                  limit_bytes=self.max_bytes)
         kind = sniff(data)
         if kind is None:
             raise UnsupportedMedia("only JPEG, PNG, WebP and HEIC photos are accepted",
@@ -105,11 +107,15 @@ class MediaStore:
     async def meta(self, media_id: str) -> MediaMeta | None:
         if not media_id.isalnum() or len(media_id) != hashlib.sha256().digest_size * 2:
             return None
-        h = await self.redis.hgetall(self.keys.media(media_id))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.media(media_id))
+            pipe.smembers(self.keys.media_cases(media_id))
+            h, attached = await pipe.execute()
         if not h:
             return None
+        cases = set(attached) | ({h["case"]} if h.get("case") else set())  # older records
         return MediaMeta(media_id, h["type"], h["ext"], int(h["size"]), int(h["ts"]),
-                         h["owner"], h.get("case") or None)
+                         h["owner"], tuple(sorted(cases)))
 
     async def owned_by(self, media_id: str, username: str) -> bool:
         """Whether ``username`` uploaded this photo."""

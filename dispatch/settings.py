@@ -110,6 +110,9 @@ class Settings:
     patrol_extra_max_h: int = _env("DISPATCH_PATROL_EXTRA_MAX_H", 12,
                                    "an extra patrol (started outside the windows) ends "
                                    "after this long at the latest (h)")
+    patrol_backdate_max_h: int = _env("DISPATCH_PATROL_BACKDATE_MAX_H", 12,
+                                      "a patrol started or ended on a phone without signal "
+                                      "may be sent this late (h)")
     cover_radius_m: float = _env("DISPATCH_COVER_RADIUS", 30.0,
                                  "a patrol covers this far either side of its track (m)")
     track_simplify_m: float = _env("DISPATCH_TRACK_SIMPLIFY", 5.0,

@@ -55,6 +55,8 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/departments/{dept}"): {"path": "/api/v1/departments/cgj"},
     ("GET", "/"): {},
     ("GET", "/app"): {},
+    ("GET", "/app/sw.js"): {},
+    ("GET", "/app/manifest.webmanifest"): {},
     ("GET", "/api/v1/catalogue"): {},
     ("GET", "/api/v1/reports/{kind}"): {"path": "/api/v1/reports/daily"},
     ("GET", "/api/v1/reports/{kind}/figures/{figure}"): {

@@ -96,3 +96,4 @@ def test_street_tells_its_clock(live: LiveServer, tokens: Callable[[str], str]) 
     assert street["code"] == "jlc" and street["name"] == "军粮城街道"
     assert street["tz"] == "Asia/Shanghai"
     assert [w["start"] for w in street["patrol_windows"]] == ["08:00", "14:00"]
+    assert street["limits"] == {"media_bytes": live.settings.max_media_bytes, "photos": 9}

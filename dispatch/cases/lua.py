@@ -29,7 +29,7 @@ def _lua_set(values: frozenset[str]) -> str:
 #          zadd = [[key, score, member]], zrem = [[key, member]],
 #          geoadd = [[key, lon, lat, member]], hset = [[key, field, value]],
 #          rpush = [[key, value]], hincrby = [[key, field, n]] (other cases' timelines),
-#          publish = [[channel, message, with_summary]], emit = bool}
+#          sadd = [[key, member]], publish = [[channel, message, with_summary]], emit = bool}
 CASE_LUA = (
     EMIT_LUA
     + f"""
@@ -78,6 +78,7 @@ local function apply(case_key, timeline_key, plan, emit_keys, maxlen)
   for _, h in ipairs(plan.hset) do redis.call('HSET', h[1], h[2], h[3]) end
   for _, r in ipairs(plan.rpush or {}) do redis.call('RPUSH', r[1], r[2]) end
   for _, h in ipairs(plan.hincrby or {}) do redis.call('HINCRBY', h[1], h[2], h[3]) end
+  for _, m in ipairs(plan.sadd or {}) do redis.call('SADD', m[1], m[2]) end
   local s = summary(case_key, plan.now)
   for _, p in ipairs(plan.publish) do
     local message = p[2]

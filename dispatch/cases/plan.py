@@ -39,6 +39,7 @@ class Plan:
     zrem: list[tuple[str, str]] = field(default_factory=list)
     geoadd: list[tuple[str, str, str, str]] = field(default_factory=list)
     hset: list[tuple[str, str, str]] = field(default_factory=list)
+    sadd: list[tuple[str, str]] = field(default_factory=list)
     publish: list[tuple[str, dict[str, Any], bool]] = field(default_factory=list)
     rpush: list[tuple[str, str]] = field(default_factory=list)
     hincrby: list[tuple[str, str, int]] = field(default_factory=list)
@@ -55,8 +56,8 @@ class Plan:
             "now": self.now, "states": self.states, "ver": self.ver, "set": self.set,
             "del": self.delete, "timeline": self.timeline, "zadd": self.zadd,
             "zrem": self.zrem, "geoadd": self.geoadd, "hset": self.hset,
-            "publish": self.publish, "rpush": self.rpush, "hincrby": self.hincrby,
-            "emit": self.emit,
+            "sadd": self.sadd, "publish": self.publish, "rpush": self.rpush,
+            "hincrby": self.hincrby, "emit": self.emit,
         }
         return orjson.dumps(body).decode()
 
@@ -84,7 +85,7 @@ class Planner:
         for key in (k.cases_all(), k.cases_in_grid(new.grid), k.cases_reported_by(new.reporter)):
             plan.zadd.append((key, score, new.case_id))
         for media_id in new.media:
-            plan.hset.append((k.media(media_id), "case", new.case_id))
+            plan.sadd.append((k.media_cases(media_id), new.case_id))
 
     def _new_case(self, new: Intake) -> Plan:
         k = self.keys
@@ -188,7 +189,7 @@ class Planner:
 
     def _attach(self, plan: Plan, case: Case, change: Change) -> None:
         for media_id in change.media:
-            plan.hset.append((self.keys.media(media_id), "case", case.id))
+            plan.sadd.append((self.keys.media_cases(media_id), case.id))
 
     def _move(self, plan: Plan, cid: str, score: str, before: Where, after: Where) -> None:
         """Index and offer set changes from ``before`` to ``after``."""

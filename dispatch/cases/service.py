@@ -103,7 +103,7 @@ class CaseService:
         if prior is not None:
             return await self._replay(prior, fingerprint, now), False
         routing = await self.rules.route(cmd.item, cmd.lat, cmd.lon, cmd.severity, now)
-        await self._check_media(actor, cmd.media, None)
+        await self._check_media(actor, cmd.media, None, reporter=reporter)
         worker = None
         if routing.decision is not None and routing.decision.tier is Tier.SIMPLE:
             worker = await self._grid_worker(routing.grid)
@@ -149,17 +149,28 @@ class CaseService:
         worker = feature.get("properties", {}).get("worker")
         return str(worker) if worker else None
 
-    async def _check_media(self, actor: Principal, ids: Sequence[str], cid: str | None) -> None:
-        """Every photo exists, was uploaded by the caller and is not on another case."""
+    async def _check_media(self, actor: Principal, ids: Sequence[str], cid: str | None, *,
+                           reporter: str | None = None) -> None:
+        """Every photo exists and was uploaded by the caller. A report may share a photo with
+        other reports of the same ``reporter`` (one picture, two problems); any other photo
+        already on a case (a result shown as another case's, another reporter's picture)
+        is refused with that case named."""
         for n, media_id in enumerate(ids):
             field = f"media.{n}"
             meta = await self.media.meta(media_id)
             if meta is None or not await self.media.owned_by(media_id, actor.username):
                 raise BadRequest(f"no photo {media_id} of yours", code="unknown_media",
                                  field=field)
-            if meta.case is not None and meta.case != cid:
-                raise BadRequest(f"photo {media_id} belongs to case {meta.case}",
-                                 code="media_in_use", field=field)
+            for other in meta.cases:
+                if other == cid or (reporter is not None
+                                    and await self._reporter_of(other) == reporter):
+                    continue
+                raise BadRequest(f"photo {media_id} belongs to case {other}",
+                                 code="media_in_use", field=field, case=other)
+
+    async def _reporter_of(self, cid: str) -> str | None:
+        case = await self.store.load(cid)
+        return case.reporter if case is not None else None
 
     # --- actions ------------------------------------------------------------
     async def act(self, actor: Principal, cid: str, cmd: Command,

@@ -135,14 +135,14 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
 @guard()
 @op(content=IMAGE)
 async def get_media(request: Request, principal: Principal) -> Response:
-    """A photo: to its uploader, or to anyone who may see the case it is attached to."""
+    """A photo: to its uploaders, and to anyone who may see a case it is attached to."""
     c = container(request)
     media_id = request.path_params["id"]
     meta = await c.media.meta(media_id)
     if meta is None:
         raise NotFound(f"no photo {media_id}", code="unknown_media")
-    mine = await c.media.owned_by(media_id, principal.username)
-    if not mine and not (meta.case and await c.cases.visible(principal, meta.case)):
+    if not await c.media.owned_by(media_id, principal.username) and not any(
+            [await c.cases.visible(principal, cid) for cid in meta.cases]):
         raise Forbidden("this photo is not in your scope", code="scope_forbidden")
     path = c.media.path(meta)
     if not path.exists():

@@ -273,7 +273,8 @@ def parse_day(raw: str | None, today: date) -> date:
 @op(query=TrackQuery, ok=Feature)
 async def worker_track(request: Request, principal: Principal) -> Response:
     """A worker's track of a time range (``from``/``to``, ms) or a local day (default
-    today): a LineString with a time per vertex, stops and time outside the grid."""
+    today): a LineString with a time per vertex, stops and time outside the grid; with
+    `since` (ms), only the day's fixes after it, so that a page adds what is new."""
     c = container(request)
     username = request.path_params["username"]
     if principal.role is Role.GRID_WORKER and principal.username != username:
@@ -283,6 +284,12 @@ async def worker_track(request: Request, principal: Principal) -> Response:
         raise NotFound(f"no grid worker {username}", code="unknown_worker")
     location = c.location
     at = now_ms()
+    since = request.query_params.get("since")
+    if since is not None:
+        if not since.isdigit():
+            raise BadRequest("since is a time in ms", code="invalid_field", field="since")
+        day = parse_day(request.query_params.get("date"), location.days.date_of(at))
+        return json(await location.day_feature_since(username, day.isoformat(), int(since)))
     query = track_query(request.query_params, c.settings, now_ms=at,
                         today=location.days.date_of(at), day_bounds=location.days.bounds)
     feature = await location.track_feature(username, worker.grid, query.start_ms,

@@ -31,7 +31,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
-        too_large = PayloadTooLarge(f"the request body is larger than {limit} bytes")
+        too_large = PayloadTooLarge(f"the request body is larger than {limit} bytes",
+                                    limit_bytes=limit)
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await error_response(too_large)(scope, receive, send)

@@ -26,7 +26,7 @@ REF = "#/components/schemas/{name}"
 ERROR_REF = {"$ref": REF.format(name="Error")}
 #: Routes that need no Redis: they never answer 503.
 NO_REDIS = frozenset({"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/", "/app",
-                      "/reports"})
+                      "/reports", "/report", "/app/sw.js", "/app/manifest.webmanifest"})
 BODY_ERRORS = (400, 413, 415)
 DESCRIPTION = (
     "The HTTP API of dispatch (CONTRACT.md). Every time is Unix milliseconds, every "

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
+from dispatch.cases.commands import MAX_MEDIA
 from dispatch.http.context import container
 from dispatch.http.models.common import FeatureCollection
 from dispatch.http.models.org import Department, Departments, Stations, Street
@@ -58,13 +59,15 @@ async def department(request: Request, principal: Principal) -> Response:
 @guard()
 @op(ok=Street)
 async def street(request: Request, principal: Principal) -> Response:
-    """The street this server serves, its time zone, working hours and patrol windows."""
+    """The street this server serves, its time zone, working hours, patrol windows and the
+    limits a phone checks before it sends (photo size, photos per report)."""
     c = container(request)
     s = c.settings
     windows = [{"name": w.name, "start": w.start.isoformat("minutes"),
                 "end": w.end.isoformat("minutes")} for w in parse_windows(s.patrol_windows)]
     return json({**await c.org.meta(), "tz": s.tz, "work_hours": s.work_hours,
                  "patrol_windows": windows, "map": map_settings(s),
+                 "limits": {"media_bytes": s.max_media_bytes, "photos": MAX_MEDIA},
                  "public_url": public_url(request, s)})
 
 

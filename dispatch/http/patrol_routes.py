@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import guard
-from dispatch.errors import Forbidden
+from dispatch.errors import BadRequest, Forbidden
 from dispatch.http.body import Fields, read_json
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
@@ -23,34 +25,59 @@ from dispatch.location.patrols import ROLES_SEEING_ALL, can_see
 
 HTTP_CREATED = 201
 HTTP_OK = 200
+MS_PER_H = 3600 * 1000
 READ_ROLES = (Role.GRID_WORKER, *sorted(ROLES_SEEING_ALL))
 
 
-async def _without_location(request: Request) -> bool:
-    """The optional body ``{"without_location": true}``: the phone has no position."""
+@dataclass(frozen=True)
+class PhoneTime:
+    """What a phone may say about a start or an end: when it happened (a phone without
+    signal keeps the tap and sends it later) and, for a start, that it has no position."""
+
+    at: int
+    without_location: bool = False
+
+
+async def _phone_time(request: Request, now: int, backdate_max_ms: int,
+                      not_before: int | None = None) -> PhoneTime:
+    """The optional body ``{"ts"?, "without_location"?}``. A time ahead of the server's
+    clock is taken as now; one older than the allowed backdating is refused."""
     if not await request.body():
-        return False
-    return bool(Fields.of(await read_json(request)).flag("without_location", False))
+        return PhoneTime(now)
+    body = Fields.of(await read_json(request))
+    at = min(int(body.integer("ts", now)), now)
+    if at < now - backdate_max_ms:
+        raise BadRequest("the time is older than a phone may send it late",
+                         code="patrol_too_old", field="ts",
+                         limit_h=backdate_max_ms // MS_PER_H)
+    if not_before is not None:
+        at = max(at, not_before)
+    return PhoneTime(at, bool(body.flag("without_location", False)))
 
 
 @guard(Role.GRID_WORKER)
 @op(responses={HTTP_CREATED: Patrol, HTTP_OK: Patrol}, errors=(409,))
 async def start_patrol(request: Request, principal: Principal) -> Response:
     """Start a patrol: in the current window, else an extra one (`kind: extra`, toward no
-    window); the open one is returned if there is one."""
+    window); the open one is returned if there is one. Optional body: `ts` (started on
+    the phone while offline) and `without_location`."""
     c = container(request)
     worker = await c.location.directory.of_principal(principal)
-    record, created = await c.patrols.start(worker,
-                                            without_location=await _without_location(request))
+    told = await _phone_time(request, c.clock(), c.settings.patrol_backdate_max_h * MS_PER_H)
+    record, created = await c.patrols.start(worker, now=told.at,
+                                            without_location=told.without_location)
     return json(record.public(), status_code=HTTP_CREATED if created else HTTP_OK)
 
 
 @guard(Role.GRID_WORKER)
 @op(ok=Patrol, errors=(409,))
 async def end_patrol(request: Request, principal: Principal) -> Response:
-    """End the caller's patrol and measure it."""
-    record = await container(request).patrols.end(request.path_params["id"], principal)
-    return json(record.public())
+    """End the caller's patrol and measure it (optional body `ts`: ended while offline)."""
+    c = container(request)
+    record = await c.patrols.get(request.path_params["id"], principal)
+    told = await _phone_time(request, c.clock(), c.settings.patrol_backdate_max_h * MS_PER_H,
+                             not_before=record.start)
+    return json((await c.patrols.end(record.id, principal, now=told.at)).public())
 
 
 @guard(*READ_ROLES)

@@ -43,6 +43,7 @@ from dispatch.patrol.filters import FilterConfig, Ping, Verdict, clean_track
 from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
 from dispatch.patrol.replay import TrackView, track_feature
+from dispatch.patrol.track import fixes_after
 from dispatch.realtime.events import Events
 from dispatch.scripts import Scripts
 from dispatch.settings import Settings
@@ -498,4 +499,12 @@ class LocationService:
                                           polygon)
         feature["properties"].update(worker=worker, grid=grid, **{"from": start_ms,
                                                                   "to": end_ms})
+        return feature
+
+    async def day_feature_since(self, worker: str, day: str, since_ms: int) -> dict[str, Any]:
+        """The fixes of a worker's cleaned day track after ``since_ms`` (the whole day is
+        cleaned, so a fix is judged as in the full track)."""
+        track = await self.day_track(worker, day)
+        feature = fixes_after(clean_track(track.pings(), self.filters), since_ms)
+        feature["properties"].update(worker=worker, date=day)
         return feature

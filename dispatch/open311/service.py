@@ -141,7 +141,7 @@ class Open311Service:
             found = await self.media.meta(saved.id)
             # the same photo sent again is shown with this request too, but stays attached
             # to the case it came with first
-            if found is not None and found.case is None:
+            if found is not None and not found.cases:
                 media = (saved.id,)
         token = secrets.token_urlsafe(TOKEN_BYTES)
         cmd = ReportCommand(client_id=token[:32], item=new.item.code, lat=lat, lon=lon,

@@ -10,7 +10,7 @@ import numpy as np
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
 from dispatch.geo.projection import LocalProjection
-from dispatch.geo.shapes import rounded_coords
+from dispatch.geo.shapes import COORD_DECIMALS, rounded_coords
 
 from .filters import Ping
 
@@ -67,3 +67,28 @@ def _kept_vertices(lonlat: np.ndarray[Any, np.dtype[np.float64]], tolerance_m: f
         found = shapely.get_coordinates(simple, include_z=True)[:, 2]
         kept.update(np.rint(found).astype(np.int64).tolist())
     return sorted(kept)
+
+
+def fixes_after(pings: Sequence[Ping], since_ms: int) -> dict[str, Any]:
+    """The fixes of a cleaned track after ``since_ms`` (not simplified), for a page that
+    already holds the track up to then and adds what is new.
+
+    The geometry is a LineString (two fixes or more), a Point (one) or null (none);
+    ``properties.times`` has one time per vertex, ``end_ts`` is the ``since`` to ask
+    with next (``since_ms`` itself when nothing is new).
+    """
+    fresh = sorted((p for p in pings if p.ts > since_ms), key=lambda p: p.ts)
+    coords = [[round(p.lon, COORD_DECIMALS), round(p.lat, COORD_DECIMALS)] for p in fresh]
+    geometry: dict[str, Any] | None = None
+    if len(coords) >= MIN_LINE_POINTS:
+        geometry = {"type": "LineString", "coordinates": coords}
+    elif coords:
+        geometry = {"type": "Point", "coordinates": coords[0]}
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"since": since_ms, "points": len(fresh),
+                       "start_ts": fresh[0].ts if fresh else None,
+                       "end_ts": fresh[-1].ts if fresh else since_ms,
+                       "times": [p.ts for p in fresh]},
+    }

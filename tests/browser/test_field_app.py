@@ -286,6 +286,7 @@ def test_a_patrol_loses_no_fix_offline(phones: Phones, live: LiveServer, seeded:
     expect(button).to_have_text("再点一次，确认结束")
     button.click()
     expect(view).to_have_attribute("data-patrol", "none")
+    expect(view).to_have_attribute("data-pending", "0")  # the end reached the server
     with api(live, tokens("gw001")) as c:
         patrols = c.get("/api/v1/patrols").json()["items"]
     assert [p["status"] for p in patrols] == ["incomplete"]  # too short to be complete
@@ -342,7 +343,9 @@ def test_a_report_made_offline_arrives_once_with_its_photo(
     assert '"duplicate_of"' in lost[0]  # the server did file it
     phone.context.set_offline(True)  # the signal drops and comes back: the report goes again
     phone.context.set_offline(False)
-    expect(queue).to_have_count(0, timeout=DELIVER_MS)
+    expect(page.locator("#report-queue li:not([data-state=sent])")).to_have_count(
+        0, timeout=DELIVER_MS)
+    expect(page.locator("#report-queue li[data-state=sent]")).to_contain_text("已上报")
     result = page.locator("#report-result .newest")
     expect(result).to_contain_text("城市管理办理")
     case_id = result.get_attribute("data-case")

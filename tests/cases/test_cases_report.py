@@ -11,7 +11,7 @@ import redis
 
 from dispatch.keys import Keys
 from tests.cases.helpers import CGJ_ITEM, LATTICE_M, M_PER_DEG_LAT, Cases
-from tests.conftest import LiveServer
+from tests.conftest import PNG_1PX, LiveServer
 
 KEYS = Keys("jlc")
 
@@ -79,9 +79,47 @@ def test_photos_must_be_the_callers(cases: Cases, rdb: redis.Redis) -> None:
     assert bad["error"]["code"] == "unknown_media"
     assert rdb.zcard(KEYS.cases_all()) == 0  # nothing stored for a refused report
     case = cases.report(media=[mine])
-    assert rdb.hget(KEYS.media(mine), "case") == case["id"]
-    again = cases.report(media=[mine], expect=400)
-    assert again["error"]["code"] == "media_in_use"
+    assert rdb.smembers(KEYS.media_cases(mine)) == {case["id"]}
+
+
+def test_one_picture_of_two_problems_goes_with_both_reports(cases: Cases,
+                                                            rdb: redis.Redis) -> None:
+    shared = cases.photo("gw001")
+    lamp = cases.report(media=[shared])
+    road = cases.report(item="SR01", media=[shared])
+    assert rdb.smembers(KEYS.media_cases(shared)) == {lamp["id"], road["id"]}
+    for case in (lamp, road):
+        assert cases.call("gw001", "GET", f"/api/v1/cases/{case['id']}").json()["media"] == [
+            shared]
+    # whoever may see either case sees the photo: each case's department
+    for cid in (lamp["id"], road["id"]):
+        department = cases.call("admin", "GET", f"/api/v1/cases/{cid}").json()["department"]
+        lead = cases.call("admin", "GET", f"/api/v1/departments/{department}").json()["lead"]
+        assert cases.call(lead, "GET", f"/api/v1/media/{shared}").status_code == 200
+
+
+def test_another_reporters_picture_is_refused_naming_the_case(cases: Cases,
+                                                              rdb: redis.Redis) -> None:
+    data = PNG_1PX + b"forwarded picture"
+    ids = {user: cases.call(user, "POST", "/api/v1/media",
+                            files={"file": ("p.png", data, "image/png")}).json()["id"]
+           for user in ("gw001", "gw002")}
+    assert ids["gw001"] == ids["gw002"]  # the same bytes: the same photo
+    first = cases.report(media=[ids["gw001"]])
+    refused = cases.report("gw002", grid="002", media=[ids["gw002"]], expect=400)["error"]
+    assert (refused["code"], refused["field"], refused["case"]) == (
+        "media_in_use", "media.0", first["id"])
+    assert rdb.smembers(KEYS.media_cases(ids["gw001"])) == {first["id"]}
+    # a result photo is the evidence of one case only
+    dept = first["department"]
+    member = cases.call("admin", "GET", f"/api/v1/departments/{dept}").json()["members"][0]
+    cases.act(member, first["id"], "accept")
+    proof = cases.photo(member)
+    cases.act(member, first["id"], "progress", note="已到现场", media=[proof])
+    other = cases.report("gw003", grid="003")
+    cases.act(member, other["id"], "accept")
+    again = cases.act(member, other["id"], "progress", expect=400, note="同上", media=[proof])
+    assert (again["error"]["code"], again["error"]["case"]) == ("media_in_use", first["id"])
 
 
 def test_bad_reports(cases: Cases) -> None:

@@ -20,7 +20,7 @@ PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 #: Values for path parameters that reach the handler (a real kind of report, and so on).
 PATH_VALUES = {"kind": "daily", "action": "accept"}
 NEEDS_NO_REDIS = {"/healthz", "/metrics", "/openapi.json", "/asyncapi.json", "/", "/app",
-                  "/reports"}
+                  "/reports", "/report", "/app/sw.js", "/app/manifest.webmanifest"}
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 

@@ -1,6 +1,7 @@
 // The field app: sign in once, then the role decides what the phone shows. A grid worker
 // patrols (position streamed while the page is open), reports and verifies; a disposal member
 // takes jobs live and handles them; a department lead also sees the department's open jobs.
+// Installed on the home screen, the app opens and records with no signal (offline.js).
 
 import "./texts.js";
 import { byId } from "../common/dom.js";
@@ -12,10 +13,12 @@ import { createCaseSheet } from "./casesheet.js";
 import { createJobs } from "./member/jobs.js";
 import { createTeam } from "./member/team.js";
 import { loadNames } from "./names.js";
+import { registerShell, shellVersion } from "./offline.js";
 import { FIXES, openOutbox, REPORTS } from "./outbox.js";
 import {
   api, LEAD_ROLE, logout, servesRole, signIn, takeNotice, token, user, WORKER_ROLES,
 } from "./session.js";
+import { setPhotoLimits } from "./photo.js";
 import { createSocket } from "./socket.js";
 import { createSosButton } from "./sos.js";
 import { unlockSoundOnFirstTap } from "./sound.js";
@@ -75,6 +78,11 @@ function createMenu(u, outbox) {
   async function render() {
     byId("menu-user").textContent = t("header.user", { name: u.name || u.username,
       role: label("role.", u.role) }) + ` · ${u.username}`;
+    shellVersion().then((shell) => {
+      const el = byId("menu-version");
+      el.hidden = !shell;
+      if (shell) el.textContent = t("field.version", { version: shell.version });
+    });
     const box = byId("menu-outbox");
     if (!outbox) return;
     const [fixes, reports] = await Promise.all([outbox.count(FIXES), outbox.count(REPORTS)]);
@@ -107,10 +115,14 @@ async function startWorker(u, names, alerts) {
     if (patrol) patrol.trackingChanged(status);
     if (report) report.fixChanged();
   } });
-  patrol = createPatrol({ api, user: u, grids: names.features, tracker, alerts,
-    section: views.section("patrol") });
+  patrol = createPatrol({ api, user: u, grids: names.features, tracker, alerts, outbox,
+    street: names.street, section: views.section("patrol") });
   report = createReport({ api, user: u, names, tracker, outbox, socket,
-    section: views.section("report"), onSent: (c) => cases.update(c) });
+    section: views.section("report"), onSent: (c) => cases.update(c),
+    onCount: (n) => views.setBadge("report", n) });
+  socket.onState((name) => {
+    if (name === "open") patrol.linkUp();
+  });
   cases = createWorkerCases({ api, user: u, names, socket, sheet,
     section: views.section("cases"), onCount: (n) => views.setBadge("cases", n) });
   socket.on("alert", (message) => alerts.add(message));
@@ -149,6 +161,7 @@ async function startApp() {
   document.body.dataset.role = u.role;
   unlockSoundOnFirstTap();
   const names = await loadNames(api);
+  if (names.street) setPhotoLimits(names.street.limits);
   let app = null;
   const alerts = createAlerts({
     onOpen: () => app && app.views.show(app.alertView),
@@ -182,7 +195,15 @@ async function startApp() {
   document.body.dataset.ready = "true";
 }
 
+/** A new version of the app took over: say so; one tap opens it now. */
+function showUpdate() {
+  const bar = byId("update");
+  bar.hidden = false;
+  byId("update-now").onclick = () => location.reload();
+}
+
 function init() {
+  registerShell({ onUpdated: showUpdate });
   translate();
   document.title = t("field.title");
   for (const button of document.querySelectorAll(".lang-toggle")) {

@@ -1,6 +1,8 @@
 // The street's names the app shows (departments, catalogue items and categories, grids) in the
-// current language, loaded once after sign-in; a loader that fails leaves codes in place of
-// names rather than breaking the page.
+// current language, and the street's clock and limits (time zone, patrol windows, photo size),
+// loaded once after sign-in; a loader that fails leaves codes in place of names rather than
+// breaking the page. With no signal the last answers are used at once: a phone in a stairwell
+// does not wait for requests that never come back.
 
 import { lang, localName } from "../common/i18n.js";
 
@@ -19,19 +21,27 @@ function cached() {
   }
 }
 
+/** With the names kept from before, a slow network is not waited for longer than this. */
+const CACHED_TIMEOUT_MS = 4000;
+
 export async function loadNames(api) {
   const old = cached();
-  const settle = (path, name) => api.get(path).catch((error) => {
-    console.warn("app: could not load", path, error);
-    return old[name] || null;
-  });
-  const [departments, catalogue, grids] = await Promise.all([
+  const settle = (path, name) => {
+    if (!navigator.onLine && old[name]) return Promise.resolve(old[name]);
+    const timeoutMs = old[name] ? CACHED_TIMEOUT_MS : 0;
+    return api.get(path, { timeoutMs }).catch((error) => {
+      console.warn("app: could not load", path, error.code || error);
+      return old[name] || null;
+    });
+  };
+  const [departments, catalogue, grids, street] = await Promise.all([
     settle("/api/v1/departments", "departments"),
     settle("/api/v1/catalogue", "catalogue"),
     settle("/api/v1/grids", "grids"),
+    settle("/api/v1/street", "street"),
   ]);
   try {
-    localStorage.setItem(CACHE_KEY, JSON.stringify({ departments, catalogue, grids }));
+    localStorage.setItem(CACHE_KEY, JSON.stringify({ departments, catalogue, grids, street }));
   } catch {
     // storage full: the names are only missing offline
   }
@@ -43,6 +53,8 @@ export async function loadNames(api) {
 
   return {
     features,
+    /** The street: tz, patrol_windows, limits ({media_bytes, photos}); null if never known. */
+    street,
     catalogue: {
       categories: (catalogue && catalogue.categories) || [],
       items: (catalogue && catalogue.items) || [],

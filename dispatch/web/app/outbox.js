@@ -1,16 +1,19 @@
 // What the phone has not delivered yet, kept in IndexedDB so that a closed page, a lost signal
-// or a flat battery loses nothing: GPS fixes (keyed by an ever-growing seq) and reports (keyed
-// by their client_id, photos included as blobs). One database per user, so a shared phone never
+// or a flat battery loses nothing: GPS fixes (keyed by an ever-growing seq), reports (keyed
+// by their client_id, photos included as blobs) and patrol starts and ends tapped without
+// signal (in the order tapped, with the time of the tap). One database per user, so a shared phone never
 // uploads one worker's fixes under another's name. Without IndexedDB (some private modes) the
 // same interface keeps things in memory for the life of the page.
 
 const DB_PREFIX = "dispatch-app-";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 export const FIXES = "fixes";
 export const REPORTS = "reports";
+export const PATROLS = "patrols";
 const STORES = {
   [FIXES]: { keyPath: "seq", autoIncrement: true },
   [REPORTS]: { keyPath: "client_id" },
+  [PATROLS]: { keyPath: "id", autoIncrement: true },
 };
 
 function promised(request) {
@@ -45,6 +48,15 @@ class IdbOutbox {
   async put(store, value) {
     const tx = this.db.transaction(store, "readwrite");
     tx.objectStore(store).put(value);
+    await done(tx);
+  }
+
+  /** Put ``value`` in place of the value under ``oldKey``, in one step (both or neither). */
+  async replace(store, oldKey, value) {
+    const tx = this.db.transaction(store, "readwrite");
+    const objects = tx.objectStore(store);
+    objects.delete(oldKey);
+    objects.put(value);
     await done(tx);
   }
 
@@ -92,6 +104,11 @@ class MemoryOutbox {
     this.stores[store].set(value[STORES[store].keyPath], value);
   }
 
+  async replace(store, oldKey, value) {
+    this.stores[store].delete(oldKey);
+    await this.put(store, value);
+  }
+
   async all(store, limit = undefined) {
     const values = [...this.stores[store].entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, value]) => value);
@@ -122,7 +139,10 @@ export async function openOutbox(username) {
         if (!db.objectStoreNames.contains(name)) db.createObjectStore(name, spec);
       }
     };
-    return new IdbOutbox(await promised(request));
+    request.onblocked = () => console.warn("outbox: an older page still holds the outbox open");
+    const db = await promised(request);
+    db.onversionchange = () => db.close(); // a newer version of the app needs it: let go
+    return new IdbOutbox(db);
   } catch (error) {
     console.warn("outbox: IndexedDB unavailable, keeping data in memory", error);
     return new MemoryOutbox();

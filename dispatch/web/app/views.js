@@ -70,22 +70,21 @@ export function createViews(defs, { onShow = () => {} } = {}) {
 }
 
 let toastTimer = null;
+/** A failure stays up longer: the worker must have time to read what to do. */
+const ERROR_TOAST_MS = 7000;
 
-/** A short notice at the bottom of the screen; kind "error" shows it in red. */
+/** A short notice at the bottom of the screen; kind "error" shows it in red, for longer. */
 export function toast(text, kind = "info") {
   const el = byId("toast");
   el.textContent = text;
   el.dataset.kind = kind;
+  el.setAttribute("role", kind === "error" ? "alert" : "status");
   el.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
     el.hidden = true;
-  }, TOAST_MS);
+  }, kind === "error" ? ERROR_TOAST_MS : TOAST_MS);
 }
 
-/** The text of an API error for people. */
-export function errorText(error) {
-  if (!error) return "";
-  if (error.status === 0) return t("error.network");
-  return error.message || t("error.http", { status: error.status });
-}
+/** The text of an API error for people, in their language (see errors.js). */
+export { errorText } from "./errors.js";

@@ -4,10 +4,16 @@
 // (their ids kept with the report), then the case. With no network it waits and goes once the
 // connection is back; the server answers a repeated client_id with the first case, so a report
 // is never filed twice.
+//
+// No report is ever lost by the phone: the outbox list sits above the form and shows each
+// report as it is (等待网络, 上传中 n% by the bytes sent, 已上报 with its case); one the server
+// refuses stays in the outbox with its text and photos, says in the worker's language what to
+// do, and offers to edit it (then send it again) or, after a confirmation, to delete it.
 
 import { h } from "../../common/dom.js";
 import { formatDateTime, SECOND_MS } from "../../common/format.js";
 import { label, localName, t } from "../../common/i18n.js";
+import { failureText, keepError, photoIndex, storedError, transient } from "../errors.js";
 import { createGridMap, mapBox } from "../gridmap.js";
 import { REPORTS } from "../outbox.js";
 import { createPhotoPicker, uploadPhoto } from "../photo.js";
@@ -19,11 +25,15 @@ const MAX_DESCRIPTION = 2000;
 const SEARCH_RESULTS = 30;
 const RETRY_MS = 30 * SECOND_MS;
 const COORD_DECIMALS = 6;
-/** Answers after which a report will never be taken as it is: it waits for the worker. */
-const TRANSIENT = (error) => error.status === 0 || error.status >= 500 || error.status === 429
-  || error.status === 401;
 const DUPLICATE = "duplicate";
 const SHOWN_RESULTS = 5;
+/** A report delivered stays in the list, marked 已上报, this long. */
+const SENT_SHOWN_MS = 20 * SECOND_MS;
+/** What the case's own request weighs next to its photos, for the progress by bytes. */
+const CASE_REQUEST_BYTES = 1024;
+const PERCENT = 100;
+/** A report being sent shows at most this until the server has filed it. */
+const BEFORE_FILED_PERCENT = 99;
 
 /** A random id for a report (crypto.randomUUID needs a secure page; this does not). */
 function newClientId() {
@@ -45,8 +55,15 @@ export function reportOutcome(c, names) {
     deadline: Number.isFinite(c.deadline) ? formatDateTime(c.deadline) : t("time.none") });
 }
 
+/** The state of a kept report: waiting | uploading | sent | failed. */
+function stateOf(record, current) {
+  if (record.sent) return "sent";
+  if (record.failure || record.failed) return "failed";
+  return record.client_id === current ? "uploading" : "waiting";
+}
+
 export function createReport({ api, user, names, tracker, outbox, socket, section,
-                               onSent = () => {} }) {
+                               onSent = () => {}, onCount = () => {} }) {
   const ownGrid = user.scope;
   const state = { category: null, item: null, search: "", severity: DEFAULT_SEVERITY,
     picked: null };
@@ -54,6 +71,12 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
   let results = [];
   let sending = null;
   let sendAgain = false;
+  let current = null; // the client_id being sent
+  const progress = new Map(); // client_id -> share sent (0..1)
+  const delivered = new Map(); // client_id -> {record, case} shown for a while as 已上报
+  const confirming = new Set(); // client_ids whose delete waits for a confirmation
+  const rows = new Map(); // client_id -> {status, bar} to update progress in place
+  let editing = null; // {client_id, media: Map(blob -> media id), failure}
 
   const search = h("input", { type: "search", id: "report-search", class: "search",
     autocomplete: "off", oninput: () => {
@@ -71,9 +94,12 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
   const description = h("textarea", { id: "report-description", rows: 3,
     maxlength: MAX_DESCRIPTION });
   const severity = h("div", { class: "segmented", role: "radiogroup", id: "report-severity" });
-  const photos = createPhotoPicker({ name: "report" });
+  const photos = createPhotoPicker({ name: "report",
+    onRefused: (text) => toast(text, "error") });
   const submit = h("button", { type: "submit", id: "report-submit", class: "primary big" });
   const formMessage = h("p", { class: "notice error", role: "alert", hidden: true });
+  const editNotice = h("div", { id: "report-editing", class: "notice warn edit-notice",
+    hidden: true });
   const result = h("div", { id: "report-result", class: "result", hidden: true });
   const queueList = h("ol", { id: "report-queue", class: "queue" });
   const mapFrame = mapBox();
@@ -88,6 +114,7 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
       event.preventDefault();
       onSubmit();
     } },
+  editNotice,
   labelled("report.item", chosen, search, categories, itemList),
   labelled("report.place", mapFrame.el, place, hereButton),
   labelled("report.description", description),
@@ -96,8 +123,9 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
   formMessage,
   submit);
   const queueTitle = h("h2", null);
-  const queuePanel = h("div", { class: "panel", hidden: true }, queueTitle, queueList);
-  section.append(result, form, queuePanel);
+  const queuePanel = h("div", { id: "report-outbox", class: "panel outbox-panel", hidden: true },
+    queueTitle, queueList);
+  section.append(queuePanel, result, form);
 
   const map = createGridMap(mapFrame.box, names.features, { focus: { grids: [ownGrid] },
     own: ownGrid, onPick: (lon, lat) => {
@@ -179,17 +207,82 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
       } }, label("severity.", value))));
   }
 
+  function statusText(record, st) {
+    if (st === "sent") {
+      const c = delivered.get(record.client_id);
+      return t("report.sent", { id: c ? c.case.id : "" });
+    }
+    if (st === "failed") {
+      return t("report.refused", { reason: failureText(record.failure || record.failed) });
+    }
+    if (st === "uploading") {
+      const pct = Math.floor((progress.get(record.client_id) || 0) * PERCENT);
+      return t("report.uploading", { pct });
+    }
+    return t(navigator.onLine ? "report.queued" : "report.waiting",
+      { photos: record.photos.length });
+  }
+
+  function actions(record) {
+    if (confirming.has(record.client_id)) {
+      return h("div", { class: "queue-confirm", role: "group" },
+        h("p", { class: "error" }, t("report.discard_confirm", { photos: record.photos.length })),
+        h("div", { class: "queue-actions" },
+          h("button", { type: "button", class: "danger", dataset: { action: "discard-confirm" },
+            onclick: () => drop(record) }, t("report.discard_yes")),
+          h("button", { type: "button", class: "secondary", dataset: { action: "discard-cancel" },
+            onclick: () => {
+              confirming.delete(record.client_id);
+              renderQueue();
+            } }, t("report.discard_no"))));
+    }
+    return h("div", { class: "queue-actions" },
+      h("button", { type: "button", class: "primary", dataset: { action: "edit" },
+        onclick: () => edit(record) }, t("report.edit")),
+      h("button", { type: "button", class: "secondary", dataset: { action: "discard" },
+        onclick: () => {
+          confirming.add(record.client_id);
+          renderQueue();
+        } }, t("report.discard")));
+  }
+
+  function queueRow(record) {
+    const st = stateOf(record, current);
+    const status = h("span", { class: "queue-status" }, statusText(record, st));
+    const bar = st === "uploading" ? h("progress", { max: PERCENT,
+      value: Math.floor((progress.get(record.client_id) || 0) * PERCENT) }) : null;
+    rows.set(record.client_id, { status, bar, record });
+    const editingThis = editing && editing.client_id === record.client_id;
+    return h("li", { dataset: { clientId: record.client_id, state: st,
+      failed: String(st === "failed"), editing: String(Boolean(editingThis)) } },
+    h("div", { class: "queue-main" },
+      h("p", { class: "queue-head" }, h("strong", null, names.item(record.item)),
+        h("span", { class: "muted" }, ` · ${formatDateTime(record.created)}`)),
+      record.description ? h("p", { class: "queue-text" }, record.description) : null,
+      h("p", { class: st === "failed" ? "error" : st === "sent" ? "ok" : "muted" }, status),
+      bar),
+    st === "failed" && !editingThis ? actions(record) : null);
+  }
+
   function renderQueue() {
-    queuePanel.hidden = !queued.length;
-    queueTitle.textContent = t("report.queue", { n: queued.length });
-    queueList.replaceChildren(...queued.map((r) => h("li", { dataset: { clientId: r.client_id,
-      failed: String(Boolean(r.failed)) } },
-    h("span", { class: "grow" }, `${names.item(r.item)} · ${formatDateTime(r.created)}`,
-      h("br"), h("small", { class: r.failed ? "error" : "muted" },
-        r.failed ? t("report.failed", { message: r.failed })
-          : t("report.waiting", { photos: r.photos.length }))),
-    r.failed ? h("button", { type: "button", class: "secondary", onclick: () => drop(r) },
-      t("report.discard")) : null)));
+    rows.clear();
+    const shown = [...queued, ...[...delivered.values()].map((d) => d.record)
+      .filter((r) => !queued.some((q) => q.client_id === r.client_id))];
+    queuePanel.hidden = !shown.length;
+    const waiting = queued.length;
+    queueTitle.textContent = waiting ? t("report.queue", { n: waiting }) : t("report.sent_title");
+    queueList.replaceChildren(...shown.map(queueRow));
+    onCount(waiting);
+  }
+
+  /** The progress of the report being sent, without building the list again. */
+  function renderProgress(clientId) {
+    const row = rows.get(clientId);
+    if (!row) return renderQueue();
+    const pct = Math.floor((progress.get(clientId) || 0) * PERCENT);
+    row.status.textContent = t("report.uploading", { pct });
+    if (row.bar) row.bar.value = pct;
+    return null;
   }
 
   function renderResult() {
@@ -210,6 +303,8 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
     renderSeverity();
     renderQueue();
     renderResult();
+    renderEditNotice();
+    photos.render();
   }
 
   async function reloadQueue() {
@@ -222,21 +317,51 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
   }
 
   async function drop(record) {
+    confirming.delete(record.client_id);
     await outbox.remove(REPORTS, [record.client_id]);
+    if (editing && editing.client_id === record.client_id) stopEditing();
     await reloadQueue();
+    toast(t("report.discarded"));
   }
 
-  /** Send one report: its photos not yet uploaded, then the case. */
+  function setProgress(clientId, share) {
+    progress.set(clientId, Math.min(share, BEFORE_FILED_PERCENT / PERCENT));
+    renderProgress(clientId);
+  }
+
+  /** Send one report: its photos not yet uploaded (progress by bytes), then the case. */
   async function deliver(record) {
+    const left = record.photos.map((blob, i) => (record.media[i] ? 0 : blob.size));
+    const total = left.reduce((a, b) => a + b, 0) + CASE_REQUEST_BYTES;
+    let done = 0;
+    setProgress(record.client_id, 0);
     for (let i = 0; i < record.photos.length; i += 1) {
       if (record.media[i]) continue;
-      record.media[i] = await uploadPhoto(api, record.photos[i]);
+      const blob = record.photos[i];
+      try {
+        record.media[i] = await uploadPhoto(api, blob, { onProgress: (loaded, size) => {
+          setProgress(record.client_id, (done + blob.size * Math.min(1, loaded / size)) / total);
+        } });
+      } catch (error) {
+        if (!error.field || error.field === "file") error.field = `media.${i}`;
+        throw error;
+      }
+      done += blob.size;
+      setProgress(record.client_id, done / total);
       await outbox.put(REPORTS, record);
     }
     const body = { client_id: record.client_id, item: record.item, lat: record.lat,
       lon: record.lon, description: record.description, severity: record.severity,
       media: record.media };
     return api.post("/api/v1/cases", body);
+  }
+
+  function showDelivered(record, sent) {
+    delivered.set(record.client_id, { record: { ...record, sent: true }, case: sent });
+    setTimeout(() => {
+      delivered.delete(record.client_id);
+      renderQueue();
+    }, SENT_SHOWN_MS);
   }
 
   /** Send every waiting report in order; stops at the first network failure. */
@@ -250,18 +375,27 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
         do {
           sendAgain = false;
           await reloadQueue();
-          for (const record of queued.filter((r) => !r.failed)) {
+          for (const record of queued.filter((r) => !r.failure && !r.failed)) {
             if (!navigator.onLine) return;
             let sent;
+            current = record.client_id;
+            renderQueue();
             try {
               sent = await deliver(record);
             } catch (error) {
-              if (TRANSIENT(error)) return;
-              record.failed = errorText(error);
+              if (transient(error)) return;
+              record.failure = keepError(error);
+              record.failed_at = Date.now();
               await outbox.put(REPORTS, record);
+              toast(t("report.refused_toast", { item: names.item(record.item),
+                reason: errorText(error) }), "error");
               continue;
+            } finally {
+              current = null;
+              progress.delete(record.client_id);
             }
             await outbox.remove(REPORTS, [record.client_id]);
+            showDelivered(record, sent);
             results = [sent, ...results.filter((c) => c.id !== sent.id)];
             toast(reportOutcome(sent, names));
             onSent(sent);
@@ -269,6 +403,7 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
         } while (sendAgain);
       } finally {
         sending = null;
+        current = null;
         await reloadQueue();
         renderResult();
       }
@@ -281,6 +416,49 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
     formMessage.textContent = text || "";
   }
 
+  function clearForm() {
+    Object.assign(state, { category: null, item: null, search: "", picked: null,
+      severity: DEFAULT_SEVERITY });
+    search.value = "";
+    description.value = "";
+    photos.clear();
+  }
+
+  function renderEditNotice() {
+    editNotice.hidden = !editing;
+    if (!editing) return;
+    editNotice.replaceChildren(
+      h("p", null, h("strong", null, t("report.editing")), " ", failureText(editing.failure)),
+      h("button", { type: "button", class: "link", dataset: { action: "edit-cancel" },
+        onclick: () => {
+          stopEditing();
+          clearForm();
+          renderAll();
+        } }, t("report.edit_cancel")));
+  }
+
+  function stopEditing() {
+    editing = null;
+    renderEditNotice();
+  }
+
+  /** Put a refused report back in the form; it stays in the outbox until sent again. */
+  function edit(record) {
+    const failure = storedError(record.failure || record.failed);
+    editing = { client_id: record.client_id, failure,
+      media: new Map(record.photos.map((blob, i) => [blob, record.media[i]])) };
+    const known = names.itemRecord(record.item);
+    Object.assign(state, { category: null, item: known ? record.item : null, search: "",
+      picked: { lon: record.lon, lat: record.lat }, severity: record.severity
+        || DEFAULT_SEVERITY });
+    search.value = "";
+    description.value = record.description || "";
+    photos.load(record.photos, photoIndex(failure));
+    showFormMessage("");
+    renderAll();
+    form.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+
   async function onSubmit() {
     const at = chosenPlace();
     if (!state.item) return showFormMessage(t("report.need_item"));
@@ -289,17 +467,17 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
     submit.disabled = true;
     try {
       const shots = await photos.photos();
+      const reuse = editing ? editing.media : new Map();
       const record = { client_id: newClientId(), created: Date.now(), item: state.item,
         lat: Number(at.lat.toFixed(7)), lon: Number(at.lon.toFixed(7)),
         description: description.value.trim(), severity: state.severity, photos: shots,
-        media: shots.map(() => null), failed: null };
-      await outbox.put(REPORTS, record);
-      Object.assign(state, { category: null, item: null, search: "", picked: null,
-        severity: DEFAULT_SEVERITY });
-      search.value = "";
-      description.value = "";
-      photos.clear();
+        media: shots.map((blob) => reuse.get(blob) || null), failure: null };
+      if (editing) await outbox.replace(REPORTS, editing.client_id, record);
+      else await outbox.put(REPORTS, record);
+      stopEditing();
+      clearForm();
       renderAll();
+      window.scrollTo({ top: 0, behavior: "smooth" }); // the outbox: how the report is doing
       if (!navigator.onLine) toast(t("report.saved_offline"));
       await sendQueued();
     } catch (error) {
@@ -311,11 +489,12 @@ export function createReport({ api, user, names, tracker, outbox, socket, sectio
   }
 
   window.addEventListener("online", () => sendQueued());
+  window.addEventListener("offline", () => renderQueue());
   socket.onState((name) => {
     if (name === "open") sendQueued();
   });
   setInterval(() => {
-    if (queued.some((r) => !r.failed) && navigator.onLine) sendQueued();
+    if (queued.some((r) => !r.failure && !r.failed) && navigator.onLine) sendQueued();
   }, RETRY_MS);
 
   return {

@@ -8,6 +8,13 @@
 import { FIXES } from "../outbox.js";
 
 const WATCH_OPTIONS = { enableHighAccuracy: true, maximumAge: 5000, timeout: 60000 };
+/**
+ * No first fix this long after tracking starts (or after asking again): the phone says so
+ * (geo "no_fix") instead of waiting silently, and a patrol does not claim positions go up.
+ */
+export const FIRST_FIX_MS = 30000;
+/** Asking again: one position request, this patient. */
+const ASK_OPTIONS = { enableHighAccuracy: true, maximumAge: 0, timeout: FIRST_FIX_MS };
 /** The most fixes in one late upload (the server takes up to 1000). */
 const UPLOAD_BATCH = 500;
 /** A fix sent on the socket and not acknowledged within this is taken as lost in transit. */
@@ -58,7 +65,7 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
   const queue = new Map(); // seq -> fix, as in the outbox
   const inflight = new Map(); // seq -> when it was sent on the current connection
   const status = {
-    geo: "waiting", // waiting | ok | searching | denied | unsupported | insecure
+    geo: "waiting", // waiting | ok | searching | no_fix | denied | unsupported | insecure
     error: "",
     lastFix: null,
     lastKept: null,
@@ -69,7 +76,10 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
     online: navigator.onLine,
     link: "connecting", // the phone socket's state
     uploading: false,
+    asks: 0, // how often the phone was asked for a position again
+    httpDelivered: 0, // fixes that went up late (HTTP)
   };
+  let lateOldest = null; // the oldest fix gone up late since takeLate() was last called
   let watchId = null;
   let battery = null;
   let flushing = null;
@@ -77,6 +87,7 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
   let timer = null;
   let loaded = null;
   let retryAt = 0;
+  let firstFixTimer = null;
 
   const changed = () => {
     status.queued = queue.size;
@@ -127,6 +138,7 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
     status.geo = "ok";
     status.error = "";
     status.lastFix = fix;
+    clearTimeout(firstFixTimer);
     const last = status.lastKept;
     if (last && (fix.ts <= last.ts || (fix.ts - last.ts < SAME_PLACE_MS
         && metresBetween(last, fix) < SAME_PLACE_M))) {
@@ -202,6 +214,8 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
               await forget(batch.map((fix) => fix.seq), { refused: true });
               continue;
             }
+            status.httpDelivered += batch.length;
+            for (const fix of batch) if (lateOldest === null || fix.ts < lateOldest) lateOldest = fix.ts;
             await forget(batch.map((fix) => fix.seq));
           }
         } while (flushAgain);
@@ -244,6 +258,48 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
     changed();
   }
 
+  /** Without a fix by FIRST_FIX_MS from now, say so. */
+  function awaitFirstFix() {
+    clearTimeout(firstFixTimer);
+    firstFixTimer = setTimeout(() => {
+      if (status.geo === "waiting" || (status.geo === "searching" && !status.lastFix)) {
+        status.geo = "no_fix";
+        changed();
+      }
+    }, FIRST_FIX_MS);
+  }
+
+  function watch() {
+    if (!window.isSecureContext) {
+      status.geo = "insecure";
+      return;
+    }
+    if (!navigator.geolocation) {
+      status.geo = "unsupported";
+      return;
+    }
+    if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+    watchId = navigator.geolocation.watchPosition(onPosition, onPositionError, WATCH_OPTIONS);
+    awaitFirstFix();
+  }
+
+  /** Ask the phone for its position again (the browser asks for permission again if it may). */
+  function askAgain() {
+    status.asks += 1;
+    if (status.geo !== "ok") {
+      status.geo = "waiting";
+      status.error = "";
+    }
+    changed();
+    if (!window.isSecureContext || !navigator.geolocation) {
+      watch();
+      changed();
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(onPosition, onPositionError, ASK_OPTIONS);
+    watch();
+  }
+
   async function load() {
     try {
       for (const fix of await outbox.all(FIXES)) queue.set(fix.seq, fix);
@@ -280,13 +336,7 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
           battery = b;
         }).catch(() => {});
       }
-      if (!window.isSecureContext) {
-        status.geo = "insecure";
-      } else if (!navigator.geolocation) {
-        status.geo = "unsupported";
-      } else {
-        watchId = navigator.geolocation.watchPosition(onPosition, onPositionError, WATCH_OPTIONS);
-      }
+      watch();
       loaded.then(() => flush());
       changed();
     },
@@ -294,9 +344,27 @@ export function createTracker({ api, socket, outbox, onChange = () => {} }) {
       if (watchId !== null) navigator.geolocation.clearWatch(watchId);
       watchId = null;
       clearInterval(timer);
+      clearTimeout(firstFixTimer);
       window.removeEventListener("online", onOnline);
       window.removeEventListener("offline", onOffline);
     },
     flush,
+    askAgain,
+    firstFixMs: FIRST_FIX_MS,
+    /** The oldest fix that went up late since the last call (null: none): a page holding
+     * the track up to some time fetches it whole again when this is older. */
+    takeLate() {
+      const oldest = lateOldest;
+      lateOldest = null;
+      return oldest;
+    },
+    /** The time of the oldest fix not delivered yet (null: none waits). */
+    oldestWaiting() {
+      let oldest = null;
+      for (const fix of queue.values()) if (oldest === null || fix.ts < oldest) oldest = fix.ts;
+      return oldest;
+    },
+    /** Whether positions are being taken now (a fix, and no error since). */
+    locating: () => status.geo === "ok",
   };
 }
