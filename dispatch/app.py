@@ -11,18 +11,24 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
+from redis.exceptions import RedisError
+from starlette import status
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket, WebSocketState
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from dispatch.bootstrap import Container, bootstrap, web_runtime
-from dispatch.errors import DispatchError
+from dispatch.errors import DispatchError, Unavailable
 from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
 from dispatch.http.responses import error_body, error_response, json
 from dispatch.http.routes import all_routes, unguarded
+from dispatch.http.security import SecurityHeadersMiddleware, tile_origins
 from dispatch.metrics import Metrics
 from dispatch.settings import Settings
 
@@ -34,6 +40,8 @@ GC_THRESHOLDS = (10_000, 20, 100)
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
+REDIS_RETRY_S = 5
+OPEN311_PREFIX = "/open311/"
 #: Room for the multipart framing around a photo of the largest size taken.
 MULTIPART_SLACK_BYTES = 64 * 1024
 
@@ -49,6 +57,28 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     message = {404: f"no route {request.url.path}"}.get(exc.status_code, str(exc.detail))
     return json(error_body(code, message), status_code=exc.status_code,
                 headers=dict(exc.headers or {}))
+
+
+async def on_redis_error(request: Any, exc: Exception) -> Any:
+    """Redis down or timing out: 503 in the error shape, on every route (a socket that was
+    already open is closed with 1013, try again later)."""
+    log.warning("redis error on %s: %s", request.url.path, exc)
+    unavailable = Unavailable("the store is not reachable; try again shortly",
+                              code="redis_unreachable")
+    if isinstance(request, WebSocket):
+        with contextlib.suppress(Exception):
+            if request.application_state is WebSocketState.CONNECTING:
+                await request.send_denial_response(error_response(unavailable))
+            else:
+                await request.close(status.WS_1013_TRY_AGAIN_LATER)
+        return None
+    if request.url.path.startswith(OPEN311_PREFIX):  # the GeoReport spec's error shape
+        response: Response = json([{"code": unavailable.status,
+                                    "description": unavailable.message}], unavailable.status)
+    else:
+        response = error_response(unavailable)
+    response.headers["Retry-After"] = str(REDIS_RETRY_S)
+    return response
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -91,9 +121,13 @@ def create_app(container: Container | None = None, settings: Settings | None = N
             if container is None:
                 await c.aclose()
 
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     app = Starlette(
         routes=routes,
         middleware=[
+            *([Middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)] if proxies else []),
+            Middleware(SecurityHeadersMiddleware, img_sources=tile_origins(
+                settings.map_tiles_url, settings.map_tiles_subdomains)),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodyLimitMiddleware, default=settings.max_body_bytes,
                        by_prefix={MEDIA_PREFIX: settings.max_media_bytes + MULTIPART_SLACK_BYTES}),
@@ -101,6 +135,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         exception_handlers={
             DispatchError: on_dispatch_error,
             HTTPException: on_http_exception,
+            RedisError: on_redis_error,
             Exception: on_unexpected,
         },
         lifespan=lifespan,

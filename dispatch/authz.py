@@ -7,16 +7,20 @@ route has no policy, and the authorization matrix test walks the same policies.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+from redis.exceptions import RedisError
+from starlette import status
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from dispatch.errors import DispatchError, Forbidden, Unauthorized
+from dispatch.errors import DispatchError, Forbidden, Unauthorized, Unavailable
 from dispatch.http.responses import error_response
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import ALL_ROLES, Role
@@ -26,6 +30,9 @@ if TYPE_CHECKING:
 
 POLICY_ATTR = "__dispatch_policy__"
 BEARER = "bearer "
+#: The first message of a socket that did not bring its token on the URL.
+AUTH_MESSAGE = "auth"
+AUTH_OK = "auth.ok"
 
 HttpHandler = Callable[[Request, Principal], Awaitable[Response]]
 #: A socket's handler gets the caller and the web process's runtime (hub, ingest, snapshot).
@@ -55,9 +62,10 @@ def bearer_token(conn: HTTPConnection) -> str | None:
     return conn.query_params.get("token") if conn.scope["type"] == "websocket" else None
 
 
-async def authenticate(conn: HTTPConnection, roles: frozenset[Role]) -> Principal:
-    """The caller, or Unauthorized / Forbidden."""
-    token = bearer_token(conn)
+async def authenticate(conn: HTTPConnection, roles: frozenset[Role],
+                       token: str | None = None) -> Principal:
+    """The caller, or Unauthorized / Forbidden (``token``: one given another way)."""
+    token = token or bearer_token(conn)
     if token is None:
         raise Unauthorized("a bearer token is required", code="missing_token")
     principal: Principal | None = await conn.app.state.container.tokens.resolve(token)
@@ -103,17 +111,68 @@ def guard_ws(*roles: Role) -> Callable[[WsHandler], Callable[[WebSocket], Awaita
     def wrap(handler: WsHandler) -> Callable[[WebSocket], Awaitable[None]]:
         @functools.wraps(handler)
         async def endpoint(websocket: WebSocket) -> None:
-            try:
-                principal = await authenticate(websocket, allowed)
-            except DispatchError as exc:
-                await websocket.send_denial_response(error_response(exc))
-                return
-            await handler(websocket, principal, websocket.app.state.runtime)
+            principal = await socket_principal(websocket, allowed)
+            if principal is not None:
+                await handler(websocket, principal, websocket.app.state.runtime)
 
         setattr(endpoint, POLICY_ATTR, Policy(allowed, _summary(handler)))
         return endpoint
 
     return wrap
+
+
+async def socket_principal(websocket: WebSocket, roles: frozenset[Role]) -> Principal | None:
+    """The caller of a socket, by the token on the URL (or header) or, without one, by a
+    first message ``{"type":"auth","token"}`` within the configured time; None when refused
+    (before the handshake: the HTTP error; after it: an error message and close 1008)."""
+    try:
+        if bearer_token(websocket) is not None:
+            return await authenticate(websocket, roles)
+        await websocket.accept()
+        token = await _auth_message(websocket)
+        principal = await authenticate(websocket, roles, token)
+        await websocket.send_text(orjson.dumps({
+            "type": AUTH_OK, "user": principal.username, "role": principal.role.value,
+        }).decode())
+        return principal
+    except RedisError:
+        await _refuse(websocket, Unavailable("the store is not reachable; try again shortly",
+                                             code="redis_unreachable"))
+    except DispatchError as exc:
+        await _refuse(websocket, exc)
+    except WebSocketDisconnect:
+        pass
+    return None
+
+
+async def _auth_message(websocket: WebSocket) -> str:
+    timeout = websocket.app.state.container.settings.ws_auth_timeout_s
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), timeout)
+    except TimeoutError as exc:
+        raise Unauthorized(f"send {{\"type\":\"auth\",\"token\"}} within {timeout} s",
+                           code="auth_timeout") from exc
+    try:
+        message = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        message = None
+    token = message.get("token") if isinstance(message, dict) else None
+    if message is None or message.get("type") != AUTH_MESSAGE or not isinstance(token, str):
+        raise Unauthorized('the first message is {"type":"auth","token":"..."}',
+                           code="auth_required")
+    return token
+
+
+async def _refuse(websocket: WebSocket, exc: DispatchError) -> None:
+    if websocket.application_state is WebSocketState.CONNECTING:
+        await websocket.send_denial_response(error_response(exc))
+        return
+    message = {"type": "error", "code": exc.code, "message": exc.message}
+    try:
+        await websocket.send_text(orjson.dumps(message).decode())
+        await websocket.close(status.WS_1008_POLICY_VIOLATION, exc.code)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
 
 
 def _summary(handler: Callable[..., Any]) -> str:

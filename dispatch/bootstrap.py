@@ -119,7 +119,7 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
     """Build the container; starts (or attaches to) the embedded Redis when no URL is set.
     ``clock`` gives now in UTC ms to every service (default: the wall clock)."""
     clock = clock or now_ms
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
+    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
     redis = make_redis(url)
     keys = Keys(settings.street)
     scripts = Scripts(redis)

@@ -46,7 +46,7 @@ def cmd_clock(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_redis(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.embedded_redis import EmbeddedRedis
 
-    server = EmbeddedRedis(settings.redis_dir)
+    server = EmbeddedRedis(settings.redis_dir, settings.fsync)
     if args.action == "start":
         url, started = server.start()
         print(f"{'started' if started else 'already running'}: {url}")
@@ -193,11 +193,42 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     return int(run(reload_rules(settings, Path(args.file) if args.file else None)))
 
 
+# --- backup / restore -------------------------------------------------------
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.backup import BackupError, backup
+
+    try:
+        done = run_any(backup(settings, Path(args.out) if args.out else None))
+    except BackupError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"wrote {done.path}: street {done.street}, {done.keys} keys, {done.photos} photos")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.backup import BackupError, restore
+
+    try:
+        done = run_any(restore(settings, Path(args.file), force=args.force))
+    except BackupError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"restored street {done.street} from {done.path}: {done.keys} keys, "
+          f"{done.photos} photos")
+    return EXIT_OK
+
+
+def run_any(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
 # --- demo / simulate --------------------------------------------------------
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.demo import run_demo
 
-    return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet)
+    return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet,
+                    reset=args.reset)
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -257,10 +288,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?")
     s.set_defaults(func=cmd_rules)
 
+    s = sub.add_parser("backup", help="write the street's data and photos to an archive")
+    s.add_argument("--out", metavar="FILE",
+                   help="the archive (default: $DISPATCH_DATA/backups/dispatch-STREET-TIME.tar.gz)")
+    s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("restore", help="put a backup archive back (replaces the street's data)")
+    s.add_argument("file")
+    s.add_argument("--force", action="store_true", help="replace a street that has data")
+    s.set_defaults(func=cmd_restore)
+
     s = sub.add_parser("demo", help="everything together, with the simulated street")
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--password", default="demo")
     s.add_argument("--quiet", action="store_true", help="no simulator")
+    s.add_argument("--reset", action="store_true",
+                   help="start from an empty street (removes the demo's data first)")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("simulate", help="play the street against a running server",
@@ -293,6 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return EXIT_USAGE
+    from dispatch.logs import install as install_redaction
+
+    install_redaction()  # no secret in any line this process logs
     settings = Settings.from_env()
     handler: Handler = args.func
     return handler(args, settings)

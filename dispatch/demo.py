@@ -1,15 +1,21 @@
 """``dispatch demo``: embedded Redis, the street seeded, web + worker + clock (+ simulator).
 
-Prints the screen's URL and a login; Ctrl-C stops everything it started.
+Prints the screen's URL and a login; Ctrl-C stops everything it started. One demo runs per
+data directory: a second one says where the first is and exits. ``--reset`` starts from an
+empty street (the data directory's Redis data, photos and logs are removed first).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import importlib.util
+import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,11 +24,12 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
-from dispatch.embedded_redis import EmbeddedRedis, free_port
+from dispatch.embedded_redis import LOOPBACK, EmbeddedRedis, free_port
 from dispatch.settings import Settings
 
 READY_TIMEOUT_S = 60.0
@@ -58,6 +65,86 @@ def demo_windows(now: datetime) -> str:
 #: The demo street's 377 users share the password "demo": a lighter scrypt cost seeds
 #: them and signs the simulated street in within seconds instead of a minute.
 DEMO_SCRYPT_N = 2**11
+LOCK_FILE = "demo.lock"
+STATE_FILE = "demo.json"
+#: What --reset removes from the data directory (the street's data; never anything else).
+RESET_DIRS = ("redis", "media", "logs")
+EXIT_OK = 0
+EXIT_FAIL = 1
+
+
+class DemoLock:
+    """Held for the whole life of a demo: a second demo on the same data sees it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.handle: Any = None
+
+    def acquire(self) -> bool:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.handle = open(self.data_dir / LOCK_FILE, "a")  # noqa: SIM115
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            self.handle = None
+            return False
+        return True
+
+    def announce(self, url: str) -> None:
+        (self.data_dir / STATE_FILE).write_text(json.dumps({"url": url, "pid": os.getpid()}))
+
+    def running_url(self) -> str:
+        try:
+            return str(json.loads((self.data_dir / STATE_FILE).read_text())["url"])
+        except (OSError, ValueError, KeyError):
+            return "(starting)"
+
+    def release(self) -> None:
+        if self.handle is not None:
+            (self.data_dir / STATE_FILE).unlink(missing_ok=True)
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host if host != "0.0.0.0" else LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def reset_data(settings: Settings) -> None:
+    """Remove the demo street's data: the embedded Redis (stopped first), photos and logs;
+    with ``REDIS_URL``, the street's keys on that server."""
+    if settings.redis_url:
+        asyncio.run(_delete_street_keys(settings))
+    else:
+        EmbeddedRedis(settings.redis_dir).stop()
+    for name in RESET_DIRS:
+        shutil.rmtree(settings.data_dir / name, ignore_errors=True)
+    print(f"reset: the demo street's data under {settings.data_dir}/ was removed")
+
+
+async def _delete_street_keys(settings: Settings) -> None:
+    from dispatch.bootstrap import make_redis
+    from dispatch.keys import Keys
+
+    redis = make_redis(str(settings.redis_url))
+    try:
+        batch: list[str] = []
+        async for key in redis.scan_iter(match=Keys(settings.street).pattern(), count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                await redis.unlink(*batch)
+                batch.clear()
+        if batch:
+            await redis.unlink(*batch)
+    finally:
+        await redis.aclose()
 
 
 @dataclass
@@ -133,14 +220,44 @@ def _wait_ready(url: str, procs: Processes) -> None:
     raise RuntimeError(f"the web server did not become ready at {url}")
 
 
-def run_demo(settings: Settings, *, port: int | None, password: str, simulate: bool) -> int:
-    redis_server = EmbeddedRedis(settings.redis_dir)
+def run_demo(settings: Settings, *, port: int | None, password: str, simulate: bool,
+             reset: bool = False) -> int:
+    lock = DemoLock(settings.data_dir)
+    if not lock.acquire():
+        url = lock.running_url()
+        if reset:
+            print(f"a demo is running at {url}; stop it (Ctrl-C) before --reset",
+                  file=sys.stderr)
+            return EXIT_FAIL
+        print(f"dispatch demo is already running at {url}")
+        return EXIT_OK
+    try:
+        if reset:
+            reset_data(settings)
+        return _run(settings, lock, port=port, password=password, simulate=simulate)
+    finally:
+        lock.release()
+
+
+def _choose_port(settings: Settings, asked: int | None) -> int:
+    """``--port``, else ``DISPATCH_PORT`` (default 8000); another free one if that is taken."""
+    wanted = asked or settings.port
+    if port_free(settings.host, wanted):
+        return wanted
+    chosen = free_port()
+    print(f"port {wanted} is taken; using {chosen} (set DISPATCH_PORT to choose)")
+    return chosen
+
+
+def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
+         simulate: bool) -> int:
+    redis_server = EmbeddedRedis(settings.redis_dir, settings.fsync)
     started_redis = False
     if settings.redis_url:
         redis_url = settings.redis_url
     else:
         redis_url, started_redis = redis_server.start()
-    port = port or free_port()
+    port = _choose_port(settings, port)
     windows = demo_windows(datetime.now(ZoneInfo(settings.tz)))
     env = dict(DEMO_ENV, DISPATCH_PATROL_WINDOWS=windows, **os.environ)
     env.update(REDIS_URL=redis_url, DISPATCH_PORT=str(port),
@@ -163,6 +280,7 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
         procs.start("clock", ["clock"], env)
         url = f"http://{settings.host}:{port}"
         _wait_ready(url, procs)
+        lock.announce(url)
         if simulate and importlib.util.find_spec("clients.simulator.main"):
             procs.start("simulator", ["simulate", "--url", url, "--password", password], env,
                         terminal=True)

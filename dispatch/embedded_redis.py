@@ -26,6 +26,11 @@ START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
 POLL_S = 0.05
 LOOPBACK = "127.0.0.1"
+#: Redis's appendfsync policies: ``always`` writes every command to disk before the answer
+#: (an acked write survives a power cut), ``everysec`` once a second (a crash of the
+#: process loses nothing, a power cut up to a second), ``no`` when the OS likes.
+FSYNC_MODES = ("always", "everysec", "no")
+DEFAULT_FSYNC = "everysec"
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -64,7 +69,15 @@ def ping(url: str, timeout: float = 1.0) -> bool:
         return False
 
 
-def server_args(binary: Path, directory: Path, port: int, *, daemonize: bool) -> list[str]:
+def check_fsync(mode: str) -> str:
+    if mode not in FSYNC_MODES:
+        raise EmbeddedRedisError(f"DISPATCH_FSYNC is one of {', '.join(FSYNC_MODES)}, "
+                                 f"not {mode!r}")
+    return mode
+
+
+def server_args(binary: Path, directory: Path, port: int, *, daemonize: bool,
+                fsync: str = DEFAULT_FSYNC) -> list[str]:
     """Command line of a persistent (AOF) loopback-only redis-server."""
     return [
         str(binary),
@@ -72,7 +85,7 @@ def server_args(binary: Path, directory: Path, port: int, *, daemonize: bool) ->
         "--bind", LOOPBACK,
         "--dir", str(directory),
         "--appendonly", "yes",
-        "--appendfsync", "everysec",
+        "--appendfsync", check_fsync(fsync),
         "--save", "",
         "--protected-mode", "yes",
         "--daemonize", "yes" if daemonize else "no",
@@ -86,6 +99,7 @@ class EmbeddedRedis:
     """A redis-server managed under ``directory``."""
 
     directory: Path
+    fsync: str = DEFAULT_FSYNC
 
     @property
     def port_file(self) -> Path:
@@ -128,9 +142,11 @@ class EmbeddedRedis:
         with self._lock():
             running = self.status()
             if running:
+                self._apply_fsync(running)
                 return running, False
             port = free_port()
-            args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True)
+            args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True,
+                               fsync=self.fsync)
             result = subprocess.run(args, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise EmbeddedRedisError(f"redis-server failed: {result.stderr or result.stdout}")
@@ -142,6 +158,18 @@ class EmbeddedRedis:
                     return url, True
                 time.sleep(POLL_S)
             raise EmbeddedRedisError(f"redis-server did not answer on {url}; see redis.log")
+
+    def _apply_fsync(self, url: str) -> None:
+        """A server started with another policy follows this process's (the setting wins)."""
+        client = redis.Redis.from_url(url, decode_responses=True)
+        try:
+            current = client.config_get("appendfsync").get("appendfsync")
+            if current != check_fsync(self.fsync):
+                client.config_set("appendfsync", self.fsync)
+        except redis.RedisError:
+            pass
+        finally:
+            client.close()
 
     def stop(self) -> bool:
         """Shut the server down cleanly (AOF flushed). False when none was running."""
@@ -174,11 +202,12 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def resolve_redis_url(redis_url: str | None, redis_dir: Path) -> str:
+def resolve_redis_url(redis_url: str | None, redis_dir: Path,
+                      fsync: str = DEFAULT_FSYNC) -> str:
     """``REDIS_URL`` when set, otherwise the embedded server (started if needed)."""
     if redis_url:
         return redis_url
-    url, _ = EmbeddedRedis(redis_dir).start()
+    url, _ = EmbeddedRedis(redis_dir, check_fsync(fsync)).start()
     return url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,10 +12,14 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    start_http_server,
 )
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PREFIX = "dispatch_"
+#: A worker or clock whose metrics port is taken tries the next ones (several on a host).
+PORT_TRIES = 16
+log = logging.getLogger("dispatch.metrics")
 
 
 class Metrics:
@@ -46,3 +51,20 @@ class Metrics:
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+    def serve(self, host: str, port: int, tries: int = PORT_TRIES) -> int | None:
+        """Export this registry over HTTP (``/metrics``) from a thread, on ``port`` or, when
+        it is taken (another worker on this host), the next free one; None when port is 0
+        or none is free."""
+        if port == 0:
+            return None
+        for candidate in range(port, port + tries):
+            try:
+                start_http_server(candidate, addr=host, registry=self.registry)
+            except OSError:
+                continue
+            log.info("metrics on http://%s:%d/metrics", host, candidate)
+            return candidate
+        log.warning("no free metrics port in %d-%d; metrics not exported", port,
+                    port + tries - 1)
+        return None

@@ -7,6 +7,7 @@ the new text first: a bad file is refused and the old rules stay.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -37,9 +38,11 @@ from dispatch.rules import (
     route,
     yellow_at_ms,
 )
+from dispatch.rules.official import official_days, with_local
 from dispatch.rules.routing import Routing
 from dispatch.settings import Settings
 
+log = logging.getLogger("dispatch.rules")
 RECHECK_S = 1.0
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -51,15 +54,22 @@ def _dates(raw: str, name: str) -> frozenset[date]:
         raise ValueError(f"setting {name}: {exc}") from exc
 
 
-def work_calendar(settings: Settings) -> WorkCalendar:
-    """The working calendar of the street, from configuration."""
+def work_calendar(settings: Settings, today: date | None = None) -> WorkCalendar:
+    """The working calendar of the street: the official days (``DISPATCH_CALENDAR``) with the
+    street's own holidays and make-up days on top."""
     periods = tuple((w.start, w.end) for w in parse_windows(settings.work_hours))
     weekend = frozenset(WEEKDAYS[d.strip().lower()[:3]] for d in settings.weekend.split(",")
                         if d.strip())
-    return WorkCalendar(periods=periods, weekend=weekend,
-                        holidays=_dates(settings.holidays, "DISPATCH_HOLIDAYS"),
-                        makeup_days=_dates(settings.workdays, "DISPATCH_WORKDAYS"),
-                        tz=settings.tz)
+    official = official_days(settings.calendar)
+    holidays, makeup = with_local(official, _dates(settings.holidays, "DISPATCH_HOLIDAYS"),
+                                  _dates(settings.workdays, "DISPATCH_WORKDAYS"))
+    today = today or date.today()
+    if official.last_year is not None and not official.covers(today):
+        log.warning("the official calendar (%s) knows days off up to %d only: list this "
+                    "year's in DISPATCH_HOLIDAYS and DISPATCH_WORKDAYS", settings.calendar,
+                    official.last_year)
+    return WorkCalendar(periods=periods, weekend=weekend, holidays=holidays,
+                        makeup_days=makeup, tz=settings.tz)
 
 
 def initial_rules_text(settings: Settings) -> tuple[str, str]:

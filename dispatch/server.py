@@ -6,6 +6,8 @@ import uvicorn
 
 from dispatch.app import create_app
 from dispatch.embedded_redis import resolve_redis_url
+from dispatch.logs import install as install_redaction
+from dispatch.logs import uvicorn_log_config
 from dispatch.settings import Settings
 
 
@@ -18,10 +20,14 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         ws_ping_interval=20,
         lifespan="on",
         log_level=settings.log_level,
-        access_log=False,
+        log_config=uvicorn_log_config(settings.log_level),
+        access_log=settings.access_log,
+        # X-Forwarded-* count only from DISPATCH_TRUSTED_PROXIES, in the app (dispatch.app).
+        proxy_headers=False,
     )
 
 
 def serve(settings: Settings) -> None:
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir)
+    install_redaction()
+    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
     uvicorn.Server(uvicorn_config(settings.replace(redis_url=url))).run()

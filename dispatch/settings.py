@@ -32,17 +32,27 @@ class Settings:
     redis_url: str | None = _env("REDIS_URL", None, "Redis server; unset starts the embedded one")
     redis_queue_url: str | None = _env("REDIS_QUEUE_URL", None, "Redis for RQ queues")
     data_dir: Path = _env("DISPATCH_DATA", Path("var"), "data directory (embedded Redis, media)")
+    fsync: str = _env("DISPATCH_FSYNC", "everysec",
+                      "embedded Redis's AOF fsync: always (every ack on disk), everysec, no")
     street: str = _env("DISPATCH_STREET", "jlc", "street code, the hash tag of every key")
     host: str = _env("DISPATCH_HOST", "127.0.0.1", "web server address")
     port: int = _env("DISPATCH_PORT", 8000, "web server port")
-    public_url: str | None = _env("DISPATCH_PUBLIC_URL", None, "URL printed for people")
+    public_url: str | None = _env("DISPATCH_PUBLIC_URL", None,
+                                  "URL people and phones use (unset: the request's own)")
+    trusted_proxies: str = _env("DISPATCH_TRUSTED_PROXIES", "",
+                                "addresses/networks of reverse proxies whose X-Forwarded-For "
+                                "and -Proto count (comma-separated; empty: none)")
 
     # Time
     tz: str = _env("DISPATCH_TZ", "Asia/Shanghai", "the street's local time zone")
     work_hours: str = _env("DISPATCH_WORK_HOURS", "09:00-12:00,13:30-17:30", "working periods")
     weekend: str = _env("DISPATCH_WEEKEND", "sat,sun", "days off each week")
-    holidays: str = _env("DISPATCH_HOLIDAYS", "", "comma-separated YYYY-MM-DD days off")
-    workdays: str = _env("DISPATCH_WORKDAYS", "", "comma-separated make-up working days")
+    calendar: str = _env("DISPATCH_CALENDAR", "cn",
+                         "official days off and make-up days: cn (chinese-calendar) or none")
+    holidays: str = _env("DISPATCH_HOLIDAYS", "",
+                         "comma-separated YYYY-MM-DD days off (on top of the official ones)")
+    workdays: str = _env("DISPATCH_WORKDAYS", "",
+                         "comma-separated make-up working days (on top of the official ones)")
     patrol_windows: str = _env("DISPATCH_PATROL_WINDOWS", "08:00-12:00,14:00-18:00", "windows")
 
     # Identity
@@ -58,6 +68,9 @@ class Settings:
     max_ws_frame_bytes: int = _env("DISPATCH_MAX_WS_FRAME", 256 * KIB, "largest WebSocket frame")
     max_batch: int = _env("DISPATCH_MAX_BATCH", 1000, "most pings in one batch")
     ws_rate_per_s: int = _env("DISPATCH_WS_RATE", 50, "WebSocket messages per second per socket")
+    ws_auth_timeout_s: float = _env("DISPATCH_WS_AUTH_TIMEOUT", 5.0,
+                                    "a socket without a token on its URL authenticates "
+                                    "within this long (s)")
     ws_queue_len: int = _env("DISPATCH_WS_QUEUE", 1000, "outgoing messages queued per socket")
     events_keep: int = _env("DISPATCH_EVENTS_KEEP", 5000,
                             "screen events kept for replay (older: a fresh snapshot)")
@@ -170,6 +183,18 @@ class Settings:
 
     # Logging
     log_level: str = _env("DISPATCH_LOG_LEVEL", "info", "log level")
+    access_log: bool = _env("DISPATCH_ACCESS_LOG", True,
+                            "the web server logs every request (secrets redacted)")
+
+    # Metrics (the web server's are at /metrics; the worker and the clock serve their own)
+    metrics_host: str = _env("DISPATCH_METRICS_HOST", "127.0.0.1",
+                             "address the worker's and the clock's metrics listen on")
+    clock_metrics_port: int = _env("DISPATCH_CLOCK_METRICS_PORT", 9100,
+                                   "the clock's metrics port (taken: the next free; 0: off)")
+    worker_metrics_port: int = _env("DISPATCH_WORKER_METRICS_PORT", 9101,
+                                    "a worker's metrics port (taken: the next free; 0: off)")
+    metrics_every_s: float = _env("DISPATCH_METRICS_EVERY", 15.0,
+                                  "how often the worker and clock refresh their gauges (s)")
 
     def __post_init__(self) -> None:
         if self.map_tiles_crs not in MAP_CRS:

@@ -159,7 +159,7 @@ def running(settings: Settings, clock: Callable[[], int] | None = None
     config = uvicorn.Config(create_app(settings=settings, clock=clock), host="127.0.0.1",
                             port=port,
                             lifespan="on", log_level="warning",
-                            ws_max_size=settings.max_ws_frame_bytes)
+                            ws_max_size=settings.max_ws_frame_bytes, proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -60,6 +60,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
+    ("GET", "/asyncapi.json"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/app"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
@@ -614,14 +615,28 @@ async def _socket_status(world: World, path: str, token: str | None) -> tuple[in
         return int(exc.response.status_code), None
 
 
+async def _socket_by_message(world: World, path: str, token: str) -> str:
+    """The first-message form: "auth.ok", or the error code the socket closed with."""
+    async with connect(world.live.ws_url + path, open_timeout=5) as ws:
+        await ws.send(orjson.dumps({"type": "auth", "token": token}).decode())
+        reply = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        return "auth.ok" if reply["type"] == "auth.ok" else str(reply["code"])
+
+
 async def _socket(world: World, path: str) -> list[str]:
     failures = []
+    if (got := await _socket_by_message(world, path, "bogus")) != "invalid_token":
+        failures.append(f"{path} by message with a bogus token: {got}")
     for token in (None, "bogus"):
         status, _ = await _socket_status(world, path, token)
         if status != 401:
             failures.append(f"{path} with token {token}: {status}")
     for role, cell in cells(SOCKETS[path]).items():
-        status, first = await _socket_status(world, path, await world.token(ROLE_USERS[role]))
+        token = await world.token(ROLE_USERS[role])
+        by_message = await _socket_by_message(world, path, token)
+        if by_message != ("role_forbidden" if cell == "no" else "auth.ok"):
+            failures.append(f"{path} by message as {role.value}: {by_message}")
+        status, first = await _socket_status(world, path, token)
         if status != (403 if cell == "no" else 101):
             failures.append(f"{path} as {role.value}: {status}")
         elif first is not None:  # a screen asked to follow hw, a department not the lead's

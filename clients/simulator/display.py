@@ -46,14 +46,14 @@ def figures(stats: Stats, previous: Counter[str], dt: float) -> list[Figure]:
 
     signed_in = f"{stats[S.LOGINS]}/{stats[S.PEOPLE]}"
     if stats[S.LOGIN_WAITS] and stats[S.LOGINS] < stats[S.PEOPLE]:
-        signed_in += " (sign-in rate limited)"
+        signed_in += " (limited)"
     return [
         ("signed in", signed_in),
         ("pings/s", rate(S.PINGS)),
         ("acks", str(stats[S.ACKS])),
         ("ack p50", ms(stats.p(S.ACK_MS, P50))),
         ("late uploaded", str(stats[S.LATE_UPLOADED])),
-        ("patrols started/ended/refused",
+        ("patrols on/off/refused",
          f"{stats[S.PATROLS_STARTED]}/{stats[S.PATROLS_ENDED]}/{stats[S.PATROLS_REFUSED]}"),
         ("reports", str(stats[S.REPORTS])),
         ("refused (expected)", str(stats[S.REFUSED])),
@@ -75,10 +75,20 @@ def figures(stats: Stats, previous: Counter[str], dt: float) -> list[Figure]:
     ]
 
 
+#: The status line: the figures that tell a street is alive, in at most WIDTH columns.
+WIDTH = 80
+LINE_FIELDS = (("signed in", "in"), ("pings/s", "ping/s"), ("ack p50", "ack"),
+               ("reports", "rep"), ("accepted", "acc"), ("errors", "err"),
+               ("reconnects", "recon"), ("screen events/s", "scr/s"))
+
+
 def plain_line(stats: Stats, previous: Counter[str], dt: float) -> str:
-    cells = [f"{label}={value.replace(' ', '')}" for label, value in
-             figures(stats, previous, dt)]
-    return f"t={stats.elapsed():.0f}s " + " ".join(c.replace(" ", "_") for c in cells)
+    """One status line of at most WIDTH columns (the table shows every figure)."""
+    shown = dict(figures(stats, previous, dt))
+    cells = [f"t={stats.elapsed():.0f}s"]
+    cells += [f"{short}={shown[label].replace(' ', '')}" for label, short in LINE_FIELDS]
+    line = " ".join(cells)
+    return line if len(line) <= WIDTH else line[: WIDTH - 1] + "…"
 
 
 def table(stats: Stats, previous: Counter[str], dt: float, title: str) -> Table:
@@ -125,7 +135,7 @@ class FiguresPrinter:
                 now = self.clock()
                 print(plain_line(self.stats, previous, now - last), file=self.out, flush=True)
                 previous, last = Counter(self.stats.counts), now
-        console = Console(file=self.out)
+        console = Console(file=self.out, width=WIDTH)
         with Live(table(self.stats, previous, 0.0, self.title), console=console,
                   auto_refresh=False) as live:
             while True:

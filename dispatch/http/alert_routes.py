@@ -11,7 +11,16 @@ from dispatch.alerts.query import parse_alert_query
 from dispatch.authz import guard
 from dispatch.http.body import read_object
 from dispatch.http.context import container
+from dispatch.http.models.alerts import (
+    AckBody,
+    Alert,
+    AlertDetail,
+    AlertPage,
+    AlertsQuery,
+    ResolveAlertBody,
+)
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.validation import Fields
@@ -23,6 +32,7 @@ ACTING_ROLES = (Role.DISPATCHER, Role.ADMIN, Role.DEPT_LEAD)
 
 
 @guard(*SCREEN_ROLES)
+@op(query=AlertsQuery, ok=AlertPage)
 async def list_alerts(request: Request, principal: Principal) -> Response:
     """Alerts in your view, newest first: filter by state (default open and acked), kind,
     station, department."""
@@ -33,6 +43,7 @@ async def list_alerts(request: Request, principal: Principal) -> Response:
 
 
 @guard(*SCREEN_ROLES)
+@op(ok=AlertDetail)
 async def get_alert(request: Request, principal: Principal) -> Response:
     """One alert with its log: raises, clears, acknowledgements, who and when."""
     return json(await container(request).alerts.get(principal, request.path_params["id"]))
@@ -46,6 +57,7 @@ async def _note(request: Request, *, required: bool) -> str:
 
 
 @guard(*ACTING_ROLES)
+@op(body=AckBody, body_optional=True, ok=Alert, errors=(409,))
 async def ack_alert(request: Request, principal: Principal) -> Response:
     """Acknowledge an open alert (确认), with an optional note; on record."""
     note = await _note(request, required=False)
@@ -54,6 +66,7 @@ async def ack_alert(request: Request, principal: Principal) -> Response:
 
 
 @guard(*ACTING_ROLES)
+@op(body=ResolveAlertBody, body_optional=True, ok=Alert, errors=(409,))
 async def resolve_alert(request: Request, principal: Principal) -> Response:
     """Resolve an alert by hand (handled, or a false alarm), with a note; it clears."""
     note = await _note(request, required=True)

@@ -17,7 +17,10 @@ from dispatch.cases.listing import parse_query
 from dispatch.errors import Forbidden, NotFound
 from dispatch.http.body import read_object
 from dispatch.http.context import container
+from dispatch.http.models.cases import ACTION_BODIES, Case, CasePage, CasesQuery, ReportBody
+from dispatch.http.models.media import IMAGE
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.realtime.team import team_socket
@@ -80,6 +83,7 @@ async def optional_object(request: Request) -> Fields:
 
 
 @guard(GW, DISP, ADMIN)
+@op(body=ReportBody, responses={HTTP_CREATED: Case, 200: Case}, errors=(404, 409))
 async def report_case(request: Request, principal: Principal) -> Response:
     """Report an event in the field; the same client_id again returns the first case."""
     body = await read_object(request)
@@ -88,6 +92,7 @@ async def report_case(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(query=CasesQuery, ok=CasePage)
 async def list_cases(request: Request, principal: Principal) -> Response:
     """Cases in your scope, newest first: filter by state, department, grid, light, search
     words (q) and a time range (from, to), closed cases included."""
@@ -98,6 +103,7 @@ async def list_cases(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(ok=Case)
 async def get_case(request: Request, principal: Principal) -> Response:
     """One case with its whole timeline (a citizen's contact details for the desk only)."""
     c = container(request)
@@ -117,10 +123,13 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
     handler.__name__ = f"case_{action.value}"
     handler.__qualname__ = handler.__name__
     handler.__doc__ = ACTION_DOCS[action]
-    return guard(*ACTION_ROLES[action])(handler)
+    typed = op(body=ACTION_BODIES.get(action.value), body_optional=True, ok=Case,
+               errors=(404, 409))(handler)
+    return guard(*ACTION_ROLES[action])(typed)
 
 
 @guard()
+@op(content=IMAGE)
 async def get_media(request: Request, principal: Principal) -> Response:
     """A photo: to its uploaders, and to anyone who may see a case it is attached to."""
     c = container(request)

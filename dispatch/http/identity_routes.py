@@ -8,24 +8,23 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import bearer_token, guard, public
 from dispatch.errors import Unauthorized
-from dispatch.http.body import read_object
 from dispatch.http.context import container
+from dispatch.http.models.common import Ok
+from dispatch.http.models.identity import LoginBody, LoginOut, Revoked, User, Users, UsersQuery
 from dispatch.http.responses import json
+from dispatch.http.typed import body_of, op, query_of
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.ratelimit import Limit
 
-MAX_NAME = 64
-MAX_PASSWORD = 256
-
 
 @public
+@op(body=LoginBody, ok=LoginOut, errors=(401, 429))
 async def login(request: Request) -> Response:
     """Sign in with a user name and password; returns a bearer token."""
     c = container(request)
-    body = await read_object(request)
-    username = body.text("username", max_len=MAX_NAME, min_len=1).strip().lower()
-    password = body.text("password", max_len=MAX_PASSWORD, min_len=1)
+    body = body_of(request, LoginBody)
+    username, password = body.username.strip().lower(), body.password
     s = c.settings
     address = request.client.host if request.client else "unknown"
     await c.limiter.hit(Limit("login_addr", s.login_limit_addr, s.login_window_s), address)
@@ -41,6 +40,7 @@ async def login(request: Request) -> Response:
 
 
 @guard()
+@op(ok=Ok)
 async def logout(request: Request, principal: Principal) -> Response:
     """Revoke the token of this request."""
     token = bearer_token(request)
@@ -50,6 +50,7 @@ async def logout(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(ok=User, errors=(404,))
 async def me(request: Request, principal: Principal) -> Response:
     """The signed-in user."""
     user = await container(request).users.get(principal.username)
@@ -57,15 +58,17 @@ async def me(request: Request, principal: Principal) -> Response:
 
 
 @guard(Role.ADMIN, Role.DISPATCHER, Role.ASSESSOR)
+@op(query=UsersQuery, ok=Users)
 async def list_users(request: Request, principal: Principal) -> Response:
     """Every user of the street (optionally one role)."""
-    role = request.query_params.get("role")
+    role = query_of(request, UsersQuery).role
     wanted = Role(role) if role and role in Role._value2member_map_ else None
     users = await container(request).users.all(wanted)
     return json({"items": [u.public() for u in users]})
 
 
 @guard(Role.ADMIN)
+@op(ok=Revoked)
 async def revoke_user(request: Request, principal: Principal) -> Response:
     """Revoke every token of a user (they must sign in again)."""
     c = container(request)

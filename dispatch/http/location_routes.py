@@ -25,8 +25,22 @@ from dispatch.clock import now_ms
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import read_object
 from dispatch.http.context import container, runtime
+from dispatch.http.models.common import Feature
+from dispatch.http.models.location import (
+    EMPTY_LIST,
+    OSMAND_BODY,
+    OWNTRACKS_BODY,
+    Ingested,
+    LocationsBody,
+    OsmandQuery,
+    TrackingSetup,
+    TrackQuery,
+    Uploaded,
+    Workers,
+)
 from dispatch.http.responses import error_response, json
 from dispatch.http.track_query import track_query
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.location.apps import (
@@ -52,6 +66,7 @@ TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER)
 
 
 @guard(Role.GRID_WORKER)
+@op(body=LocationsBody, ok=Uploaded)
 async def upload_locations(request: Request, principal: Principal) -> Response:
     """Late upload of buffered pings (idempotent: the same timestamp is stored once)."""
     c = container(request)
@@ -113,6 +128,7 @@ async def _osmand_reports(request: Request, now: int) -> list[AppReport]:
 
 
 @public
+@op(query=OsmandQuery, request=OSMAND_BODY, ok=Ingested, errors=(404,))
 async def osmand(request: Request) -> Response:
     """OsmAnd / Traccar Client: fixes, heartbeats and alarms; the device id identifies.
 
@@ -184,6 +200,7 @@ def _owntracks_body(raw: bytes) -> Any:
 
 
 @public
+@op(request=OWNTRACKS_BODY, content=EMPTY_LIST, errors=(401, 403))
 async def owntracks(request: Request) -> Response:
     """OwnTracks HTTP mode: locations stored, transitions of the worker's grid recorded,
     every other type (waypoint, lwt, card, ...) answered and ignored; answers []."""
@@ -211,6 +228,7 @@ async def owntracks(request: Request) -> Response:
 
 
 @guard(Role.GRID_WORKER)
+@op(ok=TrackingSetup)
 async def tracking_setup(request: Request, principal: Principal) -> Response:
     """How to set up Traccar Client and OwnTracks on your phone: URLs, ids, QR codes."""
     c = container(request)
@@ -230,6 +248,7 @@ async def tracking_setup(request: Request, principal: Principal) -> Response:
 
 
 @guard(*SCREEN_ROLES)
+@op(ok=Workers)
 async def workers(request: Request, principal: Principal) -> Response:
     """Every grid worker: newest position, presence, patrol, out of grid."""
     at = now_ms()
@@ -246,6 +265,7 @@ def parse_day(raw: str | None, today: date) -> date:
 
 
 @guard(*TRACK_ROLES)
+@op(query=TrackQuery, ok=Feature)
 async def worker_track(request: Request, principal: Principal) -> Response:
     """A worker's track of a time range (``from``/``to``, ms) or a local day (default
     today): a LineString with a time per vertex, stops and time outside the grid; with

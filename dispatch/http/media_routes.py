@@ -10,7 +10,9 @@ from starlette.routing import BaseRoute, Route
 from dispatch.authz import guard
 from dispatch.errors import BadRequest
 from dispatch.http.context import container
+from dispatch.http.models.media import UPLOAD, Media
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 
@@ -19,6 +21,7 @@ MAX_PARTS = 4
 
 
 @guard(Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD, Role.DISPATCHER, Role.ADMIN)
+@op(request=UPLOAD, ok=Media, status=HTTP_CREATED)
 async def upload(request: Request, principal: Principal) -> Response:
     """Upload one photo (multipart field `file`); returns its id."""
     c = container(request)

@@ -22,7 +22,21 @@ from starlette.routing import BaseRoute, Route
 from dispatch.authz import public
 from dispatch.errors import BadRequest, DispatchError, NotFound
 from dispatch.http.context import container
+from dispatch.http.models.media import IMAGE
+from dispatch.http.models.open311 import (
+    ERRORS_SCHEMA,
+    FORM_BODY,
+    RATING_BODY,
+    XML,
+    CitizenConfig,
+    Discovery,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    array_of,
+)
 from dispatch.http.responses import ORJSONResponse
+from dispatch.http.typed import op
 from dispatch.http.web_routes import NO_CACHE, WEB_DIR
 from dispatch.open311 import views, xml
 from dispatch.open311.forms import parse_request
@@ -30,6 +44,16 @@ from dispatch.open311.service import Filters
 from dispatch.open311.views import FORMATS, SPEC_URL, lang_of, parse_w3c, w3c
 
 PREFIX = "/open311/v2"
+#: How every GeoReport operation is described: the path's format, the spec's errors (in JSON
+#: or XML), its own validation (an error in the spec's shape).
+SPEC: dict[str, Any] = {"validate": False, "paths": {"fmt": {"enum": ["json", "xml"]}},
+                        "error_content": {"application/json": {"schema": ERRORS_SCHEMA}, **XML}}
+HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+
+
+def SPEC_JSON(model: type) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}},
+            **XML}
 JSON_FORMAT, XML_FORMAT = "json", "xml"
 XML_TYPE = "text/xml; charset=utf-8"
 #: Domain error codes the spec answers with 404.
@@ -101,6 +125,7 @@ def _check_jurisdiction(request: Request, given: str | None) -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 
+@op(content=SPEC_JSON(Discovery), models=(Discovery,), **SPEC)
 @open311
 async def discovery(request: Request) -> Result:
     """GeoReport v2 discovery: where the endpoint is and what it speaks."""
@@ -117,6 +142,7 @@ async def discovery(request: Request) -> Result:
     }
 
 
+@op(content=array_of(Service), models=(Service,), **SPEC)
 @open311
 async def services(request: Request) -> Result:
     """The services citizens may request: the catalogue's items open to them."""
@@ -124,6 +150,8 @@ async def services(request: Request) -> Result:
     return "services", views.services(container(request).rules.catalogue, _lang(request))
 
 
+@op(content=SPEC_JSON(ServiceDefinition), models=(ServiceDefinition,), errors=(400, 404),
+    **SPEC)
 @open311
 async def service_definition(request: Request) -> Result:
     """A service's extra questions (attributes)."""
@@ -151,6 +179,7 @@ def _date(request: Request, key: str) -> int | None:
     return found
 
 
+@op(content=array_of(ServiceRequest), models=(ServiceRequest,), errors=(400,), **SPEC)
 @open311
 async def list_requests(request: Request) -> Result:
     """Service requests: by id, or by service code, status and requested date."""
@@ -166,6 +195,7 @@ async def list_requests(request: Request) -> Result:
     return "service_requests", found
 
 
+@op(content=array_of(ServiceRequest), models=(ServiceRequest,), errors=(404,), **SPEC)
 @open311
 async def get_request(request: Request) -> Result:
     """One service request (never the reporter's contact details)."""
@@ -175,6 +205,7 @@ async def get_request(request: Request) -> Result:
     return "service_requests", [view]
 
 
+@op(content=array_of(ServiceRequest), models=(ServiceRequest,), errors=(404,), **SPEC)
 @open311
 async def get_token(request: Request) -> Result:
     """The request a token stands for."""
@@ -190,6 +221,8 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+@op(request=FORM_BODY, content=array_of(ServiceRequest), models=(ServiceRequest,),
+    errors=(400, 403, 429), **SPEC)
 @open311
 async def post_request(request: Request) -> Result:
     """File a service request (form-encoded, or multipart with a photo in ``media``)."""
@@ -214,6 +247,8 @@ async def post_request(request: Request) -> Result:
     return "service_requests", [created]
 
 
+@op(request=RATING_BODY, content=array_of(ServiceRequest), models=(ServiceRequest,),
+    errors=(400, 404, 409), **SPEC)
 @open311
 async def rate_by_token(request: Request) -> Result:
     """The citizen rates the handled request, 1 to 5 with a note, once (党群评议)."""
@@ -230,12 +265,14 @@ async def rate_by_token(request: Request) -> Result:
 
 
 @public
+@op(content=HTML_PAGE)
 async def citizen_page(request: Request) -> Response:
     """The public page where residents report a problem and follow it by its token."""
     return FileResponse(WEB_DIR / "citizen" / "index.html", headers=NO_CACHE)
 
 
 @public
+@op(ok=CitizenConfig)
 async def citizen_config(request: Request) -> Response:
     """What the public page needs: its API key and the grids to place a report on."""
     c = container(request)
@@ -254,6 +291,7 @@ async def citizen_config(request: Request) -> Response:
 
 
 @public
+@op(content=IMAGE, errors=(404,), **SPEC)
 async def request_media(request: Request) -> Response:
     """A photo of a citizen's request (public like the request)."""
     c = container(request)

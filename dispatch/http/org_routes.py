@@ -11,13 +11,18 @@ from starlette.routing import BaseRoute, Route
 from dispatch.authz import guard
 from dispatch.cases.commands import MAX_MEDIA
 from dispatch.http.context import container
+from dispatch.http.models.common import FeatureCollection
+from dispatch.http.models.org import Department, Departments, Stations, Street
 from dispatch.http.responses import json
+from dispatch.http.typed import op
+from dispatch.http.urls import public_url
 from dispatch.identity.principal import Principal
 from dispatch.patrol.windows import parse_windows
 from dispatch.settings import Settings
 
 
 @guard()
+@op(ok=FeatureCollection)
 async def grids(request: Request, principal: Principal) -> Response:
     """Every grid as a GeoJSON Feature (id, name, station, worker, worker_name)."""
     c = container(request)
@@ -30,6 +35,7 @@ async def grids(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(ok=Stations)
 async def stations(request: Request, principal: Principal) -> Response:
     """The grid stations."""
     found = await container(request).org.stations()
@@ -37,18 +43,21 @@ async def stations(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(ok=Departments)
 async def departments(request: Request, principal: Principal) -> Response:
     """Every disposal department with its lead and members."""
     return json({"items": await container(request).org.departments()})
 
 
 @guard()
+@op(ok=Department)
 async def department(request: Request, principal: Principal) -> Response:
     """One department with its lead and members."""
     return json(await container(request).org.department(request.path_params["dept"]))
 
 
 @guard()
+@op(ok=Street)
 async def street(request: Request, principal: Principal) -> Response:
     """The street this server serves, its time zone, working hours, patrol windows and the
     limits a phone checks before it sends (photo size, photos per report)."""
@@ -58,7 +67,8 @@ async def street(request: Request, principal: Principal) -> Response:
                 "end": w.end.isoformat("minutes")} for w in parse_windows(s.patrol_windows)]
     return json({**await c.org.meta(), "tz": s.tz, "work_hours": s.work_hours,
                  "patrol_windows": windows, "map": map_settings(s),
-                 "limits": {"media_bytes": s.max_media_bytes, "photos": MAX_MEDIA}})
+                 "limits": {"media_bytes": s.max_media_bytes, "photos": MAX_MEDIA},
+                 "public_url": public_url(request, s)})
 
 
 def map_settings(s: Settings) -> dict[str, Any]:

@@ -15,8 +15,12 @@ from dispatch.errors import BadRequest
 from dispatch.http.body import read_json
 from dispatch.http.context import container
 from dispatch.http.location_routes import parse_day
+from dispatch.http.models.common import Feature
+from dispatch.http.models.location import ToleranceQuery
+from dispatch.http.models.patrols import Patrol, Patrols, PatrolsQuery
 from dispatch.http.responses import json
 from dispatch.http.track_query import tolerance
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.validation import Fields
@@ -53,6 +57,7 @@ async def _phone_time(request: Request, now: int, backdate_max_ms: int,
 
 
 @guard(Role.GRID_WORKER)
+@op(responses={HTTP_CREATED: Patrol, HTTP_OK: Patrol}, errors=(409,))
 async def start_patrol(request: Request, principal: Principal) -> Response:
     """Start a patrol: in the current window, else an extra one (`kind: extra`, toward no
     window); the open one is returned if there is one. Optional body: `ts` (started on
@@ -66,6 +71,7 @@ async def start_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(Role.GRID_WORKER)
+@op(ok=Patrol, errors=(409,))
 async def end_patrol(request: Request, principal: Principal) -> Response:
     """End the caller's patrol and measure it (optional body `ts`: ended while offline)."""
     c = container(request)
@@ -76,6 +82,7 @@ async def end_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
+@op(query=PatrolsQuery, ok=Patrols)
 async def list_patrols(request: Request, principal: Principal) -> Response:
     """The patrols of a local day (default today), of one worker or all."""
     c = container(request)
@@ -86,6 +93,7 @@ async def list_patrols(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
+@op(ok=Patrol)
 async def get_patrol(request: Request, principal: Principal) -> Response:
     """One patrol; one in progress is measured up to now."""
     patrols = container(request).patrols
@@ -94,6 +102,7 @@ async def get_patrol(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READ_ROLES)
+@op(query=ToleranceQuery, ok=Feature)
 async def patrol_track(request: Request, principal: Principal) -> Response:
     """The patrol's track: a simplified LineString with a time per vertex, its stops and
     its time outside the grid (``tolerance_m`` as for a worker's track)."""

@@ -14,7 +14,17 @@ from dispatch.authz import guard
 from dispatch.bootstrap import Container
 from dispatch.errors import BadRequest, NotFound
 from dispatch.http.context import container
+from dispatch.http.models.reports import (
+    DOWNLOADS,
+    FigureMembers,
+    FigureQuery,
+    Report,
+    ReportQuery,
+    Scores,
+    ScoresQuery,
+)
 from dispatch.http.responses import json
+from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.reports import export
@@ -69,6 +79,7 @@ def _first_day(c: Container, report: dict[str, Any]) -> Any:
 
 
 @guard(*READERS)
+@op(query=ReportQuery, ok=Report, content=DOWNLOADS, errors=(404,))
 async def report(request: Request, principal: Principal) -> Response:
     """A daily, weekly or monthly report (`?date=YYYY-MM-DD` or `?period=day|week|month|
     label`, `?format=csv|xlsx`)."""
@@ -91,6 +102,7 @@ async def report(request: Request, principal: Principal) -> Response:
 
 
 @guard(*READERS)
+@op(query=FigureQuery, ok=FigureMembers, errors=(404,))
 async def figure_members(request: Request, principal: Principal) -> Response:
     """The cases (or patrols) a report figure counts: `?station=` or `?department=` for a
     group's figure, else the street's total."""
@@ -114,6 +126,7 @@ async def figure_members(request: Request, principal: Principal) -> Response:
 
 
 @guard(*SCORE_READERS)
+@op(query=ScoresQuery, ok=Scores, content=DOWNLOADS)
 async def scores(request: Request, principal: Principal) -> Response:
     """Scores of grid workers and departments, ranked (`?period=day|week|month` or a label:
     2026-11, 2026-W47, 2026-11-21; `?format=csv|xlsx`)."""

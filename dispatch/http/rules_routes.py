@@ -9,18 +9,25 @@ from starlette.routing import BaseRoute, Route
 from dispatch.authz import guard
 from dispatch.clock import at_or_now
 from dispatch.errors import BadRequest
-from dispatch.http.body import read_json, read_object
 from dispatch.http.context import container
+from dispatch.http.models.rules import (
+    Catalogue,
+    DryRunBody,
+    ReloadBody,
+    Reloaded,
+    Routing,
+    Rules,
+)
 from dispatch.http.responses import json
+from dispatch.http.typed import body_of, op
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.rules import RulesError
 from dispatch.rules_service import initial_rules_text
 
-MAX_RULES_TEXT = 512 * 1024
-
 
 @guard()
+@op(ok=Catalogue)
 async def catalogue(request: Request, principal: Principal) -> Response:
     """The catalogue: categories and items with names, default limits and tiers."""
     cat = container(request).rules.catalogue
@@ -36,6 +43,7 @@ async def catalogue(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(ok=Rules)
 async def rules(request: Request, principal: Principal) -> Response:
     """The rule set in force, with its version."""
     rs = await container(request).rules.ruleset()
@@ -47,28 +55,27 @@ async def rules(request: Request, principal: Principal) -> Response:
 
 
 @guard()
+@op(body=DryRunBody, ok=Routing, errors=(404,))
 async def dry_run(request: Request, principal: Principal) -> Response:
     """Where a report would go: department, tier, limit, deadline, rule."""
-    body = await read_object(request)
-    at = at_or_now(body.integer("at", None, lo=0))
-    routing = await container(request).rules.route(
-        body.text("item", max_len=32), body.number("lat", lo=-90, hi=90),
-        body.number("lon", lo=-180, hi=180), body.text("severity", None, max_len=16), at)
+    body = body_of(request, DryRunBody)
+    at = at_or_now(body.at)
+    routing = await container(request).rules.route(body.item, body.lat, body.lon,
+                                                   body.severity, at)
     return json(routing.public())
 
 
 @guard(Role.ADMIN)
+@op(body=ReloadBody, body_optional=True, ok=Reloaded)
 async def reload(request: Request, principal: Principal) -> Response:
     """Swap the rules in force: the posted text, or the configured file; a bad one is refused."""
     c = container(request)
-    raw = await request.body()
-    if raw.strip():
-        body = await read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-            raise BadRequest("expected {\"text\": rules file text}", field="text")
-        text, source = body["text"], str(body.get("source") or "posted")
-        if len(text) > MAX_RULES_TEXT:
-            raise BadRequest("the rules text is too long", field="text")
+    body = body_of(request, ReloadBody)
+    if body.text is not None:
+        text, source = body.text, body.source or "posted"
+    elif (await request.body()).strip() not in (b"", b"{}"):
+        raise BadRequest("expected {\"text\": rules file text}", code="missing_field",
+                         field="text")
     else:
         text, source = initial_rules_text(c.settings)
     try:

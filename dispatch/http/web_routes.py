@@ -14,24 +14,32 @@ from starlette.staticfiles import StaticFiles
 
 from dispatch.authz import POLICY_ATTR, Policy, public
 from dispatch.http import field_shell
+from dispatch.http.typed import op
+
+HTML = {"text/html": {"schema": {"type": "string"}}}
+JS = {"text/javascript": {"schema": {"type": "string"}}}
+MANIFEST = {"application/manifest+json": {"schema": {"type": "object"}}}
 
 WEB_DIR = Path(str(resources.files("dispatch") / "web"))
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 @public
+@op(content=HTML)
 async def screen_page(request: Request) -> Response:
     """The command screen (sign in on the page)."""
     return FileResponse(WEB_DIR / "screen" / "index.html", headers=NO_CACHE)
 
 
 @public
+@op(content=HTML)
 async def field_app(request: Request) -> Response:
     """The field app for grid workers and disposal members."""
     return FileResponse(WEB_DIR / "app" / "index.html", headers=NO_CACHE)
 
 
 @public
+@op(content=JS)
 async def field_app_worker(request: Request) -> Response:
     """The field app's service worker (scope /app): the app opens and records with no signal."""
     return Response(field_shell.worker_script(WEB_DIR), media_type=field_shell.JS_TYPE,
@@ -39,6 +47,7 @@ async def field_app_worker(request: Request) -> Response:
 
 
 @public
+@op(content=MANIFEST)
 async def field_app_manifest(request: Request) -> Response:
     """The field app's web app manifest: installable on the phone's home screen."""
     return FileResponse(WEB_DIR / "app" / field_shell.MANIFEST_FILE,
@@ -46,6 +55,7 @@ async def field_app_manifest(request: Request) -> Response:
 
 
 @public
+@op(content=HTML)
 async def reports_page(request: Request) -> Response:
     """The report pages: daily, weekly and monthly figures, charts, rankings, downloads."""
     return FileResponse(WEB_DIR / "reports" / "index.html", headers=NO_CACHE)

@@ -52,6 +52,8 @@ class Clock:
     async def renew(self) -> bool:
         was = self.leading
         self.leading = await self.lock.hold()
+        self.c.metrics.gauge("clock_leading", "This clock leads (1) or waits (0)").set(
+            int(self.leading))
         if self.leading != was:
             log.info("clock %s the lead", "took" if self.leading else "lost")
         if self.leading:
@@ -83,7 +85,7 @@ class Clock:
 
 
 async def serve_clock(settings: Settings) -> None:
-    from dispatch.jobs.schedule import periodic_jobs, recurring_jobs
+    from dispatch.jobs.schedule import periodic_jobs, recurring_jobs, refresh_metrics
 
     c = bootstrap(settings)
     clock = Clock(c, periodic_jobs(c), recurring_jobs(c))
@@ -94,6 +96,11 @@ async def serve_clock(settings: Settings) -> None:
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     await clock.step()
     clock.schedule(scheduler)
+    if c.metrics.serve(settings.metrics_host, settings.clock_metrics_port) is not None:
+        await refresh_metrics(c, clock)
+        scheduler.add_job(refresh_metrics, "interval", args=[c, clock],
+                          seconds=settings.metrics_every_s, id="metrics", max_instances=1,
+                          coalesce=True, misfire_grace_time=None)
     scheduler.start()
     try:
         await stop.wait()

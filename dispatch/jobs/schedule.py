@@ -9,6 +9,8 @@ a daily summary, a weekly push on stuck work and a monthly report, run by RQ wor
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,12 +20,22 @@ from apscheduler.triggers.cron import CronTrigger
 from dispatch.bootstrap import Container
 from dispatch.clock import MS_PER_S
 from dispatch.jobs import tasks
-from dispatch.jobs.clock import Periodic
+from dispatch.jobs.clock import Clock, Periodic
 from dispatch.jobs.recurring import Occurrence, Recurring
+from dispatch.observe import (
+    ALERT_KINDS,
+    measure_redis,
+    observe_fired,
+    refresh_alerts,
+    refresh_cases,
+    refresh_queues,
+    timer_lateness,
+)
 from dispatch.patrol.windows import PatrolWindow, parse_windows
 from dispatch.realtime.hub import publish
 from dispatch.reports.live import screen_figures
 
+log = logging.getLogger("dispatch.clock")
 TIMERS_EVERY_S = 1.0
 SWEEP_EVERY_S = 30.0
 CLOSING_REMINDER = timedelta(minutes=30)
@@ -36,8 +48,13 @@ def periodic_jobs(c: Container) -> list[Periodic]:
     async def figures(now: int) -> None:
         await c.events.emit({"type": "figures", "figures": await screen_figures(c, now)})
 
+    timer_lateness(c.metrics)
+
+    async def timers(now: int) -> None:
+        observe_fired(c.metrics, await c.cases.fire_due(now))
+
     return [
-        Periodic("timers", TIMERS_EVERY_S, lambda now: c.cases.fire_due(now)),
+        Periodic("timers", TIMERS_EVERY_S, timers),
         Periodic("presence", SWEEP_EVERY_S, lambda now: c.location.sweep(now)),
         Periodic("windows", SWEEP_EVERY_S, lambda now: c.patrols.close_windows(now)),
         Periodic("figures", float(c.settings.figures_every_s), figures),
@@ -118,3 +135,15 @@ def recurring_jobs(c: Container) -> list[Recurring]:
     jobs = [job for w in parse_windows(c.settings.patrol_windows)
             for job in window_jobs(c, w, tz)]
     return jobs + rhythm_jobs(c, tz)
+
+
+async def refresh_metrics(c: Container, clock: Clock) -> None:
+    """The clock's gauges: Redis and the queues always; cases and alerts when it leads."""
+    await measure_redis(c.redis, c.metrics)
+    try:
+        await asyncio.to_thread(refresh_queues, c.queues.all(), c.metrics)
+        if clock.leading:
+            await refresh_cases(c.redis, c.keys, c.metrics)
+            refresh_alerts(await c.alerts.active(), c.metrics, ALERT_KINDS)
+    except Exception as exc:  # Redis away: the next round tries again
+        log.debug("clock metrics not refreshed: %s", exc)

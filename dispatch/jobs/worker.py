@@ -1,4 +1,4 @@
-"""``dispatch worker``: an RQ worker on the street's queues.
+"""``dispatch worker``: an RQ worker on the street's queues, exporting its own metrics.
 
 The worker builds the container once, before it takes jobs; every job it runs (in the
 work horse RQ forks for it) uses that container (:class:`dispatch.jobs.tasks.JobRuntime`).
@@ -6,14 +6,47 @@ work horse RQ forks for it) uses that container (:class:`dispatch.jobs.tasks.Job
 
 from __future__ import annotations
 
+import logging
+import threading
+
 from rq import Worker
 
 from dispatch.bootstrap import bootstrap
 from dispatch.jobs import tasks
+from dispatch.jobs.queues import Queues
+from dispatch.metrics import PREFIX, Metrics
+from dispatch.observe import WorkerJobs, measure_redis_sync, refresh_queues
 from dispatch.settings import Settings
 
 #: How often a worker looks for jobs abandoned by a dead worker (and re-queues them).
 MAINTENANCE_S = 60
+log = logging.getLogger("dispatch.worker")
+
+
+def export_metrics(worker: Worker, settings: Settings, queues: Queues) -> threading.Event:
+    """Serve the worker's metrics and refresh them from a thread; set the event to stop."""
+    metrics = Metrics()
+    jobs = WorkerJobs(PREFIX)
+    metrics.registry.register(jobs)
+    stop = threading.Event()
+    if metrics.serve(settings.metrics_host, settings.worker_metrics_port) is None:
+        return stop
+    connection = queues.connection
+    watched = queues.all()
+
+    def refresh() -> None:
+        while True:
+            try:
+                measure_redis_sync(connection, metrics)
+                refresh_queues(watched, metrics)
+                jobs.read(connection, worker.key)
+            except Exception as exc:  # Redis away: the next round tries again
+                log.debug("worker metrics not refreshed: %s", exc)
+            if stop.wait(settings.metrics_every_s):
+                return
+
+    threading.Thread(target=refresh, name="worker-metrics", daemon=True).start()
+    return stop
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
@@ -21,8 +54,10 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
     tasks.install(tasks.JobRuntime(c))
     worker = Worker(c.queues.all(), connection=c.queues.connection,
                     maintenance_interval=MAINTENANCE_S)
+    stop = export_metrics(worker, settings, c.queues)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
     finally:
+        stop.set()
         c.queues.close()
     return 0

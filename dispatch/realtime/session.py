@@ -15,12 +15,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
+from redis.exceptions import RedisError
 from starlette import status
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dispatch.bootstrap import WebRuntime
-from dispatch.errors import BadRequest, DispatchError
+from dispatch.errors import BadRequest, DispatchError, Unavailable
 from dispatch.identity.principal import Principal
+from dispatch.observe import socket_metrics
 from dispatch.realtime.hub import Subscription
 from dispatch.validation import parse_json
 
@@ -76,6 +78,8 @@ class Session:
         self.sub: Subscription = runtime.hub.subscribe(topics, settings.ws_queue_len)
         self.rate = RateWindow(settings.ws_rate_per_s)
         self._send_lock = asyncio.Lock()
+        kind = websocket.scope.get("path", "/ws/other").rsplit("/", 1)[-1]
+        self._open, self._in, self._out = socket_metrics(self.container.metrics).of(kind)
         self.on_overflow: Callable[[Session], Awaitable[None]] | None = None
         #: What the writer does with each hub message (default: forward it as is).
         self.deliver: Callable[[bytes], Awaitable[None]] = self.send_raw
@@ -86,6 +90,7 @@ class Session:
     async def send_raw(self, data: bytes) -> None:
         async with self._send_lock:
             await self.ws.send_text(data.decode())
+        self._out.inc()
 
     async def send_error(self, exc: DispatchError, ref: Any = None) -> None:
         await self.send(error_message(exc, ref))
@@ -102,6 +107,7 @@ class Session:
 
     async def _handle(self, raw: str | bytes) -> None:
         ref = None
+        self._in.inc()
         try:
             if not self.rate.admit():
                 raise DispatchError("too many messages; slow down", code="rate_limited")
@@ -114,13 +120,19 @@ class Session:
         except DispatchError as exc:
             await self.send_error(exc, ref)
             return
+        except RedisError:
+            await self.send_error(Unavailable("the store is not reachable; try again shortly",
+                                              code="redis_unreachable"), ref)
+            return
         for item in [reply] if isinstance(reply, dict) else (reply or []):
             await self.send(item)
 
     async def run(self, on_open: Callable[[Session], Awaitable[None]] | None = None) -> None:
         """Accept, then serve until the client leaves; every task is cancelled on the way out."""
-        await self.ws.accept()
+        if self.ws.application_state is WebSocketState.CONNECTING:
+            await self.ws.accept()  # (already accepted when it authenticated by message)
         writer: asyncio.Task[None] | None = None
+        self._open.inc()
         try:
             if on_open is not None:  # hub messages queue up meanwhile, in order
                 await on_open(self)
@@ -139,6 +151,7 @@ class Session:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
+            self._open.dec()
             self.runtime.hub.unsubscribe(self.sub)
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):

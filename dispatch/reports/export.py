@@ -69,10 +69,18 @@ def _local(ms: int, tz: str) -> str:
 
 # --- CSV ---------------------------------------------------------------------------------
 
+YES, NO = "是", "否"
+
+
+def yes_no(value: Any) -> Any:
+    """A spreadsheet's value: yes/no as 是/否 (a spreadsheet shows Python's True as is)."""
+    return (YES if value else NO) if isinstance(value, bool) else value
+
+
 def to_csv(rows: Sequence[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     out.write(BOM)
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([yes_no(v) for v in row] for row in rows)
     return out.getvalue().encode()
 
 
@@ -179,6 +187,6 @@ def scores_xlsx(scores: Mapping[str, Any], names: Mapping[str, Mapping[str, Any]
             title = _name(names, "department", s["subject"]) if kind == "departments" \
                 else s["subject"]
             ws.append([s["rank"], s["subject"], title, s["score"],
-                       "是 yes" if s["warned"] else "", *(s["parts"][p] for p in parts)])
+                       yes_no(bool(s["warned"])), *(s["parts"][p] for p in parts)])
         _widths(ws, 4, len(parts) + 2)
     return _save(wb)

@@ -92,7 +92,7 @@ class RulesText(TextLines):
                 starts.append(("rule", number))
             elif not name.startswith("rule."):
                 starts.append(("defaults" if name.split(".")[0] == "defaults" else "other", number))
-        ends = [start - 1 for _, start in starts[1:]] + [len(self.lines)]
+        ends = [start - 1 for _, start in starts[1:]] + [len(self.lines)] if starts else []
         if starts:
             self.top = Span(1, max(1, starts[0][1] - 1))
         for (kind, start), end in zip(starts, ends, strict=True):

@@ -186,7 +186,8 @@ def shot(page: Page, name: str, *, whole: bool = False) -> None:
 
 def controlled(page: Page) -> None:
     """Wait until the service worker is active and serves this page."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller"
+    # a function, not an expression: the page's CSP refuses eval
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller"
                            " && navigator.serviceWorker.controller.state === 'activated'",
                            timeout=READY_MS)
 

@@ -7,9 +7,9 @@ import { LiveSocket } from "../common/ws.js";
 /** The phone socket's keep-alive: an empty batch of fixes, which the server answers with nothing. */
 const PHONE_KEEPALIVE = () => ({ type: "pings", items: [] });
 
-function wsUrl(path, token) {
+function wsUrl(path) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}?${new URLSearchParams({ token })}`;
+  return `${scheme}//${location.host}${path}`;
 }
 
 /**
@@ -26,7 +26,8 @@ export function createSocket(path, { token, onFailure = () => {} }) {
   }
 
   const socket = new LiveSocket({
-    url: () => wsUrl(path, token()),
+    url: () => wsUrl(path),
+    auth: () => ({ type: "auth", token: token() }),
     onMessage(message) {
       if (!message || typeof message.type !== "string") return;
       emit(message.type, message);

@@ -8,6 +8,11 @@ function fill(el, attrs, children) {
     if (name === "class") el.setAttribute("class", value);
     else if (name === "text") el.textContent = value;
     else if (name === "dataset") Object.assign(el.dataset, value);
+    // through the CSSOM: the pages' Content-Security-Policy refuses style attributes
+    else if (name === "style") {
+      if (typeof value === "string") el.style.cssText = value;
+      else for (const [prop, v] of Object.entries(value)) el.style.setProperty(prop, v);
+    }
     else if (name.startsWith("on") && typeof value === "function") {
       el.addEventListener(name.slice(2), value);
     } else el.setAttribute(name, value === true ? "" : value);
@@ -19,7 +24,7 @@ function fill(el, attrs, children) {
   return el;
 }
 
-/** h("div", {class: "x", onclick: fn}, child, "text", [more]) */
+/** h("div", {class: "x", onclick: fn, style: "left: 3px"}, child, "text", [more]) */
 export function h(tag, attrs, ...children) {
   return fill(document.createElement(tag), attrs, children);
 }

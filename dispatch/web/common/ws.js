@@ -15,11 +15,15 @@ export class LiveSocket {
    * url(): the URL for the next connection (it may change, e.g. a resume point);
    * onMessage(data): each parsed JSON message; onState(state, info): state changes;
    * onFailure(attempts): after a connection that failed or dropped (e.g. to check the token);
-   * keepalive(seq): the message sent every keepaliveMs on an open socket (null: none).
+   * keepalive(seq): the message sent every keepaliveMs on an open socket (null: none);
+   * auth(): the first message sent on each connection ({type: "auth", token}), so the token
+   * stays out of the URL (and the servers' logs).
    */
   constructor({ url, onMessage, onState = () => {}, onFailure = () => {},
-                keepaliveMs = KEEPALIVE_MS, keepalive = (seq) => ({ type: "ping", seq }) }) {
+                keepaliveMs = KEEPALIVE_MS, keepalive = (seq) => ({ type: "ping", seq }),
+                auth = null }) {
     this.url = url;
+    this.auth = auth;
     this.onMessage = onMessage;
     this.onState = onState;
     this.onFailure = onFailure;
@@ -85,6 +89,7 @@ export class LiveSocket {
     this.ws = ws;
     let openedAt = 0;
     ws.onopen = () => {
+      if (this.auth) ws.send(JSON.stringify(this.auth()));
       openedAt = Date.now();
       this.onState("open");
       this.keepalive = setInterval(() => {

@@ -54,10 +54,20 @@ function textWidth(text, font) {
 }
 
 /** A DivIcon whose element also carries data-* attributes (``options.data``). */
+/**
+ * A DivIcon with data-* attributes (options.data) and styles set through the CSSOM
+ * (options.styles: {selector: {property: value}}), never as style attributes in its html:
+ * the pages' Content-Security-Policy allows no inline style.
+ */
 export const DataIcon = L.DivIcon.extend({
   createIcon(oldIcon) {
     const el = L.DivIcon.prototype.createIcon.call(this, oldIcon);
     for (const [key, value] of Object.entries(this.options.data || {})) el.dataset[key] = value;
+    for (const [selector, props] of Object.entries(this.options.styles || {})) {
+      const target = el.querySelector(selector);
+      if (!target) continue;
+      for (const [prop, value] of Object.entries(props)) target.style.setProperty(prop, value);
+    }
     return el;
   },
 });

@@ -92,8 +92,9 @@ export function createReplay({ map, api, names, windowText = () => "" }) {
     if (!where) return;
     const data = { state: where.gap ? "gap" : where.outside ? "outside" : "inside" };
     const icon = new DataIcon({ className: "replay-dot", iconSize: [DOT_PX, DOT_PX], data,
-      html: where.deg === null ? "<i></i>"
-        : `<i class="heading" style="transform: rotate(${where.deg.toFixed(0)}deg)"></i>` });
+      html: where.deg === null ? "<i></i>" : '<i class="heading"></i>',
+      styles: where.deg === null ? {}
+        : { "i.heading": { transform: `rotate(${where.deg.toFixed(0)}deg)` } } });
     if (!dot) {
       dot = L.marker(where.latlng, { icon, interactive: false, keyboard: false,
         zIndexOffset: DOT_Z }).addTo(map.leaflet);

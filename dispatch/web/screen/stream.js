@@ -16,10 +16,11 @@ export function createStream({ token, filter = {}, handlers, onState, onFailure,
 
   function url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const params = new URLSearchParams({ token: token() });
+    const params = new URLSearchParams();
     if (lastSeq !== null) params.set("since", String(lastSeq));
     for (const [key, value] of Object.entries(filter)) if (value) params.set(key, value);
-    return `${scheme}//${location.host}/ws/screen?${params}`;
+    const query = params.toString();
+    return `${scheme}//${location.host}/ws/screen${query ? `?${query}` : ""}`;
   }
 
   function onMessage(message) {
@@ -43,7 +44,8 @@ export function createStream({ token, filter = {}, handlers, onState, onFailure,
     onSeq(lastSeq);
   }
 
-  const socket = new LiveSocket({ url, onMessage, onState, onFailure });
+  const auth = () => ({ type: "auth", token: token() });
+  const socket = new LiveSocket({ url, onMessage, onState, onFailure, auth });
   return {
     start: () => socket.start(),
     stop: () => socket.stop(),

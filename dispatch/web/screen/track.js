@@ -156,7 +156,8 @@ export function createTrack(map, { kind = "today", onStop = null } = {}) {
         const deg = Math.atan2(ahead.y - behind.y, ahead.x - behind.x) * RAD_TO_DEG;
         arrows.addLayer(L.marker(leaflet.layerPointToLatLng(pointAt(d)), { interactive: false,
           keyboard: false, icon: new DataIcon({ className: cls("track-arrow"), iconSize: [0, 0],
-            html: `<i style="transform: rotate(${deg.toFixed(0)}deg)"></i>` }) }));
+            html: "<i></i>", styles: { i: { transform: `rotate(${deg.toFixed(0)}deg)` } } })
+        }));
         placed += 1;
       }
     }

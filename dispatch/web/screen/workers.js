@@ -95,8 +95,8 @@ function clusterIcon(cluster) {
   const title = t("map.cluster", { count: total });
   return new DataIcon({
     className: `worker-cluster${alarm ? " alarm" : ""}`, iconSize: [size, size],
-    html: `<span class="ring" style="background: conic-gradient(${stops.join(", ")})"></span>`
-      + `<b title="${title}">${total}</b>`,
+    html: `<span class="ring"></span><b title="${title}">${total}</b>`,
+    styles: { ".ring": { background: `conic-gradient(${stops.join(", ")})` } },
     data: { count: String(total) },
   });
 }
