@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
 
 from dispatch.bootstrap import Container
 from dispatch.settings import Settings
@@ -17,6 +19,13 @@ from tests.location.fixtures import with_service
 V2 = "/open311/v2"
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "georeport_v2.json").read_text())
 FORMATS = jsonschema.FormatChecker()
+UPSTREAM_DIR = Path(__file__).parent / "schemas" / "upstream"
+# our kinds -> the open311/schema-validation schema that covers the same response
+UPSTREAM = {"services": "services.json", "service_definition": "service-definition.json",
+            "requests": "requests.json"}
+UPSTREAM_REGISTRY: Registry = Registry().with_resources(
+    (path.name, Resource.from_contents(json.loads(path.read_text()), default_specification=DRAFT4))
+    for path in UPSTREAM_DIR.glob("*.json"))
 
 
 @FORMATS.checks("date-time", raises=ValueError)
@@ -33,9 +42,13 @@ def _uri(value: object) -> bool:
 
 
 def validate(kind: str, body: Any) -> None:
-    """Check a response against our GeoReport v2 schema of its kind."""
+    """Check a response against our GeoReport v2 schema of its kind, and against the
+    open311/schema-validation schema where one covers it."""
     schema = {"definitions": SCHEMA["definitions"], **SCHEMA[kind]}
     jsonschema.Draft7Validator(schema, format_checker=FORMATS).validate(body)
+    if kind in UPSTREAM:
+        upstream = UPSTREAM_REGISTRY.contents(UPSTREAM[kind])
+        jsonschema.Draft4Validator(upstream, registry=UPSTREAM_REGISTRY).validate(body)
 
 
 def api_key(settings: Settings, rate: int = 1000, name: str = "hotline") -> str:

@@ -9,13 +9,21 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import georeport
+import jsonschema
 import pytest
 
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
 from tests.cases.helpers import Cases
 from tests.conftest import PNG_1PX, LiveServer
-from tests.open311.helpers import V2, api_key, file_request, members_of, validate
+from tests.open311.helpers import (
+    UPSTREAM_REGISTRY,
+    V2,
+    api_key,
+    file_request,
+    members_of,
+    validate,
+)
 
 
 @pytest.fixture
@@ -206,3 +214,14 @@ def test_api_keys_from_the_command_line(settings: Settings, monkeypatch: pytest.
     assert cli.main(["open311", "keys", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
     assert cli.main(["open311", "keys", "revoke", "nope"]) == 1
+
+
+def test_the_upstream_schemas_refuse_what_the_spec_refuses() -> None:
+    """The open311/schema-validation schemas are really applied: a wrong status fails them."""
+    wrong = [{"service_request_id": "C1", "status": "pending", "service_code": "SS02",
+              "requested_datetime": "2026-12-01T08:00:00+08:00"}]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft4Validator(UPSTREAM_REGISTRY.contents("requests.json"),
+                                   registry=UPSTREAM_REGISTRY).validate(wrong)
+    with pytest.raises(jsonschema.ValidationError):
+        validate("services", [{"service_code": "SS02"}])
