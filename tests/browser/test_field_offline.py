@@ -207,8 +207,12 @@ def shell_version(page: Page) -> str | None:
     return str(found) if found else None
 
 
+#: A new worker's install downloads every file of the shell before it takes over.
+INSTALL_MS = 30_000
+
+
 def wait_for_version(page: Page, done: Callable[[str | None], bool]) -> None:
-    deadline = time.monotonic() + READY_MS / 1000
+    deadline = time.monotonic() + INSTALL_MS / 1000
     while not done(shell_version(page)):
         assert time.monotonic() < deadline, "the new version never took over"
         page.wait_for_timeout(POLL_MS)

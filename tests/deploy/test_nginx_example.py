@@ -27,6 +27,7 @@ from dispatch.embedded_redis import free_port
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
 from tests.conftest import PNG_1PX, running
+from tests.waiting import wait_until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "deploy" / "nginx.conf"
 HOST = "localhost"
@@ -99,15 +100,17 @@ def proxied(settings: Settings, seeded: OrgData, tmp_path: Path) -> Iterator[tup
                                  "daemon off;"], stderr=subprocess.PIPE)
         try:
             base = f"https://{HOST}:{https_port}"
-            deadline = time.monotonic() + START_S
-            while True:
+            tls = ssl.create_default_context(cafile=conf_dir / "cert.pem")
+
+            def up() -> bool:
+                assert proc.poll() is None, "nginx exited"
                 try:
-                    httpx.get(f"{base}/healthz", timeout=1,
-                              verify=ssl.create_default_context(cafile=conf_dir / "cert.pem"))
-                    break
+                    httpx.get(f"{base}/healthz", timeout=1, verify=tls)
                 except httpx.HTTPError:
-                    assert time.monotonic() < deadline and proc.poll() is None, "no nginx"
-                    time.sleep(0.1)
+                    return False
+                return True
+
+            wait_until(up, "nginx to answer", START_S)
             yield base, f"http://{HOST}:{http_port}"
         finally:
             proc.terminate()

@@ -20,6 +20,7 @@ from dispatch.embedded_redis import free_port
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
 from tests.conftest import PASSWORD, TEST_SCRYPT_N
+from tests.waiting import wait_until
 
 START_TIMEOUT_S = 30.0
 FAMILIES = {
@@ -66,14 +67,14 @@ def processes(settings: Settings, logs: Path) -> Iterator[dict[str, str]]:
             out.close()
 
 
+def answers(url: str) -> bool:
+    with contextlib.suppress(httpx.HTTPError):
+        return httpx.get(url, timeout=1).status_code == 200
+    return False
+
+
 def wait_for(url: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer")
+    wait_until(lambda: answers(url), f"{url} to answer", START_TIMEOUT_S)
 
 
 def families(text: str) -> set[str]:
@@ -104,13 +105,12 @@ def test_metrics_of_each_process_and_no_token_in_any_log(
             web_text = web.get("/metrics").text
         assert 'dispatch_ws_connections{kind="phone"} 1.0' in web_text
         assert 'dispatch_ws_messages_total{direction="in",kind="phone"}' in web_text
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            clock_text = httpx.get(f"{urls['clock']}/metrics").text
-            if 'dispatch_cases_open_by_light{light="green"}' in clock_text:
-                break
-            assert time.monotonic() < deadline, "the clock's gauges were never refreshed"
-            time.sleep(0.2)
+        def clock_metrics() -> str:
+            return httpx.get(f"{urls['clock']}/metrics").text
+
+        wait_until(lambda: 'dispatch_cases_open_by_light{light="green"}' in clock_metrics(),
+                   "the clock's gauges to be refreshed", START_TIMEOUT_S)
+        clock_text = clock_metrics()
         worker_text = httpx.get(f"{urls['worker']}/metrics").text
         web.close()
     found = {"web": families(web_text), "clock": families(clock_text),
