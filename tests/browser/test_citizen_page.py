@@ -11,10 +11,9 @@ from playwright.sync_api import Browser, FilePayload, expect
 
 from dispatch.org.model import OrgData
 from tests.browser.conftest import ARTIFACTS, READY_MS, PageErrors
+from tests.browser.phones import PHONE
 from tests.conftest import PNG_1PX, LiveServer
 
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                         "has_touch": True, "device_scale_factor": 2}
 LIVE_MS = 5_000
 
 

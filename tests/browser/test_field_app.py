@@ -9,14 +9,12 @@ import re
 import struct
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
-    BrowserContext,
     FilePayload,
     Page,
     Route,
@@ -30,18 +28,14 @@ from dispatch.org.model import OrgData
 from tests.browser.conftest import (
     ARTIFACTS,
     READY_MS,
-    PageErrors,
     department_lead,
     grid_centre,
     now_ms,
     report_case,
 )
+from tests.browser.phones import Phone, Phones, phone_maker, sign_in
 from tests.conftest import PASSWORD, LiveServer, run_async
 
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                         "has_touch": True, "device_scale_factor": 2}
-#: GPS accuracy of the emulated fixes (m).
-ACCURACY_M = 6.0
 #: A step of the walk, in degrees (~19 m): under the GPS noise that never counts as a jump.
 STEP_DEG = 0.00015
 #: Routed to city management (cgj) by the shipped rules.
@@ -66,51 +60,11 @@ def settings_overrides() -> dict[str, Any]:
     return {"patrol_windows": "00:00-12:00,12:00-00:00"}
 
 
-@dataclass
-class Phone:
-    context: BrowserContext
-    page: Page
-    errors: PageErrors
-
-    def move(self, lat: float, lon: float) -> None:
-        self.context.set_geolocation({"latitude": lat, "longitude": lon,
-                                      "accuracy": ACCURACY_M})
-
-
-Phones = Callable[..., Phone]
-
-
 @pytest.fixture
 def phones(browser: Browser) -> Iterator[Phones]:
     """``phones(lat, lon)``: a new phone (its own context and storage) standing there."""
-    opened: list[Phone] = []
-
-    def make(lat: float | None = None, lon: float | None = None) -> Phone:
-        options = dict(PHONE)
-        if lat is not None and lon is not None:
-            options.update(geolocation={"latitude": lat, "longitude": lon,
-                                        "accuracy": ACCURACY_M}, permissions=["geolocation"])
-        context = browser.new_context(**options)
-        page = context.new_page()
-        errors = PageErrors([])
-        page.on("console", errors.on_console)
-        page.on("pageerror", errors.on_error)
-        phone = Phone(context, page, errors)
-        opened.append(phone)
-        return phone
-
-    yield make
-    for phone in opened:
-        phone.context.close()
-
-
-def sign_in(page: Page, live: LiveServer, username: str) -> None:
-    page.goto(f"{live.url}/app")
-    page.fill("#login-username", username)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("body[data-ready=true]", timeout=READY_MS)
-    expect(page.locator("#conn")).to_have_attribute("data-state", "open", timeout=READY_MS)
+    with phone_maker(browser) as make:
+        yield make
 
 
 #: The height of everything in the view, or of the open case sheet (which scrolls by itself).

@@ -21,26 +21,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import redis
-from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, Request, expect
+from playwright.sync_api import Browser, FilePayload, Page, Request, expect
 
 from dispatch.bootstrap import bootstrap
 from dispatch.http import web_routes
 from dispatch.org.model import OrgData
 from dispatch.org.seed import seed_org
 from dispatch.settings import Settings
-from tests.browser.conftest import ARTIFACTS, READY_MS, PageErrors, grid_centre, now_ms
+from tests.browser.conftest import ARTIFACTS, READY_MS, grid_centre, now_ms
+from tests.browser.phones import PHONE_WIDTH, Phone, Phones, phone_maker, sign_in
 from tests.browser.test_field_app import CONTENT_HEIGHT, stored_track
 from tests.conftest import PASSWORD, TEST_SCRYPT_N, LiveServer, run_async, running
 
-PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True,
-                         "has_touch": True, "device_scale_factor": 2, "locale": "zh-CN"}
-PHONE_WIDTH = 390
-ACCURACY_M = 6.0
 STEP_DEG = 0.00015
 LIVE_MS = 5_000
 DELIVER_MS = 15_000
@@ -117,59 +113,12 @@ def night(redis_server: str, street: OrgData,
         web_routes.WEB_DIR, static.directory, static.all_directories = served
 
 
-@dataclass
-class Phone:
-    context: BrowserContext
-    page: Page
-    errors: PageErrors
-
-    def move(self, lat: float, lon: float) -> None:
-        self.context.set_geolocation({"latitude": lat, "longitude": lon,
-                                      "accuracy": ACCURACY_M})
-
-    def reopen(self) -> Page:
-        """Close the app and open it again (from the home screen)."""
-        self.page.close()
-        self.page = self.context.new_page()
-        self.page.on("console", self.errors.on_console)
-        self.page.on("pageerror", self.errors.on_error)
-        return self.page
-
-
-Phones = Callable[..., Phone]
-
-
 @pytest.fixture
 def phones(browser: Browser) -> Iterator[Phones]:
-    """``phones(lat, lon)``: a new phone there; ``phones(located=False)``: location refused."""
-    opened: list[Phone] = []
-
-    def make(lat: float | None = None, lon: float | None = None) -> Phone:
-        options = dict(PHONE, timezone_id=NIGHT_TZ)
-        if lat is not None and lon is not None:
-            options.update(geolocation={"latitude": lat, "longitude": lon,
-                                        "accuracy": ACCURACY_M}, permissions=["geolocation"])
-        context = browser.new_context(**options)
-        errors = PageErrors([])
-        page = context.new_page()
-        page.on("console", errors.on_console)
-        page.on("pageerror", errors.on_error)
-        phone = Phone(context, page, errors)
-        opened.append(phone)
-        return phone
-
-    yield make
-    for phone in opened:
-        phone.context.close()
-
-
-def sign_in(page: Page, live: LiveServer, username: str) -> None:
-    page.goto(f"{live.url}/app")
-    page.fill("#login-username", username)
-    page.fill("#login-password", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_selector("body[data-ready=true]", timeout=READY_MS)
-    expect(page.locator("#conn")).to_have_attribute("data-state", "open", timeout=READY_MS)
+    """``phones(lat, lon)``: a new phone there; ``phones()``: location refused. Its clock
+    and language are the night street's."""
+    with phone_maker(browser, timezone_id=NIGHT_TZ, locale="zh-CN") as make:
+        yield make
 
 
 def shot(page: Page, name: str, *, whole: bool = False) -> None:
