@@ -9,6 +9,8 @@ const JITTER = 0.25;
 const KEEPALIVE_MS = 20000;
 /** A connection open this long counts as healthy: the backoff starts over. */
 const HEALTHY_MS = 10000;
+/** The server's answer to the first auth message. */
+const AUTH_OK = "auth.ok";
 
 export class LiveSocket {
   /**
@@ -88,8 +90,9 @@ export class LiveSocket {
     const ws = new WebSocket(this.url());
     this.ws = ws;
     let openedAt = 0;
-    ws.onopen = () => {
-      if (this.auth) ws.send(JSON.stringify(this.auth()));
+    // Open once the server knows who we are: at once with the token on the URL, after its
+    // "auth.ok" with a first auth message (nothing sent to us is missed from then on).
+    const opened = () => {
       openedAt = Date.now();
       this.onState("open");
       this.keepalive = setInterval(() => {
@@ -97,11 +100,19 @@ export class LiveSocket {
         if (message) this.send(message);
       }, this.keepaliveMs);
     };
+    ws.onopen = () => {
+      if (this.auth) ws.send(JSON.stringify(this.auth()));
+      else opened();
+    };
     ws.onmessage = (event) => {
       let message;
       try {
         message = JSON.parse(event.data);
       } catch {
+        return;
+      }
+      if (message.type === AUTH_OK && this.auth && !openedAt) {
+        opened();
         return;
       }
       this.onMessage(message);
