@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -53,6 +53,9 @@ from dispatch.rules.vocab import CENTRE_NAMES
 from dispatch.rules_service import RulesService
 from dispatch.settings import Settings
 
+if TYPE_CHECKING:
+    from dispatch.cases.archive import CaseArchiveStore
+
 log = logging.getLogger("dispatch.cases")
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
@@ -86,6 +89,12 @@ class CaseService:
         self.observers: list[CaseObserver] = list(observers)
         #: Where cases kept outside the live store are searched (none by default).
         self.archives: list[CaseArchive] = []
+        #: Where closed cases are compacted (read like live ones, restored on a write).
+        self.archive: CaseArchiveStore | None = None
+
+    def use_archive(self, archive: CaseArchiveStore) -> None:
+        self.archive = archive
+        self.archives.append(archive)
 
     def now(self, now_ms: int | None = None) -> int:
         return self.clock() if now_ms is None else now_ms
@@ -174,7 +183,7 @@ class CaseService:
         """Do ``cmd`` to case ``cid``; returns the case as it is afterwards."""
         for _ in range(MAX_ATTEMPTS):
             now = self.now(now_ms)
-            case = await self._case(cid)
+            case = await self._live_case(actor, cid, cmd)
             sources = allowed_sources(cmd.action, actor, case.parties)
             check_state(case, cmd.action, actor, sources)
             ctx = await self._context(actor, case, cmd, now)
@@ -267,8 +276,32 @@ class CaseService:
             raise NotFound(f"no case {cid}", code="unknown_case")
         return case
 
-    async def _detail(self, cid: str, now: int) -> dict[str, Any]:
+    async def _live_case(self, actor: Principal, cid: str, cmd: Command) -> Case:
+        """The live case; an archived one is restored first, once the caller may start
+        the action from its state (403 and 409 leave it archived)."""
+        case = await self.store.load(cid)
+        if case is not None or self.archive is None:
+            return case if case is not None else await self._case(cid)
+        record = await self.archive.load(cid)
+        if record is None:
+            return await self._case(cid)
+        archived = record.case
+        check_state(archived, cmd.action, actor,
+                    allowed_sources(cmd.action, actor, archived.parties))
+        await self.archive.restore(cid)
+        return await self._case(cid)
+
+    async def _with_timeline(self, cid: str) -> tuple[Case, list[dict[str, Any]]] | None:
+        """A case and its timeline, live or archived."""
         found = await self.store.with_timeline(cid)
+        if found is None and self.archive is not None:
+            record = await self.archive.load(cid)
+            if record is not None:
+                return record.case, record.timeline
+        return found
+
+    async def _detail(self, cid: str, now: int) -> dict[str, Any]:
+        found = await self._with_timeline(cid)
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
@@ -288,7 +321,7 @@ class CaseService:
         return after.detail(now, timeline)
 
     async def get(self, actor: Principal, cid: str, now_ms: int | None = None) -> dict[str, Any]:
-        found = await self.store.with_timeline(cid)
+        found = await self._with_timeline(cid)
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
@@ -303,6 +336,9 @@ class CaseService:
     async def parties_of(self, cid: str) -> Parties | None:
         """Who and where a case concerns (what scope rules look at), or None."""
         case = await self.store.load(cid)
+        if case is None and self.archive is not None:
+            record = await self.archive.load(cid)
+            case = record.case if record is not None else None
         return case.parties if case is not None else None
 
     async def listing(self, actor: Principal, query: Query,

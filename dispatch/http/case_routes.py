@@ -135,11 +135,16 @@ async def get_media(request: Request, principal: Principal) -> Response:
     c = container(request)
     media_id = request.path_params["id"]
     meta = await c.media.meta(media_id)
-    if meta is None:
-        raise NotFound(f"no photo {media_id}", code="unknown_media")
-    uploaded = await c.media.owned_by(media_id, principal.username)
-    cases = [] if uploaded else [p for cid in meta.cases
-                                 if (p := await c.cases.parties_of(cid)) is not None]
+    if meta is None:  # a photo archived with its case
+        archived = await c.archive.photo(media_id)
+        if archived is None:
+            raise NotFound(f"no photo {media_id}", code="unknown_media")
+        meta, cases = archived
+        uploaded = principal.username in await c.archive.photo_owners(media_id)
+    else:
+        uploaded = await c.media.owned_by(media_id, principal.username)
+        cases = [] if uploaded else [p for cid in meta.cases
+                                     if (p := await c.cases.parties_of(cid)) is not None]
     if not may_see_photo(principal, uploaded=uploaded, cases=cases):
         raise Forbidden("this photo is not in your scope", code="scope_forbidden")
     path = c.media.path(meta)

@@ -58,6 +58,7 @@ def periodic_jobs(c: Container) -> list[Periodic]:
         Periodic("presence", SWEEP_EVERY_S, lambda now: c.location.sweep(now)),
         Periodic("windows", SWEEP_EVERY_S, lambda now: c.patrols.close_windows(now)),
         Periodic("figures", float(c.settings.figures_every_s), figures),
+        Periodic("archive", float(c.settings.archive_every_s), c.archive.compact_due),
     ]
 
 

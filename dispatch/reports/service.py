@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -40,6 +40,9 @@ from dispatch.reports.periods import Kind, Period, days_of, period
 from dispatch.reports.scores import WorkerInput, department_scores, parse_weights, worker_scores
 from dispatch.rules import CENTRE
 from dispatch.settings import Settings
+
+if TYPE_CHECKING:
+    from dispatch.cases.archive import CaseArchiveStore
 
 BATCH = 500
 #: A daily report's charts show this many days, ending with its own.
@@ -71,6 +74,8 @@ class ReportService:
         self.clock = clock
         self.zone = ZoneInfo(settings.tz)
         self.windows = parse_windows(settings.patrol_windows)
+        #: The archive of closed cases, counted beside the live ones.
+        self.archive: CaseArchiveStore | None = None
 
     def now(self, now_ms: int | None = None) -> int:
         return at_or_now(now_ms, self.clock)
@@ -96,6 +101,11 @@ class ReportService:
             for case, timeline in zip(rows[::2], rows[1::2], strict=True):
                 if case:
                     out.append(case_facts(case, [orjson.loads(e) for e in timeline]))
+        if self.archive is not None:  # read after the live store: a case archived meanwhile
+            seen = {f.id for f in out}  # is found there
+            async for record in self.archive.records():
+                if record.fields.get("id") not in seen:
+                    out.append(case_facts(record.fields, record.timeline))
         return out
 
     async def street_since(self) -> int:

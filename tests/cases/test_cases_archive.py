@@ -1,0 +1,242 @@
+"""The archive of closed cases: a closed case compacted into one record takes under
+1,500 bytes of Redis with its photos and timeline, reads the same through the API (detail,
+listing, search, its photos), counts the same in every report, comes back live when the
+desk reopens it, and a compaction killed halfway leaves every case whole."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from dispatch.bootstrap import bootstrap
+from dispatch.keys import Keys
+from dispatch.settings import Settings
+from tests.cases.helpers import Cases
+from tests.conftest import LiveServer, run_async
+
+#: The goal per closed case (its keys, its photos' and its share of the index keys).
+GOAL_BYTES = 1500
+DESCRIPTION = "小区东门路灯不亮，夜间通行不便，请尽快维修"
+
+
+@pytest.fixture
+def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
+    return Cases(live, tokens)
+
+
+def closed_case(cases: Cases, grid: str = "001", reporter: str = "gw001") -> tuple[str, list[str]]:
+    """A street-light case closed the usual way: 2 photos reported, 2 with the result,
+    progress twice, verified on site, rated twice (9 timeline entries)."""
+    shots = [cases.photo(reporter), cases.photo(reporter)]
+    cid = cases.report(reporter, grid=grid, description=DESCRIPTION, media=shots)["id"]
+    cases.act("dm001", cid, "accept")
+    cases.act("dm001", cid, "progress", note="已到现场，正在排查线路")
+    cases.act("dm001", cid, "progress", note="配件已到，今晚更换")
+    fixed = [cases.photo("dm001"), cases.photo("dm001")]
+    cases.act("dm001", cid, "resolve", note="已更换灯泡和镇流器，夜间测试正常", media=fixed)
+    cases.act(reporter, cid, "verify", ok=True, note="现场核查，路灯已亮")
+    cases.act(reporter, cid, "rate", score=5, note="满意")
+    cases.act("assess1", cid, "rate", score=4, note="处理及时")
+    return cid, shots + fixed
+
+
+def compact(settings: Settings, *ids: str) -> list[str]:
+    async def go() -> list[str]:
+        c = bootstrap(settings)
+        try:
+            return [await c.archive.compact(cid) for cid in ids]
+        finally:
+            await c.aclose()
+
+    return list(run_async(go()))
+
+
+def case_keys(rdb: redis.Redis, keys: Keys, cid: str, media: list[str]) -> list[str]:
+    """Every key that holds something of one case alone."""
+    found = [keys.case(cid), keys.case_timeline(cid), keys.case_archived(cid)]
+    for m in media:
+        found += [keys.media(m), keys.media_owners(m), keys.media_cases(m)]
+    return [k for k in found if rdb.exists(k)]
+
+
+def usage(rdb: redis.Redis, found: list[str]) -> int:
+    return sum(int(rdb.memory_usage(k, samples=0) or 0) for k in found)
+
+
+def test_an_archived_case_is_small_and_reads_as_before(cases: Cases, settings: Settings,
+                                                       rdb: redis.Redis) -> None:
+    keys = Keys(settings.street)
+    cid, media = closed_case(cases)
+    before = cases.get("disp1", cid)
+    live_bytes = usage(rdb, case_keys(rdb, keys, cid, media))
+
+    assert compact(settings, cid) == ["archived"]
+    assert compact(settings, cid) == ["already"]  # idempotent
+    held = case_keys(rdb, keys, cid, media)
+    assert held == [keys.case_archived(cid)]  # hash, timeline and photo records folded in
+    for index in (keys.cases_all(), keys.cases_in_state("closed"),
+                  keys.cases_in_department("cgj"), keys.cases_in_grid("001"),
+                  keys.cases_reported_by("gw001"), keys.cases_held_by("dm001")):
+        assert rdb.zscore(index, cid) is None
+    archived_bytes = usage(rdb, held) + usage(rdb, [keys.archive_bucket(0)])
+    assert archived_bytes <= GOAL_BYTES < live_bytes, (live_bytes, archived_bytes)
+
+    for user in ("disp1", "dm001", "gw001", "assess1"):
+        assert cases.get(user, cid) == before
+    cases.get("dm073", cid, expect=403)  # sanitation does not see city management's case
+    cases.get("gw021", cid, expect=403)
+    for m in media:  # the photos: to their uploaders and to whoever sees the case
+        for user in ("gw001", "dm001", "disp1"):
+            r = cases.call(user, "GET", f"/api/v1/media/{m}")
+            assert r.status_code == 200 and r.content.startswith(b"\x89PNG"), (user, r.text)
+        assert cases.call("dm073", "GET", f"/api/v1/media/{m}").status_code == 403
+
+
+def test_archived_cases_are_listed_and_searched_in_every_scope(cases: Cases,
+                                                              settings: Settings) -> None:
+    old, _ = closed_case(cases, grid="001")
+    other, _ = closed_case(cases, grid="002", reporter="gw002")
+    fresh = cases.report(grid="001", description="井盖缺失")["id"]
+    compact(settings, old, other)
+
+    def ids(user: str, **params: Any) -> list[str]:
+        return [c["id"] for c in cases.listing(user, **params)["items"]]
+
+    assert ids("disp1") == [fresh, other, old]
+    assert ids("disp1", q="东门 路灯") == [other, old]
+    assert ids("disp1", q="东门", grid="002") == [other]
+    assert ids("disp1", state="closed") == [other, old]
+    assert ids("disp1", state="open") == [fresh]
+    assert ids("dm001", q="closed") == [other, old]  # the department's
+    assert ids("dm073") == []
+    assert ids("gw001") == [fresh, old]  # the grid's and the worker's own
+    assert ids("gw002", q="green") == [other]
+    page = cases.listing("disp1", limit=2)
+    assert [c["id"] for c in page["items"]] == [fresh, other]
+    rest = cases.listing("disp1", limit=2, cursor=page["next_cursor"])
+    assert [c["id"] for c in rest["items"]] == [old] and rest["next_cursor"] is None
+    summary = next(c for c in cases.listing("disp1")["items"] if c["id"] == old)
+    assert summary["state"] == "closed" and summary["department"] == "cgj"
+
+
+def test_reopening_an_archived_case_restores_the_live_case(cases: Cases, settings: Settings,
+                                                          rdb: redis.Redis) -> None:
+    keys = Keys(settings.street)
+    cid, media = closed_case(cases)
+    before = cases.get("disp1", cid)
+    compact(settings, cid)
+
+    cases.act("dm001", cid, "reopen", expect=403, reason="x")  # refused: still archived
+    assert rdb.exists(keys.case_archived(cid))
+    after = cases.act("disp1", cid, "reopen", reason="群众反映路灯又不亮")
+    assert after["state"] == "reopened" and after["assignee"] == "dm001"
+    assert after["timeline"][:len(before["timeline"])] == before["timeline"]
+    assert not rdb.exists(keys.case_archived(cid))
+    assert rdb.hget(keys.archive_bucket(0), cid[1:]) is None
+    assert rdb.zscore(keys.cases_all(), cid) is not None
+    assert rdb.zscore(keys.cases_in_department("cgj"), cid) is not None
+    for m in media:
+        assert rdb.smembers(keys.media_cases(m)) == {cid}
+    cases.act("dm001", cid, "accept")
+    cases.act("dm001", cid, "resolve", note="已修复")
+    closed = cases.act("gw001", cid, "verify", ok=True)
+    assert closed["state"] == "closed" and closed["rework_count"] == 1
+    assert compact(settings, cid) == ["archived"]  # and it goes back to the archive
+    assert cases.get("disp1", cid)["rework_count"] == 1
+
+
+def test_a_late_rating_of_an_archived_case_is_kept(cases: Cases, settings: Settings) -> None:
+    shots = [cases.photo("gw001")]
+    cid = cases.report(media=shots)["id"]
+    cases.act("dm001", cid, "accept")
+    cases.act("dm001", cid, "resolve", note="已修复")
+    cases.act("gw001", cid, "verify", ok=True)
+    compact(settings, cid)
+    rated = cases.act("assess1", cid, "rate", score=3, note="较慢")
+    assert rated["rating"]["score"] == 3 and rated["state"] == "closed"
+
+
+def test_the_clock_pass_archives_only_after_the_delay(cases: Cases, settings: Settings,
+                                                     rdb: redis.Redis) -> None:
+    keys = Keys(settings.street)
+    cid, _ = closed_case(cases)
+    open_case = cases.report(description="井盖缺失")["id"]
+    updated = int(rdb.hget(keys.case(cid), "updated") or 0)
+
+    async def pass_at(now: int) -> int:
+        c = bootstrap(settings)
+        try:
+            return await c.archive.compact_due(now)
+        finally:
+            await c.aclose()
+
+    delay = settings.archive_after_s * 1000
+    assert run_async(pass_at(updated + delay - 1)) == 0
+    assert run_async(pass_at(updated + delay)) == 1
+    assert rdb.exists(keys.case_archived(cid)) and rdb.exists(keys.case(open_case))
+    assert run_async(pass_at(updated + 10 * delay)) == 0
+
+
+def test_a_killed_compaction_leaves_every_case_whole(cases: Cases, settings: Settings,
+                                                    rdb: redis.Redis, tmp_path: Path) -> None:
+    keys = Keys(settings.street)
+    made = []
+    for _ in range(6):
+        cid = cases.report(description=DESCRIPTION, media=[cases.photo("gw001")])["id"]
+        cases.act("dm001", cid, "accept")
+        cases.act("dm001", cid, "resolve", note="已修复", media=[cases.photo("dm001")])
+        cases.act("gw001", cid, "verify", ok=True)
+        made.append(cid)
+    details = {cid: cases.get("disp1", cid) for cid in made}
+    for n in range(40):  # more closed cases than one pass moves before it is killed
+        cid = cases.report(grid=f"{n % 8 + 2:03d}")["id"]
+        cases.act("dm001", cid, "accept")
+        cases.act("dm001", cid, "resolve", note="已修复")
+        cases.act("gw001", cid, "verify", ok=True)
+        made.append(cid)
+    script = tmp_path / "compact.py"
+    script.write_text(COMPACTOR)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "REDIS_URL": settings.redis_url or "", "DISPATCH_DATA": str(settings.data_dir)}
+    proc = subprocess.Popen([sys.executable, str(script), *made], env=env)
+    deadline = time.monotonic() + 60
+    while not any(rdb.exists(keys.case_archived(c)) for c in made):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+
+    archived = [c for c in made if rdb.exists(keys.case_archived(c))]
+    live = [c for c in made if rdb.exists(keys.case(c))]
+    assert archived and sorted(archived + live) == sorted(made)  # each one place, once
+    assert not set(archived) & set(live)
+    for cid, detail in details.items():
+        assert cases.get("disp1", cid) == detail
+    listed = {c["id"] for c in cases.listing("disp1", state="closed", limit=100)["items"]}
+    assert listed == set(made)
+    compact(settings, *live)  # the next pass finishes the work
+    assert all(rdb.exists(keys.case_archived(c)) for c in made)
+
+
+COMPACTOR = """
+import asyncio, sys
+from dispatch.bootstrap import bootstrap
+from dispatch.settings import Settings
+
+async def main(ids):
+    c = bootstrap(Settings.from_env())
+    for cid in ids:
+        await c.archive.compact(cid)
+        await asyncio.sleep(0.02)
+
+asyncio.run(main(sys.argv[1:]))
+"""
