@@ -19,6 +19,8 @@ import redis
 
 from dispatch.bootstrap import bootstrap
 from dispatch.keys import Keys
+from dispatch.reports.definitions import CASE_FIGURES
+from dispatch.reports.periods import Kind
 from dispatch.settings import Settings
 from tests.cases.helpers import Cases
 from tests.conftest import LiveServer, run_async
@@ -240,3 +242,52 @@ async def main(ids):
 
 asyncio.run(main(sys.argv[1:]))
 """
+
+
+def test_every_report_counts_the_same_before_and_after_archiving(cases: Cases,
+                                                                settings: Settings) -> None:
+    """Closed (on time, reworked, rated), reopened and closed again, cancelled and open
+    cases: every report, score and figure's case list is the same once the closed ones are
+    archived."""
+    closed, _ = closed_case(cases)
+    reworked = cases.report(grid="003")["id"]
+    cases.act("dm001", reworked, "accept")
+    cases.act("dm001", reworked, "resolve", note="已处理")
+    cases.act("gw001", reworked, "verify", ok=False, note="未修好")
+    cases.act("dm001", reworked, "accept")
+    cases.act("dm001", reworked, "resolve", note="再次处理")
+    cases.act("gw001", reworked, "verify", ok=True)
+    again = cases.report(grid="004")["id"]
+    cases.act("dm001", again, "accept")
+    cases.act("dm001", again, "resolve", note="已处理")
+    cases.act("gw001", again, "verify", ok=True)
+    cases.act("disp1", again, "reopen", reason="复发")
+    cases.act("dm001", again, "accept")
+    cases.act("dm001", again, "resolve", note="彻底修复")
+    cases.act("gw001", again, "verify", ok=True)
+    cancelled = cases.report(grid="005")["id"]
+    cases.act("disp1", cancelled, "cancel", reason="误报")
+    cases.report(grid="006")
+    now = int(time.time() * 1000) + 1000
+
+    async def everything() -> list[Any]:
+        c = bootstrap(settings)
+        try:
+            day = c.reports.today(now)
+            out: list[Any] = []
+            for kind in Kind:
+                out.append(await c.reports.build(kind, day, now))
+                out.append(await c.reports.scores(kind, day, now))
+                for figure in CASE_FIGURES:
+                    out.append(await c.reports.members(kind, day, figure, now_ms=now))
+            out.append(await c.reports.today_figures(now))
+            return out
+        finally:
+            await c.aclose()
+
+    before = run_async(everything())
+    assert compact(settings, closed, reworked, again, cancelled) == [
+        "archived", "archived", "archived", "state"]
+    assert run_async(everything()) == before
+    assert before[0]["totals"]["closed"] == 3
+
