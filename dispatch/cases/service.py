@@ -291,7 +291,7 @@ class CaseService:
         await self.archive.restore(cid)
         return await self._case(cid)
 
-    async def _with_timeline(self, cid: str) -> tuple[Case, list[dict[str, Any]]] | None:
+    async def read(self, cid: str) -> tuple[Case, list[dict[str, Any]]] | None:
         """A case and its timeline, live or archived."""
         found = await self.store.with_timeline(cid)
         if found is None and self.archive is not None:
@@ -301,7 +301,7 @@ class CaseService:
         return found
 
     async def _detail(self, cid: str, now: int) -> dict[str, Any]:
-        found = await self._with_timeline(cid)
+        found = await self.read(cid)
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
@@ -321,7 +321,7 @@ class CaseService:
         return after.detail(now, timeline)
 
     async def get(self, actor: Principal, cid: str, now_ms: int | None = None) -> dict[str, Any]:
-        found = await self._with_timeline(cid)
+        found = await self.read(cid)
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found

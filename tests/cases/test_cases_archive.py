@@ -24,6 +24,7 @@ from dispatch.reports.periods import Kind
 from dispatch.settings import Settings
 from tests.cases.helpers import Cases
 from tests.conftest import LiveServer, run_async
+from tests.open311.helpers import V2, api_key, file_request, members_of
 
 #: The goal per closed case (its keys, its photos' and its share of the index keys).
 GOAL_BYTES = 1500
@@ -291,3 +292,26 @@ def test_every_report_counts_the_same_before_and_after_archiving(cases: Cases,
     assert run_async(everything()) == before
     assert before[0]["totals"]["closed"] == 3
 
+
+
+def test_a_citizens_archived_request_reads_and_takes_a_rating(
+        cases: Cases, live: LiveServer, settings: Settings,
+        tokens: Callable[[str], str]) -> None:
+    key = api_key(settings)
+    lat, lon = cases.places.point("007")
+    created = file_request(live, key, service_code="SS01", lat=lat, long=lon,
+                           description="路灯坏了三天", first_name="王", phone="022-12345678")
+    cid, token = created[0]["service_request_id"], created[0]["token"]
+    member = members_of(live, tokens("admin"), cases.get("disp1", cid)["department"])[0]
+    cases.act(member, cid, "accept")
+    cases.act(member, cid, "resolve", note="已修复")
+    cases.act("gw007", cid, "verify", ok=True)
+    with live.client() as http:
+        before = http.get(f"{V2}/requests/{cid}.json").json()
+        assert compact(settings, cid) == ["archived"]
+        assert http.get(f"{V2}/requests/{cid}.json").json() == before
+        assert before[0]["status"] == "closed"
+        rated = http.post(f"{V2}/tokens/{token}/rating.json", data={"score": "4"})
+        assert rated.status_code == 200 and rated.json()[0]["rating"] == 4
+    desk = cases.get("disp1", cid)
+    assert desk["citizen"] == {"first_name": "王", "phone": "022-12345678"}
