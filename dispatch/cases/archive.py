@@ -154,6 +154,13 @@ class Record:
         return cls(dict(body["h"]), list(body["t"]), photos, tuple(body.get("x", ())))
 
 
+@dataclass(frozen=True)
+class ArchivedPhoto:
+    meta: MediaMeta
+    parties: tuple[Parties, ...]  # of the archived cases it belongs to
+    owners: frozenset[str]  # who uploaded it
+
+
 def scope_line(case: Case) -> str:
     """The bucket's line of an archived case (what listing filters and scope rules read)."""
     values = (case.department or "", case.grid, case.reporter, case.assignee or "",
@@ -531,29 +538,20 @@ class CaseArchiveStore:
             names[str(dept)] = tuple(str(n) for n in (d.get("name"), d.get("name_en")) if n)
         return names
 
-    async def photo(self, media_id: str) -> tuple[MediaMeta, list[Parties]] | None:
-        """An archived photo's record and the parties of the archived cases holding it."""
+    async def photo(self, media_id: str) -> ArchivedPhoto | None:
+        """An archived photo: its record, uploaders and the parties of its archived cases."""
         ids = await asyncio.to_thread(self._noted, self.cases_file(media_id))
-        if not ids:
-            return None
         meta: MediaMeta | None = None
         parties: list[Parties] = []
-        for rec in (await self.load_many(ids)).values():
+        owners: set[str] = set()
+        for rec in (await self.load_many(ids)).values() if ids else ():
             found = rec.photos.get(media_id)
             if found is None:
                 continue
             parties.append(rec.case.parties)
+            owners.update(found.owners)
             meta = meta or found.meta(media_id)
-        return (meta, parties) if meta is not None else None
-
-    async def photo_owners(self, media_id: str) -> set[str]:
-        ids = await asyncio.to_thread(self._noted, self.cases_file(media_id))
-        owners: set[str] = set()
-        for rec in (await self.load_many(ids)).values():
-            found = rec.photos.get(media_id)
-            if found is not None:
-                owners.update(found.owners)
-        return owners
+        return ArchivedPhoto(meta, tuple(parties), frozenset(owners)) if meta else None
 
     # --- restoration ----------------------------------------------------------------
     async def restore(self, cid: str) -> str:

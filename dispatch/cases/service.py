@@ -194,6 +194,8 @@ class CaseService:
             if applied.ok:
                 return await self._changed(case, cmd.action, now)
             if applied.outcome == "missing":
+                if self.archive is not None and await self.archive.restore(cid) == "restored":
+                    continue  # archived since it was read: back, and again
                 raise NotFound(f"no case {cid}", code="unknown_case")
             if (cmd.action is Action.ACCEPT and applied.state == CaseState.ACCEPTED.value
                     and applied.assignee != actor.username):
