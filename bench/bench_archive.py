@@ -139,7 +139,7 @@ def per_case(grown: dict[str, int], count: int) -> float:
 def table(title: str, grown: dict[str, int], count: int) -> None:
     print(f"   {title}")
     for name in CASE_KINDS:
-        if grown.get(name):
+        if abs(grown.get(name, 0)) / count >= 0.5:
             print(f"     {name:<18} {grown[name] / count:>8.0f} B/case")
     print(f"     {'total':<18} {per_case(grown, count):>8.0f} B/case")
 
