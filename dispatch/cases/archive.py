@@ -442,6 +442,14 @@ class CaseArchiveStore:
                     log.exception("case %s was not archived", cid)
         return moved
 
+    async def compact_all(self, now_ms: int) -> int:
+        """Passes until every closed case due at ``now_ms`` is archived; how many moved."""
+        self._cursor = 0
+        moved = await self.compact_due(now_ms)
+        while self._cursor:
+            moved += await self.compact_due(now_ms)
+        return moved
+
     # --- reads ----------------------------------------------------------------------
     async def load(self, cid: str) -> Record | None:
         blob = await self.redis.execute_command("GET", self.keys.case_archived(cid),

@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from dispatch.bootstrap import bootstrap
+from dispatch.jobs.schedule import periodic_jobs
 from dispatch.keys import Keys
 from dispatch.reports.definitions import CASE_FIGURES
 from dispatch.reports.periods import Kind
@@ -175,10 +176,14 @@ def test_the_clock_pass_archives_only_after_the_delay(cases: Cases, settings: Se
     open_case = cases.report(description="井盖缺失")["id"]
     updated = int(rdb.hget(keys.case(cid), "updated") or 0)
 
-    async def pass_at(now: int) -> int:
+    async def pass_at(now: int) -> int:  # the clock's own job, at ``now``
         c = bootstrap(settings)
         try:
-            return await c.archive.compact_due(now)
+            job = next(j for j in periodic_jobs(c) if j.name == "archive")
+            assert job.every_s == settings.archive_every_s
+            before = await c.archive.count()
+            await job.action(now)
+            return await c.archive.count() - before
         finally:
             await c.aclose()
 
@@ -233,6 +238,7 @@ def test_a_killed_compaction_leaves_every_case_whole(cases: Cases, settings: Set
 COMPACTOR = """
 import asyncio, sys
 from dispatch.bootstrap import bootstrap
+from dispatch.jobs.schedule import periodic_jobs
 from dispatch.settings import Settings
 
 async def main(ids):
@@ -315,3 +321,23 @@ def test_a_citizens_archived_request_reads_and_takes_a_rating(
         assert rated.status_code == 200 and rated.json()[0]["rating"] == 4
     desk = cases.get("disp1", cid)
     assert desk["citizen"] == {"first_name": "王", "phone": "022-12345678"}
+
+
+def test_the_command_line_archives_what_is_due(cases: Cases, settings: Settings) -> None:
+    first, _ = closed_case(cases)
+    cases.report(description="井盖缺失")
+    env = {**os.environ, "REDIS_URL": settings.redis_url or "",
+           "DISPATCH_DATA": str(settings.data_dir), "DISPATCH_ARCHIVE_AFTER": "0",
+           "DISPATCH_ARCHIVE_BATCH": "1"}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "dispatch", "archive", *args], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert cli("--status").splitlines() == ["0 cases in the archive"]
+    second, _ = closed_case(cases, grid="002", reporter="gw002")
+    out = cli().splitlines()
+    assert out == ["archived 2 closed cases (untouched for 0 s)", "2 cases in the archive"]
+    assert cases.get("disp1", first)["state"] == cases.get("disp1", second)["state"] == "closed"
