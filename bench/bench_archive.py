@@ -64,7 +64,7 @@ CASE_KINDS = ("case hashes", "timelines", "listing indexes", "client ids", "phot
 
 
 def kind(key: str, keys: Keys) -> str:
-    if key.startswith(keys.archive_bucket(0)[:-1]):
+    if key == keys.archive_buckets() or key.startswith(keys.archive_bucket(0)[:-1]):
         return "archive buckets"
     if key.startswith(keys.case_archived("")):
         return "archive records"

@@ -167,6 +167,10 @@ class Keys:
         """String: an archived case's compressed record (see dispatch/cases/archive.py)."""
         return self._k("archive", case_id)
 
+    def archive_buckets(self) -> str:
+        """Sorted set of the archive's buckets that hold cases (member and score: number)."""
+        return self._k("archive", "buckets")
+
     def archive_bucket(self, bucket: int) -> str:
         """Hash of the archived cases numbered ``64 * bucket`` up to the next bucket:
         case number -> its listing line (department, grid, reporter, holder, light, time)."""

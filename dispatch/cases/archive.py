@@ -192,10 +192,11 @@ def bucket_of(number: int) -> int:
 
 
 # KEYS[1] case hash, KEYS[2] its timeline, KEYS[3] archive record, KEYS[4] bucket hash,
-#   KEYS[5 .. 4+n] index sorted sets, then three keys per photo (hash, owners, cases)
+#   KEYS[5] sorted set of the buckets in use, KEYS[6 .. 5+n] index sorted sets, then three
+#   keys per photo (hash, owners, cases)
 # ARGV[1] case id, ARGV[2] case number (bucket field), ARGV[3] version read,
 #   ARGV[4] timeline length read, ARGV[5] record, ARGV[6] bucket line, ARGV[7] n indexes,
-#   ARGV[8] archived state, then per photo its number of uploaders read
+#   ARGV[8] archived state, ARGV[9] bucket number, then per photo its number of uploaders
 # Returns 'archived' | 'already' | 'missing' | 'state' | 'changed'
 ARCHIVE = LuaScript(
     "case_archive",
@@ -210,11 +211,11 @@ if h[2] ~= ARGV[3] or redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[4]) then
   return 'changed'
 end
 local n = tonumber(ARGV[7])
-local first = 5 + n
+local first = 6 + n
 local photos = (#KEYS - first + 1) / 3
 for i = 0, photos - 1 do
   local base = first + 3 * i
-  if redis.call('SCARD', KEYS[base + 1]) ~= tonumber(ARGV[9 + i])
+  if redis.call('SCARD', KEYS[base + 1]) ~= tonumber(ARGV[10 + i])
      or redis.call('SCARD', KEYS[base + 2]) > 1
      or (redis.call('SCARD', KEYS[base + 2]) == 1
          and redis.call('SISMEMBER', KEYS[base + 2], ARGV[1]) == 0) then
@@ -223,18 +224,21 @@ for i = 0, photos - 1 do
 end
 redis.call('SET', KEYS[3], ARGV[5])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[6])
+redis.call('ZADD', KEYS[5], ARGV[9], ARGV[9])
 redis.call('DEL', KEYS[1], KEYS[2])
-for i = 5, 4 + n do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 6, 5 + n do redis.call('ZREM', KEYS[i], ARGV[1]) end
 for i = first, #KEYS do redis.call('DEL', KEYS[i]) end
 return 'archived'
 """,
 )
 
 # KEYS[1] case hash, KEYS[2] its timeline, KEYS[3] archive record, KEYS[4] bucket hash,
-#   KEYS[5 .. 4+n] index sorted sets, then three keys per photo (hash, owners, cases)
+#   KEYS[5] sorted set of the buckets in use, KEYS[6 .. 5+n] index sorted sets, then three
+#   keys per photo (hash, owners, cases)
 # ARGV[1] case id, ARGV[2] case number, ARGV[3] the record as read (restored only if it is
 #   still the one stored), ARGV[4] restore plan (JSON: fields [k, v, ...], timeline [json],
-#   photos [{h = [k, v, ...], o = [...], c = [...]}]), ARGV[5] n indexes
+#   photos [{h = [k, v, ...], o = [...], c = [...]}]), ARGV[5] n indexes,
+#   ARGV[6] bucket number
 # Returns 'restored' | 'live' | 'missing' | 'changed'
 RESTORE = LuaScript(
     "case_restore",
@@ -247,8 +251,8 @@ local plan = cjson.decode(ARGV[4])
 redis.call('HSET', KEYS[1], unpack(plan.fields))
 if #plan.timeline > 0 then redis.call('RPUSH', KEYS[2], unpack(plan.timeline)) end
 local n = tonumber(ARGV[5])
-for i = 5, 4 + n do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
-local first = 5 + n
+for i = 6, 5 + n do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
+local first = 6 + n
 for i, photo in ipairs(plan.photos) do
   local base = first + 3 * (i - 1)
   for j = 1, #photo.h, 2 do redis.call('HSETNX', KEYS[base], photo.h[j], photo.h[j + 1]) end
@@ -257,6 +261,7 @@ for i, photo in ipairs(plan.photos) do
 end
 redis.call('DEL', KEYS[3])
 redis.call('HDEL', KEYS[4], ARGV[2])
+if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('ZREM', KEYS[5], ARGV[6]) end
 return 'restored'
 """,
 )
@@ -270,6 +275,7 @@ class ArchiveCall(ScriptCall[str]):
     timeline: str
     record: str
     bucket: str
+    buckets: str
     indexes: tuple[str, ...]
     photos: tuple[tuple[str, str, str], ...]
     cid: str
@@ -281,13 +287,13 @@ class ArchiveCall(ScriptCall[str]):
     owners: tuple[int, ...]
 
     def to_keys(self) -> list[str]:
-        return [self.case, self.timeline, self.record, self.bucket, *self.indexes,
-                *(k for photo in self.photos for k in photo)]
+        return [self.case, self.timeline, self.record, self.bucket, self.buckets,
+                *self.indexes, *(k for photo in self.photos for k in photo)]
 
     def to_argv(self) -> list[Any]:
         number = case_number(self.cid) or 0
         return [self.cid, number, self.version, self.timeline_len, self.blob, self.line,
-                len(self.indexes), self.state, *self.owners]
+                len(self.indexes), self.state, bucket_of(number), *self.owners]
 
     def from_reply(self, reply: Any) -> str:
         return reply.decode() if isinstance(reply, bytes) else str(reply)
@@ -300,6 +306,7 @@ class RestoreCall(ScriptCall[str]):
     timeline: str
     record: str
     bucket: str
+    buckets: str
     indexes: tuple[str, ...]
     photos: tuple[tuple[str, str, str], ...]
     cid: str
@@ -307,11 +314,12 @@ class RestoreCall(ScriptCall[str]):
     plan: bytes
 
     def to_keys(self) -> list[str]:
-        return [self.case, self.timeline, self.record, self.bucket, *self.indexes,
-                *(k for photo in self.photos for k in photo)]
+        return [self.case, self.timeline, self.record, self.bucket, self.buckets,
+                *self.indexes, *(k for photo in self.photos for k in photo)]
 
     def to_argv(self) -> list[Any]:
-        return [self.cid, case_number(self.cid) or 0, self.blob, self.plan, len(self.indexes)]
+        number = case_number(self.cid) or 0
+        return [self.cid, number, self.blob, self.plan, len(self.indexes), bucket_of(number)]
 
     def from_reply(self, reply: Any) -> str:
         return reply.decode() if isinstance(reply, bytes) else str(reply)
@@ -395,8 +403,8 @@ class CaseArchiveStore:
             await asyncio.to_thread(self._note_case, mid, cid)
         return await self.scripts.run(ArchiveCall(
             k.case(cid), k.case_timeline(cid), k.case_archived(cid), self._bucket(case.number),
-            indexes, tuple(self._photo_keys(mid) for mid in photos), cid, raw.get("ver", ""),
-            len(entries), record.encode(), scope_line(case), case.state.value,
+            k.archive_buckets(), indexes, tuple(self._photo_keys(mid) for mid in photos), cid,
+            raw.get("ver", ""), len(entries), record.encode(), scope_line(case), case.state.value,
             tuple(len(p.owners) for p in photos.values())))
 
     def _note_case(self, media_id: str, cid: str) -> None:
@@ -474,14 +482,20 @@ class CaseArchiveStore:
             rows = await pipe.execute()
         return [{int(n): Scope.parse(str(line)) for n, line in row.items()} for row in rows]
 
-    async def _top(self) -> int:
-        return int(await self.redis.get(self.keys.case_seq()) or 0)
+    async def _in_use(self, below: int | None, count: int) -> list[int]:
+        """Up to ``count`` buckets holding archived cases, highest first, below ``below``."""
+        top = f"({below}" if below is not None else "+inf"
+        return [int(b) for b in await self.redis.zrevrangebyscore(
+            self.keys.archive_buckets(), top, "-inf", start=0, num=count)]
+
+    async def _all_in_use(self) -> list[int]:
+        return sorted(int(b) for b in await self.redis.zrange(self.keys.archive_buckets(), 0, -1))
 
     async def records(self) -> AsyncIterator[Record]:
         """Every archived case, oldest first (the reports read them beside the live ones)."""
-        top = bucket_of(await self._top())
-        for start in range(0, top + 1, BUCKETS_PER_READ):
-            rows = await self._buckets(range(start, min(top + 1, start + BUCKETS_PER_READ)))
+        used = await self._all_in_use()
+        for start in range(0, len(used), BUCKETS_PER_READ):
+            rows = await self._buckets(used[start:start + BUCKETS_PER_READ])
             ids = [case_id(n) for row in rows for n in sorted(row)]
             found = await self.load_many(ids)
             for cid in ids:
@@ -489,14 +503,11 @@ class CaseArchiveStore:
                     yield found[cid]
 
     async def count(self) -> int:
-        top = bucket_of(await self._top())
-        total = 0
-        for start in range(0, top + 1, BUCKETS_PER_READ):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for b in range(start, min(top + 1, start + BUCKETS_PER_READ)):
-                    pipe.hlen(self.keys.archive_bucket(b))
-                total += sum(int(n) for n in await pipe.execute())
-        return total
+        used = await self._all_in_use()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for b in used:
+                pipe.hlen(self.keys.archive_bucket(b))
+            return sum(int(n) for n in await pipe.execute()) if used else 0
 
     async def page(self, actor: Principal, query: Any, below: int | None, limit: int,
                    now_ms: int) -> ArchivePage:
@@ -506,18 +517,20 @@ class CaseArchiveStore:
                          if q.search.words else None)
         if q.states and not any(keep_state(q.states, s) for s in ARCHIVED_STATES):
             return ArchivePage([], None)
-        top = (below - 1) if below is not None else await self._top()
-        bucket = bucket_of(max(top, 0))
+        top = (below - 1) if below is not None else None
         found: list[dict[str, Any]] = []
         examined = 0
-        while bucket >= 0:
-            numbers = list(range(bucket, max(-1, bucket - BUCKETS_PER_READ), -1))
+        under = bucket_of(top) + 1 if top is not None else None
+        while True:
+            numbers = await self._in_use(under, BUCKETS_PER_READ)
+            if not numbers:
+                return ArchivePage(found, None)
             rows = await self._buckets(numbers)
             candidates = []
             lowest = None
             for row in rows:
                 for n in sorted(row, reverse=True):
-                    if n > top:
+                    if top is not None and n > top:
                         continue
                     examined += 1
                     lowest = n
@@ -533,10 +546,9 @@ class CaseArchiveStore:
                     found.append(case.summary(now_ms))
                     if len(found) >= limit:
                         return ArchivePage(found, case.number)
-            bucket = numbers[-1] - 1
-            if examined >= self.scan_max and lowest is not None and bucket >= 0:
+            under = numbers[-1]
+            if examined >= self.scan_max and lowest is not None:
                 return ArchivePage(found, lowest)
-        return ArchivePage(found, None)
 
     async def _department_names(self) -> dict[str, tuple[str, ...]]:
         raw = await self.redis.hgetall(self.keys.org_departments())
@@ -579,7 +591,7 @@ class CaseArchiveStore:
         number = case_number(cid) or 0
         return await self.scripts.run(RestoreCall(
             k.case(cid), k.case_timeline(cid), k.case_archived(cid), self._bucket(number),
-            tuple(k.prefix + i for i in rec.indexes),
+            k.archive_buckets(), tuple(k.prefix + i for i in rec.indexes),
             tuple(self._photo_keys(mid) for mid in rec.photos), cid, blob, plan))
 
 

@@ -18,13 +18,18 @@ import pytest
 import redis
 
 from dispatch.bootstrap import bootstrap
+from dispatch.cases.actions import Action
+from dispatch.cases.commands import Command, ReportCommand
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
 from dispatch.jobs.schedule import periodic_jobs
 from dispatch.keys import Keys
+from dispatch.org.model import OrgData
 from dispatch.reports.definitions import CASE_FIGURES
 from dispatch.reports.periods import Kind
 from dispatch.settings import Settings
-from tests.cases.helpers import Cases
-from tests.conftest import LiveServer, run_async
+from tests.cases.helpers import Cases, Places
+from tests.conftest import LiveServer, run_async, running
 from tests.open311.helpers import V2, api_key, file_request, members_of
 
 #: The goal per closed case (its keys, its photos' and its share of the index keys).
@@ -91,7 +96,8 @@ def test_an_archived_case_is_small_and_reads_as_before(cases: Cases, settings: S
                   keys.cases_in_department("cgj"), keys.cases_in_grid("001"),
                   keys.cases_reported_by("gw001"), keys.cases_held_by("dm001")):
         assert rdb.zscore(index, cid) is None
-    archived_bytes = usage(rdb, held) + usage(rdb, [keys.archive_bucket(0)])
+    archived_bytes = usage(rdb, held) + usage(rdb, [keys.archive_bucket(0),
+                                                    keys.archive_buckets()])
     assert archived_bytes <= GOAL_BYTES < live_bytes, (live_bytes, archived_bytes)
 
     for user in ("disp1", "dm001", "gw001", "assess1"):
@@ -146,6 +152,7 @@ def test_reopening_an_archived_case_restores_the_live_case(cases: Cases, setting
     assert after["timeline"][:len(before["timeline"])] == before["timeline"]
     assert not rdb.exists(keys.case_archived(cid))
     assert rdb.hget(keys.archive_bucket(0), cid[1:]) is None
+    assert not rdb.exists(keys.archive_buckets())  # the only archived case left
     assert rdb.zscore(keys.cases_all(), cid) is not None
     assert rdb.zscore(keys.cases_in_department("cgj"), cid) is not None
     for m in media:
@@ -238,6 +245,10 @@ def test_a_killed_compaction_leaves_every_case_whole(cases: Cases, settings: Set
 COMPACTOR = """
 import asyncio, sys
 from dispatch.bootstrap import bootstrap
+from dispatch.cases.actions import Action
+from dispatch.cases.commands import Command, ReportCommand
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
 from dispatch.jobs.schedule import periodic_jobs
 from dispatch.settings import Settings
 
@@ -341,3 +352,51 @@ def test_the_command_line_archives_what_is_due(cases: Cases, settings: Settings)
     out = cli().splitlines()
     assert out == ["archived 2 closed cases (untouched for 0 s)", "2 cases in the archive"]
     assert cases.get("disp1", first)["state"] == cases.get("disp1", second)["state"] == "closed"
+
+
+def test_pages_run_through_live_and_archived_cases_across_buckets(
+        settings: Settings, seeded: OrgData) -> None:
+    """140 closed cases over three buckets, every other one archived, a page budget of 30
+    cases: the pages give every case once, newest first, in every scope."""
+    places = Places(seeded.grids)
+    reporter = Principal("gw001", Role.GRID_WORKER, "001")
+    member = Principal("dm001", Role.DISPOSAL_MEMBER, "cgj")
+
+    async def make() -> list[str]:
+        c = bootstrap(settings)
+        made = []
+        try:
+            for n in range(140):
+                lat, lon = places.point(f"{n % 10 + 1:03d}")
+                case, _ = await c.cases.report(reporter, ReportCommand(
+                    f"many-{n}", "SS01", lat, lon, "路灯不亮", None, (), None))
+                cid = str(case["id"])
+                await c.cases.act(member, cid, Command(Action.ACCEPT))
+                await c.cases.act(member, cid, Command(Action.RESOLVE, note="已修复"))
+                await c.cases.act(reporter, cid, Command(Action.VERIFY, ok=True))
+                made.append(cid)
+            for cid in made[::2]:
+                assert await c.archive.compact(cid) == "archived"
+            return made
+        finally:
+            await c.aclose()
+
+    made = run_async(make())
+    newest_first = sorted(made, key=lambda cid: -int(cid[1:]))
+    with running(settings.replace(case_scan_max=30)) as live:
+        for user, params, expected in (
+                ("disp1", {}, newest_first),
+                ("dm001", {"q": "路灯"}, newest_first),
+                ("gw001", {"grid": "003"}, [c for i, c in enumerate(made) if i % 10 == 2][::-1])):
+            token = live.login(user)
+            seen: list[str] = []
+            cursor = None
+            with live.client(token) as http:
+                for _ in range(100):
+                    query = {"limit": 25, **params, **({"cursor": cursor} if cursor else {})}
+                    page = http.get("/api/v1/cases", params=query).json()
+                    seen += [item["id"] for item in page["items"]]
+                    cursor = page["next_cursor"]
+                    if cursor is None:
+                        break
+            assert seen == expected, user
