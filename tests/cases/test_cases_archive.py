@@ -20,11 +20,13 @@ import redis
 from dispatch.bootstrap import bootstrap
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import Command, ReportCommand
+from dispatch.embedded_redis import EmbeddedRedis
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.jobs.schedule import periodic_jobs
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData
+from dispatch.org.seed import seed_org
 from dispatch.reports.definitions import CASE_FIGURES
 from dispatch.reports.periods import Kind
 from dispatch.settings import Settings
@@ -400,3 +402,72 @@ def test_pages_run_through_live_and_archived_cases_across_buckets(
                     if cursor is None:
                         break
             assert seen == expected, user
+
+
+def test_redis_killed_while_cases_are_archived_loses_nothing(tmp_path: Path,
+                                                            street: OrgData) -> None:
+    """The embedded Redis (AOF, fsync always) killed with SIGKILL in the middle of a
+    compaction pass: once it is back, every case is whole, live or archived, and reads as
+    before; the next pass finishes the work."""
+    server = EmbeddedRedis(tmp_path / "redis", "always")
+    url, _ = server.start()
+    settings = Settings.from_env({}, redis_url=url, data_dir=tmp_path / "data", scrypt_n=16,
+                                 duplicate_radius_m=0.0, archive_after_s=0)
+    places = Places(street.grids)
+    disp = Principal("disp1", Role.DISPATCHER)
+
+    async def make() -> dict[str, dict[str, Any]]:
+        c = bootstrap(settings)
+        try:
+            await seed_org(c.redis, c.keys, c.users, c.org, street, "pass-word")
+            reporter = Principal("gw001", Role.GRID_WORKER, "001")
+            member = Principal("dm001", Role.DISPOSAL_MEMBER, "cgj")
+            made = {}
+            for n in range(60):
+                lat, lon = places.point(f"{n % 10 + 1:03d}")
+                case, _ = await c.cases.report(reporter, ReportCommand(
+                    f"k-{n}", "SS01", lat, lon, DESCRIPTION, None, (), None))
+                cid = str(case["id"])
+                await c.cases.act(member, cid, Command(Action.ACCEPT))
+                await c.cases.act(member, cid, Command(Action.RESOLVE, note="已修复"))
+                await c.cases.act(reporter, cid, Command(Action.VERIFY, ok=True))
+                made[cid] = await c.cases.get(disp, cid)
+            return made
+        finally:
+            await c.aclose()
+
+    async def read(ids: list[str]) -> tuple[dict[str, dict[str, Any]], list[str], int]:
+        c = bootstrap(settings)
+        try:
+            found = {cid: await c.cases.get(disp, cid) for cid in ids}
+            both = [cid for cid in ids if await c.redis.exists(c.keys.case(cid))
+                    and await c.redis.exists(c.keys.case_archived(cid))]
+            return found, both, await c.archive.compact_all(c.clock())
+        finally:
+            await c.aclose()
+
+    try:
+        before = run_async(make())
+        keys = Keys(settings.street)
+        script = tmp_path / "compact.py"
+        script.write_text(COMPACTOR)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+               "REDIS_URL": url, "DISPATCH_DATA": str(settings.data_dir)}
+        proc = subprocess.Popen([sys.executable, str(script), *before], env=env,
+                                stderr=subprocess.DEVNULL)
+        rdb = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 60
+        while not any(rdb.exists(keys.case_archived(c)) for c in before):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.01)
+        rdb.close()
+        pid = server.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        proc.wait(60)
+        assert server.start() == (url, True)  # back on its port, from its AOF
+        after, both, moved = run_async(read(list(before)))
+        assert after == before and both == []
+        assert 0 < moved < len(before)  # some were archived before the kill, the rest now
+    finally:
+        server.stop()
