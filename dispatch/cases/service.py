@@ -218,15 +218,24 @@ class CaseService:
 
     async def _original(self, case: Case, of: str) -> str:
         """The case a duplicate repeats: ``of``, or the one ``of`` itself repeats."""
-        found = await self.store.load(of) if of != case.id else None
+        found = await self._restored(of) if of != case.id else None
         if found is not None and found.state is CaseState.DUPLICATE and found.duplicate_of:
-            found = await self.store.load(found.duplicate_of)
+            found = await self._restored(found.duplicate_of)
         if found is None or found.id == case.id:
             raise BadRequest(f"no other case {of}", code="unknown_case", field="of")
         if found.state is CaseState.CANCELLED:
             raise Conflict(f"case {found.id} was cancelled", code="invalid_original",
                            field="of")
         return found.id
+
+    async def _restored(self, cid: str) -> Case | None:
+        """A case another case's change writes to (its timeline notes it): back from the
+        archive first when it is there."""
+        found = await self.store.load(cid)
+        if found is None and self.archive is not None and \
+                await self.archive.restore(cid) == "restored":
+            found = await self.store.load(cid)
+        return found
 
     async def _lead(self, department: str | None) -> str | None:
         if not department or department == CENTRE:

@@ -471,3 +471,20 @@ def test_redis_killed_while_cases_are_archived_loses_nothing(tmp_path: Path,
         assert 0 < moved < len(before)  # some were archived before the kill, the rest now
     finally:
         server.stop()
+
+
+def test_a_new_report_marked_a_duplicate_of_an_archived_case(cases: Cases, settings: Settings,
+                                                           rdb: redis.Redis) -> None:
+    keys = Keys(settings.street)
+    old, _ = closed_case(cases)
+    compact(settings, old)
+    again = cases.report("gw002", grid="002")["id"]
+    marked = cases.act("disp1", again, "duplicate", of=old, note="同一路灯")
+    assert marked["duplicate_of"] == old
+    original = cases.get("disp1", old)
+    assert original["state"] == "closed"
+    assert (original["timeline"][-1]["action"], original["timeline"][-1]["case"]) == (
+        "duplicate_reported", again)
+    assert rdb.exists(keys.case(old)) and not rdb.exists(keys.case_archived(old))
+    assert compact(settings, old) == ["archived"]  # quiet again: back to the archive
+    assert cases.get("disp1", old) == original
