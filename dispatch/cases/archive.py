@@ -50,7 +50,6 @@ BUCKETS_PER_READ = 16
 #: Records read per round trip (reports, pages).
 RECORDS_PER_READ = 500
 SCOPE_SEPARATOR = "|"
-SCOPE_FIELDS = ("department", "grid", "reporter", "assignee", "light", "created")
 ARCHIVED_STATES = frozenset({CaseState.CLOSED})
 CASES_SUFFIX = ".cases"
 RECORD_V1 = b"\x01"
