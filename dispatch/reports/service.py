@@ -8,6 +8,7 @@ computed, and a kept report equals a fresh one of the same definitions' version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from redis.asyncio import Redis
 
+from dispatch.cases.model import case_id
 from dispatch.clock import MS_PER_H, MS_PER_S, Now, at_or_now
 from dispatch.identity.roles import Role
 from dispatch.identity.users import UserStore
@@ -89,8 +91,23 @@ class ReportService:
     # --- reading the audit trail --------------------------------------------------------
 
     async def case_facts(self) -> list[CaseFacts]:
-        """Facts of every case, read from the case hashes and timelines in batches."""
+        """Facts of every case, read from the case hashes and timelines in batches, and from
+        the archive."""
+        top = int(await self.redis.get(self.keys.case_seq()) or 0)
         ids = await self.redis.zrange(self.keys.cases_all(), 0, -1)
+        out = await self._live_facts(ids)
+        if self.archive is not None:  # read after the live store: a case archived meanwhile
+            seen = {f.id for f in out}  # is found there
+            async for record in self.archive.records():
+                if record.fields.get("id") not in seen:
+                    out.append(case_facts(record.fields, record.timeline))
+            # one restored from the archive while the two were read is live again by now
+            found = {f.id for f in out}
+            missing = [case_id(n) for n in range(1, top + 1) if case_id(n) not in found]
+            out += await self._live_facts(missing)
+        return out
+
+    async def _live_facts(self, ids: Sequence[str]) -> list[CaseFacts]:
         out: list[CaseFacts] = []
         for i in range(0, len(ids), BATCH):
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -101,11 +118,6 @@ class ReportService:
             for case, timeline in zip(rows[::2], rows[1::2], strict=True):
                 if case:
                     out.append(case_facts(case, [orjson.loads(e) for e in timeline]))
-        if self.archive is not None:  # read after the live store: a case archived meanwhile
-            seen = {f.id for f in out}  # is found there
-            async for record in self.archive.records():
-                if record.fields.get("id") not in seen:
-                    out.append(case_facts(record.fields, record.timeline))
         return out
 
     async def street_since(self) -> int:
