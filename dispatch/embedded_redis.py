@@ -141,9 +141,20 @@ class EmbeddedRedis:
         return free_port()
 
     def status(self) -> str | None:
-        """The URL of the running server, or None."""
+        """The URL of the running server, or None (also when another server took its port)."""
         url = self.url()
-        return url if url and ping(url) else None
+        return url if url and ping(url) and self._ours(url) else None
+
+    def _ours(self, url: str) -> bool:
+        """Whether the server at ``url`` keeps its files in this directory."""
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=1.0)
+        try:
+            found = client.config_get("dir").get("dir")
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+        return bool(found) and Path(str(found)).resolve() == self.directory.resolve()
 
     def pid(self) -> int | None:
         try:
@@ -173,19 +184,30 @@ class EmbeddedRedis:
                 self._apply_fsync(running)
                 return running, False
             port = self._port()
-            args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True,
-                               fsync=self.fsync)
-            result = subprocess.run(args, capture_output=True, text=True, check=False)
-            if result.returncode != 0:
-                raise EmbeddedRedisError(f"redis-server failed: {result.stderr or result.stdout}")
+            url = self._launch(port)
+            if url is None and port == self.recorded_port():  # taken just now: a new one
+                port = free_port()
+                url = self._launch(port)
+            if url is None:
+                raise EmbeddedRedisError(f"redis-server did not answer on port {port}; "
+                                         "see redis.log")
             self.port_file.write_text(f"{port}\n")
-            url = f"redis://{LOOPBACK}:{port}/0"
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline:
-                if ping(url):
-                    return url, True
-                time.sleep(POLL_S)
-            raise EmbeddedRedisError(f"redis-server did not answer on {url}; see redis.log")
+            return url, True
+
+    def _launch(self, port: int) -> str | None:
+        """Start the daemon on ``port``; its URL once it answers, None when it does not."""
+        args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True,
+                           fsync=self.fsync)
+        result = subprocess.run(args, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise EmbeddedRedisError(f"redis-server failed: {result.stderr or result.stdout}")
+        url = f"redis://{LOOPBACK}:{port}/0"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if ping(url):
+                return url
+            time.sleep(POLL_S)
+        return None
 
     def _apply_fsync(self, url: str) -> None:
         """A server started with another policy follows this process's (the setting wins)."""

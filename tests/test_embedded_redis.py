@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from dispatch.embedded_redis import LOOPBACK, EmbeddedRedis, ping
+from dispatch.embedded_redis import LOOPBACK, EmbeddedRedis, find_binary, ping
 from tests.waiting import wait_until
 
 
@@ -76,3 +76,29 @@ def test_a_restart_keeps_the_recorded_port_unless_it_is_taken(tmp_path: Path) ->
             assert server.recorded_port() != port
         finally:
             server.stop()
+
+
+def test_another_redis_on_the_recorded_port_is_not_taken_for_ours(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path / "redis")
+    url, _ = server.start()
+    server.stop()
+    port = server.recorded_port()
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other = subprocess.Popen([str(find_binary()), "--port", str(port), "--bind", LOOPBACK,
+                              "--dir", str(other_dir), "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: ping(url), "the other server")
+        assert server.status() is None  # it answers, but it is not ours
+        mine, started = server.start()
+        try:
+            assert started and mine != url
+            client = redis.Redis.from_url(mine, decode_responses=True)
+            assert Path(client.config_get("dir")["dir"]) == (tmp_path / "redis").resolve()
+            client.close()
+        finally:
+            server.stop()
+    finally:
+        other.terminate()
+        other.wait(15)
