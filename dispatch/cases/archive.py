@@ -52,6 +52,8 @@ RECORDS_PER_READ = 500
 SCOPE_SEPARATOR = "|"
 ARCHIVED_STATES = frozenset({CaseState.CLOSED})
 CASES_SUFFIX = ".cases"
+#: A photo's id: the sha256 of its bytes, in hex.
+MEDIA_ID_LEN = 64
 RECORD_V1 = b"\x01"
 #: The preset dictionary of version 1 records (never change it: add a version instead).
 ZDICT_V1 = (
@@ -559,6 +561,8 @@ class CaseArchiveStore:
 
     async def photo(self, media_id: str) -> ArchivedPhoto | None:
         """An archived photo: its record, uploaders and the parties of its archived cases."""
+        if not (media_id.isalnum() and media_id.isascii() and len(media_id) == MEDIA_ID_LEN):
+            return None
         ids = await asyncio.to_thread(self._noted, self.cases_file(media_id))
         meta: MediaMeta | None = None
         parties: list[Parties] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +14,14 @@ from dispatch.cases.archive import (
     RECORD_V1,
     ZDICT_V1,
     ArchiveError,
+    CaseArchiveStore,
     PhotoRecord,
     Record,
     Scope,
     scope_line,
 )
+from dispatch.keys import Keys
+from tests.conftest import run_async
 
 #: sha256 of ZDICT_V1, as released.
 RELEASED_SHA256 = "8a9e6f63fac6d6ca6db4702574b2827edf666c8cc941c66397de0a8ce8a1d20c"
@@ -59,3 +63,11 @@ def test_the_bucket_line_gives_the_scope_back() -> None:
     assert (scope.department, scope.grid, scope.reporter, scope.assignee, scope.light,
             scope.created) == ("cgj", "001", "gw001", "dm001", "red", 1700000000000)
     assert scope.parties == case.parties
+
+
+def test_only_a_photo_id_names_a_file_beside_the_photos(tmp_path: Path) -> None:
+    store = CaseArchiveStore(None, Keys("jlc"), None, tmp_path, after_s=0,  # type: ignore[arg-type]
+                             batch=1, scan_max=1)
+    (tmp_path / "secret.cases").write_text("C1\n")
+    for bad in ("..", "../secret", "a" * 63, "é" * 64, "ab/" + "c" * 61):
+        assert run_async(store.photo(bad)) is None
