@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 from dispatch.alerts.cases import CaseAlerts
 from dispatch.alerts.service import AlertService, store_config
 from dispatch.alerts.store import AlertStore
+from dispatch.cases.archive import CaseArchiveStore
 from dispatch.cases.plan import Planner
 from dispatch.cases.service import CaseService
 from dispatch.cases.store import CaseStore
@@ -92,6 +93,8 @@ class Container:
     open311: Open311Service
     #: Now in UTC ms for every service (tests inject a clock they move).
     clock: Now
+    #: Closed cases compacted out of the live store.
+    archive: CaseArchiveStore
 
     async def ready(self) -> bool:
         with contextlib.suppress(Exception):
@@ -145,6 +148,12 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
     cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts),
                         planner=Planner(keys), org=org, rules=rules, media=media, users=users,
                         clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)])
+    archive = CaseArchiveStore(redis, keys, scripts, settings.media_dir,
+                               after_s=settings.archive_after_s, batch=settings.archive_batch,
+                               scan_max=settings.case_scan_max)
+    cases.use_archive(archive)
+    reports = ReportService(redis, keys, settings, users, patrols.store, org, clock)
+    reports.archive = archive
     limiter = RateLimiter(scripts, keys)
     return Container(
         settings=settings, redis_url=url, redis=redis, keys=keys, scripts=scripts,
@@ -152,7 +161,7 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
         tokens=TokenStore(redis, keys, scripts, ttl_s=settings.token_ttl_s),
         limiter=limiter, org=org, events=events, rules=rules, media=media,
         cases=cases, location=location, patrols=patrols,
-        reports=ReportService(redis, keys, settings, users, patrols.store, org, clock),
+        reports=reports, archive=archive,
         alerts=alerts, clock=clock,
         open311=Open311Service(redis, keys, settings, apikeys=ApiKeyStore(redis, keys),
                                cases=cases, rules=rules, org=org, media=media,

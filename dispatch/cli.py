@@ -206,6 +206,24 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
+    from dispatch.bootstrap import bootstrap
+
+    async def go() -> tuple[int, int]:
+        c = bootstrap(settings)
+        try:
+            moved = 0 if args.status else await c.archive.compact_all(c.clock())
+            return moved, await c.archive.count()
+        finally:
+            await c.aclose()
+
+    moved, held = run_any(go())
+    if not args.status:
+        print(f"archived {moved} closed cases (untouched for {settings.archive_after_s} s)")
+    print(f"{held} cases in the archive")
+    return EXIT_OK
+
+
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.backup import BackupError, restore
 
@@ -292,6 +310,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", metavar="FILE",
                    help="the archive (default: $DISPATCH_DATA/backups/dispatch-STREET-TIME.tar.gz)")
     s.set_defaults(func=cmd_backup)
+
+    s = sub.add_parser("archive", help="compact every closed case due into the archive now "
+                       "(the clock does it as it goes)")
+    s.add_argument("--status", action="store_true", help="only count the archived cases")
+    s.set_defaults(func=cmd_archive)
 
     s = sub.add_parser("restore", help="put a backup archive back (replaces the street's data)")
     s.add_argument("file")

@@ -293,6 +293,10 @@ def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
             if problem:
                 print(f"stopping: {problem}", file=sys.stderr)
                 return 1
+            if started_redis and not redis_server.alive():
+                # it crashed: back on its port, where every process reconnects by itself
+                print("the embedded Redis stopped; starting it again", file=sys.stderr)
+                redis_server.start()
             time.sleep(POLL_S)
         return 0
     finally:

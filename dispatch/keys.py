@@ -163,6 +163,19 @@ class Keys:
         """Sorted set of reopened cases offered back to the one who held them."""
         return self._k("cases", "offers", "user", username)
 
+    def case_archived(self, case_id: str) -> str:
+        """String: an archived case's compressed record (see dispatch/cases/archive.py)."""
+        return self._k("archive", case_id)
+
+    def archive_buckets(self) -> str:
+        """Sorted set of the archive's buckets that hold cases (member and score: number)."""
+        return self._k("archive", "buckets")
+
+    def archive_bucket(self, bucket: int) -> str:
+        """Hash of the archived cases numbered ``64 * bucket`` up to the next bucket:
+        case number -> its listing line (department, grid, reporter, holder, light, time)."""
+        return self._k("archive", "b", bucket)
+
     def cases_near(self, item: str) -> str:
         """GEO set of the open cases of one item (duplicate detection)."""
         return self._k("cases", "geo", item)

@@ -86,6 +86,16 @@ class Settings:
     max_extension_hours: int = _env("DISPATCH_MAX_EXTENSION_H", 720, "longest extension asked")
     timer_late_ms: int = _env("DISPATCH_TIMER_LATE", 2000, "a timer firing later is marked late")
     timer_batch: int = _env("DISPATCH_TIMER_BATCH", 500, "most timers fired in one step")
+    clock_lease_s: float = _env("DISPATCH_CLOCK_LEASE", 10.0,
+                                "a clock leads for this long unless it renews; a second "
+                                "clock takes over within it when the leader dies (s)")
+    archive_after_s: int = _env("DISPATCH_ARCHIVE_AFTER", 7 * 24 * HOUR_S,
+                                "a closed case untouched this long is compacted into the "
+                                "archive (s; 0: at the clock's next pass after closing)")
+    archive_every_s: float = _env("DISPATCH_ARCHIVE_EVERY", 60.0,
+                                  "how often the clock compacts closed cases (s)")
+    archive_batch: int = _env("DISPATCH_ARCHIVE_BATCH", 200,
+                              "most closed cases looked at (and compacted) in one pass")
 
     # Location and patrols
     loc_max_future_s: int = _env("DISPATCH_LOC_MAX_FUTURE", 2 * MINUTE_S,

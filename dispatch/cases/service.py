@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -53,6 +53,9 @@ from dispatch.rules.vocab import CENTRE_NAMES
 from dispatch.rules_service import RulesService
 from dispatch.settings import Settings
 
+if TYPE_CHECKING:
+    from dispatch.cases.archive import CaseArchiveStore
+
 log = logging.getLogger("dispatch.cases")
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
@@ -86,6 +89,12 @@ class CaseService:
         self.observers: list[CaseObserver] = list(observers)
         #: Where cases kept outside the live store are searched (none by default).
         self.archives: list[CaseArchive] = []
+        #: Where closed cases are compacted (read like live ones, restored on a write).
+        self.archive: CaseArchiveStore | None = None
+
+    def use_archive(self, archive: CaseArchiveStore) -> None:
+        self.archive = archive
+        self.archives.append(archive)
 
     def now(self, now_ms: int | None = None) -> int:
         return self.clock() if now_ms is None else now_ms
@@ -174,7 +183,7 @@ class CaseService:
         """Do ``cmd`` to case ``cid``; returns the case as it is afterwards."""
         for _ in range(MAX_ATTEMPTS):
             now = self.now(now_ms)
-            case = await self._case(cid)
+            case = await self._live_case(actor, cid, cmd)
             sources = allowed_sources(cmd.action, actor, case.parties)
             check_state(case, cmd.action, actor, sources)
             ctx = await self._context(actor, case, cmd, now)
@@ -185,6 +194,8 @@ class CaseService:
             if applied.ok:
                 return await self._changed(case, cmd.action, now)
             if applied.outcome == "missing":
+                if self.archive is not None and await self.archive.restore(cid) == "restored":
+                    continue  # archived since it was read: back, and again
                 raise NotFound(f"no case {cid}", code="unknown_case")
             if (cmd.action is Action.ACCEPT and applied.state == CaseState.ACCEPTED.value
                     and applied.assignee != actor.username):
@@ -207,15 +218,24 @@ class CaseService:
 
     async def _original(self, case: Case, of: str) -> str:
         """The case a duplicate repeats: ``of``, or the one ``of`` itself repeats."""
-        found = await self.store.load(of) if of != case.id else None
+        found = await self._restored(of) if of != case.id else None
         if found is not None and found.state is CaseState.DUPLICATE and found.duplicate_of:
-            found = await self.store.load(found.duplicate_of)
+            found = await self._restored(found.duplicate_of)
         if found is None or found.id == case.id:
             raise BadRequest(f"no other case {of}", code="unknown_case", field="of")
         if found.state is CaseState.CANCELLED:
             raise Conflict(f"case {found.id} was cancelled", code="invalid_original",
                            field="of")
         return found.id
+
+    async def _restored(self, cid: str) -> Case | None:
+        """A case another case's change writes to (its timeline notes it): back from the
+        archive first when it is there."""
+        found = await self.store.load(cid)
+        if found is None and self.archive is not None and \
+                await self.archive.restore(cid) == "restored":
+            found = await self.store.load(cid)
+        return found
 
     async def _lead(self, department: str | None) -> str | None:
         if not department or department == CENTRE:
@@ -267,8 +287,32 @@ class CaseService:
             raise NotFound(f"no case {cid}", code="unknown_case")
         return case
 
-    async def _detail(self, cid: str, now: int) -> dict[str, Any]:
+    async def _live_case(self, actor: Principal, cid: str, cmd: Command) -> Case:
+        """The live case; an archived one is restored first, once the caller may start
+        the action from its state (403 and 409 leave it archived)."""
+        case = await self.store.load(cid)
+        if case is not None or self.archive is None:
+            return case if case is not None else await self._case(cid)
+        record = await self.archive.load(cid)
+        if record is None:
+            return await self._case(cid)
+        archived = record.case
+        check_state(archived, cmd.action, actor,
+                    allowed_sources(cmd.action, actor, archived.parties))
+        await self.archive.restore(cid)
+        return await self._case(cid)
+
+    async def read(self, cid: str) -> tuple[Case, list[dict[str, Any]]] | None:
+        """A case and its timeline, live or archived."""
         found = await self.store.with_timeline(cid)
+        if found is None and self.archive is not None:
+            record = await self.archive.load(cid)
+            if record is not None:
+                return record.case, record.timeline
+        return found
+
+    async def _detail(self, cid: str, now: int) -> dict[str, Any]:
+        found = await self.read(cid)
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
@@ -288,7 +332,7 @@ class CaseService:
         return after.detail(now, timeline)
 
     async def get(self, actor: Principal, cid: str, now_ms: int | None = None) -> dict[str, Any]:
-        found = await self.store.with_timeline(cid)
+        found = await self.read(cid)
         if found is None:
             raise NotFound(f"no case {cid}", code="unknown_case")
         case, timeline = found
@@ -303,6 +347,9 @@ class CaseService:
     async def parties_of(self, cid: str) -> Parties | None:
         """Who and where a case concerns (what scope rules look at), or None."""
         case = await self.store.load(cid)
+        if case is None and self.archive is not None:
+            record = await self.archive.load(cid)
+            case = record.case if record is not None else None
         return case.parties if case is not None else None
 
     async def listing(self, actor: Principal, query: Query,

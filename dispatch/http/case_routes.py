@@ -135,11 +135,17 @@ async def get_media(request: Request, principal: Principal) -> Response:
     c = container(request)
     media_id = request.path_params["id"]
     meta = await c.media.meta(media_id)
+    archived = await c.archive.photo(media_id)  # kept with archived cases
     if meta is None:
-        raise NotFound(f"no photo {media_id}", code="unknown_media")
-    uploaded = await c.media.owned_by(media_id, principal.username)
+        if archived is None:
+            raise NotFound(f"no photo {media_id}", code="unknown_media")
+        meta = archived.meta
+    uploaded = (archived is not None and principal.username in archived.owners) or \
+        await c.media.owned_by(media_id, principal.username)
     cases = [] if uploaded else [p for cid in meta.cases
                                  if (p := await c.cases.parties_of(cid)) is not None]
+    if archived is not None:
+        cases += archived.parties
     if not may_see_photo(principal, uploaded=uploaded, cases=cases):
         raise Forbidden("this photo is not in your scope", code="scope_forbidden")
     path = c.media.path(meta)

@@ -27,6 +27,8 @@ from dispatch.settings import Settings
 log = logging.getLogger("dispatch.clock")
 LEASE_MS = 10_000
 RENEW_S = 2.0
+#: A leader renews at least this many times within its lease.
+RENEWALS_PER_LEASE = 4
 CALENDAR_TICK_S = 5.0
 
 
@@ -46,6 +48,7 @@ class Clock:
         self.now = now
         self.periodic = periodic
         self.lock = LeaderLock(container.scripts, container.keys.clock_leader(), lease_ms)
+        self.renew_s = min(RENEW_S, lease_ms / 1000 / RENEWALS_PER_LEASE)
         self.runner = RecurringRunner(container.redis, container.keys.clock_marker, recurring)
         self.leading = False
 
@@ -76,7 +79,7 @@ class Clock:
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-        scheduler.add_job(self.renew, "interval", seconds=RENEW_S, id="lead", **common)
+        scheduler.add_job(self.renew, "interval", seconds=self.renew_s, id="lead", **common)
         for job in self.periodic:
             scheduler.add_job(self.run_periodic, "interval", args=[job], seconds=job.every_s,
                               id=job.name, **common)
@@ -88,7 +91,8 @@ async def serve_clock(settings: Settings) -> None:
     from dispatch.jobs.schedule import periodic_jobs, recurring_jobs, refresh_metrics
 
     c = bootstrap(settings)
-    clock = Clock(c, periodic_jobs(c), recurring_jobs(c))
+    clock = Clock(c, periodic_jobs(c), recurring_jobs(c),
+                  lease_ms=int(settings.clock_lease_s * 1000))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -58,6 +58,7 @@ def periodic_jobs(c: Container) -> list[Periodic]:
         Periodic("presence", SWEEP_EVERY_S, lambda now: c.location.sweep(now)),
         Periodic("windows", SWEEP_EVERY_S, lambda now: c.patrols.close_windows(now)),
         Periodic("figures", float(c.settings.figures_every_s), figures),
+        Periodic("archive", float(c.settings.archive_every_s), c.archive.compact_due),
     ]
 
 
@@ -144,6 +145,8 @@ async def refresh_metrics(c: Container, clock: Clock) -> None:
         await asyncio.to_thread(refresh_queues, c.queues.all(), c.metrics)
         if clock.leading:
             await refresh_cases(c.redis, c.keys, c.metrics)
+            c.metrics.gauge("cases_archived", "Closed cases compacted into the archive").set(
+                await c.archive.count())
             refresh_alerts(await c.alerts.active(), c.metrics, ALERT_KINDS)
     except Exception as exc:  # Redis away: the next round tries again
         log.debug("clock metrics not refreshed: %s", exc)

@@ -174,7 +174,7 @@ class Open311Service:
         out = []
         for cid in ids:
             extra = await self._extra(cid)
-            found = await self.cases.store.with_timeline(cid) if extra else None
+            found = await self.cases.read(cid) if extra else None
             if found is None:
                 continue
             case, timeline = found

@@ -8,14 +8,16 @@ computed, and a kept report equals a fresh one of the same definitions' version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import orjson
 from redis.asyncio import Redis
 
+from dispatch.cases.model import case_id
 from dispatch.clock import MS_PER_H, MS_PER_S, Now, at_or_now
 from dispatch.identity.roles import Role
 from dispatch.identity.users import UserStore
@@ -40,6 +42,9 @@ from dispatch.reports.periods import Kind, Period, days_of, period
 from dispatch.reports.scores import WorkerInput, department_scores, parse_weights, worker_scores
 from dispatch.rules import CENTRE
 from dispatch.settings import Settings
+
+if TYPE_CHECKING:
+    from dispatch.cases.archive import CaseArchiveStore
 
 BATCH = 500
 #: A daily report's charts show this many days, ending with its own.
@@ -71,6 +76,8 @@ class ReportService:
         self.clock = clock
         self.zone = ZoneInfo(settings.tz)
         self.windows = parse_windows(settings.patrol_windows)
+        #: The archive of closed cases, counted beside the live ones.
+        self.archive: CaseArchiveStore | None = None
 
     def now(self, now_ms: int | None = None) -> int:
         return at_or_now(now_ms, self.clock)
@@ -84,8 +91,23 @@ class ReportService:
     # --- reading the audit trail --------------------------------------------------------
 
     async def case_facts(self) -> list[CaseFacts]:
-        """Facts of every case, read from the case hashes and timelines in batches."""
+        """Facts of every case, read from the case hashes and timelines in batches, and from
+        the archive."""
+        top = int(await self.redis.get(self.keys.case_seq()) or 0)
         ids = await self.redis.zrange(self.keys.cases_all(), 0, -1)
+        out = await self._live_facts(ids)
+        if self.archive is not None:  # read after the live store: a case archived meanwhile
+            seen = {f.id for f in out}  # is found there
+            async for record in self.archive.records():
+                if record.fields.get("id") not in seen:
+                    out.append(case_facts(record.fields, record.timeline))
+            # one restored from the archive while the two were read is live again by now
+            found = {f.id for f in out}
+            missing = [case_id(n) for n in range(1, top + 1) if case_id(n) not in found]
+            out += await self._live_facts(missing)
+        return out
+
+    async def _live_facts(self, ids: Sequence[str]) -> list[CaseFacts]:
         out: list[CaseFacts] = []
         for i in range(0, len(ids), BATCH):
             async with self.redis.pipeline(transaction=False) as pipe:

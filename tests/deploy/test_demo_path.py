@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dispatch.embedded_redis import free_port
+from dispatch.embedded_redis import EmbeddedRedis, free_port
 from dispatch.org.preset import street_preset
 from tests.location.fixtures import inside
 
@@ -138,3 +138,29 @@ def test_dispatch_help_lists_the_commands() -> None:
     out = dispatch("--help", env=dict(os.environ)).stdout
     for command in ("serve", "worker", "clock", "demo", "backup", "restore"):
         assert command in out
+
+
+def test_the_demo_brings_its_redis_back_on_the_same_port(demo_data: Path) -> None:
+    port = free_port()
+    env = demo_env(demo_data, port)
+    demo = Demo(env)
+    try:
+        url = demo.url()
+        server = EmbeddedRedis(demo_data / "redis")
+        redis_url, pid = server.status(), server.pid()
+        assert redis_url is not None and pid is not None
+        report(url)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + READY_S
+        while server.pid() == pid or server.status() != redis_url:
+            assert time.monotonic() < deadline, "the demo did not start its Redis again"
+            time.sleep(0.1)
+        deadline = time.monotonic() + READY_S
+        while httpx.get(f"{url}/readyz", timeout=5).status_code != 200:
+            assert time.monotonic() < deadline, "the web process did not reconnect"
+            time.sleep(0.1)
+        assert len(cases(url)) == 1  # the case reported before the crash, from the AOF
+        assert demo.proc.poll() is None
+    finally:
+        demo.stop()
+    assert "starting it again" in demo.output

@@ -27,6 +27,7 @@ FAMILIES = {
     "web": ["dispatch_ws_connections", "dispatch_ws_messages_total",
             "dispatch_http_requests_total", "dispatch_redis_roundtrip_seconds"],
     "clock": ["dispatch_timer_lateness_seconds", "dispatch_cases", "dispatch_cases_open_by_light",
+              "dispatch_cases_archived",
               "dispatch_alerts_open", "dispatch_rq_queue_jobs", "dispatch_rq_failed_jobs",
               "dispatch_redis_roundtrip_seconds", "dispatch_clock_leading"],
     "worker": ["dispatch_worker_jobs_total", "dispatch_rq_queue_jobs", "dispatch_rq_failed_jobs",
