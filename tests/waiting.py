@@ -31,3 +31,19 @@ async def until(check: Callable[[], object | Awaitable[object]], what: str,
             return
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(POLL_S)
+
+
+def wait_for(check: Callable[[], object], what: str, timeout_s: float = TIMEOUT_S,
+             ignoring: tuple[type[BaseException], ...] = ()) -> object:
+    """Poll ``check`` until it gives something true and return that; an exception of
+    ``ignoring`` (a process not answering yet) counts as not yet."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            found = check()
+        except ignoring:
+            found = None
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(POLL_S)

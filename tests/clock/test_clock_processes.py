@@ -22,24 +22,19 @@ from dispatch.embedded_redis import free_port
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
+from tests import waiting
 
 LEASE_S = 2.0
 WAIT_S = 60.0
-POLL_S = 0.1
 LEADING = re.compile(r"^\w*clock_leading(?:\{[^}]*\})? (\S+)$", re.MULTILINE)
 
 
-def wait_for(check: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while True:
-        try:
-            found = check()
-        except (httpx.HTTPError, OSError):
-            found = None
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(POLL_S)
+#: What a process that is not up yet raises.
+NOT_YET = (httpx.HTTPError, OSError)
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+    return waiting.wait_for(check, what, timeout, ignoring=NOT_YET)
 
 
 def leading(port: int) -> bool | None:

@@ -24,26 +24,20 @@ from rq.job import JobStatus
 from dispatch.embedded_redis import EmbeddedRedis, free_port
 from dispatch.keys import Keys
 from dispatch.org.preset import street_preset
+from tests import waiting
 from tests.cases.helpers import Places
 
 PASSWORD = "restart-pass"
 WAIT_S = 60.0
-POLL_S = 0.1
 STREET = "jlc"
 
 
+#: What a process that is not up yet raises.
+NOT_YET = (httpx.HTTPError, redis.RedisError, OSError)
+
+
 def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            found = check()
-        except (httpx.HTTPError, redis.RedisError, OSError):
-            found = None
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(POLL_S)
+    return waiting.wait_for(check, what, timeout, ignoring=NOT_YET)
 
 
 @pytest.fixture
