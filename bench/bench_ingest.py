@@ -58,6 +58,7 @@ from dispatch.org.preset import street_preset  # noqa: E402
 from dispatch.org.seed import seed_org  # noqa: E402
 from dispatch.patrol.filters import Ping, clean_track  # noqa: E402
 from dispatch.patrol.metrics import patrol_metrics  # noqa: E402
+from dispatch.server import HTTP_IMPL, LOOP_IMPL, WS_IMPL  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-pass"
@@ -146,11 +147,13 @@ def _env(redis_url: str, data: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def uvicorn(app: list[str], env: dict[str, str]) -> Iterator[Server]:
+def uvicorn(app: list[str], env: dict[str, str], ws: str = WS_IMPL) -> Iterator[Server]:
+    """A uvicorn process with the protocol choices of ``dispatch serve``."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--lifespan", "on"],
+         "--log-level", "warning", "--no-access-log", "--lifespan", "on", "--ws", ws,
+         "--loop", LOOP_IMPL, "--http", HTTP_IMPL],
         env=env, cwd=ROOT)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:

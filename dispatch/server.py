@@ -1,4 +1,9 @@
-"""``dispatch serve``: the ASGI app under uvicorn."""
+"""``dispatch serve``: the ASGI app under uvicorn.
+
+Protocols: uvloop's event loop and httptools' HTTP parser when installed (both are
+pinned dependencies; uvicorn falls back to asyncio and h11 where they are missing), and
+the WebSocket implementation chosen by bench_ingest (CPU per ping, same run).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,21 @@ from dispatch.logs import install as install_redaction
 from dispatch.logs import uvicorn_log_config
 from dispatch.settings import Settings
 
+#: uvloop when importable, else asyncio's loop.
+LOOP_IMPL = "auto"
+#: httptools when importable, else h11.
+HTTP_IMPL = "auto"
+WS_IMPL = "websockets-sansio"
+
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         create_app(settings=settings),
         host=settings.host,
         port=settings.port,
+        loop=LOOP_IMPL,
+        http=HTTP_IMPL,
+        ws=WS_IMPL,
         ws_max_size=settings.max_ws_frame_bytes,
         ws_ping_interval=20,
         lifespan="on",

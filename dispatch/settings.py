@@ -128,8 +128,9 @@ class Settings:
     stop_radius_m: float = _env("DISPATCH_STOP_RADIUS", 30.0,
                                 "a stop on a track: staying within this distance (m)")
     stop_min_min: int = _env("DISPATCH_STOP_MIN", 5, "... for at least this long (min)")
-    positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 500,
-                                   "least time between two positions events of a process (ms)")
+    positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 50,
+                                   "longest a position waits to share a positions event "
+                                   "when the process is busy (ms; idle: sent at once)")
     device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
                                     "device ids and OwnTracks logins cached in-process (s)")
     ingest_pipe: bool = _env("DISPATCH_INGEST_PIPE", True,
