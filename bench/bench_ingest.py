@@ -147,11 +147,13 @@ def _env(redis_url: str, data: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def uvicorn(app: list[str], env: dict[str, str], ws: str = WS_IMPL) -> Iterator[Server]:
-    """A uvicorn process with the protocol choices of ``dispatch serve``."""
+def uvicorn(app: list[str], env: dict[str, str], ws: str = WS_IMPL,
+            python: tuple[str, ...] = ()) -> Iterator[Server]:
+    """A uvicorn process with the protocol choices of ``dispatch serve`` (``python``: what
+    runs uvicorn's command line instead of ``-m uvicorn``, e.g. a profiler)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, *(python or ("-m", "uvicorn")), *app, "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning", "--no-access-log", "--lifespan", "on", "--ws", ws,
          "--loop", LOOP_IMPL, "--http", HTTP_IMPL],
         env=env, cwd=ROOT)
@@ -205,19 +207,26 @@ async def seed(settings: Settings, extra_phones: int) -> dict[str, str]:
         await c.aclose()
 
 
-def walks(n_phones: int, fixes: int, t0: int, first: int = 0) -> dict[str, list[bytes]]:
-    """gw001.. (from the ``first``-th) each walking their own grid: ``fixes`` encoded
-    pings, 5 s apart."""
+def walks(n_phones: int, messages: int, t0: int, first: int = 0,
+          batch: int = 1) -> dict[str, list[bytes]]:
+    """gw001.. (from the ``first``-th) each walking their own grid: ``messages`` encoded
+    messages of fixes 5 s apart, a ``ping`` each, or with ``batch`` > 1 a ``pings`` batch
+    of that many."""
     street = generate_street()
     out = {}
     for k in range(first, first + n_phones):
         grid = street.grids[k % len(street.grids)]
-        lonlat = patrol_walk([list(p) for p in grid.polygon], duration_s=fixes * FIX_S,
-                             seed=k)
-        out[f"gw{k + 1:03d}"] = [
-            orjson.dumps({"type": "ping", "seq": i, "lat": float(lat), "lon": float(lon),
-                          "ts": t0 + i * FIX_S * MS, "acc": 5.0, "batt": 80})
-            for i, (lon, lat) in enumerate(lonlat)]
+        lonlat = patrol_walk([list(p) for p in grid.polygon],
+                             duration_s=messages * batch * FIX_S, seed=k)
+        fixes = [{"type": "ping", "seq": i, "lat": float(lat), "lon": float(lon),
+                  "ts": t0 + i * FIX_S * MS, "acc": 5.0, "batt": 80}
+                 for i, (lon, lat) in enumerate(lonlat)]
+        if batch == 1:
+            out[f"gw{k + 1:03d}"] = [orjson.dumps(f) for f in fixes[:messages]]
+        else:
+            out[f"gw{k + 1:03d}"] = [
+                orjson.dumps({"type": "pings", "items": fixes[i * batch:(i + 1) * batch]})
+                for i in range(messages)]
     return out
 
 
