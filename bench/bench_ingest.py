@@ -153,9 +153,9 @@ def uvicorn(app: list[str], env: dict[str, str], ws: str = WS_IMPL,
     runs uvicorn's command line instead of ``-m uvicorn``, e.g. a profiler)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, *(python or ("-m", "uvicorn")), *app, "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--lifespan", "on", "--ws", ws,
-         "--loop", LOOP_IMPL, "--http", HTTP_IMPL],
+        [sys.executable, *(python or ("-m", "uvicorn")), *app, "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+         "--ws", ws, "--loop", LOOP_IMPL, "--http", HTTP_IMPL],
         env=env, cwd=ROOT)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:

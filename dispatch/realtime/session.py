@@ -32,6 +32,9 @@ WINDOW_S = 1.0
 
 Reply = dict[str, Any] | list[dict[str, Any]] | None
 MessageHandler = Callable[["Session", dict[str, Any]], Awaitable[Reply]]
+#: A handler's shortcut for its hot messages: (the seq errors refer to, the handling), or
+#: None to take the general path (parse, validate, ``MessageHandler``).
+FastPath = Callable[["Session", str | bytes], tuple[Any, Awaitable[Reply]] | None]
 
 
 def error_message(exc: DispatchError, ref: Any = None) -> dict[str, Any]:
@@ -68,12 +71,14 @@ class RateWindow:
 
 class Session:
     def __init__(self, websocket: WebSocket, principal: Principal, runtime: WebRuntime,
-                 topics: Iterable[str], handler: MessageHandler) -> None:
+                 topics: Iterable[str], handler: MessageHandler,
+                 fast: FastPath | None = None) -> None:
         self.ws = websocket
         self.principal = principal
         self.runtime = runtime
         self.container = runtime.container
         self.handler = handler
+        self.fast = fast
         settings = self.container.settings
         self.sub: Subscription = runtime.hub.subscribe(topics, settings.ws_queue_len)
         self.rate = RateWindow(settings.ws_rate_per_s)
@@ -111,12 +116,17 @@ class Session:
         try:
             if not self.rate.admit():
                 raise DispatchError("too many messages; slow down", code="rate_limited")
-            message = parse_json(raw)
-            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-                raise BadRequest("a message is a JSON object with a string 'type'",
-                                 code="invalid_message")
-            ref = message.get("seq")
-            reply = await self.handler(self, message)
+            shortcut = self.fast(self, raw) if self.fast is not None else None
+            if shortcut is not None:
+                ref, handling = shortcut
+                reply = await handling
+            else:
+                message = parse_json(raw)
+                if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+                    raise BadRequest("a message is a JSON object with a string 'type'",
+                                     code="invalid_message")
+                ref = message.get("seq")
+                reply = await self.handler(self, message)
         except DispatchError as exc:
             await self.send_error(exc, ref)
             return
@@ -124,6 +134,9 @@ class Session:
             await self.send_error(Unavailable("the store is not reachable; try again shortly",
                                               code="redis_unreachable"), ref)
             return
+        await self._reply(reply)
+
+    async def _reply(self, reply: Reply) -> None:
         for item in [reply] if isinstance(reply, dict) else (reply or []):
             await self.send(item)
 

@@ -7,6 +7,8 @@ import math
 from datetime import date
 from typing import Any
 
+import msgspec
+import orjson
 import pytest
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
@@ -29,6 +31,7 @@ from dispatch.patrol.days import LocalDays
 from dispatch.patrol.filters import FilterConfig, Ping, Verdict
 from dispatch.patrol.judge import judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
+from dispatch.realtime.phone import FAST, WirePing, WirePings
 
 T = 1_700_000_000_000
 CFG = FilterConfig()
@@ -210,3 +213,26 @@ def test_positions_go_out_at_once_when_idle_and_share_an_event_under_load() -> N
     assert events[0] == {"gw001": 1}
     assert len(events) == 2 and len(events[1]) == 38  # the burst shares one event
     assert events[1]["gw002"] == 99  # only a worker's newest position is sent
+
+
+def test_the_phones_fast_reader_agrees_with_the_general_one_or_leaves_it_the_message() -> None:
+    good = [{"type": "ping", "seq": 3, "ts": T, "lat": 39, "lon": 117.5, "acc": 5,
+             "batt": 80.0, "speed": None, "extra": [1]},
+            {"type": "ping", "seq": 0, "ts": T, "lat": -1.5, "lon": 2.25, "heading": 359.9}]
+    for message in good:
+        fast = FAST.decode(orjson.dumps(message))
+        assert isinstance(fast, WirePing)
+        assert fast.ping() == ping_from_json(message)
+    batch = {"type": "pings", "items": good}
+    decoded = FAST.decode(orjson.dumps(batch))
+    assert isinstance(decoded, WirePings)
+    assert [f.ping() for f in decoded.items] == [ping_from_json(m) for m in good]
+    wrong = [{"type": "ping", "seq": 1, "ts": float(T), "lat": 1.0, "lon": 1.0},
+             {"type": "ping", "seq": 1, "ts": T, "lat": True, "lon": 1.0},
+             {"type": "ping", "seq": -1, "ts": T, "lat": 1.0, "lon": 1.0},
+             {"type": "ping", "seq": 1, "ts": T, "lat": "north", "lon": 1.0},
+             {"type": "ping", "seq": 1, "ts": T, "lon": 1.0},
+             {"type": "patrol.start"}]
+    for message in wrong:  # each goes the general way, which names the field
+        with pytest.raises(msgspec.ValidationError):
+            FAST.decode(orjson.dumps(message))
