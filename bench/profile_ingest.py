@@ -32,6 +32,8 @@ from bench_ingest import (  # noqa: E402
     _env,
     dispatch_app,
     drive,
+    osmand_fixes,
+    osmand_loop,
     redis_server,
     seed,
     uvicorn,
@@ -49,6 +51,7 @@ def main() -> None:
     parser.add_argument("--pings", type=int, default=PINGS, help="per phone")
     parser.add_argument("--batch", type=int, default=1, help="pings per message")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--osmand", action="store_true", help="OsmAnd POSTs instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp)) as (url, _):
         settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
@@ -59,8 +62,13 @@ def main() -> None:
         out = Path(tmp) / "web.prof"
         with uvicorn(dispatch_app(), _env(url, Path(tmp) / "data"),
                      python=(str(BENCH / "profiled_server.py"), str(out))) as server:
-            asyncio.run(drive(server, tokens, pings, slice(None)))
-        n = sum(len(p) for p in pings.values()) * args.batch
+            if args.osmand:
+                fixes = osmand_fixes(0, CPU_PHONES * args.pings, t0)
+                asyncio.run(osmand_loop(server, fixes))
+                n = len(fixes)
+            else:
+                asyncio.run(drive(server, tokens, pings, slice(None)))
+                n = sum(len(p) for p in pings.values()) * args.batch
         stats = pstats.Stats(str(out))
         print(f"{n:,} pings ({args.batch} per message); total {stats.total_tt:.2f} s of "
               f"profiled time = {stats.total_tt / n * 1e6:.0f} us per ping (cProfile's own "

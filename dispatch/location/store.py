@@ -73,6 +73,8 @@ end
 # ARGV[18] the jump filter's top speed (m/s), ARGV[19] its slack (m), ARGV[20] the
 #   candidate's record (1-based, 0 none)
 # ARGV[21..] per record, in time order: track key index, bucket, record
+# A track hash's TTL starts again when it gets a new bucket (at least every 5 minutes of
+# a patrol): not on every fix.
 # Records with flag 0 are judged here, against the newest fix before them: the batch's own
 # or the live one (the worker's newest, whichever process stored it), and stored with
 # flag 2 when reaching them needs more than the top speed (beyond the slack).
@@ -95,10 +97,12 @@ local function i32(s, o)
   if v >= 2147483648 then v = v - 4294967296 end
   return v / 1e7
 end
+local fresh = {}  -- track hashes given a new bucket: their TTL starts again
 local function insert(key, field, rec)
   local cur = redis.call('HGET', key, field)
   if not cur then
     redis.call('HSET', key, field, rec)
+    fresh[key] = true
     return 1
   end
   local t = u32(rec, 0)
@@ -129,7 +133,7 @@ local last = nil
 if cur[1] and cur[7] and cur[8] then
   last = {tonumber(cur[1]), tonumber(cur[7]), tonumber(cur[8])}
 end
-local codes, touched, oks, prev = {}, {}, {}, nil
+local codes, oks, prev = {}, {}, nil
 for i = 1, n do
   local base = FIRST + (i - 1) * 3
   local key, bucket, rec = KEYS[tonumber(ARGV[base])], ARGV[base + 1], ARGV[base + 2]
@@ -154,9 +158,8 @@ for i = 1, n do
     code = '0'
   end
   codes[i] = code
-  touched[key] = true
 end
-for key in pairs(touched) do redis.call('EXPIRE', key, ttl) end
+for key in pairs(fresh) do redis.call('EXPIRE', key, ttl) end
 local prev_state = cur[3] or ''
 local state = prev_state
 local heard = tonumber(ARGV[5])
@@ -415,6 +418,8 @@ class SetIfCall(ScriptCall[bool]):
         return bool(reply)
 
 
+#: Keys kept built (per worker, per worker-day) before the cache starts again.
+KEYS_CACHED = 50_000
 #: Geofence events kept per worker.
 FENCE_EVENTS_KEPT = 100
 
@@ -468,6 +473,26 @@ class LocationStore:
         self.scripts = scripts
         self.track_ttl_s = track_ttl_s
         self.out_of_grid_ms = out_of_grid_ms
+        # the keys of the ingest path, built once per worker (and day)
+        self._geo = keys.loc_geo()
+        self._lives: dict[str, str] = {}
+        self._tracks: dict[tuple[str, str], str] = {}
+
+    def _live_key(self, worker: str) -> str:
+        key = self._lives.get(worker)
+        if key is None:
+            if len(self._lives) >= KEYS_CACHED:
+                self._lives.clear()
+            key = self._lives[worker] = self.keys.loc_live(worker)
+        return key
+
+    def _track_key(self, worker: str, day: str) -> str:
+        key = self._tracks.get((worker, day))
+        if key is None:
+            if len(self._tracks) >= KEYS_CACHED:
+                self._tracks.clear()
+            key = self._tracks[worker, day] = self.keys.loc_track(worker, day)
+        return key
 
     async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
                      fresh_after_ms: int, live: LiveCandidate | None, jumps: JumpRule,
@@ -480,10 +505,9 @@ class LocationStore:
         days: dict[str, int] = {}
         records = tuple((days.setdefault(item.day, len(days)), item.bucket, item.record)
                         for item in items)
-        k = self.keys
-        call = IngestCall(k.loc_live(worker), k.loc_geo(), worker, self.track_ttl_s, heard_ms,
-                          fresh_after_ms, live, charge, self.out_of_grid_ms,
-                          tuple(k.loc_track(worker, day) for day in days), records, jumps,
+        call = IngestCall(self._live_key(worker), self._geo, worker, self.track_ttl_s,
+                          heard_ms, fresh_after_ms, live, charge, self.out_of_grid_ms,
+                          tuple(self._track_key(worker, day) for day in days), records, jumps,
                           live_item)
         return await (runner or self.scripts).run(call)
 
