@@ -366,13 +366,13 @@ class RatioRun:
     figures: dict[str, float]
 
 
-def cpu_of(server: Server, redis_proc: psutil.Process | None, run: Any) -> float:
-    """Server (+ redis-server) CPU seconds spent by ``run()``."""
+def cpu_of(server: Server, redis_proc: psutil.Process | None, run: Any) -> tuple[float, float]:
+    """Server and redis-server CPU seconds spent by ``run()``."""
     time.sleep(0.5)
     cpu0, redis0 = server.cpu_s(), _cpu(redis_proc)
     run()
     time.sleep(0.5)
-    return server.cpu_s() - cpu0 + _cpu(redis_proc) - redis0
+    return server.cpu_s() - cpu0, _cpu(redis_proc) - redis0
 
 
 def ratio_run(n: int, env: dict[str, str], redis_proc: psutil.Process,
@@ -390,12 +390,15 @@ def ratio_run(n: int, env: dict[str, str], redis_proc: psutil.Process,
                 asyncio.run(drive(server, tokens, work, slice(0, WARMUP_PINGS)))
                 count = sum(len(p) - WARMUP_PINGS for p in work.values())
                 count *= BATCH if kind == "batch" else 1
-                cpu = cpu_of(server, rp, lambda w=work: asyncio.run(
+                web, red = cpu_of(server, rp, lambda w=work: asyncio.run(
                     drive(server, tokens, w, slice(WARMUP_PINGS, None))))
-                figures[f"{name} {kind}"] = cpu / count * 1e6
+                figures[f"{name} {kind}"] = (web + red) / count * 1e6
+                figures[f"{name} {kind} redis"] = red / count * 1e6
             asyncio.run(osmand_loop(server, osm[:CPU_PHONES]))
-            cpu = cpu_of(server, rp, lambda: asyncio.run(osmand_loop(server, osm[CPU_PHONES:])))
-            figures[f"{name} osmand"] = cpu / (len(osm) - CPU_PHONES) * 1e6
+            web, red = cpu_of(server, rp,
+                              lambda: asyncio.run(osmand_loop(server, osm[CPU_PHONES:])))
+            figures[f"{name} osmand"] = (web + red) / (len(osm) - CPU_PHONES) * 1e6
+            figures[f"{name} osmand redis"] = red / (len(osm) - CPU_PHONES) * 1e6
             figures[f"{name} idle KiB"] = asyncio.run(idle_phones(server, idle)) / 1024
     phase(f"   run {n}: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()))
     return RatioRun(figures["full single"] / figures["bare single"],
@@ -416,14 +419,17 @@ def ratio_rows(runs: list[RatioRun]) -> list[tuple[str, str]]:
     return [
         ("1. CPU us per ping, bare WS endpoint, single pings (min/median/max)", us("bare single")),
         ("1. ... full path, web + redis-server", us("full single")),
+        ("1.    of which redis-server", us("full single redis")),
         (f"1. ratio single pings, full / bare (goal <= {GOAL_SINGLE:g}x)",
          spread([r.single for r in runs])),
         (f"1. CPU us per ping in batches of {BATCH}, bare", us("bare batch")),
         ("1. ... full path, web + redis-server", us("full batch")),
+        ("1.    of which redis-server", us("full batch redis")),
         (f"1. ratio batches, full / bare (goal <= {GOAL_BATCH:g}x)",
          spread([r.batch for r in runs])),
         ("1. CPU us per OsmAnd POST (one fix), bare Starlette HTTP", us("bare osmand")),
         ("1. ... full path, web + redis-server", us("full osmand")),
+        ("1.    of which redis-server", us("full osmand redis")),
         (f"1. ratio OsmAnd, full / bare (goal <= {GOAL_OSMAND:g}x)",
          spread([r.osmand for r in runs])),
         (f"1. KiB per idle phone socket ({IDLE_PHONES:,}), bare server", us("bare idle KiB")),
