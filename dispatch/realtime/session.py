@@ -47,6 +47,10 @@ def error_message(exc: DispatchError, ref: Any = None) -> dict[str, Any]:
     return msg
 
 
+async def _closed(data: bytes) -> None:
+    """What a closed session does with a hub message: nothing."""
+
+
 class Flood(Exception):
     pass
 
@@ -166,6 +170,10 @@ class Session:
                     await writer
             self._open.dec()
             self.runtime.hub.unsubscribe(self.sub)
+            # the socket's reference cycles (bound methods of itself and of its stream)
+            # broken: its objects go when it closes, not at some later full collection
+            self.deliver = _closed
+            self.on_overflow = None
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
                     await self.ws.close()
