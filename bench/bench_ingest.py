@@ -61,7 +61,7 @@ from dispatch.org.preset import street_preset  # noqa: E402
 from dispatch.org.seed import seed_org  # noqa: E402
 from dispatch.patrol.filters import Ping, clean_track  # noqa: E402
 from dispatch.patrol.metrics import patrol_metrics  # noqa: E402
-from dispatch.server import HTTP_IMPL, LOOP_IMPL, WS_IMPL  # noqa: E402
+from dispatch.server import HTTP_IMPL, LOOP_IMPL, WS_DEFLATE, WS_IMPL  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-pass"
@@ -169,7 +169,8 @@ def uvicorn(app: list[str], env: dict[str, str], ws: str = WS_IMPL,
     proc = subprocess.Popen(
         [sys.executable, *(python or ("-m", "uvicorn")), *app, "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log", "--lifespan", "on",
-         "--ws", ws, "--loop", LOOP_IMPL, "--http", HTTP_IMPL],
+         "--ws", ws, "--loop", LOOP_IMPL, "--http", HTTP_IMPL, "--ws-per-message-deflate",
+         os.environ.get("BENCH_WS_DEFLATE", str(WS_DEFLATE).lower())],
         env=env, cwd=ROOT)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -465,19 +466,22 @@ class FleetFigures:
         return self.cpu_s / max(1, self.pings) * 1e6
 
 
-async def open_screens(server: Server, token: str, count: int
-                       ) -> tuple[list[ClientConnection], list[asyncio.Task[None]]]:
-    """``count`` command screens on /ws/screen, each reading (and dropping) its stream."""
-    opened = [await connect(server.url(f"/ws/screen?token={token}"), max_queue=None,
-                            ping_interval=None, max_size=None, open_timeout=OPEN_TIMEOUT_S)
-              for _ in range(count)]
-
-    async def drain(ws: ClientConnection) -> None:
-        with contextlib.suppress(Exception):
-            async for _ in ws:
-                pass
-
-    return opened, [asyncio.create_task(drain(ws)) for ws in opened[1:]]
+@contextlib.contextmanager
+def screens_elsewhere(url: str, count: int) -> Iterator[None]:
+    """``count`` command screens reading (and dropping) their stream in another process."""
+    if count <= 0:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, str(BENCH / "screen_drains.py"), url, str(count)],
+                            stdout=subprocess.PIPE, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the screens did not open")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phones: int,
@@ -497,8 +501,13 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     c = bootstrap(settings)
     pubsub = c.redis.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(c.keys.screen_channel())
-    sockets_of_screens, drains = await open_screens(server, tokens["screen1"], screens) \
-        if screens else ([], [])
+    # the screen measured here; the others read their streams in a process of their own
+    sockets_of_screens = [await connect(
+        server.url(f"/ws/screen?token={tokens['screen1']}"), max_queue=None,
+        ping_interval=None, max_size=None, open_timeout=OPEN_TIMEOUT_S)] if screens else []
+    others = contextlib.ExitStack()
+    others.enter_context(screens_elsewhere(server.url(f"/ws/screen?token={tokens['screen1']}"),
+                                           screens - 1))
 
     async def stream() -> Any:
         if sockets_of_screens:
@@ -570,8 +579,7 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await watcher
-    for task in drains:
-        task.cancel()
+    others.close()
     await asyncio.gather(*(ws.close() for ws in [*sockets.values(), *sockets_of_screens]))
     await pubsub.aclose()
     await c.aclose()

@@ -20,6 +20,7 @@ LOOP_IMPL = "auto"
 #: httptools when importable, else h11.
 HTTP_IMPL = "auto"
 WS_IMPL = "websockets-sansio"
+WS_DEFLATE = True
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
@@ -31,6 +32,7 @@ def uvicorn_config(settings: Settings) -> uvicorn.Config:
         http=HTTP_IMPL,
         ws=WS_IMPL,
         ws_max_size=settings.max_ws_frame_bytes,
+        ws_per_message_deflate=WS_DEFLATE,
         ws_ping_interval=20,
         lifespan="on",
         log_level=settings.log_level,

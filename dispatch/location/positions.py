@@ -1,12 +1,12 @@
 """Live positions for the screens: sent at once when the process is idle, coalesced under load.
 
-Every accepted newest fix replaces the worker's pending item. When the process is
-idle a position goes out in the next loop turn as its own ``positions`` event (the
-fixes that arrived in the same turn share it). Under load the gap between two events
-grows with what the last one cost (its emit round trip, which includes the time the
-event loop was busy fanning the previous one out to the screens), bounded by
-``max_wait_ms``: a position never waits longer than that to be sent, and with many
-phones the events carry many items each instead of one event per fix.
+Every accepted newest fix replaces the worker's pending item. A position that arrives
+when no ``positions`` event went out in the last ``max_wait_ms`` goes out in the next
+loop turn (with the fixes that arrived in the same turn). Otherwise it waits for the
+end of that interval and shares the event with everything that arrived meanwhile: a
+position never waits longer than ``max_wait_ms``, and however many phones ping, a
+process sends at most one event per interval, so the fan-out to every screen socket
+(the cost that grows with phones x screens) stays bounded.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from dispatch.realtime.events import Events
 
 log = logging.getLogger("dispatch.positions")
 POSITIONS = "positions"
-#: The gap after an event is this many times what the event cost to emit.
-LOAD_FACTOR = 4.0
 
 
 class PositionsCoalescer:
@@ -63,13 +61,11 @@ class PositionsCoalescer:
                 await asyncio.sleep(delay)
             else:
                 await asyncio.sleep(0)  # the fixes of this loop turn join the event
-            started = time.monotonic()
+            self._next = time.monotonic() + self.max_gap_s
             try:
                 await self.flush()
             except Exception:  # Redis away: these positions are lost, newer ones follow
                 log.exception("positions flush failed")
-            ended = time.monotonic()
-            self._next = ended + min(self.max_gap_s, LOAD_FACTOR * (ended - started))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="positions-flush")

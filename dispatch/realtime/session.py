@@ -85,6 +85,9 @@ class Session:
         self.fast = fast
         settings = self.container.settings
         self.sub: Subscription = runtime.hub.subscribe(topics, settings.ws_queue_len)
+        self.sub.notify = self._wake
+        self._writer_task: asyncio.Task[None] | None = None
+        self._open_done = False
         self.rate = RateWindow(settings.ws_rate_per_s)
         self._send_lock = asyncio.Lock()
         kind = websocket.scope.get("path", "/ws/other").rsplit("/", 1)[-1]
@@ -104,15 +107,26 @@ class Session:
     async def send_error(self, exc: DispatchError, ref: Any = None) -> None:
         await self.send(error_message(exc, ref))
 
+    def _wake(self) -> None:
+        """A hub message is queued: start the writer unless it runs (or the socket is
+        still opening; its messages wait in order)."""
+        if self._writer_task is None and self._open_done:
+            self._writer_task = asyncio.create_task(self._writer(), name="ws-writer")
+
     async def _writer(self) -> None:
-        # A queue can only overflow while it is full, that is while this loop is busy
-        # sending, so checking the flag after each message is enough (no extra task).
-        while True:
-            await self.deliver(await self.sub.queue.get())
-            if self.sub.overflowed.is_set():
-                self.sub.drain()
-                if self.on_overflow is not None:
-                    await self.on_overflow(self)
+        """Send what is queued, then end (an idle socket keeps no task). A queue can
+        only overflow while it is full, that is while this loop is busy sending, so
+        checking the flag after each message is enough."""
+        queue = self.sub.queue
+        try:
+            while not queue.empty():
+                await self.deliver(queue.get_nowait())
+                if self.sub.dropped and self.sub.overflowed.is_set():
+                    self.sub.drain()
+                    if self.on_overflow is not None:
+                        await self.on_overflow(self)
+        finally:
+            self._writer_task = None
 
     async def _handle(self, raw: str | bytes) -> None:
         ref = None
@@ -148,12 +162,13 @@ class Session:
         """Accept, then serve until the client leaves; every task is cancelled on the way out."""
         if self.ws.application_state is WebSocketState.CONNECTING:
             await self.ws.accept()  # (already accepted when it authenticated by message)
-        writer: asyncio.Task[None] | None = None
         self._open.inc()
         try:
             if on_open is not None:  # hub messages queue up meanwhile, in order
                 await on_open(self)
-            writer = asyncio.create_task(self._writer(), name="ws-writer")
+            self._open_done = True
+            if self.sub._queue is not None and not self.sub.queue.empty():
+                self._wake()
             while True:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
@@ -164,6 +179,8 @@ class Session:
         except WebSocketDisconnect:
             pass
         finally:
+            self.sub.notify = None
+            writer = self._writer_task
             if writer is not None:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
