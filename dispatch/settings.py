@@ -37,6 +37,9 @@ class Settings:
     street: str = _env("DISPATCH_STREET", "jlc", "street code, the hash tag of every key")
     host: str = _env("DISPATCH_HOST", "127.0.0.1", "web server address")
     port: int = _env("DISPATCH_PORT", 8000, "web server port")
+    web_workers: int = _env("DISPATCH_WEB_WORKERS", 1,
+                            "web processes on the port (uvicorn workers; each has its own "
+                            "sockets, all share Redis)")
     public_url: str | None = _env("DISPATCH_PUBLIC_URL", None,
                                   "URL people and phones use (unset: the request's own)")
     trusted_proxies: str = _env("DISPATCH_TRUSTED_PROXIES", "",
