@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-reset test check bench install clean help serve worker clock seed backup \
+.PHONY: demo demo-reset test check bench bench-full install clean help serve worker clock seed backup \
 	redis-status
 
 install: $(STAMP)
@@ -47,7 +47,8 @@ help:
 	@echo "make serve|worker|clock   one process of a deployment (the Procfile's lines)"
 	@echo "make seed          store the reference street (asks for a password)"
 	@echo "make backup        write a backup of the street (dispatch restore FILE reads it)"
-	@echo "make check         ruff and mypy;  make bench: the benchmarks"
+	@echo "make check         ruff and mypy;  make bench: the benchmarks (~10 min);"
+	@echo "                   make bench-full: at the goals' sizes, 3 runs each"
 	@echo "anything else: .venv/bin/dispatch --help"
 
 test: $(STAMP)
@@ -57,8 +58,29 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# `make bench`: every benchmark at a size that finishes in about ten minutes on two cores
+# (one run of the ratios, shorter loads); `make bench-full`: the goals' sizes, three runs
+# (ten for report -> offer). Each prints its figures beside its goal and its baseline.
 bench: $(STAMP)
-	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/bench_ingest.py --runs 1 --ratios-only
+	$(BIN)/python bench/bench_screens.py --runs 1 --seconds 8
+	$(BIN)/python bench/bench_reconnect.py --phones 1000
+	$(BIN)/python bench/bench_cases.py --quick --runs 3 --parts 1,3
+	$(BIN)/python bench/bench_clock.py --cases 4000 --window 15
+	$(BIN)/python bench/bench_point_in_grid.py --lookups 20000 --skip-coverage
+	$(BIN)/python bench/bench_track_refresh.py
+	$(BIN)/python bench/bench_archive.py --quick
+	$(BIN)/python bench/bench_fsync.py --quick
+	$(BIN)/python bench/bench_load.py --phones 1000 --duration 20
+
+bench-full: $(STAMP)
+	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_screens.py
+	$(BIN)/python bench/bench_reconnect.py
+	$(BIN)/python bench/bench_cases.py
+	$(BIN)/python bench/bench_clock.py
+	for b in bench_point_in_grid bench_track_refresh bench_archive bench_fsync bench_load; do \
+		$(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) var

@@ -37,12 +37,15 @@ for path in (ROOT, BENCH):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 from bench_point_in_grid import random_walk  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
-from starlette.routing import WebSocketRoute  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import Response  # noqa: E402
+from starlette.routing import Route, WebSocketRoute  # noqa: E402
 from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
@@ -58,6 +61,7 @@ from dispatch.org.preset import street_preset  # noqa: E402
 from dispatch.org.seed import seed_org  # noqa: E402
 from dispatch.patrol.filters import Ping, clean_track  # noqa: E402
 from dispatch.patrol.metrics import patrol_metrics  # noqa: E402
+from dispatch.server import HTTP_IMPL, LOOP_IMPL, WS_DEFLATE, WS_IMPL  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
 PASSWORD = "bench-pass"
@@ -69,13 +73,16 @@ ALL_DAY = "00:00-12:00,12:00-00:00"
 MS = 1000
 #: Scenario 1: phones in a closed loop (send, wait for the ack), pings each.
 CPU_PHONES = 50
-CPU_PINGS = 400
+CPU_PINGS = 200
+RUNS = 3
+#: Hours of fix time a ratio run's walks take (single pings, then the batches).
+RUN_SPAN_H = 6
 WARMUP_PINGS = 40
 FIX_S = 5
 #: Scenario 2.
-PHONES = 5000
+PHONES = 2000
 PING_EVERY_S = 5.0
-RUN_S = 30.0
+RUN_S = 15.0
 CONNECT_BATCH = 200
 SETTLE_S = 5.0
 LOADGEN_GC_THRESHOLDS = (100_000, 50, 1000)
@@ -106,7 +113,15 @@ async def bare_socket(websocket: WebSocket) -> None:
         pass
 
 
-bare_app = Starlette(routes=[WebSocketRoute("/ws/phone", bare_socket)])
+async def bare_osmand(request: Request) -> Response:
+    """Read the OsmAnd query string's numbers and answer JSON: the least an endpoint does."""
+    q = request.query_params
+    float(q["lat"]), float(q["lon"]), int(q["timestamp"])
+    return Response(orjson.dumps({"ok": True}), media_type="application/json")
+
+
+bare_app = Starlette(routes=[WebSocketRoute("/ws/phone", bare_socket),
+                             Route("/osmand", bare_osmand, methods=["POST"])])
 
 
 # --- processes ---------------------------------------------------------------------------
@@ -146,11 +161,16 @@ def _env(redis_url: str, data: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def uvicorn(app: list[str], env: dict[str, str]) -> Iterator[Server]:
+def uvicorn(app: list[str], env: dict[str, str], ws: str = WS_IMPL,
+            python: tuple[str, ...] = ()) -> Iterator[Server]:
+    """A uvicorn process with the protocol choices of ``dispatch serve`` (``python``: what
+    runs uvicorn's command line instead of ``-m uvicorn``, e.g. a profiler)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log", "--lifespan", "on"],
+        [sys.executable, *(python or ("-m", "uvicorn")), *app, "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+         "--ws", ws, "--loop", LOOP_IMPL, "--http", HTTP_IMPL, "--ws-per-message-deflate",
+         os.environ.get("BENCH_WS_DEFLATE", str(WS_DEFLATE).lower())],
         env=env, cwd=ROOT)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -202,19 +222,26 @@ async def seed(settings: Settings, extra_phones: int) -> dict[str, str]:
         await c.aclose()
 
 
-def walks(n_phones: int, fixes: int, t0: int, first: int = 0) -> dict[str, list[bytes]]:
-    """gw001.. (from the ``first``-th) each walking their own grid: ``fixes`` encoded
-    pings, 5 s apart."""
+def walks(n_phones: int, messages: int, t0: int, first: int = 0,
+          batch: int = 1) -> dict[str, list[bytes]]:
+    """gw001.. (from the ``first``-th) each walking their own grid: ``messages`` encoded
+    messages of fixes 5 s apart, a ``ping`` each, or with ``batch`` > 1 a ``pings`` batch
+    of that many."""
     street = generate_street()
     out = {}
     for k in range(first, first + n_phones):
         grid = street.grids[k % len(street.grids)]
-        lonlat = patrol_walk([list(p) for p in grid.polygon], duration_s=fixes * FIX_S,
-                             seed=k)
-        out[f"gw{k + 1:03d}"] = [
-            orjson.dumps({"type": "ping", "seq": i, "lat": float(lat), "lon": float(lon),
-                          "ts": t0 + i * FIX_S * MS, "acc": 5.0, "batt": 80})
-            for i, (lon, lat) in enumerate(lonlat)]
+        lonlat = patrol_walk([list(p) for p in grid.polygon],
+                             duration_s=messages * batch * FIX_S, seed=k)
+        fixes = [{"type": "ping", "seq": i, "lat": float(lat), "lon": float(lon),
+                  "ts": t0 + i * FIX_S * MS, "acc": 5.0, "batt": 80}
+                 for i, (lon, lat) in enumerate(lonlat)]
+        if batch == 1:
+            out[f"gw{k + 1:03d}"] = [orjson.dumps(f) for f in fixes[:messages]]
+        else:
+            out[f"gw{k + 1:03d}"] = [
+                orjson.dumps({"type": "pings", "items": fixes[i * batch:(i + 1) * batch]})
+                for i in range(messages)]
     return out
 
 
@@ -274,6 +301,149 @@ def _cpu(proc: psutil.Process | None) -> float:
     return float(times.user + times.system)
 
 
+# --- scenario 1 as the goals measure it: ratios against bare endpoints, several runs ----------
+
+#: Goals of the ratios (full path, web + redis-server CPU, over the bare endpoint).
+GOAL_SINGLE = 2.0
+GOAL_BATCH = 4.0
+GOAL_OSMAND = 1.5
+GOAL_IDLE_MEMORY = 1.05
+BATCH = 50
+IDLE_PHONES = 1000
+
+
+async def osmand_loop(server: Server, fixes: list[tuple[str, int, float, float]]) -> float:
+    """POST one fix per request (OsmAnd / Traccar Client): each device its own fixes in
+    order, one request at a time, as the app does; the devices at once."""
+    devices: dict[str, list[tuple[str, int, float, float]]] = {}
+    for fix in fixes:
+        devices.setdefault(fix[0], []).append(fix)
+    limits = httpx.Limits(max_connections=len(devices), max_keepalive_connections=len(devices))
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", limits=limits,
+                                 timeout=60) as client:
+        async def one(chunk: list[tuple[str, int, float, float]]) -> None:
+            for device, ts, lat, lon in chunk:
+                r = await client.post(f"/osmand?id={device}&timestamp={ts // MS}"
+                                      f"&lat={lat:.7f}&lon={lon:.7f}&speed=1.0&batt=80")
+                if r.status_code != 200:
+                    raise RuntimeError(f"osmand answered {r.status_code}: {r.text}")
+        await asyncio.gather(*(one(chunk) for chunk in devices.values()))
+    return time.perf_counter() - started
+
+
+def osmand_fixes(first: int, count: int, t0: int) -> list[tuple[str, int, float, float]]:
+    """``count`` fixes of 50 workers from gw(first+1), 1 s apart each (OsmAnd's second
+    resolution), walking their grid."""
+    street = generate_street()
+    out = []
+    per = count // CPU_PHONES
+    for k in range(first, first + CPU_PHONES):
+        grid = street.grids[k % len(street.grids)]
+        walk = patrol_walk([list(p) for p in grid.polygon], duration_s=per * FIX_S, seed=k)
+        out += [(f"gw{k + 1:03d}", t0 + i * FIX_S * MS, float(lat), float(lon))
+                for i, (lon, lat) in enumerate(walk[:per])]
+    return out
+
+
+async def idle_phones(server: Server, tokens: list[str]) -> float:
+    """Server memory per open, idle phone socket (RSS delta over ``len(tokens)``)."""
+    gc.collect()
+    rss0 = server.rss()
+    opened = []
+    for i in range(0, len(tokens), CONNECT_BATCH):
+        opened += await asyncio.gather(*(
+            connect(server.url(f"/ws/phone?token={t}"), ping_interval=None,
+                    open_timeout=OPEN_TIMEOUT_S) for t in tokens[i:i + CONNECT_BATCH]))
+    await asyncio.sleep(SETTLE_S)
+    per = (server.rss() - rss0) / len(tokens)
+    await asyncio.gather(*(ws.close() for ws in opened))
+    return per
+
+
+@dataclass
+class RatioRun:
+    single: float
+    batch: float
+    osmand: float
+    memory: float
+    figures: dict[str, float]
+
+
+def cpu_of(server: Server, redis_proc: psutil.Process | None, run: Any) -> tuple[float, float]:
+    """Server and redis-server CPU seconds spent by ``run()``."""
+    time.sleep(0.5)
+    cpu0, redis0 = server.cpu_s(), _cpu(redis_proc)
+    run()
+    time.sleep(0.5)
+    return server.cpu_s() - cpu0, _cpu(redis_proc) - redis0
+
+
+def ratio_run(n: int, env: dict[str, str], redis_proc: psutil.Process,
+              tokens: dict[str, str], pings: int, t0: int) -> RatioRun:
+    """One run of every ratio: bare and full servers, the same work on each."""
+    span = (WARMUP_PINGS + pings) * FIX_S * MS
+    single = walks(CPU_PHONES, WARMUP_PINGS + pings, t0)
+    batches = walks(CPU_PHONES, WARMUP_PINGS + pings // BATCH * 4, t0 + span, batch=BATCH)
+    osm = osmand_fixes(CPU_PHONES, pings * CPU_PHONES // 4, t0)
+    idle = sorted(t for name, t in tokens.items() if name.startswith("ph"))[:IDLE_PHONES]
+    warm = {fix[0]: fix for fix in reversed(osm)}  # each device's first fix
+    rest = [fix for fix in osm if warm[fix[0]] is not fix]
+    figures: dict[str, float] = {}
+    for name, app, rp in (("bare", baseline_app(), None), ("full", dispatch_app(), redis_proc)):
+        with uvicorn(app, env) as server:
+            for kind, work in (("single", single), ("batch", batches)):
+                asyncio.run(drive(server, tokens, work, slice(0, WARMUP_PINGS)))
+                count = sum(len(p) - WARMUP_PINGS for p in work.values())
+                count *= BATCH if kind == "batch" else 1
+                web, red = cpu_of(server, rp, lambda w=work: asyncio.run(
+                    drive(server, tokens, w, slice(WARMUP_PINGS, None))))
+                figures[f"{name} {kind}"] = (web + red) / count * 1e6
+                figures[f"{name} {kind} redis"] = red / count * 1e6
+            asyncio.run(osmand_loop(server, list(warm.values())))
+            web, red = cpu_of(server, rp, lambda: asyncio.run(osmand_loop(server, rest)))
+            figures[f"{name} osmand"] = (web + red) / len(rest) * 1e6
+            figures[f"{name} osmand redis"] = red / len(rest) * 1e6
+            figures[f"{name} idle KiB"] = asyncio.run(idle_phones(server, idle)) / 1024
+    phase(f"   run {n}: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()))
+    return RatioRun(figures["full single"] / figures["bare single"],
+                    figures["full batch"] / figures["bare batch"],
+                    figures["full osmand"] / figures["bare osmand"],
+                    figures["full idle KiB"] / figures["bare idle KiB"], figures)
+
+
+def spread(values: list[float]) -> str:
+    """min / median / max."""
+    return (f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}")
+
+
+def ratio_rows(runs: list[RatioRun]) -> list[tuple[str, str]]:
+    def us(key: str) -> str:
+        return spread([r.figures[key] for r in runs])
+
+    return [
+        ("1. CPU us per ping, bare WS endpoint, single pings (min/median/max)", us("bare single")),
+        ("1. ... full path, web + redis-server", us("full single")),
+        ("1.    of which redis-server", us("full single redis")),
+        (f"1. ratio single pings, full / bare (goal <= {GOAL_SINGLE:g}x)",
+         spread([r.single for r in runs])),
+        (f"1. CPU us per ping in batches of {BATCH}, bare", us("bare batch")),
+        ("1. ... full path, web + redis-server", us("full batch")),
+        ("1.    of which redis-server", us("full batch redis")),
+        (f"1. ratio batches, full / bare (goal <= {GOAL_BATCH:g}x)",
+         spread([r.batch for r in runs])),
+        ("1. CPU us per OsmAnd POST (one fix), bare Starlette HTTP", us("bare osmand")),
+        ("1. ... full path, web + redis-server", us("full osmand")),
+        ("1.    of which redis-server", us("full osmand redis")),
+        (f"1. ratio OsmAnd, full / bare (goal <= {GOAL_OSMAND:g}x)",
+         spread([r.osmand for r in runs])),
+        (f"1. KiB per idle phone socket ({IDLE_PHONES:,}), bare server", us("bare idle KiB")),
+        ("1. ... dispatch", us("full idle KiB")),
+        (f"1. ratio idle socket memory (goal <= {GOAL_IDLE_MEMORY:g}x)",
+         spread([r.memory for r in runs])),
+    ]
+
+
 # --- scenario 2: many phones -------------------------------------------------------------------
 
 
@@ -296,19 +466,22 @@ class FleetFigures:
         return self.cpu_s / max(1, self.pings) * 1e6
 
 
-async def open_screens(server: Server, token: str, count: int
-                       ) -> tuple[list[ClientConnection], list[asyncio.Task[None]]]:
-    """``count`` command screens on /ws/screen, each reading (and dropping) its stream."""
-    opened = [await connect(server.url(f"/ws/screen?token={token}"), max_queue=None,
-                            ping_interval=None, max_size=None, open_timeout=OPEN_TIMEOUT_S)
-              for _ in range(count)]
-
-    async def drain(ws: ClientConnection) -> None:
-        with contextlib.suppress(Exception):
-            async for _ in ws:
-                pass
-
-    return opened, [asyncio.create_task(drain(ws)) for ws in opened[1:]]
+@contextlib.contextmanager
+def screens_elsewhere(url: str, count: int) -> Iterator[None]:
+    """``count`` command screens reading (and dropping) their stream in another process."""
+    if count <= 0:
+        yield
+        return
+    proc = subprocess.Popen([sys.executable, str(BENCH / "screen_drains.py"), url, str(count)],
+                            stdout=subprocess.PIPE, cwd=ROOT)
+    try:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the screens did not open")
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phones: int,
@@ -328,8 +501,13 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     c = bootstrap(settings)
     pubsub = c.redis.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(c.keys.screen_channel())
-    sockets_of_screens, drains = await open_screens(server, tokens["screen1"], screens) \
-        if screens else ([], [])
+    # the screen measured here; the others read their streams in a process of their own
+    sockets_of_screens = [await connect(
+        server.url(f"/ws/screen?token={tokens['screen1']}"), max_queue=None,
+        ping_interval=None, max_size=None, open_timeout=OPEN_TIMEOUT_S)] if screens else []
+    others = contextlib.ExitStack()
+    others.enter_context(screens_elsewhere(server.url(f"/ws/screen?token={tokens['screen1']}"),
+                                           screens - 1))
 
     async def stream() -> Any:
         if sockets_of_screens:
@@ -401,8 +579,7 @@ async def fleet(server: Server, settings: Settings, tokens: dict[str, str], phon
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await watcher
-    for task in drains:
-        task.cancel()
+    others.close()
     await asyncio.gather(*(ws.close() for ws in [*sockets.values(), *sockets_of_screens]))
     await pubsub.aclose()
     await c.aclose()
@@ -514,7 +691,9 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--phones", type=int, default=PHONES)
     parser.add_argument("--seconds", type=float, default=RUN_S)
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs of the ratios (scenario 1)")
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    parser.add_argument("--ratios-only", action="store_true", help="scenario 1 only")
     args = parser.parse_args()
     phones = min(args.phones, 500) if args.quick else args.phones
     run_s = min(args.seconds, 10.0) if args.quick else args.seconds
@@ -524,33 +703,21 @@ def main() -> None:
         settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
                                      scrypt_n=SCRYPT_N, patrol_windows=ALL_DAY)
         phase(f"seeding the street and {phones} extra phones")
-        tokens = asyncio.run(seed(settings, phones))
+        tokens = asyncio.run(seed(settings, max(phones, IDLE_PHONES)))
         env = _env(url, Path(tmp) / "data")
-        t0 = int(time.time() * MS) - (WARMUP_PINGS + cpu_pings + 10) * FIX_S * MS
-        pings = walks(CPU_PHONES, WARMUP_PINGS + cpu_pings, t0)
-
-        phase(f"1. CPU per ping: bare endpoint, {CPU_PHONES} phones x {cpu_pings} pings")
-        with uvicorn(baseline_app(), env) as bare:
-            base = measure_cpu(bare, None, tokens, pings)
-        phase(f"1. CPU per ping: full path, {CPU_PHONES} phones x {cpu_pings} pings")
-        with uvicorn(dispatch_app(), env) as full_server:
-            full = measure_cpu(full_server, redis_proc, tokens, pings)
-        phase("1. CPU per ping: full path through redis-py (DISPATCH_INGEST_PIPE=false)")
-        others = walks(CPU_PHONES, WARMUP_PINGS + cpu_pings, t0, first=CPU_PHONES)
-        with uvicorn(dispatch_app(), {**env, "DISPATCH_INGEST_PIPE": "false"}) as plain:
-            via_redis_py = measure_cpu(plain, redis_proc, tokens, others)
-        rows += [
-            ("1. server CPU per ping, bare WS endpoint (parse + ack)",
-             f"{base.us_per_ping:.0f} us  ({base.pings / base.wall_s:,.0f} pings/s)"),
-            ("1. server CPU per ping, full path (filter, store, positions)",
-             f"{full.us_per_ping:.0f} us  ({full.pings / full.wall_s:,.0f} pings/s)"),
-            ("1. ratio full / bare (goal <= 2x)", f"{full.us_per_ping / base.us_per_ping:.2f}x"),
-            ("1. redis-server CPU per ping (not in the ratio)",
-             f"{full.redis_us_per_ping:.0f} us"),
-            ("1. the same full path through redis-py instead of the ingest pipe",
-             f"{via_redis_py.us_per_ping:.0f} us  ({via_redis_py.pings / via_redis_py.wall_s:,.0f}"
-             f" pings/s; {via_redis_py.us_per_ping / base.us_per_ping:.2f}x bare)"),
-        ]
+        span = RUN_SPAN_H * 3600 * MS  # each run's fixes in their own hours
+        t_first = int(time.time() * MS) - args.runs * span - 60 * MS
+        runs = []
+        for n in range(args.runs):
+            phase(f"1. run {n + 1}/{args.runs}: bare and full servers; {CPU_PHONES} phones x "
+                  f"{cpu_pings} pings, then in batches of {BATCH}, OsmAnd POSTs, "
+                  f"{IDLE_PHONES:,} idle sockets")
+            runs.append(ratio_run(n + 1, env, redis_proc, tokens, cpu_pings,
+                                  t_first + n * span))
+        rows += ratio_rows(runs)
+        if args.ratios_only:
+            print_rows(rows)
+            return
         phase(f"2. {phones} phones, one ping each every {PING_EVERY_S:.0f} s, {run_s:.0f} s")
         with uvicorn(dispatch_app(), env) as server:
             fl = asyncio.run(fleet(server, settings, tokens, phones, run_s))
@@ -585,13 +752,17 @@ def main() -> None:
             ("4. ... for the street, 108 workers x 35 days retention",
              f"{per_day * day.workers * 35 / 1024**2:.0f} MiB"),
         ]
+    print_rows(rows)
+
+
+def print_rows(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     print()
     print(f"{'measure':<{width}}  value")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
     print()
-    phase("done")
+    phase("done (the machine may be shared: compare ratios, not absolute times)")
 
 
 if __name__ == "__main__":

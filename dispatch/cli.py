@@ -26,7 +26,8 @@ def run(coro: Coroutine[Any, Any, int]) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.server import serve
 
-    serve(settings.replace(host=args.host or settings.host, port=args.port or settings.port))
+    serve(settings.replace(host=args.host or settings.host, port=args.port or settings.port,
+                           web_workers=args.workers or settings.web_workers))
     return EXIT_OK
 
 
@@ -263,6 +264,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the web server")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int,
+                   help="web processes on the port (default DISPATCH_WEB_WORKERS, 1)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("worker", help="run an RQ worker")

@@ -37,6 +37,9 @@ class Settings:
     street: str = _env("DISPATCH_STREET", "jlc", "street code, the hash tag of every key")
     host: str = _env("DISPATCH_HOST", "127.0.0.1", "web server address")
     port: int = _env("DISPATCH_PORT", 8000, "web server port")
+    web_workers: int = _env("DISPATCH_WEB_WORKERS", 1,
+                            "web processes on the port (uvicorn workers; each has its own "
+                            "sockets, all share Redis)")
     public_url: str | None = _env("DISPATCH_PUBLIC_URL", None,
                                   "URL people and phones use (unset: the request's own)")
     trusted_proxies: str = _env("DISPATCH_TRUSTED_PROXIES", "",
@@ -138,8 +141,9 @@ class Settings:
     stop_radius_m: float = _env("DISPATCH_STOP_RADIUS", 30.0,
                                 "a stop on a track: staying within this distance (m)")
     stop_min_min: int = _env("DISPATCH_STOP_MIN", 5, "... for at least this long (min)")
-    positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 500,
-                                   "least time between two positions events of a process (ms)")
+    positions_flush_ms: int = _env("DISPATCH_POSITIONS_FLUSH_MS", 50,
+                                   "longest a position waits to share a positions event "
+                                   "when the process is busy (ms; idle: sent at once)")
     device_auth_cache_s: int = _env("DISPATCH_DEVICE_AUTH_CACHE", 5 * MINUTE_S,
                                     "device ids and OwnTracks logins cached in-process (s)")
     ingest_pipe: bool = _env("DISPATCH_INGEST_PIPE", True,

@@ -7,6 +7,7 @@ in that situation (resolved, suspended, cancelled, closed, an extension approved
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from dispatch.alerts.model import AlertKind, Scope, Subject, escalation_owner
@@ -36,6 +37,10 @@ def case_data(case: Case, now_ms: int) -> dict[str, object]:
             "state": case.state.value, "assignee": case.assignee}
 
 
+#: Cases whose timer alerts are raised at the same time (each takes a pooled connection).
+TIMER_ALERTS_AT_ONCE = 32
+
+
 class CaseAlerts:
     """A case observer (see ``CaseService.observers``) raising and clearing case alerts."""
 
@@ -54,13 +59,18 @@ class CaseAlerts:
             kinds.setdefault(f.timer.case, set()).add(f.timer.kind)
             if f.timer.kind is TimerKind.ESCALATE:
                 levels[f.timer.case] = max(levels.get(f.timer.case, 0), f.timer.level)
-        for cid, fired_kinds in kinds.items():
-            case = by_case.get(cid)
-            if case is None or case.state not in RUNNING_STATES:
-                continue
-            await self._light(case, fired_kinds, now_ms)
-            if cid in levels:
-                await self._escalated(case, levels[cid], now_ms)
+        gate = asyncio.Semaphore(TIMER_ALERTS_AT_ONCE)
+
+        async def one(case: Case, fired_kinds: set[TimerKind]) -> None:
+            async with gate:  # a case's alerts in order; the cases side by side
+                await self._light(case, fired_kinds, now_ms)
+                if case.id in levels:
+                    await self._escalated(case, levels[case.id], now_ms)
+
+        # one round trip per alert, thousands of timers in a burst: not one after another
+        await asyncio.gather(*(one(case, fired_kinds) for cid, fired_kinds in kinds.items()
+                               if (case := by_case.get(cid)) is not None
+                               and case.state in RUNNING_STATES))
 
     async def _light(self, case: Case, fired: set[TimerKind], now_ms: int) -> None:
         subject = Subject(case=case.id)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,16 +52,52 @@ def periodic_jobs(c: Container) -> list[Periodic]:
 
     timer_lateness(c.metrics)
 
-    async def timers(now: int) -> None:
-        observe_fired(c.metrics, await c.cases.fire_due(now))
-
     return [
-        Periodic("timers", TIMERS_EVERY_S, timers),
+        Periodic("timers", TIMERS_EVERY_S, TimerDrain(c)),
         Periodic("presence", SWEEP_EVERY_S, lambda now: c.location.sweep(now)),
         Periodic("windows", SWEEP_EVERY_S, lambda now: c.patrols.close_windows(now)),
         Periodic("figures", float(c.settings.figures_every_s), figures),
         Periodic("archive", float(c.settings.archive_every_s), c.archive.compact_due),
     ]
+
+
+#: A timer step (one FIRE_DUE script) should take about this long: Redis runs nothing else
+#: meanwhile, so the batch shrinks when steps get slow and grows when they are quick.
+STEP_TARGET_S = 0.02
+MIN_TIMER_BATCH = 50
+MAX_TIMER_BATCH = 5_000
+#: A tick drains for at most this share of its period; what is left goes next tick.
+DRAIN_SHARE = 0.8
+
+
+class TimerDrain:
+    """The timer tick: fire everything due, in steps whose size adapts to their cost.
+
+    One step of ``DISPATCH_TIMER_BATCH`` per second left a burst of 10,000 timers due in
+    the same second 20 s late; steps follow one another until the due set is empty (or
+    the tick's time is spent), each sized so that it holds Redis ~``STEP_TARGET_S``."""
+
+    def __init__(self, c: Container, elapsed: Callable[[], float] = perf_counter) -> None:
+        self.c = c
+        self.elapsed = elapsed
+        self.batch = max(MIN_TIMER_BATCH, min(MAX_TIMER_BATCH, c.settings.timer_batch))
+
+    async def __call__(self, now: int) -> None:
+        deadline = self.elapsed() + TIMERS_EVERY_S * DRAIN_SHARE
+        while True:
+            limit = self.batch
+            started = self.elapsed()
+            fired = await self.c.cases.fire_due(now, limit)
+            took = self.elapsed() - started
+            observe_fired(self.c.metrics, fired)
+            if took > 0 and fired:
+                per_timer = took / len(fired)
+                wanted = int(STEP_TARGET_S / per_timer)
+                # move halfway towards the size that would take the target time
+                self.batch = max(MIN_TIMER_BATCH, min(MAX_TIMER_BATCH,
+                                                      (self.batch + wanted) // 2))
+            if len(fired) < limit or self.elapsed() > deadline:
+                return
 
 
 def _at(moment: time, tz: ZoneInfo, **fields: Any) -> CronTrigger:

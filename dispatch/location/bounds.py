@@ -42,6 +42,12 @@ def bounded(ping: Ping) -> tuple[Ping, tuple[str, ...]]:
 
     Allocates only when a field is refused (the common fix comes back as it is).
     """
+    acc, speed, heading, batt = ping.acc, ping.speed, ping.heading, ping.batt
+    if ((acc is None or 0.0 <= acc <= MAX_ACCURACY_M)  # the common fix: four comparisons
+            and (speed is None or 0.0 <= speed <= MAX_SPEED_MPS)
+            and (heading is None or 0.0 <= heading <= MAX_HEADING_DEG)
+            and (batt is None or 0.0 <= batt <= MAX_BATTERY_PERCENT)):
+        return ping, ()  # (NaN compares false: it takes the general way below)
     refused: tuple[str, ...] = ()
     for name, lo, hi in PING_BOUNDS:
         if not within(getattr(ping, name), lo, hi):

@@ -1,9 +1,12 @@
-"""Live positions for the screens, coalesced per web process.
+"""Live positions for the screens: sent at once when the process is idle, coalesced under load.
 
-Every accepted newest fix replaces the worker's pending item; a background task
-sends the pending items as ONE ``positions`` screen event, at most every
-``interval_ms``. With thousands of phones that is a couple of events a second
-instead of a thousand, and a worker moving fast still shows only their latest fix.
+Every accepted newest fix replaces the worker's pending item. A position that arrives
+when no ``positions`` event went out in the last ``max_wait_ms`` goes out in the next
+loop turn (with the fixes that arrived in the same turn). Otherwise it waits for the
+end of that interval and shares the event with everything that arrived meanwhile: a
+position never waits longer than ``max_wait_ms``, and however many phones ping, a
+process sends at most one event per interval, so the fan-out to every screen socket
+(the cost that grows with phones x screens) stays bounded.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ POSITIONS = "positions"
 
 
 class PositionsCoalescer:
-    def __init__(self, events: Events, interval_ms: int, metrics: Metrics) -> None:
+    def __init__(self, events: Events, max_wait_ms: int, metrics: Metrics) -> None:
         self.events = events
-        self.interval_s = interval_ms / MS_PER_S
+        self.max_gap_s = max_wait_ms / MS_PER_S
         self._pending: dict[str, dict[str, Any]] = {}
         self._wake = asyncio.Event()
-        self._last = 0.0
+        self._next = 0.0  # monotonic time before which the next event waits
         self._task: asyncio.Task[None] | None = None
         self.flushed = metrics.counter("positions_events_total", "positions events emitted")
         self.items = metrics.counter("positions_items_total", "worker positions in them")
@@ -36,7 +39,8 @@ class PositionsCoalescer:
     def offer(self, item: dict[str, Any]) -> None:
         """Queue a worker's newest position (replacing one not yet sent)."""
         self._pending[item["worker"]] = item
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     async def flush(self) -> int:
         """Emit what is pending as one event; returns the number of items."""
@@ -52,10 +56,12 @@ class PositionsCoalescer:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            delay = self._last + self.interval_s - time.monotonic()
+            delay = self._next - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self._last = time.monotonic()
+            else:
+                await asyncio.sleep(0)  # the fixes of this loop turn join the event
+            self._next = time.monotonic() + self.max_gap_s
             try:
                 await self.flush()
             except Exception:  # Redis away: these positions are lost, newer ones follow

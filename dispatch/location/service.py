@@ -11,9 +11,10 @@ fix will report.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -25,12 +26,15 @@ from dispatch.errors import DispatchError
 from dispatch.keys import Keys
 from dispatch.location.apps import AppReport, NoFix, Transition
 from dispatch.location.bounds import bounded
-from dispatch.location.codec import FLAG_OF, Track, bucket_of, pack
+from dispatch.location.codec import BUCKET_MS, FLAG_OF, Track, pack
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.positions import POSITIONS
 from dispatch.location.store import (
+    ALREADY_THERE,
+    STORED_AS_JUMP,
     HeartbeatOutcome,
     IngestOutcome,
+    JumpRule,
     LiveCandidate,
     LocationStore,
     StoreItem,
@@ -114,6 +118,8 @@ class Batch:
     kept: list[int] = field(default_factory=list)
     heard: int | None = None
     best: Ping | None = None
+    #: The index in ``items`` of ``best``.
+    best_item: int | None = None
 
 
 @dataclass
@@ -157,9 +163,11 @@ class LocationService:
         self.alerts = alerts
         self.directory = directory
         self.filters = filter_config(settings)
+        #: The filter of a web process: all but the jumps, judged in Redis (ingest script).
+        self._before_jumps = replace(self.filters, max_speed_mps=math.inf)
+        self.jumps = JumpRule(self.filters.max_speed_mps, self.filters.jump_slack_m)
         self.presence = presence_config(settings)
         self.days = LocalDays(settings.tz)
-        self._last: dict[str, Ping] = {}
         self._counter = metrics.counter("location_pings_total", "Fixes received, by verdict",
                                         ["source", "verdict"])
         self._counters: dict[tuple[str, Verdict], Any] = {}
@@ -183,22 +191,34 @@ class LocationService:
         position for the screens when the newest fix moved it."""
         at = at_or_now(now, self.clock)
         pings = self._bounded(pings, source)
-        verdicts = judge_batch(pings, last=self._last.get(worker.username), now_ms=at,
-                               cfg=self.filters)
+        # jumps are judged by the ingest script, against the newest fix in Redis
+        verdicts = judge_batch(pings, last=None, now_ms=at, cfg=self._before_jumps)
         batch = self._batch(pings, verdicts)
         result = IngestResult(verdicts)
         if batch.items:
-            candidate = await self._candidate(worker, batch.best)
+            best = batch.best
+            candidate = await self._candidate(worker, best)
             outcome = await self.store.ingest(
                 worker.username, batch.items, heard_ms=batch.heard,
                 fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate,
+                jumps=self.jumps, live_item=batch.best_item if candidate else None,
                 charge=charge, runner=runner)
-            for i, stored in zip(batch.kept, outcome.stored, strict=True):
-                if not stored:
+            for i, code in zip(batch.kept, outcome.codes, strict=True):
+                if code == ALREADY_THERE:
                     verdicts[i] = Verdict.DUPLICATE
+                elif code == STORED_AS_JUMP:
+                    verdicts[i] = Verdict.JUMP
+            if outcome.instead is not None:  # the newest was a jump: an older fix moves
+                best = pings[batch.kept[outcome.instead]]
+                candidate = await self._candidate(worker, best)
+                if candidate is not None:
+                    moved = await self.store.move(worker.username, candidate, charge=charge,
+                                                  runner=runner)
+                    outcome = replace(outcome, moved=moved.moved, patrol=moved.patrol,
+                                      out_of_grid=moved.out_of_grid,
+                                      transition=moved.transition)
             result.moved = outcome.moved
-            if outcome.moved and candidate is not None and batch.best is not None:
-                self._last[worker.username] = batch.best
+            if outcome.moved and candidate is not None:
                 result.position = position_item(
                     worker, candidate.lat, candidate.lon, candidate.ts,
                     outcome.state or Presence.OFFLINE.value, candidate.grid, outcome.patrol,
@@ -286,17 +306,27 @@ class LocationService:
         return True
 
     def _batch(self, pings: Sequence[Ping], verdicts: Sequence[Verdict]) -> Batch:
-        """The records to store, their indexes, the newest fix heard and the newest usable."""
+        """The records to store in time order, their indexes, the newest fix heard and the
+        newest usable (OK records go to the jump filter of the ingest script)."""
         batch = Batch()
-        for i, (ping, verdict) in enumerate(zip(pings, verdicts, strict=True)):
+        items, kept = batch.items, batch.kept
+        days, flags = self.days.of, FLAG_OF
+        order = range(len(pings)) if len(pings) == 1 else sorted(
+            range(len(pings)), key=lambda k: (pings[k].ts, pings[k].seq or 0))
+        best: Ping | None = None
+        for i in order:
+            verdict = verdicts[i]
             if verdict not in STORED_VERDICTS:
                 continue
-            batch.items.append(StoreItem(self.days.of(ping.ts), bucket_of(ping.ts),
-                                         pack(ping, FLAG_OF[verdict])))
-            batch.kept.append(i)
-            batch.heard = ping.ts if batch.heard is None else max(batch.heard, ping.ts)
-            if verdict is Verdict.OK and (batch.best is None or ping.ts > batch.best.ts):
-                batch.best = ping
+            ping = pings[i]
+            ts = ping.ts
+            if verdict is Verdict.OK and (best is None or ts > best.ts):
+                best, batch.best_item = ping, len(items)
+            items.append(StoreItem(days(ts), ts // BUCKET_MS, pack(ping, flags[verdict])))
+            kept.append(i)
+            if batch.heard is None or ts > batch.heard:
+                batch.heard = ts
+        batch.best = best
         return batch
 
     async def _candidate(self, worker: WorkerRef, best: Ping | None) -> LiveCandidate | None:

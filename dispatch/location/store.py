@@ -24,39 +24,91 @@ from dispatch.scripts import LuaScript, ScriptCall, ScriptRunner, Scripts, opt
 
 #: KEYS index of the first track hash (after the live hash and the GEO set).
 FIRST_TRACK_KEY = 3
+#: ARGV index of the first record's triple in the ingest script.
+FIRST_RECORD_ARG = 21
 #: Live hash fields, in the order ``live_many`` returns them.
 LIVE_FIELDS = ("ts", "lat", "lon", "acc", "speed", "heading", "batt", "grid", "seen", "state",
                "patrol", "patrol_since", "out_since", "oog", "off_seen", "charge", "fence")
+#: What the ingest script says of each record: stored as sent, already there, stored as a jump.
+STORED, ALREADY_THERE, STORED_AS_JUMP = "1", "0", "j"
+
+# The live position moves to a fix newer than the one it holds; out-of-grid bookkeeping.
+# cur: HMGET live 'ts','seen','state','patrol','out_since','oog'
+# a: the candidate {ts, lon, lat, grid, inside ('1'|'0'|''), out-of-grid after (ms), acc,
+#    speed, heading, batt ('' keeps the last), charging ('1'|'0'|'')}
+# Returns moved 0|1, transition ('open'|'clear'|''), out-of-grid flag.
+MOVE_LUA = """
+local function move_live(live, geo, member, cur, a)
+  local moved, transition, oog, patrol = 0, '', cur[6] or '0', cur[4] or ''
+  local cand = tonumber(a[1])
+  if not cand or cand <= (tonumber(cur[1]) or 0) then return moved, transition, oog end
+  moved = 1
+  redis.call('HSET', live, 'ts', a[1], 'lon', a[2], 'lat', a[3], 'grid', a[4],
+             'acc', a[7], 'speed', a[8], 'heading', a[9])
+  if a[10] ~= '' then redis.call('HSET', live, 'batt', a[10]) end
+  if a[11] ~= '' then redis.call('HSET', live, 'charge', a[11]) end
+  redis.call('GEOADD', geo, a[2], a[3], member)
+  if patrol ~= '' and a[5] ~= '' then
+    if a[5] == '1' then
+      if cur[5] then redis.call('HDEL', live, 'out_since') end
+      if oog == '1' then
+        redis.call('HSET', live, 'oog', '0')
+        oog, transition = '0', 'clear'
+      end
+    elseif not cur[5] then
+      redis.call('HSET', live, 'out_since', a[1])
+    elseif oog ~= '1' and cand - tonumber(cur[5]) >= tonumber(a[6]) then
+      redis.call('HSET', live, 'oog', '1')
+      oog, transition = '1', 'open'
+    end
+  end
+  return moved, transition, oog
+end
+"""
 
 # KEYS[1] the worker's live hash, KEYS[2] the live GEO set, KEYS[3..] track hashes (local days)
 # ARGV[1] worker (GEO member), ARGV[2] track TTL (s), ARGV[3] record size, ARGV[4] records
 # ARGV[5] newest fix heard (ms, '' none), ARGV[6] a fix heard at or after this ms is fresh
-# ARGV[7] live candidate ts ('' none), ARGV[8] lon, ARGV[9] lat, ARGV[10] grid at the fix,
-#   ARGV[11] inside the worker's own grid (1|0|''), ARGV[12] out-of-grid alert after (ms),
-#   ARGV[13] acc, ARGV[14] speed, ARGV[15] heading, ARGV[16] batt ('' unknown: the last
-#   known battery stays), ARGV[17] charging ('1'|'0'|'' unknown)
-# ARGV[18..] per record: track key index, bucket, record
-# Returns {stored bits ('1' stored, '0' already there), moved 0|1, state, patrol id,
-#          out-of-grid flag, previous state, out-of-grid transition ('open'|'clear'|'')}
+# ARGV[7..17] the live candidate (see MOVE_LUA; ARGV[7] '' none)
+# ARGV[18] the jump filter's top speed (m/s), ARGV[19] its slack (m), ARGV[20] the
+#   candidate's record (1-based, 0 none)
+# ARGV[21..] per record, in time order: track key index, bucket, record
+# A track hash's TTL starts again when it gets a new bucket (at least every 5 minutes of
+# a patrol): not on every fix.
+# Records with flag 0 are judged here, against the newest fix before them: the batch's own
+# or the live one (the worker's newest, whichever process stored it), and stored with
+# flag 2 when reaching them needs more than the top speed (beyond the slack).
+# Returns {per record '1' stored | '0' already there | 'j' stored as a jump, moved 0|1,
+#          state, patrol id, out-of-grid flag, previous state, out-of-grid transition,
+#          the record to move to instead of a candidate found a jump (0 none)}
 INGEST = LuaScript(
     "location_ingest",
-    """
+    MOVE_LUA + """
 local live, geo = KEYS[1], KEYS[2]
 local ttl, size, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local function time_of(s, o)
+local top, slack, cand_rec = tonumber(ARGV[18]), tonumber(ARGV[19]), tonumber(ARGV[20])
+local BUCKET_MS, RADIUS, RAD = 300000, 6371008.8, math.pi / 180
+local function u32(s, o)
   local a, b, c, d = string.byte(s, o + 1, o + 4)
   return ((a * 256 + b) * 256 + c) * 256 + d
 end
+local function i32(s, o)
+  local v = u32(s, o)
+  if v >= 2147483648 then v = v - 4294967296 end
+  return v / 1e7
+end
+local fresh = {}  -- track hashes given a new bucket: their TTL starts again
 local function insert(key, field, rec)
   local cur = redis.call('HGET', key, field)
   if not cur then
     redis.call('HSET', key, field, rec)
+    fresh[key] = true
     return 1
   end
-  local t = time_of(rec, 0)
+  local t = u32(rec, 0)
   local i = #cur / size
   while i > 0 do
-    local ti = time_of(cur, (i - 1) * size)
+    local ti = u32(cur, (i - 1) * size)
     if ti == t then return 0 end
     if ti < t then break end
     i = i - 1
@@ -65,15 +117,49 @@ local function insert(key, field, rec)
   redis.call('HSET', key, field, string.sub(cur, 1, cut) .. rec .. string.sub(cur, cut + 1))
   return 1
 end
-local bits, touched = {}, {}
-for i = 0, n - 1 do
-  local base = 18 + i * 3
-  local key = KEYS[tonumber(ARGV[base])]
-  bits[i + 1] = insert(key, ARGV[base + 1], ARGV[base + 2])
-  touched[key] = true
+local function jump(ts, lat, lon, ref)
+  local p1, p2 = ref[2] * RAD, lat * RAD
+  local h = math.sin((p2 - p1) / 2) ^ 2
+    + math.cos(p1) * math.cos(p2) * math.sin((lon - ref[3]) * RAD / 2) ^ 2
+  h = math.min(1, math.max(0, h))
+  local excess = 2 * RADIUS * math.asin(math.sqrt(h)) - slack
+  if excess <= 0 then return false end
+  local dt = math.abs(ts - ref[1]) / 1000
+  return dt == 0 or excess / dt > top
 end
-for key in pairs(touched) do redis.call('EXPIRE', key, ttl) end
-local cur = redis.call('HMGET', live, 'ts', 'seen', 'state', 'patrol', 'out_since', 'oog')
+local cur = redis.call('HMGET', live, 'ts', 'seen', 'state', 'patrol', 'out_since', 'oog',
+                      'lat', 'lon')
+local last = nil
+if cur[1] and cur[7] and cur[8] then
+  last = {tonumber(cur[1]), tonumber(cur[7]), tonumber(cur[8])}
+end
+local codes, oks, prev = {}, {}, nil
+for i = 1, n do
+  local base = FIRST + (i - 1) * 3
+  local key, bucket, rec = KEYS[tonumber(ARGV[base])], ARGV[base + 1], ARGV[base + 2]
+  local code = '1'
+  if string.byte(rec, size) == 0 then
+    local ts = tonumber(bucket) * BUCKET_MS + u32(rec, 0)
+    local lat, lon = i32(rec, 4), i32(rec, 8)
+    local ref = prev
+    if last and last[1] <= ts and (not ref or last[1] > ref[1]) then ref = last end
+    if ref and jump(ts, lat, lon, ref) then
+      rec = string.sub(rec, 1, size - 1) .. string.char(2)
+      code = 'j'
+    elseif insert(key, bucket, rec) == 1 then
+      prev = {ts, lat, lon}
+      oks[#oks + 1] = {i, ts}
+      code = '1'
+    else
+      code = '0'
+    end
+    if code == 'j' and insert(key, bucket, rec) == 0 then code = '0' end
+  elseif insert(key, bucket, rec) == 0 then
+    code = '0'
+  end
+  codes[i] = code
+end
+for key in pairs(fresh) do redis.call('EXPIRE', key, ttl) end
 local prev_state = cur[3] or ''
 local state = prev_state
 local heard = tonumber(ARGV[5])
@@ -82,31 +168,33 @@ if heard and heard >= tonumber(ARGV[6]) then
   state = 'online'
   if prev_state ~= state then redis.call('HSET', live, 'state', state) end
 end
-local moved, transition, oog, patrol = 0, '', cur[6] or '0', cur[4] or ''
-local cand = tonumber(ARGV[7])
-if cand and cand > (tonumber(cur[1]) or 0) then
-  moved = 1
-  redis.call('HSET', live, 'ts', ARGV[7], 'lon', ARGV[8], 'lat', ARGV[9], 'grid', ARGV[10],
-             'acc', ARGV[13], 'speed', ARGV[14], 'heading', ARGV[15])
-  if ARGV[16] ~= '' then redis.call('HSET', live, 'batt', ARGV[16]) end
-  if ARGV[17] ~= '' then redis.call('HSET', live, 'charge', ARGV[17]) end
-  redis.call('GEOADD', geo, ARGV[8], ARGV[9], ARGV[1])
-  if patrol ~= '' and ARGV[11] ~= '' then
-    if ARGV[11] == '1' then
-      if cur[5] then redis.call('HDEL', live, 'out_since') end
-      if oog == '1' then
-        redis.call('HSET', live, 'oog', '0')
-        oog, transition = '0', 'clear'
-      end
-    elseif not cur[5] then
-      redis.call('HSET', live, 'out_since', ARGV[7])
-    elseif oog ~= '1' and cand - tonumber(cur[5]) >= tonumber(ARGV[12]) then
-      redis.call('HSET', live, 'oog', '1')
-      oog, transition = '1', 'open'
-    end
+local moved, transition, oog, instead = 0, '', cur[6] or '0', 0
+if cand_rec > 0 and codes[cand_rec] == 'j' then
+  local best = nil
+  for _, ok in ipairs(oks) do
+    if not best or ok[2] > best[2] then best = ok end
   end
+  if best and best[2] > (tonumber(cur[1]) or 0) then instead = best[1] end
+elseif cand_rec > 0 then
+  moved, transition, oog = move_live(live, geo, ARGV[1], cur,
+                                     {unpack(ARGV, 7, 17)})
 end
-return {table.concat(bits), moved, state, patrol, oog, prev_state, transition}
+return {table.concat(codes), moved, state, cur[4] or '', oog, prev_state, transition, instead}
+""".replace("FIRST", str(FIRST_RECORD_ARG)),
+)
+
+# KEYS[1] the worker's live hash, KEYS[2] the live GEO set
+# ARGV[1] worker (GEO member), ARGV[2..12] the candidate (see MOVE_LUA)
+# The second step of an ingest whose newest fix was a jump: move to an older fix of the
+# same message (the live position still moves only to a fix newer than the one it holds).
+# Returns {moved 0|1, state, patrol id, out-of-grid flag, out-of-grid transition}
+MOVE = LuaScript(
+    "location_move",
+    MOVE_LUA + """
+local live = KEYS[1]
+local cur = redis.call('HMGET', live, 'ts', 'seen', 'state', 'patrol', 'out_since', 'oog')
+local moved, transition, oog = move_live(live, KEYS[2], ARGV[1], cur, {unpack(ARGV, 2, 12)})
+return {moved, cur[3] or '', cur[4] or '', oog, transition}
 """,
 )
 
@@ -209,13 +297,17 @@ class HeartbeatOutcome:
 
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
-    stored: list[bool]
+    #: Per record: STORED, ALREADY_THERE or STORED_AS_JUMP.
+    codes: str
     moved: bool
     state: str
     patrol: str
     out_of_grid: bool
     previous_state: str
     transition: str
+    #: The record (0-based) to move the live position to instead of the candidate, which
+    #: was a jump; None when nothing else moves it.
+    instead: int | None = None
 
 
 def _flag(value: bool | None) -> str:
@@ -226,9 +318,27 @@ def _flag(value: bool | None) -> str:
 NO_CANDIDATE: tuple[Any, ...] = ("", 0, 0, "", "", 0, "", "", "", "", "")
 
 
+def candidate_args(c: LiveCandidate | None, out_of_grid_ms: int,
+                   charge: bool | None) -> list[Any]:
+    """The candidate's arguments of the ingest and move scripts (see ``MOVE_LUA``)."""
+    if c is None:
+        return list(NO_CANDIDATE)
+    inside = "" if c.inside is None else int(c.inside)
+    return [c.ts, c.lon, c.lat, c.grid or "", inside, out_of_grid_ms, opt(c.acc),
+            opt(c.speed), opt(c.heading), opt(c.batt), _flag(charge)]
+
+
+@dataclass(frozen=True, slots=True)
+class JumpRule:
+    """The jump filter as the ingest script applies it."""
+
+    max_speed_mps: float
+    slack_m: float
+
+
 @dataclass(frozen=True, slots=True)
 class IngestCall(ScriptCall[IngestOutcome]):
-    """A message's records and newest usable fix, for one worker."""
+    """A message's records (in time order) and newest usable fix, for one worker."""
 
     script: ClassVar[LuaScript] = INGEST
     live: str
@@ -242,29 +352,49 @@ class IngestCall(ScriptCall[IngestOutcome]):
     out_of_grid_ms: int
     tracks: tuple[str, ...]  # one track hash per local day
     records: tuple[tuple[int, int, bytes], ...]  # (index in tracks, bucket, packed record)
+    jumps: JumpRule
+    candidate_record: int | None = None  # the candidate's index in records
 
     def to_keys(self) -> list[str]:
         return [self.live, self.geo, *self.tracks]
 
     def to_argv(self) -> list[Any]:
         args: list[Any] = [self.worker, self.track_ttl_s, RECORD_SIZE, len(self.records),
-                           opt(self.heard_ms), self.fresh_after_ms]
-        c = self.candidate
-        if c is None:
-            args += NO_CANDIDATE
-        else:
-            inside = "" if c.inside is None else int(c.inside)
-            args += [c.ts, c.lon, c.lat, c.grid or "", inside, self.out_of_grid_ms,
-                     opt(c.acc), opt(c.speed), opt(c.heading), opt(c.batt),
-                     _flag(self.charge)]
+                           opt(self.heard_ms), self.fresh_after_ms,
+                           *candidate_args(self.candidate, self.out_of_grid_ms, self.charge),
+                           self.jumps.max_speed_mps, self.jumps.slack_m,
+                           0 if self.candidate_record is None else self.candidate_record + 1]
         for index, bucket, record in self.records:
             args += (FIRST_TRACK_KEY + index, bucket, record)
         return args
 
     def from_reply(self, reply: Any) -> IngestOutcome:
-        bits, moved, state, patrol, oog, previous, transition = reply
-        return IngestOutcome([b == "1" for b in bits], moved == 1, state, patrol, oog == "1",
-                             previous, transition)
+        codes, moved, state, patrol, oog, previous, transition, instead = reply
+        return IngestOutcome(codes, moved == 1, state, patrol, oog == "1", previous,
+                             transition, instead - 1 if instead else None)
+
+
+@dataclass(frozen=True, slots=True)
+class MoveCall(ScriptCall[IngestOutcome]):
+    """Move the live position to a fix (the second step when the newest was a jump)."""
+
+    script: ClassVar[LuaScript] = MOVE
+    live: str
+    geo: str
+    worker: str
+    candidate: LiveCandidate
+    charge: bool | None
+    out_of_grid_ms: int
+
+    def to_keys(self) -> list[str]:
+        return [self.live, self.geo]
+
+    def to_argv(self) -> list[Any]:
+        return [self.worker, *candidate_args(self.candidate, self.out_of_grid_ms, self.charge)]
+
+    def from_reply(self, reply: Any) -> IngestOutcome:
+        moved, state, patrol, oog, transition = reply
+        return IngestOutcome("", moved == 1, state, patrol, oog == "1", state, transition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +418,8 @@ class SetIfCall(ScriptCall[bool]):
         return bool(reply)
 
 
+#: Keys kept built (per worker, per worker-day) before the cache starts again.
+KEYS_CACHED = 50_000
 #: Geofence events kept per worker.
 FENCE_EVENTS_KEPT = 100
 
@@ -341,21 +473,50 @@ class LocationStore:
         self.scripts = scripts
         self.track_ttl_s = track_ttl_s
         self.out_of_grid_ms = out_of_grid_ms
+        # the keys of the ingest path, built once per worker (and day)
+        self._geo = keys.loc_geo()
+        self._lives: dict[str, str] = {}
+        self._tracks: dict[tuple[str, str], str] = {}
+
+    def _live_key(self, worker: str) -> str:
+        key = self._lives.get(worker)
+        if key is None:
+            if len(self._lives) >= KEYS_CACHED:
+                self._lives.clear()
+            key = self._lives[worker] = self.keys.loc_live(worker)
+        return key
+
+    def _track_key(self, worker: str, day: str) -> str:
+        key = self._tracks.get((worker, day))
+        if key is None:
+            if len(self._tracks) >= KEYS_CACHED:
+                self._tracks.clear()
+            key = self._tracks[worker, day] = self.keys.loc_track(worker, day)
+        return key
 
     async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
-                     fresh_after_ms: int, live: LiveCandidate | None,
-                     charge: bool | None = None,
+                     fresh_after_ms: int, live: LiveCandidate | None, jumps: JumpRule,
+                     live_item: int | None = None, charge: bool | None = None,
                      runner: ScriptRunner | None = None) -> IngestOutcome:
-        """Store ``items`` and update the live position, presence and geofence atomically
-        (through ``runner`` when given: the web process's ingest connection)."""
+        """Store ``items`` (in time order; those with flag OK judged for jumps against the
+        worker's newest fix) and update the live position (``live``, the record
+        ``live_item``), presence and geofence atomically (through ``runner`` when given:
+        the web process's ingest connection)."""
         days: dict[str, int] = {}
         records = tuple((days.setdefault(item.day, len(days)), item.bucket, item.record)
                         for item in items)
-        k = self.keys
-        call = IngestCall(k.loc_live(worker), k.loc_geo(), worker, self.track_ttl_s, heard_ms,
-                          fresh_after_ms, live, charge, self.out_of_grid_ms,
-                          tuple(k.loc_track(worker, day) for day in days), records)
+        call = IngestCall(self._live_key(worker), self._geo, worker, self.track_ttl_s,
+                          heard_ms, fresh_after_ms, live, charge, self.out_of_grid_ms,
+                          tuple(self._track_key(worker, day) for day in days), records, jumps,
+                          live_item)
         return await (runner or self.scripts).run(call)
+
+    async def move(self, worker: str, live: LiveCandidate, *, charge: bool | None = None,
+                   runner: ScriptRunner | None = None) -> IngestOutcome:
+        """Move the live position to ``live`` when it is newer than the one held."""
+        k = self.keys
+        return await (runner or self.scripts).run(MoveCall(
+            k.loc_live(worker), k.loc_geo(), worker, live, charge, self.out_of_grid_ms))
 
     async def heartbeat(self, worker: str, *, heard_ms: int, fresh_after_ms: int,
                         batt: float | None, charge: bool | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -26,6 +27,7 @@ class OrgStore:
         self._index: GridIndex | None = None
         self._index_version: str | None = None
         self._index_checked = 0.0
+        self._refresh: asyncio.Future[GridIndex] | None = None
         self._grid_station: dict[str, str] = {}
 
     def write(self, data: OrgData, version: int, pipe: Pipeline,
@@ -119,18 +121,32 @@ class OrgStore:
         return str(found) if found is not None else None
 
     async def index(self) -> GridIndex:
-        """The point-in-grid index, rebuilt when the organisation's version changes."""
-        now = time.monotonic()
-        if self._index is not None and now - self._index_checked < INDEX_RECHECK_S:
+        """The point-in-grid index, rebuilt when the organisation's version changes.
+
+        Callers arriving together (every phone's first fix after a start) share one
+        check and one build: a build takes a few hundred ms of CPU."""
+        if self._index is not None and time.monotonic() - self._index_checked < INDEX_RECHECK_S:
             return self._index
+        task = self._refresh
+        if task is None or task.get_loop() is not asyncio.get_running_loop():
+            task = self._refresh = asyncio.ensure_future(self._refresh_index())
+            task.add_done_callback(self._refreshed)
+        return await asyncio.shield(task)
+
+    def _refreshed(self, task: asyncio.Future[GridIndex]) -> None:
+        if self._refresh is task:
+            self._refresh = None
+
+    async def _refresh_index(self) -> GridIndex:
+        now = time.monotonic()
         version = str(await self.redis.hget(self.keys.org_meta(), "version"))
-        self._index_checked = now
         if self._index is None or version != self._index_version:
             fc = await self.grids()
             self._index = GridIndex.from_features(fc["features"])
             self._grid_station = {str(f["properties"]["id"]): str(f["properties"]["station"])
                                   for f in fc["features"]}
             self._index_version = version
+        self._index_checked = now
         return self._index
 
     async def station_of(self, grid_id: str) -> str | None:

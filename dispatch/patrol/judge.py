@@ -23,6 +23,10 @@ def judge_batch(
     latest accepted fix at or before them: the batch's own, or ``last`` (the
     newest fix known of the worker) when that is later.
     """
+    if len(pings) == 1:  # a single ping: no order to find
+        ping = pings[0]
+        ref = last if last is not None and last.ts <= ping.ts else None
+        return [classify(ping, now_ms=now_ms, prev=ref, cfg=cfg)]
     verdicts = [Verdict.OK] * len(pings)
     prev: Ping | None = None
     for i in sorted(range(len(pings)), key=lambda k: _order(pings[k])):

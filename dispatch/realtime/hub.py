@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -37,13 +37,32 @@ async def publish(client: Redis | Pipeline, channel: str, payload: dict[str, Any
 
 
 class Subscription:
-    """A socket's view of the hub: a bounded queue of raw JSON messages."""
+    """A socket's view of the hub: a bounded queue of raw JSON messages.
+
+    The queue and the overflow flag are made on first use (an idle socket costs neither),
+    and ``notify`` is called after each message is offered (the socket's writer starts)."""
+
+    __slots__ = ("_overflowed", "_queue", "dropped", "maxsize", "notify", "topics")
 
     def __init__(self, topics: Iterable[str], maxsize: int) -> None:
         self.topics = frozenset(topics)
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
-        self.overflowed = asyncio.Event()
+        self.maxsize = maxsize
+        self._queue: asyncio.Queue[bytes] | None = None
+        self._overflowed: asyncio.Event | None = None
         self.dropped = 0
+        self.notify: Callable[[], None] | None = None
+
+    @property
+    def queue(self) -> asyncio.Queue[bytes]:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self.maxsize)
+        return self._queue
+
+    @property
+    def overflowed(self) -> asyncio.Event:
+        if self._overflowed is None:
+            self._overflowed = asyncio.Event()
+        return self._overflowed
 
     def offer(self, data: bytes) -> None:
         try:
@@ -51,12 +70,15 @@ class Subscription:
         except asyncio.QueueFull:
             self.dropped += 1
             self.overflowed.set()
+        if self.notify is not None:
+            self.notify()
 
     def drain(self) -> int:
         """Empty the queue (after a resync); returns how many were dropped."""
         count = 0
-        while not self.queue.empty():
-            self.queue.get_nowait()
+        queue = self.queue
+        while not queue.empty():
+            queue.get_nowait()
             count += 1
         self.overflowed.clear()
         return count

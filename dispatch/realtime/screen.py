@@ -51,6 +51,33 @@ def filtered(event: dict[str, Any], screen: ScreenFilter) -> dict[str, Any] | No
     return event
 
 
+#: How every published event starts (``EMIT_LUA`` puts the seq first).
+SEQ_PREFIX = b'{"seq":'
+SEQ_DIGITS_MAX = 20
+_last_decoded: tuple[bytes, dict[str, Any]] | None = None
+
+
+def seq_of(raw: bytes) -> int | None:
+    """The seq of a published event, read from its first field (None when it has none)."""
+    if not raw.startswith(SEQ_PREFIX):
+        return None
+    end = raw.find(b",", len(SEQ_PREFIX), len(SEQ_PREFIX) + SEQ_DIGITS_MAX)
+    digits = raw[len(SEQ_PREFIX):end]
+    return int(digits) if end > 0 and digits.isdigit() else None
+
+
+def decoded(raw: bytes) -> dict[str, Any]:
+    """The event of a hub message, decoded once for all the filtered screens it reaches
+    (the hub hands the same bytes to every socket; screens never change the dict)."""
+    global _last_decoded
+    cached = _last_decoded
+    if cached is not None and cached[0] is raw:
+        return cached[1]
+    event: dict[str, Any] = orjson.loads(raw)
+    _last_decoded = (raw, event)
+    return event
+
+
 class ScreenStream:
     def __init__(self, session: Session, screen: ScreenFilter) -> None:
         self.session = session
@@ -89,7 +116,14 @@ class ScreenStream:
             await self.session.send(shown)
 
     async def deliver(self, raw: bytes) -> None:
-        await self.deliver_event(orjson.loads(raw))
+        if not self.screen.active:  # sent as published: no decoding, no encoding
+            seq = seq_of(raw)
+            if seq is not None:
+                if seq > self.last_seq:
+                    self.last_seq = seq
+                    await self.session.send_raw(raw)
+                return
+        await self.deliver_event(decoded(raw))
 
     async def resync(self, session: Session) -> None:
         await session.send({"type": "resync", "reason": "the screen fell behind"})

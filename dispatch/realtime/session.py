@@ -32,6 +32,9 @@ WINDOW_S = 1.0
 
 Reply = dict[str, Any] | list[dict[str, Any]] | None
 MessageHandler = Callable[["Session", dict[str, Any]], Awaitable[Reply]]
+#: A handler's shortcut for its hot messages: (the seq errors refer to, the handling), or
+#: None to take the general path (parse, validate, ``MessageHandler``).
+FastPath = Callable[["Session", str | bytes], tuple[Any, Awaitable[Reply]] | None]
 
 
 def error_message(exc: DispatchError, ref: Any = None) -> dict[str, Any]:
@@ -42,6 +45,10 @@ def error_message(exc: DispatchError, ref: Any = None) -> dict[str, Any]:
     if ref is not None:
         msg["ref"] = ref
     return msg
+
+
+async def _closed(data: bytes) -> None:
+    """What a closed session does with a hub message: nothing."""
 
 
 class Flood(Exception):
@@ -68,14 +75,19 @@ class RateWindow:
 
 class Session:
     def __init__(self, websocket: WebSocket, principal: Principal, runtime: WebRuntime,
-                 topics: Iterable[str], handler: MessageHandler) -> None:
+                 topics: Iterable[str], handler: MessageHandler,
+                 fast: FastPath | None = None) -> None:
         self.ws = websocket
         self.principal = principal
         self.runtime = runtime
         self.container = runtime.container
         self.handler = handler
+        self.fast = fast
         settings = self.container.settings
         self.sub: Subscription = runtime.hub.subscribe(topics, settings.ws_queue_len)
+        self.sub.notify = self._wake
+        self._writer_task: asyncio.Task[None] | None = None
+        self._open_done = False
         self.rate = RateWindow(settings.ws_rate_per_s)
         self._send_lock = asyncio.Lock()
         kind = websocket.scope.get("path", "/ws/other").rsplit("/", 1)[-1]
@@ -95,15 +107,26 @@ class Session:
     async def send_error(self, exc: DispatchError, ref: Any = None) -> None:
         await self.send(error_message(exc, ref))
 
+    def _wake(self) -> None:
+        """A hub message is queued: start the writer unless it runs (or the socket is
+        still opening; its messages wait in order)."""
+        if self._writer_task is None and self._open_done:
+            self._writer_task = asyncio.create_task(self._writer(), name="ws-writer")
+
     async def _writer(self) -> None:
-        # A queue can only overflow while it is full, that is while this loop is busy
-        # sending, so checking the flag after each message is enough (no extra task).
-        while True:
-            await self.deliver(await self.sub.queue.get())
-            if self.sub.overflowed.is_set():
-                self.sub.drain()
-                if self.on_overflow is not None:
-                    await self.on_overflow(self)
+        """Send what is queued, then end (an idle socket keeps no task). A queue can
+        only overflow while it is full, that is while this loop is busy sending, so
+        checking the flag after each message is enough."""
+        queue = self.sub.queue
+        try:
+            while not queue.empty():
+                await self.deliver(queue.get_nowait())
+                if self.sub.dropped and self.sub.overflowed.is_set():
+                    self.sub.drain()
+                    if self.on_overflow is not None:
+                        await self.on_overflow(self)
+        finally:
+            self._writer_task = None
 
     async def _handle(self, raw: str | bytes) -> None:
         ref = None
@@ -111,12 +134,17 @@ class Session:
         try:
             if not self.rate.admit():
                 raise DispatchError("too many messages; slow down", code="rate_limited")
-            message = parse_json(raw)
-            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-                raise BadRequest("a message is a JSON object with a string 'type'",
-                                 code="invalid_message")
-            ref = message.get("seq")
-            reply = await self.handler(self, message)
+            shortcut = self.fast(self, raw) if self.fast is not None else None
+            if shortcut is not None:
+                ref, handling = shortcut
+                reply = await handling
+            else:
+                message = parse_json(raw)
+                if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+                    raise BadRequest("a message is a JSON object with a string 'type'",
+                                     code="invalid_message")
+                ref = message.get("seq")
+                reply = await self.handler(self, message)
         except DispatchError as exc:
             await self.send_error(exc, ref)
             return
@@ -124,6 +152,9 @@ class Session:
             await self.send_error(Unavailable("the store is not reachable; try again shortly",
                                               code="redis_unreachable"), ref)
             return
+        await self._reply(reply)
+
+    async def _reply(self, reply: Reply) -> None:
         for item in [reply] if isinstance(reply, dict) else (reply or []):
             await self.send(item)
 
@@ -131,12 +162,13 @@ class Session:
         """Accept, then serve until the client leaves; every task is cancelled on the way out."""
         if self.ws.application_state is WebSocketState.CONNECTING:
             await self.ws.accept()  # (already accepted when it authenticated by message)
-        writer: asyncio.Task[None] | None = None
         self._open.inc()
         try:
             if on_open is not None:  # hub messages queue up meanwhile, in order
                 await on_open(self)
-            writer = asyncio.create_task(self._writer(), name="ws-writer")
+            self._open_done = True
+            if self.sub._queue is not None and not self.sub.queue.empty():
+                self._wake()
             while True:
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
@@ -147,12 +179,18 @@ class Session:
         except WebSocketDisconnect:
             pass
         finally:
+            self.sub.notify = None
+            writer = self._writer_task
             if writer is not None:
                 writer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
             self._open.dec()
             self.runtime.hub.unsubscribe(self.sub)
+            # the socket's reference cycles (bound methods of itself and of its stream)
+            # broken: its objects go when it closes, not at some later full collection
+            self.deliver = _closed
+            self.on_overflow = None
             if self.ws.application_state == WebSocketState.CONNECTED:
                 with contextlib.suppress(Exception):
                     await self.ws.close()

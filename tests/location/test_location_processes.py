@@ -42,27 +42,62 @@ def test_positions_reach_a_screen_attached_to_another_process(
     assert event["seq"] > snapshot["seq"]
 
 
-def test_many_phones_many_fixes_few_positions_events(
+def test_a_lone_fix_goes_out_in_its_own_event_and_a_burst_shows_the_newest(
         settings: Settings, seeded: OrgData) -> None:
     with running(settings) as a:
-        tokens = {f"gw{n:03d}": a.login(f"gw{n:03d}") for n in range(1, 11)}
+        tokens = {f"gw{n:03d}": a.login(f"gw{n:03d}") for n in range(1, 31)}
         with connect(f"{a.ws_url}/ws/screen?token={a.login('disp1')}",
                      open_timeout=RECV_S) as screen:
             recv(screen)
             t = now_ms() - 60_000
-            for round_ in range(3):
-                for worker, token in tokens.items():
-                    lon, lat = inside(seeded, worker[2:])
-                    with phone(a, token) as ws:
-                        send(ws, {"type": "ping", "seq": round_, "lat": lat, "lon": lon,
-                                  "ts": t + round_ * 5_000})
-                        recv(ws)
+            lon, lat = inside(seeded, "001")
+            with phone(a, tokens["gw001"]) as ws:
+                send(ws, {"type": "ping", "seq": 1, "lat": lat, "lon": lon, "ts": t})
+                assert recv(ws)["type"] == "ack"
+            lone = recv_until(screen, has_worker("gw001"))
+            assert [i["worker"] for i in lone["items"]] == ["gw001"]  # not held for others
+            # thirty phones send a batch each without waiting: each worker's newest shows
+            sockets = [phone(a, token).__enter__() for token in tokens.values()]
+            try:
+                for n, (worker, ws) in enumerate(zip(tokens, sockets, strict=True)):
+                    wlon, wlat = inside(seeded, worker[2:])
+                    send(ws, {"type": "pings", "items": [
+                        {"seq": k, "lat": wlat, "lon": wlon, "ts": t + 5_000 * (k + 1) + n}
+                        for k in range(10)]})
+                for ws in sockets:
+                    assert recv(ws)["type"] == "ack"
+            finally:
+                for ws in sockets:
+                    ws.close()
             seen: dict[str, int] = {}
             events = 0
-            deadline = time.monotonic() + 5
-            while len(seen) < 10 or any(ts < t + 10_000 for ts in seen.values()):
+            deadline = time.monotonic() + 10
+            while len(seen) < 30:
                 msg = recv(screen, max(0.01, deadline - time.monotonic()))
                 if msg["type"] == "positions":
                     events += 1
                     seen.update({i["worker"]: i["ts"] for i in msg["items"]})
-    assert events < 30 / 2  # thirty fixes, far fewer events
+    assert all(ts >= t + 50_000 for ts in seen.values())  # each worker's newest fix
+    assert events <= 30  # three hundred fixes, one position per batch at most
+
+
+def test_two_web_processes_judge_a_jump_alike(settings: Settings, seeded: OrgData) -> None:
+    """The jump filter reads the worker's newest fix from Redis, not from the process that
+    happened to receive it: a jump is a jump whichever process hears it."""
+    lon, lat = inside(seeded, "001")
+    t = now_ms() - 60_000
+    with running(settings) as a, running(settings) as b:
+        with phone(a, a.login("gw001")) as ws:
+            send(ws, {"type": "ping", "seq": 1, "lat": lat, "lon": lon, "ts": t})
+            assert recv(ws) == {"type": "ack", "seq": 1}
+        verdicts = {}
+        for name, server, dlat, dt in (("b", b, 0.05, 10_000), ("a", a, 0.06, 20_000)):
+            with server.client(server.login("gw001")) as http:
+                body = http.post("/api/v1/locations", json={"items": [
+                    {"lat": lat + dlat, "lon": lon, "ts": t + dt}]}).json()
+            verdicts[name] = body["verdicts"]
+        with b.client(b.login("gw001")) as http:
+            near = http.post("/api/v1/locations", json={"items": [
+                {"lat": lat + 1e-4, "lon": lon, "ts": t + 30_000}]}).json()
+    assert verdicts == {"b": {"jump": 1}, "a": {"jump": 1}}  # 5.5 km in 10 s: a jump
+    assert near["verdicts"] == {"ok": 1}  # judged against the fix stored through a

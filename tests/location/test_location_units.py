@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import date
+from typing import Any
 
+import msgspec
+import orjson
 import pytest
 import shapely  # type: ignore[import-untyped,unused-ignore]
 
@@ -20,11 +24,14 @@ from dispatch.location.apps import (
 )
 from dispatch.location.bounds import bounded
 from dispatch.location.codec import BUCKET_MS, RECORD_SIZE, Flag, bucket_of, pack, unpack_buckets
+from dispatch.location.positions import PositionsCoalescer
 from dispatch.location.protocols import parse_timestamp, ping_from_json
+from dispatch.metrics import Metrics
 from dispatch.patrol.days import LocalDays
 from dispatch.patrol.filters import FilterConfig, Ping, Verdict
 from dispatch.patrol.judge import judge_batch
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
+from dispatch.realtime.phone import FAST, WirePing, WirePings
 
 T = 1_700_000_000_000
 CFG = FilterConfig()
@@ -167,3 +174,65 @@ def test_the_walk_stays_in_its_grid_at_walking_pace() -> None:
     assert len(lonlat) == 360
     polygon = shapely.Polygon(ring)
     assert shapely.contains_xy(polygon, lonlat[:, 0], lonlat[:, 1]).all()
+
+
+class SlowScreens:
+    """Where the coalescer emits: each event waits until the test lets it through."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def emit(self, event: dict[str, Any]) -> int:
+        self.waiting.set()
+        await self.gate.wait()
+        self.events.append(event)
+        return len(self.events)
+
+
+def test_positions_go_out_at_once_when_idle_and_share_an_event_under_load() -> None:
+    async def scenario() -> list[dict[str, int]]:
+        screens = SlowScreens()
+        coalescer = PositionsCoalescer(screens, 50, Metrics())  # type: ignore[arg-type]
+        coalescer.start()
+        try:
+            coalescer.offer({"worker": "gw001", "ts": 1})
+            await screens.waiting.wait()  # the lone position is on its way, alone
+            for n in range(2, 40):  # meanwhile (the screens are slow) 38 more arrive
+                coalescer.offer({"worker": f"gw{n:03d}", "ts": n})
+            coalescer.offer({"worker": "gw002", "ts": 99})  # replaces its earlier one
+            screens.gate.set()
+            while sum(len(e["items"]) for e in screens.events) < 39:
+                await asyncio.sleep(0.01)
+        finally:
+            await coalescer.stop()
+        return [{i["worker"]: i["ts"] for i in e["items"]} for e in screens.events]
+
+    events = asyncio.run(scenario())
+    assert events[0] == {"gw001": 1}
+    assert len(events) == 2 and len(events[1]) == 38  # the burst shares one event
+    assert events[1]["gw002"] == 99  # only a worker's newest position is sent
+
+
+def test_the_phones_fast_reader_agrees_with_the_general_one_or_leaves_it_the_message() -> None:
+    good = [{"type": "ping", "seq": 3, "ts": T, "lat": 39, "lon": 117.5, "acc": 5,
+             "batt": 80.0, "speed": None, "extra": [1]},
+            {"type": "ping", "seq": 0, "ts": T, "lat": -1.5, "lon": 2.25, "heading": 359.9}]
+    for message in good:
+        fast = FAST.decode(orjson.dumps(message))
+        assert isinstance(fast, WirePing)
+        assert fast.ping() == ping_from_json(message)
+    batch = {"type": "pings", "items": good}
+    decoded = FAST.decode(orjson.dumps(batch))
+    assert isinstance(decoded, WirePings)
+    assert [f.ping() for f in decoded.items] == [ping_from_json(m) for m in good]
+    wrong = [{"type": "ping", "seq": 1, "ts": float(T), "lat": 1.0, "lon": 1.0},
+             {"type": "ping", "seq": 1, "ts": T, "lat": True, "lon": 1.0},
+             {"type": "ping", "seq": -1, "ts": T, "lat": 1.0, "lon": 1.0},
+             {"type": "ping", "seq": 1, "ts": T, "lat": "north", "lon": 1.0},
+             {"type": "ping", "seq": 1, "ts": T, "lon": 1.0},
+             {"type": "patrol.start"}]
+    for message in wrong:  # each goes the general way, which names the field
+        with pytest.raises(msgspec.ValidationError):
+            FAST.decode(orjson.dumps(message))
