@@ -48,6 +48,7 @@ class Relation(StrEnum):
     REPORTER = "reporter"
     GRID_WORKER = "grid_worker"  # the worker of the case's grid
     ASSESSOR = "assessor"
+    ASSISTING = "assisting"  # of an assisting department (协办), or holding its part
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Parties:
     assignee: str | None
     reporter: str | None
     grid: str | None
+    #: The assisting departments (协办) and the members holding their parts.
+    assisting: tuple[str, ...] = ()
+    helpers: tuple[str, ...] = ()
 
 
 def team_of(actor: Principal) -> str | None:
@@ -85,6 +89,9 @@ def relations(actor: Principal, case: Parties) -> frozenset[Relation]:
         found.add(Relation.REPORTER)
     if actor.in_grid(case.grid):
         found.add(Relation.GRID_WORKER)
+    team = team_of(actor)
+    if (team is not None and team in case.assisting) or actor.username in case.helpers:
+        found.add(Relation.ASSISTING)
     return frozenset(found)
 
 
@@ -119,6 +126,8 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.SUPERVISE: {R.DESK: _all(Action.SUPERVISE)},
     Action.RETURN: {R.DESK: _all(Action.RETURN), R.LEAD: _all(Action.RETURN)},
     Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
+    Action.ASSIST: {R.DESK: _all(Action.ASSIST), R.LEAD: _all(Action.ASSIST)},
+    Action.UNASSIST: {R.DESK: _all(Action.UNASSIST), R.LEAD: _all(Action.UNASSIST)},
 })
 
 
@@ -166,7 +175,49 @@ def may_see_case(actor: Principal, case: Parties) -> bool:
     own reports (and what they hold); the centre's roles and the screens see everything."""
     if actor.role in STREET_WIDE_ROLES:
         return True
-    return bool(relations(actor, case) & {R.MEMBER, R.HOLDER, R.REPORTER, R.GRID_WORKER})
+    return bool(relations(actor, case) & {R.MEMBER, R.HOLDER, R.REPORTER, R.GRID_WORKER,
+                                          R.ASSISTING})
+
+
+# --- parts of a case (协办) -------------------------------------------------------------
+
+class PartRelation(StrEnum):
+    MEMBER = "member"  # of the part's department
+    LEAD = "lead"  # the part's department's lead
+    HOLDER = "holder"  # the member holding the part
+    CASE_LEAD = "case_lead"  # the lead department's holder or lead, or the desk
+
+
+PR = PartRelation
+#: For each part action (``dispatch.cases.parts.PartAction`` values), who may do it.
+PART_GRANTS: Mapping[str, frozenset[PartRelation]] = MappingProxyType({
+    "accept": frozenset({PR.MEMBER}),
+    "progress": frozenset({PR.HOLDER, PR.LEAD}),
+    "resolve": frozenset({PR.HOLDER, PR.LEAD}),
+    "rework": frozenset({PR.CASE_LEAD}),
+})
+
+
+def part_relations(actor: Principal, case: Parties, department: str,
+                   holder: str | None) -> frozenset[PartRelation]:
+    found: set[PartRelation] = set()
+    if actor.role in DEPARTMENT_ROLES and actor.scope == department:
+        found.add(PR.MEMBER)
+        if actor.role is Role.DEPT_LEAD:
+            found.add(PR.LEAD)
+    if holder is not None and holder == actor.username:
+        found.add(PR.HOLDER)
+    if relations(actor, case) & {R.DESK, R.LEAD, R.HOLDER}:
+        found.add(PR.CASE_LEAD)
+    return frozenset(found)
+
+
+def check_part_action(action: str, actor: Principal, case: Parties, department: str,
+                      holder: str | None) -> None:
+    """Forbidden unless ``actor`` may do ``action`` to the part of ``department``."""
+    if not PART_GRANTS[action] & part_relations(actor, case, department, holder):
+        raise Forbidden(f"{actor.username} may not {action} the part of {department}",
+                        code="scope_forbidden")
 
 
 def check_listing_department(actor: Principal, asked: str | None) -> None:

@@ -163,6 +163,14 @@ class Keys:
         """Sorted set of reopened cases offered back to the one who held them."""
         return self._k("cases", "offers", "user", username)
 
+    def cases_assisted_by(self, dept: str) -> str:
+        """Sorted set of the cases a department assists (协办: it has a part of them)."""
+        return self._k("cases", "assist", dept)
+
+    def case_part_offers(self, dept: str) -> str:
+        """Sorted set of the cases whose part for ``dept`` nobody has accepted yet."""
+        return self._k("cases", "offers", "part", dept)
+
     def cases_near(self, item: str) -> str:
         """GEO set of the open cases of one item (duplicate detection)."""
         return self._k("cases", "geo", item)

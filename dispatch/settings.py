@@ -84,6 +84,10 @@ class Settings:
     case_page_size: int = _env("DISPATCH_CASE_PAGE", 50, "cases per listing page by default")
     case_scan_max: int = _env("DISPATCH_CASE_SCAN", 5000, "most cases one listing page reads")
     max_extension_hours: int = _env("DISPATCH_MAX_EXTENSION_H", 720, "longest extension asked")
+    case_max_parts: int = _env("DISPATCH_CASE_MAX_PARTS", 6,
+                               "most assisting departments (协办) one case may have")
+    part_max_hours: int = _env("DISPATCH_PART_MAX_H", 720,
+                               "longest own limit given to an assisting department (h)")
     timer_late_ms: int = _env("DISPATCH_TIMER_LATE", 2000, "a timer firing later is marked late")
     timer_batch: int = _env("DISPATCH_TIMER_BATCH", 500, "most timers fired in one step")
 

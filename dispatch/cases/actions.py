@@ -30,6 +30,11 @@ class Action(StrEnum):
     SUPERVISE = "supervise"  # 督办: urge the handler and the lead, on record
     RETURN = "return"  # 退回: the desk (or the lead) sends it back to triage
     REOPEN = "reopen"  # 重新办理: a closed case is reopened to its last holder
+    ASSIST = "assist"  # 协办: add an assisting department, with its own part
+    UNASSIST = "unassist"  # remove an assisting department's part
+    #: A step of one assisting department's part (the service's ``act_part``); no route
+    #: of its own under the case's actions.
+    PART = "part"
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,12 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.SUPERVISE: _t(_WORKING, None),
     Action.RETURN: _t(_WORKING, S.TRIAGE),
     Action.REOPEN: _t({S.CLOSED}, S.REOPENED),
+    Action.ASSIST: _t(_WORKING, None),
+    Action.UNASSIST: _t(_WORKING | {S.TRIAGE, S.SUSPENDED}, None),
+    Action.PART: _t(_WORKING, None),
 })
+#: Actions that are not a route of their own under /api/v1/cases/{id}/.
+INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART})
 
 #: A reporter may withdraw a report only while nobody has taken it.
 REPORTER_CANCEL_SOURCES: frozenset[CaseState] = frozenset({S.REPORTED, S.DISPATCHED, S.TRIAGE})

@@ -18,8 +18,24 @@ from dispatch.cases.actions import Action, target_state
 from dispatch.cases.clock import CaseClock, Times
 from dispatch.cases.commands import Command
 from dispatch.cases.model import Case
+from dispatch.cases.parts import (
+    ASSIST_ENTRY,
+    PART_ENTRY,
+    PART_SOURCES,
+    PART_TARGETS,
+    PARTS_FIELD,
+    UNASSIST_ENTRY,
+    Part,
+    PartAction,
+    PartState,
+    encode_parts,
+    find,
+    open_parts,
+    replaced,
+    without,
+)
 from dispatch.cases.states import HELD_STATES, CaseState
-from dispatch.errors import Conflict
+from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.rules import CENTRE, WorkCalendar
 
@@ -76,6 +92,17 @@ class Change:
     #: tuple with ``notice`` set tells the department.
     notify: tuple[str, ...] = ()
     notice: dict[str, Any] | None = None
+    #: What the timeline calls the step (default: the action's name).
+    entry_action: str | None = None
+    #: Assisting departments whose part is offered now, and those whose offer ends.
+    part_offers: tuple[str, ...] = ()
+    part_offers_ended: tuple[str, ...] = ()
+    #: Departments now assisting the case, and those no longer (their listing index).
+    assisting_added: tuple[str, ...] = ()
+    assisting_removed: tuple[str, ...] = ()
+    #: Messages to departments' channels and to users': (department or user, message).
+    dept_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
+    user_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     @property
     def assignee_removed(self) -> bool:
@@ -99,8 +126,33 @@ def _progress(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context
 
 
 def _resolve(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
-    return Change(Action.RESOLVE, S.RESOLVED, note=cmd.note, media=cmd.media,
-                  clock_op=ClockOp.STOP, verify_task=True)
+    """The lead's result: every assisting part reported, or each part left open named
+    with a reason (409 ``parts_open`` otherwise)."""
+    still_open = open_parts(case.parts)
+    named = dict(cmd.left_open)
+    for n, department in enumerate(named):
+        if department not in still_open:
+            raise BadRequest(f"{department} has no open part of this case",
+                             code="unknown_part", field=f"left_open.{n}.department")
+    missing = [d for d in still_open if d not in named]
+    if missing:
+        raise Conflict(f"the parts of {', '.join(missing)} are still open: wait for their "
+                       "results or name each one left open with a reason",
+                       code="parts_open", parts=missing)
+    if not named:
+        return Change(Action.RESOLVE, S.RESOLVED, note=cmd.note, media=cmd.media,
+                      clock_op=ClockOp.STOP, verify_task=True)
+    parts = case.parts
+    for department in named:
+        part = find(parts, department)
+        if part is not None:
+            parts = replaced(parts, part.stopped(now, case.running, PartState.LEFT_OPEN))
+    return Change(Action.RESOLVE, S.RESOLVED, {PARTS_FIELD: encode_parts(parts)},
+                  note=cmd.note, media=cmd.media, clock_op=ClockOp.STOP, verify_task=True,
+                  extras={"left_open": [{"department": d, "reason": r}
+                                        for d, r in named.items()]},
+                  part_offers_ended=tuple(named),
+                  dept_messages=tuple((d, {"type": "job.updated", "part": d}) for d in named))
 
 
 def _verify(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
@@ -231,13 +283,102 @@ def _reopen(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
                   clock_op=ClockOp.RESCHEDULE, clock=ctx.fresh_clock, times=times)
 
 
+def _parts_fields(parts: tuple[Part, ...]) -> tuple[dict[str, str], tuple[str, ...]]:
+    encoded = encode_parts(parts)
+    return ({PARTS_FIELD: encoded}, ()) if encoded else ({}, (PARTS_FIELD,))
+
+
+def _assist(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """协办: a new part for an assisting department, offered to its members on its own
+    clock (``ctx.fresh_clock``: the case's limit unless the command gives one)."""
+    department = cmd.department or ""
+    if find(case.parts, department) is not None:
+        raise Conflict(f"{department} already assists this case", code="already_assisting",
+                       field="department")
+    times = ctx.fresh_clock.times(ctx.calendar) if ctx.fresh_clock is not None else None
+    part = Part(department, PartState.OFFERED, None,
+                times.deadline if times else None, times.yellow_at if times else None,
+                times.light(now) if times else "green", now)
+    fields, removed = _parts_fields((*case.parts, part))
+    return Change(Action.ASSIST, case.state, fields, removed, note=cmd.note,
+                  extras={"part": department, "part_deadline": part.deadline},
+                  entry_action=ASSIST_ENTRY, part_offers=(department,),
+                  assisting_added=(department,),
+                  dept_messages=((department, {"type": "job.offered", "part": department}),))
+
+
+def _unassist(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    department = cmd.department or ""
+    part = find(case.parts, department)
+    if part is None:
+        raise BadRequest(f"{department} does not assist this case", code="unknown_part",
+                         field="department")
+    fields, removed = _parts_fields(without(case.parts, department))
+    notice = {"type": "job.updated", "part": department, "removed": True}
+    return Change(Action.UNASSIST, case.state, fields, removed, note=cmd.note,
+                  extras={"part": department, "part_state": part.state.value,
+                          "assignee": part.assignee},
+                  entry_action=UNASSIST_ENTRY, part_offers_ended=(department,),
+                  assisting_removed=(department,), dept_messages=((department, notice),),
+                  user_messages=((part.assignee, notice),) if part.assignee else ())
+
+
+def _part(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """A step of one assisting department's part: accept (one member wins), progress,
+    resolve (the result, with photos; its light stops), rework (back to its holder)."""
+    department = cmd.department or ""
+    action = PartAction(cmd.part_action or "")
+    part = find(case.parts, department)
+    if part is None:
+        raise NotFound(f"{department} has no part of case {case.id}", code="unknown_part")
+    if part.state not in PART_SOURCES[action]:
+        if action is PartAction.ACCEPT and part.assignee and part.assignee != actor.username:
+            raise Conflict(f"the part of {department} was already taken by {part.assignee}",
+                           code="already_taken")
+        raise Conflict(f"cannot {action.value} a part that is {part.state.value}",
+                       code="invalid_state")
+    target = PART_TARGETS[action]
+    extras: dict[str, Any] = {"part": department, "part_from": part.state.value,
+                              "part_to": target.value}
+    dept_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
+    user_messages: list[tuple[str, dict[str, Any]]] = []
+    offers_ended: tuple[str, ...] = ()
+    lead = case.holder
+    if action is PartAction.ACCEPT:
+        part = Part(**{**_fields(part), "state": target, "assignee": actor.username})
+        offers_ended = (department,)
+        dept_messages = ((department, {"type": "job.taken", "case": case.id,
+                                       "by": actor.username, "part": department}),)
+    elif action is PartAction.RESOLVE:
+        part = Part(**{**_fields(part.stopped(now, case.running, target)), "resolved": now})
+        extras["late"] = part.deadline is not None and now > part.deadline
+    elif action is PartAction.REWORK:
+        part = Part(**{**_fields(part), "state": target, "resolved": None,
+                       "rework": part.rework + 1})
+        if part.assignee:
+            user_messages.append((part.assignee, {"type": "task", "kind": "rework",
+                                                  "part": department}))
+    if action in (PartAction.PROGRESS, PartAction.RESOLVE) and lead:
+        user_messages.append((lead, {"type": "job.updated", "part": department}))
+    fields, removed = _parts_fields(replaced(case.parts, part))
+    return Change(Action.PART, case.state, fields, removed, note=cmd.note, media=cmd.media,
+                  extras=extras, entry_action=PART_ENTRY[action],
+                  part_offers_ended=offers_ended, dept_messages=dept_messages,
+                  user_messages=tuple(user_messages))
+
+
+def _fields(part: Part) -> dict[str, Any]:
+    return {name: getattr(part, name) for name in Part.__dataclass_fields__}
+
+
 BUILDERS: Mapping[Action, Builder] = MappingProxyType({
     Action.ACCEPT: _accept, Action.REJECT: _reject, Action.PROGRESS: _progress,
     Action.RESOLVE: _resolve, Action.VERIFY: _verify, Action.REASSIGN: _reassign,
     Action.EXTEND: _extend, Action.APPROVE_EXTENSION: _approve, Action.SUSPEND: _suspend,
     Action.RESUME: _resume, Action.RATE: _rate, Action.CANCEL: _cancel,
     Action.DUPLICATE: _duplicate, Action.ASSIGN: _reassign, Action.SUPERVISE: _supervise,
-    Action.RETURN: _return, Action.REOPEN: _reopen,
+    Action.RETURN: _return, Action.REOPEN: _reopen, Action.ASSIST: _assist,
+    Action.UNASSIST: _unassist, Action.PART: _part,
 })
 
 

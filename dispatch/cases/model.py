@@ -13,6 +13,7 @@ from typing import Any
 
 from dispatch.access import Parties
 from dispatch.cases.clock import CaseClock, Times, parse_csv, parse_csv_ints
+from dispatch.cases.parts import PARTS_FIELD, Part, parse_parts
 from dispatch.cases.states import HELD_STATES, RUNNING_STATES, CaseState
 from dispatch.rules import Light, LimitClock
 
@@ -104,6 +105,8 @@ class Case:
     source: str | None = None  # where a report from outside came from (open311)
     verifier: str | None = None  # who verifies on site when the reporter cannot
     raters: tuple[str, ...] = ()  # kinds of rater who have rated (citizen, grid_worker, ...)
+    #: The assisting departments' parts (协办), in the order they were added.
+    parts: tuple[Part, ...] = ()
     #: The hash it was read from (what a plan's changes apply to).
     raw: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -130,6 +133,7 @@ class Case:
             updated=int(raw.get("updated") or raw["created"]),
             source=_opt(raw, "source"), verifier=_opt(raw, "verifier"),
             raters=parse_csv(raw.get("raters")),
+            parts=parse_parts(raw.get(PARTS_FIELD)),
             raw=dict(raw),
         )
 
@@ -151,7 +155,17 @@ class Case:
 
     @property
     def parties(self) -> Parties:
-        return Parties(self.department, self.assignee, self.reporter, self.grid)
+        return Parties(self.department, self.assignee, self.reporter, self.grid,
+                       tuple(p.department for p in self.parts),
+                       tuple(p.assignee for p in self.parts if p.assignee))
+
+    @property
+    def running(self) -> bool:
+        """Whether the case's clock runs (its parts' clocks run only while it does)."""
+        return self.state in RUNNING_STATES
+
+    def parts_summary(self, now_ms: int) -> list[dict[str, Any]]:
+        return [p.summary(now_ms, self.running) for p in self.parts]
 
     @property
     def times(self) -> Times | None:
@@ -186,6 +200,7 @@ class Case:
             "created": self.created, "deadline": self.deadline, "yellow_at": self.yellow_at,
             "light": self.light(now_ms), "escalation_level": self.escalation_level,
             "rework_count": self.rework_count, "duplicate_of": self.duplicate_of,
+            "parts": self.parts_summary(now_ms),
         }
 
     def detail(self, now_ms: int, timeline: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -173,7 +173,10 @@ class Planner:
             plan.send(self.keys.user_channel(after.assignee), {"type": "task", "kind": "handle"})
         self._told(plan, case, change)
         self._linked(plan, change)
+        self._parts(plan, case, change, score)
         if change.target in TERMINAL_STATES:
+            plan.zrem.extend((self.keys.case_part_offers(p.department), case.id)
+                             for p in case.parts)
             plan.zrem.append((self.keys.cases_open(), case.id))
             plan.zrem.append((self.keys.cases_near(case.item), case.id))
             plan.delete.extend(f for f in CLOCK_FIELDS if f not in plan.set)
@@ -254,6 +257,22 @@ class Planner:
         elif case.department:  # the lead is on the department's channel too
             plan.send(self.keys.dept_channel(case.department), dict(change.notice))
 
+    def _parts(self, plan: Plan, case: Case, change: Change, score: str) -> None:
+        """The assisting departments' offers, listing index and messages."""
+        k = self.keys
+        for department in change.part_offers_ended:
+            plan.zrem.append((k.case_part_offers(department), case.id))
+        for department in change.part_offers:
+            plan.zadd.append((k.case_part_offers(department), score, case.id))
+        for department in change.assisting_removed:
+            plan.zrem.append((k.cases_assisted_by(department), case.id))
+        for department in change.assisting_added:
+            plan.zadd.append((k.cases_assisted_by(department), score, case.id))
+        for department, message in change.dept_messages:
+            plan.send(k.dept_channel(department), dict(message))
+        for user, message in change.user_messages:
+            plan.send(k.user_channel(user), dict(message))
+
     def _linked(self, plan: Plan, change: Change) -> None:
         """Entries on other cases' timelines (they change too: their version moves on)."""
         k = self.keys
@@ -273,7 +292,8 @@ class Planner:
     @staticmethod
     def _timeline(plan: Plan, case: Case, change: Change, actor: Principal) -> None:
         entry: dict[str, Any] = {"ts": plan.now, "by": actor.username,
-                                 "action": change.action.value, "from": case.state.value,
+                                 "action": change.entry_action or change.action.value,
+                                 "from": case.state.value,
                                  "to": change.target.value, "note": change.note}
         if change.media:
             entry["media"] = list(change.media)

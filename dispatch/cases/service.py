@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 import orjson
@@ -17,12 +18,13 @@ import orjson
 from dispatch.access import (
     Parties,
     allowed_sources,
+    check_part_action,
     check_reassign,
     check_reporter,
     may_see_case,
     team_of,
 )
-from dispatch.cases.actions import Action
+from dispatch.cases.actions import TRANSITIONS, Action
 from dispatch.cases.clock import CaseClock
 from dispatch.cases.commands import Command, ReportCommand
 from dispatch.cases.intake import intake
@@ -36,11 +38,12 @@ from dispatch.cases.listing import (
     scan,
 )
 from dispatch.cases.model import Case
+from dispatch.cases.parts import PartState, find
 from dispatch.cases.plan import Planner
 from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
-from dispatch.clock import MS_PER_S, Now, now_ms
+from dispatch.clock import MS_PER_S, S_PER_H, Now, now_ms
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import DEPARTMENT_ROLES, Role
@@ -203,7 +206,61 @@ class CaseService:
                 return Context(calendar, lead=await self._lead(case.department))
             case Action.REOPEN:
                 return Context(calendar, fresh_clock=await self._default_clock(case, now))
+            case Action.ASSIST:
+                return Context(calendar, fresh_clock=await self._part_clock(case, cmd, now))
         return Context(calendar)
+
+    async def _part_clock(self, case: Case, cmd: Command, now: int) -> CaseClock | None:
+        """An assisting department's clock from ``now``: the limit asked for, else the
+        case's own limit (else the item's), counted as the case's clock counts; no
+        escalation levels of its own (the case's escalate)."""
+        department = cmd.department or ""
+        if department in (CENTRE, case.department):
+            raise BadRequest(f"{department} cannot assist its own case",
+                             code="invalid_field", field="department")
+        if department not in await self.org.department_ids():
+            raise BadRequest(f"no department {department}", code="unknown_department",
+                             field="department")
+        most = self.settings.case_max_parts
+        if find(case.parts, department) is None and len(case.parts) >= most:
+            raise Conflict(f"a case has at most {most} assisting departments",
+                           code="too_many_parts", field="department")
+        base = case.clock or await self._default_clock(case, now)
+        if base is None:
+            return None
+        limit_s = cmd.limit_hours * S_PER_H if cmd.limit_hours else base.limit_s
+        return CaseClock(now, limit_s, base.clock, base.yellow_share, base.yellow_lead_s,
+                         (), ())
+
+    async def act_part(self, actor: Principal, cid: str, department: str, cmd: Command,
+                       now_ms: int | None = None) -> dict[str, Any]:
+        """A step of the part of assisting ``department`` (accept, progress, resolve,
+        rework): the same atomic step as the case's own actions, checked against the case's
+        version, so one member wins an accept."""
+        sources = TRANSITIONS[Action.PART].sources
+        for _ in range(MAX_ATTEMPTS):
+            now = self.now(now_ms)
+            case = await self._case(cid)
+            part = find(case.parts, department)
+            if part is None:
+                if not may_see_case(actor, case.parties):
+                    raise Forbidden(f"case {cid} is not in your scope", code="scope_forbidden")
+                raise NotFound(f"{department} has no part of case {cid}", code="unknown_part")
+            check_part_action(cmd.part_action or "", actor, case.parties, department,
+                              part.assignee if part.state is not PartState.OFFERED else None)
+            if case.state not in sources:
+                raise Conflict(f"cannot act on a part of a case that is {case.state.value}",
+                               code="invalid_state")
+            await self._check_media(actor, cmd.media, case.id)
+            change = change_for(case, replace(cmd, department=department), actor, now,
+                                Context(self.rules.calendar))
+            plan = self.planner.transition(case, change, actor, now, sources)
+            applied = await self.store.apply(case.id, plan)
+            if applied.ok:
+                return await self._changed(case, Action.PART, now)
+            if applied.outcome == "missing":
+                raise NotFound(f"no case {cid}", code="unknown_case")
+        raise Conflict(f"case {cid} keeps changing; try again", code="busy")
 
     async def _original(self, case: Case, of: str) -> str:
         """The case a duplicate repeats: ``of``, or the one ``of`` itself repeats."""
@@ -349,7 +406,14 @@ class CaseService:
         if team is not None:
             keys.insert(0, self.keys.case_offers(team))
         cases = await self.store.load_many(await self.store.offered(keys))
-        return [c.summary(now) for c in cases if c.state in OFFERED_STATES]
+        found = [c.summary(now) for c in cases if c.state in OFFERED_STATES]
+        if team is not None:
+            parts = await self.store.load_many(
+                await self.store.offered([self.keys.case_part_offers(team)]))
+            found += [{**c.summary(now), "offered_part": team} for c in parts
+                      if (p := find(c.parts, team)) is not None
+                      and p.state is PartState.OFFERED]
+        return found
 
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:

@@ -11,13 +11,21 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from dispatch.access import DESK_ROLES, may_see_photo
 from dispatch.authz import guard
-from dispatch.cases.actions import Action
-from dispatch.cases.commands import parse_command, parse_report
+from dispatch.cases.actions import INTERNAL_ACTIONS, Action
+from dispatch.cases.commands import parse_command, parse_part_command, parse_report
 from dispatch.cases.listing import parse_query
+from dispatch.cases.parts import PartAction
 from dispatch.errors import Forbidden, NotFound
 from dispatch.http.body import read_object
 from dispatch.http.context import container
-from dispatch.http.models.cases import ACTION_BODIES, Case, CasePage, CasesQuery, ReportBody
+from dispatch.http.models.cases import (
+    ACTION_BODIES,
+    PART_BODIES,
+    Case,
+    CasePage,
+    CasesQuery,
+    ReportBody,
+)
 from dispatch.http.models.media import IMAGE
 from dispatch.http.responses import json
 from dispatch.http.typed import op
@@ -53,6 +61,21 @@ ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
     Action.SUPERVISE: (DISP, ADMIN),
     Action.RETURN: (DL, DISP, ADMIN),
     Action.REOPEN: (DISP, ADMIN),
+    Action.ASSIST: (DL, DISP, ADMIN),
+    Action.UNASSIST: (DL, DISP, ADMIN),
+})
+#: Roles that reach each step of an assisting department's part.
+PART_ROLES: Mapping[PartAction, tuple[Role, ...]] = MappingProxyType({
+    PartAction.ACCEPT: (DM, DL),
+    PartAction.PROGRESS: (DM, DL),
+    PartAction.RESOLVE: (DM, DL),
+    PartAction.REWORK: HOLDERS,
+})
+PART_DOCS: Mapping[PartAction, str] = MappingProxyType({
+    PartAction.ACCEPT: "Accept your department's part of a case (协办; one member wins).",
+    PartAction.PROGRESS: "Report progress on the part you hold.",
+    PartAction.RESOLVE: "Report your part's result with photos; its light stops.",
+    PartAction.REWORK: "Send a reported part back to its holder (the lead's side, the desk).",
 })
 ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.ACCEPT: "Accept a job offered to your department (one member wins).",
@@ -72,6 +95,8 @@ ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.SUPERVISE: "Supervise (督办): urge the handler and the lead, on record.",
     Action.RETURN: "Send the case back to triage (退回): {reason}.",
     Action.REOPEN: "Reopen a closed case to its last holder (重新办理): {reason}.",
+    Action.ASSIST: "Add an assisting department (协办) with its own part: {department}.",
+    Action.UNASSIST: "Remove an assisting department's part: {department, reason}.",
 })
 
 
@@ -117,7 +142,9 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request, principal: Principal) -> Response:
         c = container(request)
         body = await optional_object(request)
-        cmd = parse_command(action, body, max_extension_hours=c.settings.max_extension_hours)
+        s = c.settings
+        cmd = parse_command(action, body, max_extension_hours=s.max_extension_hours,
+                            max_parts=s.case_max_parts, max_part_hours=s.part_max_hours)
         return json(await c.cases.act(principal, request.path_params["id"], cmd))
 
     handler.__name__ = f"case_{action.value}"
@@ -126,6 +153,21 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
     typed = op(body=ACTION_BODIES.get(action.value), body_optional=True, ok=Case,
                errors=(404, 409))(handler)
     return guard(*ACTION_ROLES[action])(typed)
+
+
+def part_endpoint(action: PartAction) -> Callable[[Request], Awaitable[Response]]:
+    async def handler(request: Request, principal: Principal) -> Response:
+        c = container(request)
+        cmd = parse_part_command(action.value, await optional_object(request))
+        return json(await c.cases.act_part(principal, request.path_params["id"],
+                                           request.path_params["department"], cmd))
+
+    handler.__name__ = f"case_part_{action.value}"
+    handler.__qualname__ = handler.__name__
+    handler.__doc__ = PART_DOCS[action]
+    typed = op(body=PART_BODIES[action.value], body_optional=True, ok=Case,
+               errors=(404, 409))(handler)
+    return guard(*PART_ROLES[action])(typed)
 
 
 @guard()
@@ -153,7 +195,9 @@ routes: list[BaseRoute] = [
     Route("/api/v1/cases", list_cases, methods=["GET"]),
     Route("/api/v1/cases/{id}", get_case, methods=["GET"]),
     *(Route(f"/api/v1/cases/{{id}}/{action.value}", action_endpoint(action), methods=["POST"])
-      for action in Action),
+      for action in Action if action not in INTERNAL_ACTIONS),
+    *(Route(f"/api/v1/cases/{{id}}/parts/{{department}}/{action.value}", part_endpoint(action),
+            methods=["POST"]) for action in PartAction),
     Route("/api/v1/media/{id}", get_media, methods=["GET"]),
     WebSocketRoute("/ws/team", team_socket),
 ]
