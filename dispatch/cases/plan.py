@@ -268,10 +268,10 @@ class Planner:
             plan.zrem.append((k.cases_assisted_by(department), case.id))
         for department in change.assisting_added:
             plan.zadd.append((k.cases_assisted_by(department), score, case.id))
-        for department, message in change.dept_messages:
-            plan.send(k.dept_channel(department), dict(message))
+        for department, message in change.dept_messages:  # one naming its case: as it is
+            plan.send(k.dept_channel(department), dict(message), with_case="case" not in message)
         for user, message in change.user_messages:
-            plan.send(k.user_channel(user), dict(message))
+            plan.send(k.user_channel(user), dict(message), with_case="case" not in message)
 
     def _linked(self, plan: Plan, change: Change) -> None:
         """Entries on other cases' timelines (they change too: their version moves on)."""

@@ -60,6 +60,8 @@ log = logging.getLogger("dispatch.cases")
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
 OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
+#: The key of a pending offer's summary naming the assisting part offered (not the case).
+OFFERED_PART = "offered_part"
 
 
 class CaseObserver(Protocol):
@@ -410,7 +412,7 @@ class CaseService:
         if team is not None:
             parts = await self.store.load_many(
                 await self.store.offered([self.keys.case_part_offers(team)]))
-            found += [{**c.summary(now), "offered_part": team} for c in parts
+            found += [{**c.summary(now), OFFERED_PART: team} for c in parts
                       if (p := find(c.parts, team)) is not None
                       and p.state is PartState.OFFERED]
         return found
