@@ -35,8 +35,9 @@ from dispatch.alerts import Scope as AlertScope
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.cases.actions import Action
+from dispatch.cases.actions import INTERNAL_ACTIONS, Action
 from dispatch.cases.commands import Command, ReportCommand
+from dispatch.cases.parts import PartAction
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.org.model import OrgData
@@ -108,6 +109,15 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cases/{id}/supervise"):         "no   no   no   yes  no     no     yes",
     ("POST", "/api/v1/cases/{id}/return"):            "no   no   own  yes  no     no     yes",
     ("POST", "/api/v1/cases/{id}/reopen"):            "no   no   no   yes  no     no     yes",
+    # joint handling (协办): the desk and the lead department's lead add and remove
+    # assisting departments; each part is accepted by its department's members, handled
+    # by its holder (or its department's lead), sent back by the lead department's side
+    ("POST", "/api/v1/cases/{id}/assist"):            "no   no   own  yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/unassist"):          "no   no   own  yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/accept"):   "no own own no no no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/progress"): "no own own no no no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):  "no own own no no no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):   "no own own yes no no yes",
     # alerts: the screens' roles see them (a lead the department's own); the desk and the
     # department's lead acknowledge and resolve
     ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes",
@@ -265,6 +275,9 @@ class World:
         if state == "suspended":
             await self.act(DESK, cid, Action.SUSPEND, note="long works")
             return cid
+        if state == "assisted":
+            await self.act(DESK, cid, Action.ASSIST, department="zhzf")
+            return cid
         if not simple:
             await self.act(holder, cid, Action.ACCEPT)
         if state == "extension":
@@ -276,6 +289,17 @@ class World:
             await self.act(DESK, cid, Action.VERIFY, ok=False, note="still there")
         elif state == "closed":
             await self.act(DESK, cid, Action.VERIFY, ok=True)
+        return cid
+
+    async def part_case(self, side: Side, department: str, part_state: str) -> str:
+        """A case of ``side`` its holder accepted, assisted by ``department`` whose part is
+        ``part_state`` (offered, accepted by its member, or resolved)."""
+        cid = await self.case(side, "accepted")
+        await self.act(DESK, cid, Action.ASSIST, department=department)
+        member = PART_MEMBERS[department]
+        for step in ("accept", "resolve")[:PART_STEPS[part_state]]:
+            await self.c.cases.act_part(await self.principal(member), cid, department,
+                                        Command(Action.PART, note="done", part_action=step))
         return cid
 
     async def photo(self, username: str) -> str:
@@ -323,6 +347,17 @@ ACTIONS: dict[Action, tuple[str, dict[str, Any]]] = {
     Action.SUPERVISE: ("dispatched", {"note": "请今日内处置"}),
     Action.RETURN: ("dispatched", {"reason": "需中心重新分拨"}),
     Action.REOPEN: ("closed", {"reason": "群众反映问题仍在"}),
+    Action.ASSIST: ("dispatched", {"department": "zhzf"}),
+    Action.UNASSIST: ("assisted", {"department": "zhzf", "reason": "无需协办"}),
+}
+#: A member of each assisting department the matrix uses, and the steps to each part state.
+PART_MEMBERS = {"cgj": "dm001", "zhzf": "dm025"}
+PART_STEPS = {"offered": 0, "accepted": 1, "resolved": 2}
+#: Each part step: the part's state first, and its body.
+PART_ACTIONS: dict[PartAction, tuple[str, dict[str, Any]]] = {
+    PartAction.ACCEPT: ("offered", {}), PartAction.PROGRESS: ("accepted", {"note": "到场"}),
+    PartAction.RESOLVE: ("accepted", {"note": "已配合"}),
+    PartAction.REWORK: ("resolved", {"reason": "照片不清"}),
 }
 HELD_BY_THE_WORKER = frozenset({Action.ACCEPT, Action.REJECT, Action.PROGRESS,
                                 Action.RESOLVE, Action.EXTEND})
@@ -344,6 +379,27 @@ def case_action(action: Action) -> Probe:
             return Call(f"/api/v1/cases/{cid}/{action.value}",
                         json={"of": await world.case(side, "dispatched")})
         return Call(f"/api/v1/cases/{cid}/{action.value}", json=body)
+
+    return probe
+
+
+def part_action(action: PartAction) -> Probe:
+    """A step of an assisting part: the caller's own department's part of another
+    department's case (accept, progress, resolve), or another department's part of a case
+    the caller's side leads (rework); outside the scope, the part of a department that is
+    none of the caller's business."""
+    state, body = PART_ACTIONS[action]
+
+    async def probe(world: World, user: str, scope: Scope) -> Call:
+        if scope == "none":
+            return Call(f"{NO_CASE}/parts/cgj/{action.value}", json=body)
+        if action is PartAction.REWORK:
+            side = SIDES[user, scope]
+            cid = await world.part_case(side, "zhzf", state)
+            return Call(f"/api/v1/cases/{cid}/parts/zhzf/{action.value}", json=body)
+        department = "cgj" if scope == "own" else "zhzf"
+        cid = await world.part_case(SIDES["dm001", "other"], department, state)
+        return Call(f"/api/v1/cases/{cid}/parts/{department}/{action.value}", json=body)
 
     return probe
 
@@ -479,7 +535,10 @@ PROBES: dict[tuple[str, str], Probe] = {
         "client_id": "matrix", "item": "SR13", "lat": 39.03, "lon": 117.42}),
     ("GET", "/api/v1/cases"): case_listing,
     ("GET", "/api/v1/cases/{id}"): one_case,
-    **{("POST", f"/api/v1/cases/{{id}}/{a.value}"): case_action(a) for a in Action},
+    **{("POST", f"/api/v1/cases/{{id}}/{a.value}"): case_action(a) for a in Action
+       if a not in INTERNAL_ACTIONS},
+    **{("POST", f"/api/v1/cases/{{id}}/parts/{{department}}/{a.value}"): part_action(a)
+       for a in PartAction},
     ("POST", "/api/v1/locations"): locations,
     ("GET", "/osmand"): fixed(OSMAND),
     ("POST", "/osmand"): fixed(OSMAND),

@@ -69,7 +69,7 @@ PART_ROLES: Mapping[PartAction, tuple[Role, ...]] = MappingProxyType({
     PartAction.ACCEPT: (DM, DL),
     PartAction.PROGRESS: (DM, DL),
     PartAction.RESOLVE: (DM, DL),
-    PartAction.REWORK: HOLDERS,
+    PartAction.REWORK: (DM, DL, DISP, ADMIN),
 })
 PART_DOCS: Mapping[PartAction, str] = MappingProxyType({
     PartAction.ACCEPT: "Accept your department's part of a case (协办; one member wins).",
