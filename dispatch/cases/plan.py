@@ -133,6 +133,10 @@ class Planner:
             for timer, due in pending(new.case_id, gen, new.times, plan.now):
                 plan.zadd.append((k.case_timers(), str(due), timer.member))
         self._notify(plan, new.case_id, before, after)
+        for department in new.assisting:  # the rule's assisting departments (协办)
+            plan.zadd.append((k.cases_assisted_by(department), score, new.case_id))
+            plan.zadd.append((k.case_part_offers(department), score, new.case_id))
+            plan.send(k.dept_channel(department), {"type": "job.offered", "part": department})
         if new.state is S.ACCEPTED and new.assignee:
             plan.send(k.user_channel(new.assignee), {"type": "task", "kind": "handle"})
         plan.summary = Case.from_hash(plan.set).summary(plan.now)

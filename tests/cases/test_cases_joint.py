@@ -233,3 +233,28 @@ def test_at_most_the_configured_assisting_departments(cases: Cases, live: LiveSe
         cases.act("disp1", cid, "assist", department=department)
     over = cases.act("disp1", cid, "assist", department=departments[most], expect=409)
     assert over["error"]["code"] == "too_many_parts"
+
+
+def test_a_rule_names_the_assisting_departments(live: LiveServer,
+                                                tokens: Callable[[str], str],
+                                                cases: Cases, rdb: redis.Redis) -> None:
+    """Illegal construction (SR07): housing and construction (zj) leads, law enforcement
+    (zhzf) and city management (cgj) assist, from the report on."""
+    lat, lon = cases.places.point("030")
+    dry = cases.call("disp1", "POST", "/api/v1/rules/dry-run",
+                     json={"item": "SR07", "lat": lat, "lon": lon}).json()
+    assert (dry["department"], dry["assist"]) == ("zj", ["zhzf", "cgj"])
+    plain = cases.call("disp1", "POST", "/api/v1/rules/dry-run",
+                       json={"item": HW_ITEM, "lat": lat, "lon": lon}).json()
+    assert plain["assist"] == []
+    with Socket(live, tokens("dm030"), settle_s=QUIET_S) as zhzf_member:
+        case = cases.report(item="SR07", grid="030", lat=lat, lon=lon)
+        offered = zhzf_member.wait(of_type("job.offered", case["id"]))
+        assert offered["part"] == "zhzf"
+    assert (case["department"], case["state"]) == ("zj", "dispatched")
+    assert [(p["department"], p["state"], p["deadline"]) for p in case["parts"]] == [
+        ("zhzf", "offered", case["deadline"]), ("cgj", "offered", case["deadline"])]
+    assert case["timeline"][1]["assist"] == ["zhzf", "cgj"]
+    assert rdb.zscore(KEYS.case_part_offers("cgj"), case["id"]) is not None
+    listed = cases.listing("dm001", department="cgj")["items"]
+    assert case["id"] in [c["id"] for c in listed]
