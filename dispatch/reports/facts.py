@@ -27,6 +27,9 @@ RATE = "rate"
 REPORT = "report"
 RESOLVE = "resolve"
 VERIFY = "verify"
+ROUTE = "route"
+ASSIST, UNASSIST = "assist", "unassist"
+PART_RESOLVE, PART_REWORK = "part_resolve", "part_rework"
 
 
 def _value_at(times: Sequence[int], values: Sequence[Any], t: int, *, inclusive: bool) -> Any:
@@ -60,6 +63,28 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class PartFacts:
+    """An assisting department's part (协办), as its timeline entries tell it."""
+
+    department: str
+    added: int
+    deadline: int | None
+    resolves: tuple[int, ...] = ()  # results handed in (part_resolve)
+    reworks: tuple[int, ...] = ()  # results sent back (part_rework)
+    left_open: int | None = None  # the lead resolved without it
+    removed: int | None = None  # the desk took it off the case
+
+    def handed_in_before(self, t: int) -> int | None:
+        """The result in effect just before ``t``: the last one handed in, unless it was
+        sent back after."""
+        i = bisect.bisect_left(self.resolves, t)
+        last = self.resolves[i - 1] if i else None
+        if last is None or any(last < r < t for r in self.reworks):
+            return None
+        return last
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: str
     station: str | None
@@ -79,6 +104,7 @@ class CaseFacts:
     ratings: tuple[tuple[int, int], ...] = ()
     verifications: tuple[Verification, ...] = ()
     entry_times: tuple[int, ...] = ()  # every entry's time, in order
+    parts: tuple[PartFacts, ...] = ()  # the assisting departments' parts, as added
 
     def active_between(self, start: int, end: int) -> bool:
         """Whether any entry lies in [start, end)."""
@@ -132,6 +158,41 @@ def _department_after(entry: Mapping[str, Any], current: str | None) -> str | No
     if entry.get("to") == S.TRIAGE.value and entry.get("from") != S.TRIAGE.value:
         return CENTRE
     return current
+
+
+def _part_facts(entries: Sequence[Mapping[str, Any]]) -> tuple[PartFacts, ...]:
+    """Each assisting part from its entries: added by the route (its ``assist`` list, on
+    the case's deadline) or by ``assist``; results, reworks, left open, removed."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def add(department: Any, ts: int, deadline: Any) -> None:
+        found[str(department)] = {"department": str(department), "added": ts,
+                                  "deadline": int(deadline) if deadline is not None else None,
+                                  "resolves": [], "reworks": [], "left_open": None,
+                                  "removed": None}
+
+    for e in entries:
+        ts, action, part = int(e.get("ts") or 0), e.get("action"), e.get("part")
+        if action == ROUTE:
+            for department in e.get("assist") or ():
+                add(department, ts, e.get("deadline"))
+        elif action == ASSIST and part:
+            add(part, ts, e.get("part_deadline"))
+        elif part in found:
+            p = found[str(part)]
+            if action == PART_RESOLVE:
+                p["resolves"].append(ts)
+            elif action == PART_REWORK:
+                p["reworks"].append(ts)
+            elif action == UNASSIST:
+                p["removed"] = ts
+        if action == RESOLVE:
+            for left in e.get("left_open") or ():
+                if isinstance(left, Mapping) and left.get("department") in found:
+                    found[str(left["department"])]["left_open"] = ts
+    return tuple(PartFacts(p["department"], p["added"], p["deadline"], tuple(p["resolves"]),
+                           tuple(p["reworks"]), p["left_open"], p["removed"])
+                 for p in found.values())
 
 
 def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -> CaseFacts:
@@ -188,6 +249,7 @@ def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -
         supervisions=tuple(supervisions),
         ratings=tuple(ratings), verifications=tuple(verifications),
         entry_times=tuple(int(e.get("ts") or 0) for e in entries),
+        parts=_part_facts(entries),
     )
 
 

@@ -89,7 +89,9 @@ def may_count(c: CaseFacts, p: Period) -> bool:
     if c.state_before(p.start) in RUNNING:
         return True
     deadline = c.deadline_before(p.at)
-    return deadline is not None and p.start <= deadline < p.at
+    if deadline is not None and p.start <= deadline < p.at:
+        return True
+    return any(x.deadline is not None and p.start <= x.deadline < p.at for x in c.parts)
 
 
 def tally(cases: Iterable[CaseFacts], patrols: Iterable[PatrolFacts], p: Period) -> Tally:

@@ -182,6 +182,29 @@ def test_one_part_goes_overdue_while_the_other_closes(
     assert (event["id"], [p["state"] for p in event["parts"]]) == (cid, ["resolved",
                                                                           "left_open"])
 
+    # each department is judged on its own part: cgj in time, zhzf overdue
+    report = cases.call("assess1", "GET", "/api/v1/reports/daily").json()
+    cgj_row, zhzf_row = report["departments"]["cgj"], report["departments"]["zhzf"]
+    assert (cgj_row["parts_due"], cgj_row["parts_in_time"], cgj_row["parts_overdue"]) == (
+        0, 0, 0)  # its deadline (2 h) is still ahead
+    assert (zhzf_row["parts_due"], zhzf_row["parts_in_time"], zhzf_row["parts_overdue"]) \
+        == (1, 0, 1)
+    assert cgj_row["parts_reported"] == 1
+    assert report["departments"]["hw"]["closed"] == 1
+    members = cases.call("assess1", "GET", "/api/v1/reports/daily/figures/parts_overdue",
+                         params={"department": "zhzf"}).json()
+    assert cid in str(members)
+    clock.advance(60)  # cgj's deadline passes too: its result was in time
+    report = cases.call("assess1", "GET", "/api/v1/reports/daily").json()
+    assert (report["departments"]["cgj"]["parts_due"],
+            report["departments"]["cgj"]["parts_in_time"]) == (1, 1)
+    scores = {s["subject"]: s for s in
+              cases.call("assess1", "GET", "/api/v1/scores",
+                         params={"period": "day"}).json()["departments"]}
+    assert scores["cgj"]["parts"]["on_time"] == 1.0
+    assert scores["zhzf"]["parts"]["on_time"] == 0.0
+    assert scores["zhzf"]["raw"]["parts_overdue"] == 1
+
 
 def test_the_lead_resolves_once_every_part_is_reported(cases: Cases) -> None:
     cid = cases.report(item=HW_ITEM, grid="021")["id"]
