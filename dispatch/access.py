@@ -128,6 +128,7 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
     Action.ASSIST: {R.DESK: _all(Action.ASSIST), R.LEAD: _all(Action.ASSIST)},
     Action.UNASSIST: {R.DESK: _all(Action.UNASSIST), R.LEAD: _all(Action.UNASSIST)},
+    Action.WHISTLE: {R.DESK: _all(Action.WHISTLE)},
 })
 
 

@@ -171,6 +171,14 @@ class Keys:
         """Sorted set of the cases whose part for ``dept`` nobody has accepted yet."""
         return self._k("cases", "offers", "part", dept)
 
+    def case_whistles_due(self) -> str:
+        """Sorted set of whistles ``<case>|<n>`` by when the summoned must be on site."""
+        return self._k("cases", "whistles")
+
+    def member_position(self, username: str) -> str:
+        """Hash: a disposal member's latest accepted fix (ts, lat, lon, acc)."""
+        return self._k("loc", "member", username)
+
     def cases_near(self, item: str) -> str:
         """GEO set of the open cases of one item (duplicate detection)."""
         return self._k("cases", "geo", item)

@@ -40,7 +40,9 @@ from dispatch.cases.commands import Command, ReportCommand
 from dispatch.cases.parts import PartAction
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
+from dispatch.location.members import MemberFixCall
 from dispatch.org.model import OrgData
+from dispatch.patrol.filters import Ping
 from tests.cases.helpers import Places
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS, now_ms
@@ -118,6 +120,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/cases/{id}/parts/{department}/progress"): "no own own no no no  no",
     ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):  "no own own no no no  no",
     ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):   "no own own yes no no yes",
+    # the whistle (吹哨报到): the desk summons departments; a summoned member checks in
+    ("POST", "/api/v1/cases/{id}/whistle"):           "no   no   no   yes  no     no     yes",
+    ("POST", "/api/v1/cases/{id}/checkin"):           "no   own  own  no   no     no     no",
     # alerts: the screens' roles see them (a lead the department's own); the desk and the
     # department's lead acknowledge and resolve
     ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes",
@@ -125,7 +130,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/alerts/{id}/ack"):              "no   no   own  yes  no     no     yes",
     ("POST", "/api/v1/alerts/{id}/resolve"):          "no   no   own  yes  no     no     yes",
     # phones: a worker sends only their own location; the apps authenticate their own way
-    ("POST", "/api/v1/locations"):                    "own  no   no   no   no     no     no",
+    ("POST", "/api/v1/locations"):                    "own  own  own  no   no     no     no",
     ("GET", "/osmand"): PUBLIC,
     ("POST", "/osmand"): PUBLIC,
     ("PUT", "/osmand"): PUBLIC,
@@ -349,6 +354,7 @@ ACTIONS: dict[Action, tuple[str, dict[str, Any]]] = {
     Action.REOPEN: ("closed", {"reason": "群众反映问题仍在"}),
     Action.ASSIST: ("dispatched", {"department": "zhzf"}),
     Action.UNASSIST: ("assisted", {"department": "zhzf", "reason": "无需协办"}),
+    Action.WHISTLE: ("dispatched", {"departments": ["zhzf"], "respond_min": 30}),
 }
 #: A member of each assisting department the matrix uses, and the steps to each part state.
 PART_MEMBERS = {"cgj": "dm001", "zhzf": "dm025"}
@@ -402,6 +408,22 @@ def part_action(action: PartAction) -> Probe:
         return Call(f"/api/v1/cases/{cid}/parts/{department}/{action.value}", json=body)
 
     return probe
+
+
+async def checkin(world: World, user: str, scope: Scope) -> Call:
+    """A whistle summoning the caller's department (cgj), the caller on site; outside the
+    scope, one summoning another department."""
+    if scope == "none":
+        return Call(f"{NO_CASE}/checkin")
+    cid = await world.case(SIDES["dm001", "other"], "dispatched")
+    department = "cgj" if scope == "own" else "zhzf"
+    await world.c.cases.act(await world.principal(DESK), cid,
+                            Command(Action.WHISTLE, departments=(department,), minutes=30))
+    case = await world.c.cases.store.load(cid)
+    assert case is not None
+    fix = Ping(now_ms(), case.lat, case.lon, 5)  # newer than any fix of the other probes
+    await world.c.scripts.run(MemberFixCall(world.c.keys.member_position(user), fix, 3600))
+    return Call(f"/api/v1/cases/{cid}/checkin")
 
 
 async def one_case(world: World, user: str, scope: Scope) -> Call:
@@ -540,6 +562,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     **{("POST", f"/api/v1/cases/{{id}}/parts/{{department}}/{a.value}"): part_action(a)
        for a in PartAction},
     ("POST", "/api/v1/locations"): locations,
+    ("POST", "/api/v1/cases/{id}/checkin"): checkin,
     ("GET", "/osmand"): fixed(OSMAND),
     ("POST", "/osmand"): fixed(OSMAND),
     ("PUT", "/osmand"): fixed(OSMAND),

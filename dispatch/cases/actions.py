@@ -35,6 +35,9 @@ class Action(StrEnum):
     #: A step of one assisting department's part (the service's ``act_part``); no route
     #: of its own under the case's actions.
     PART = "part"
+    WHISTLE = "whistle"  # 吹哨: summon departments to the site, each within a limit
+    CHECKIN = "checkin"  # 报到: a summoned member on site (the service's ``checkin``)
+    CHECKIN_MISSED = "checkin_missed"  # the clock: summoned departments late
 
 
 @dataclass(frozen=True)
@@ -73,9 +76,13 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.ASSIST: _t(_WORKING, None),
     Action.UNASSIST: _t(_WORKING | {S.TRIAGE, S.SUSPENDED}, None),
     Action.PART: _t(_WORKING, None),
+    Action.WHISTLE: _t(_WORKING | {S.TRIAGE, S.RESOLVED}, None),
+    Action.CHECKIN: _t(set(S), None),
+    Action.CHECKIN_MISSED: _t(set(S), None),
 })
-#: Actions that are not a route of their own under /api/v1/cases/{id}/.
-INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART})
+#: Actions that are not a route of their own under /api/v1/cases/{id}/ (or not this one's).
+INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART, Action.CHECKIN,
+                                                 Action.CHECKIN_MISSED})
 
 #: A reporter may withdraw a report only while nobody has taken it.
 REPORTER_CANCEL_SOURCES: frozenset[CaseState] = frozenset({S.REPORTED, S.DISPATCHED, S.TRIAGE})

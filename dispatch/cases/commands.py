@@ -64,6 +64,9 @@ class Command:
     limit_hours: int | None = None
     #: A step of an assisting part (``dispatch.cases.parts.PartAction`` value).
     part_action: str | None = None
+    #: A whistle's summoned departments and their time to be on site (minutes).
+    departments: tuple[str, ...] = ()
+    minutes: int = 0
 
 
 def _media(body: Fields) -> tuple[str, ...]:
@@ -123,6 +126,22 @@ def parse_part_command(action: str, body: Fields) -> Command:
         return Command(Action.PART, note=_required_text(body, "reason"), part_action=action)
     return Command(Action.PART, note=body.text("note", "", max_len=MAX_TEXT),
                    part_action=action)
+
+
+def parse_whistle(body: Fields, *, default_min: int, max_min: int,
+                  max_departments: int) -> Command:
+    """吹哨: ``departments`` (one or more) and ``respond_min``."""
+    names = body.items("departments", max_items=max_departments)
+    if not names:
+        raise BadRequest("name at least one department", code="missing_field",
+                         field=body.name("departments"))
+    for n, name in enumerate(names):
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+            raise BadRequest("a department id is a short string", code="invalid_field",
+                             field=body.name(f"departments.{n}"))
+    return Command(Action.WHISTLE, note=body.text("note", "", max_len=MAX_TEXT),
+                   departments=tuple(dict.fromkeys(names)),
+                   minutes=body.integer("respond_min", default_min, lo=1, hi=max_min))
 
 
 def parse_command(action: Action, body: Fields, *, max_extension_hours: int,

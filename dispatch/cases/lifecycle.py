@@ -8,7 +8,7 @@ asked for, none to approve) are raised here as 409s.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -35,6 +35,14 @@ from dispatch.cases.parts import (
     without,
 )
 from dispatch.cases.states import HELD_STATES, CaseState
+from dispatch.cases.whistle import (
+    CHECKIN_ENTRY,
+    MISSED_ENTRY,
+    WHISTLE_ENTRY,
+    WHISTLE_FIELD,
+    CheckIn,
+    blown,
+)
 from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.rules import CENTRE, WorkCalendar
@@ -62,6 +70,9 @@ class Context:
     original: str | None = None
     #: The lead of the case's department (told of a supervision).
     lead: str | None = None
+    #: A summoned member's check-in on site, for their department.
+    checkin: CheckIn | None = None
+    department_of_actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,8 @@ class Change:
     #: Messages to departments' channels and to users': (department or user, message).
     dept_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
     user_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
+    #: A whistle's limit: (due instant, ``<case>|<n>``) for the clock.
+    whistle_due: tuple[int, str] | None = None
 
     @property
     def assignee_removed(self) -> bool:
@@ -367,6 +380,50 @@ def _part(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) ->
                   user_messages=tuple(user_messages))
 
 
+def _whistle(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """吹哨: the departments are summoned to the site within ``cmd.minutes``."""
+    whistle = blown(case.whistle, actor.username, now, cmd.departments, cmd.minutes)
+    message = {"type": "whistle", "n": whistle.n, "due": whistle.due,
+               "departments": list(whistle.departments), "by": actor.username,
+               "note": cmd.note}
+    return Change(Action.WHISTLE, case.state, {WHISTLE_FIELD: whistle.stored()},
+                  note=cmd.note, extras={"n": whistle.n, "departments": list(whistle.departments),
+                                         "due": whistle.due, "respond_min": cmd.minutes},
+                  entry_action=WHISTLE_ENTRY,
+                  dept_messages=tuple((d, dict(message)) for d in whistle.departments),
+                  whistle_due=(whistle.due, f"{case.id}|{whistle.n}"))
+
+
+def _checkin(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """报到: the member's department is on site (the service judged the position)."""
+    whistle, checkin, department = case.whistle, ctx.checkin, ctx.department_of_actor or ""
+    if whistle is None or checkin is None:
+        raise Conflict("no whistle was blown on this case", code="not_summoned")
+    after = whistle.checked_in(department, checkin)
+    notice = {"type": "checkin", "n": whistle.n, "department": department,
+              "member": actor.username, "late": checkin.late}
+    return Change(Action.CHECKIN, case.state, {WHISTLE_FIELD: after.stored()},
+                  note=cmd.note, extras={"n": whistle.n, "summoned": department,
+                                         "member": actor.username,
+                                         "distance_m": checkin.distance_m,
+                                         "late": checkin.late,
+                                         "arrival_s": (checkin.ts - whistle.ts) // 1000},
+                  entry_action=CHECKIN_ENTRY, user_messages=((whistle.by, notice),))
+
+
+def _checkin_missed(case: Case, cmd: Command, actor: Principal, now: int,
+                    ctx: Context) -> Change:
+    """The clock: the summoned departments not on site when the whistle's limit passed."""
+    whistle = case.whistle
+    if whistle is None:
+        raise Conflict("no whistle was blown on this case", code="not_summoned")
+    late = tuple(cmd.departments)
+    after = replace(whistle, missed=tuple(dict.fromkeys((*whistle.missed, *late))))
+    return Change(Action.CHECKIN_MISSED, case.state, {WHISTLE_FIELD: after.stored()},
+                  extras={"n": whistle.n, "missing": list(late), "due": whistle.due},
+                  entry_action=MISSED_ENTRY)
+
+
 def _fields(part: Part) -> dict[str, Any]:
     return {name: getattr(part, name) for name in Part.__dataclass_fields__}
 
@@ -378,7 +435,8 @@ BUILDERS: Mapping[Action, Builder] = MappingProxyType({
     Action.RESUME: _resume, Action.RATE: _rate, Action.CANCEL: _cancel,
     Action.DUPLICATE: _duplicate, Action.ASSIGN: _reassign, Action.SUPERVISE: _supervise,
     Action.RETURN: _return, Action.REOPEN: _reopen, Action.ASSIST: _assist,
-    Action.UNASSIST: _unassist, Action.PART: _part,
+    Action.UNASSIST: _unassist, Action.PART: _part, Action.WHISTLE: _whistle,
+    Action.CHECKIN: _checkin, Action.CHECKIN_MISSED: _checkin_missed,
 })
 
 

@@ -328,7 +328,36 @@ return out
 """,
 )
 
-SCRIPTS = (TRANSITION, REPORT, FIRE_DUE)
+# KEYS[1] the whistles' due set
+# ARGV[1] now, ARGV[2] most to take
+# Takes every whistle whose limit passed off the set; returns their members.
+WHISTLES_DUE = LuaScript(
+    "case_whistles_due",
+    """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do redis.call('ZREM', KEYS[1], member) end
+return due
+""",
+)
+
+SCRIPTS = (TRANSITION, REPORT, FIRE_DUE, WHISTLES_DUE)
+
+
+@dataclass(frozen=True, slots=True)
+class WhistlesDueCall(ScriptCall[list[str]]):
+    script: ClassVar[LuaScript] = WHISTLES_DUE
+    whistles: str
+    now_ms: int
+    limit: int
+
+    def to_keys(self) -> list[str]:
+        return [self.whistles]
+
+    def to_argv(self) -> list[Any]:
+        return [self.now_ms, self.limit]
+
+    def from_reply(self, reply: Any) -> list[str]:
+        return [str(m) for m in reply]
 
 
 @dataclass(frozen=True, slots=True)

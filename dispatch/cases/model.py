@@ -15,6 +15,7 @@ from dispatch.access import Parties
 from dispatch.cases.clock import CaseClock, Times, parse_csv, parse_csv_ints
 from dispatch.cases.parts import PARTS_FIELD, Part, parse_parts
 from dispatch.cases.states import HELD_STATES, RUNNING_STATES, CaseState
+from dispatch.cases.whistle import WHISTLE_FIELD, Whistle
 from dispatch.rules import Light, LimitClock
 
 ID_PREFIX = "C"
@@ -160,6 +161,11 @@ class Case:
                        tuple(p.assignee for p in self.parts if p.assignee))
 
     @property
+    def whistle(self) -> Whistle | None:
+        """The case's latest whistle (吹哨), or None."""
+        return Whistle.parse(self.raw.get(WHISTLE_FIELD))
+
+    @property
     def running(self) -> bool:
         """Whether the case's clock runs (its parts' clocks run only while it does)."""
         return self.state in RUNNING_STATES
@@ -220,6 +226,7 @@ class Case:
                         for e in timeline if e.get("action") == "rate"],
             "source": self.source,
             "suspended_at": self.suspended_at, "updated": self.updated,
+            "whistle": self.whistle.public() if self.whistle else None,
             "timeline": list(timeline),
         })
         return body

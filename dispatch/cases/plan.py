@@ -272,6 +272,9 @@ class Planner:
             plan.zrem.append((k.cases_assisted_by(department), case.id))
         for department in change.assisting_added:
             plan.zadd.append((k.cases_assisted_by(department), score, case.id))
+        if change.whistle_due is not None:
+            due, member = change.whistle_due
+            plan.zadd.append((k.case_whistles_due(), str(due), member))
         for department, message in change.dept_messages:  # one naming its case: as it is
             plan.send(k.dept_channel(department), dict(message), with_case="case" not in message)
         for user, message in change.user_messages:

@@ -43,12 +43,14 @@ from dispatch.cases.plan import Planner
 from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
+from dispatch.cases.whistle import CheckIn, distance_m
 from dispatch.clock import MS_PER_S, S_PER_H, Now, now_ms
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import DEPARTMENT_ROLES, Role
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
+from dispatch.location.members import MemberPositions
 from dispatch.media import MediaStore
 from dispatch.org.store import OrgStore
 from dispatch.rules import CENTRE, Tier
@@ -62,6 +64,8 @@ MAX_ATTEMPTS = 5
 OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
 #: The key of a pending offer's summary naming the assisting part offered (not the case).
 OFFERED_PART = "offered_part"
+#: Who the clock's own steps are recorded as.
+SYSTEM_PRINCIPAL = Principal("system", Role.ADMIN)
 
 
 class CaseObserver(Protocol):
@@ -78,7 +82,10 @@ class CaseObserver(Protocol):
 class CaseService:
     def __init__(self, settings: Settings, *, keys: Keys, store: CaseStore, planner: Planner,
                  org: OrgStore, rules: RulesService, media: MediaStore, users: UserStore,
-                 clock: Now = now_ms, observers: Sequence[CaseObserver] = ()) -> None:
+                 clock: Now = now_ms, observers: Sequence[CaseObserver] = (),
+                 positions: MemberPositions | None = None) -> None:
+        #: Where the disposal force is (their latest fixes): judges check-ins.
+        self.positions = positions
         self.keys = keys
         self.settings = settings
         self.org = org
@@ -210,7 +217,75 @@ class CaseService:
                 return Context(calendar, fresh_clock=await self._default_clock(case, now))
             case Action.ASSIST:
                 return Context(calendar, fresh_clock=await self._part_clock(case, cmd, now))
+            case Action.WHISTLE:
+                known = await self.org.department_ids()
+                for n, department in enumerate(cmd.departments):
+                    if department == CENTRE or department not in known:
+                        raise BadRequest(f"no department {department}",
+                                         code="unknown_department", field=f"departments.{n}")
         return Context(calendar)
+
+    # --- the whistle (吹哨报到) ------------------------------------------------------
+    async def checkin(self, actor: Principal, cid: str, note: str = "",
+                      now_ms: int | None = None) -> dict[str, Any]:
+        """报到: a member of a summoned department on site. It counts only when the
+        member's latest accepted fix is fresh and within the set distance of the case
+        (409 ``no_position`` / ``not_on_site`` otherwise); the first on site checks the
+        department in (late after the whistle's limit)."""
+        s = self.settings
+        for _ in range(MAX_ATTEMPTS):
+            now = self.now(now_ms)
+            case = await self._case(cid)
+            whistle = case.whistle
+            department = team_of(actor)
+            if whistle is None or department not in whistle.departments:
+                raise Forbidden(f"your department was not summoned to case {cid}",
+                                code="not_summoned")
+            if department in whistle.checkins:
+                raise Conflict(f"{department} already checked in on case {cid}",
+                               code="already_checked_in")
+            fix = await self.positions.latest(actor.username) if self.positions else None
+            if fix is None or now - fix.ts > s.checkin_fix_age_s * MS_PER_S:
+                raise Conflict("no recent position of yours: turn location on and wait for "
+                               "a fix", code="no_position")
+            away = distance_m(fix.lat, fix.lon, case.lat, case.lon)
+            if away > s.checkin_radius_m:
+                raise Conflict(f"you are {away:.0f} m from the case; check in within "
+                               f"{s.checkin_radius_m:.0f} m", code="not_on_site",
+                               distance_m=round(away), radius_m=s.checkin_radius_m)
+            ctx = Context(self.rules.calendar,
+                          checkin=CheckIn(actor.username, now, round(away, 1), now > whistle.due),
+                          department_of_actor=department)
+            change = change_for(case, Command(Action.CHECKIN, note=note), actor, now, ctx)
+            plan = self.planner.transition(case, change, actor, now,
+                                           TRANSITIONS[Action.CHECKIN].sources)
+            if (await self.store.apply(case.id, plan)).ok:
+                return await self._changed(case, Action.CHECKIN, now)
+        raise Conflict(f"case {cid} keeps changing; try again", code="busy")
+
+    async def fire_whistles(self, now_ms: int | None = None) -> list[tuple[str, list[str]]]:
+        """Every whistle whose limit passed: its departments not on site are marked late
+        on the case's timeline and raised as alerts (``checkin_late``). Returns (case, the
+        departments late) of each."""
+        now = self.now(now_ms)
+        late: list[tuple[str, list[str]]] = []
+        for cid, n in await self.store.whistles_due(now, self.settings.timer_batch):
+            for _ in range(MAX_ATTEMPTS):
+                case = await self.store.load(cid)
+                whistle = case.whistle if case else None
+                if case is None or whistle is None or whistle.n != n or not whistle.waiting:
+                    break
+                missing = whistle.waiting
+                change = change_for(case, Command(Action.CHECKIN_MISSED,
+                                                  departments=tuple(missing)),
+                                    SYSTEM_PRINCIPAL, now, Context(self.rules.calendar))
+                plan = self.planner.transition(case, change, SYSTEM_PRINCIPAL, now,
+                                               TRANSITIONS[Action.CHECKIN_MISSED].sources)
+                if (await self.store.apply(case.id, plan)).ok:
+                    late.append((cid, missing))
+                    await self._changed(case, Action.CHECKIN_MISSED, now)
+                    break
+        return late
 
     async def _part_clock(self, case: Case, cmd: Command, now: int) -> CaseClock | None:
         """An assisting department's clock from ``now``: the limit asked for, else the

@@ -12,7 +12,13 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from dispatch.access import DESK_ROLES, may_see_photo
 from dispatch.authz import guard
 from dispatch.cases.actions import INTERNAL_ACTIONS, Action
-from dispatch.cases.commands import parse_command, parse_part_command, parse_report
+from dispatch.cases.commands import (
+    MAX_TEXT,
+    parse_command,
+    parse_part_command,
+    parse_report,
+    parse_whistle,
+)
 from dispatch.cases.listing import parse_query
 from dispatch.cases.parts import PartAction
 from dispatch.errors import Forbidden, NotFound
@@ -24,6 +30,7 @@ from dispatch.http.models.cases import (
     Case,
     CasePage,
     CasesQuery,
+    CheckinBody,
     ReportBody,
 )
 from dispatch.http.models.media import IMAGE
@@ -41,6 +48,8 @@ MEDIA_CACHE = "private, max-age=86400"
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN
 HOLDERS = (GW, DM, DL, DISP, ADMIN)  # whoever may hold a case (simple tier: the grid worker)
+#: Most departments one whistle summons (the street has 18).
+MAX_SUMMONED = 18
 
 #: Roles that reach each action's handler; the case's parties decide the rest (403).
 ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
@@ -63,6 +72,7 @@ ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
     Action.REOPEN: (DISP, ADMIN),
     Action.ASSIST: (DL, DISP, ADMIN),
     Action.UNASSIST: (DL, DISP, ADMIN),
+    Action.WHISTLE: (DISP, ADMIN),
 })
 #: Roles that reach each step of an assisting department's part.
 PART_ROLES: Mapping[PartAction, tuple[Role, ...]] = MappingProxyType({
@@ -97,6 +107,8 @@ ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.REOPEN: "Reopen a closed case to its last holder (重新办理): {reason}.",
     Action.ASSIST: "Add an assisting department (协办) with its own part: {department}.",
     Action.UNASSIST: "Remove an assisting department's part: {department, reason}.",
+    Action.WHISTLE: "Blow the whistle (吹哨): summon {departments} on site within "
+                    "{respond_min} minutes.",
 })
 
 
@@ -143,8 +155,12 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
         c = container(request)
         body = await optional_object(request)
         s = c.settings
-        cmd = parse_command(action, body, max_extension_hours=s.max_extension_hours,
-                            max_parts=s.case_max_parts, max_part_hours=s.part_max_hours)
+        if action is Action.WHISTLE:
+            cmd = parse_whistle(body, default_min=s.whistle_respond_min,
+                                max_min=s.whistle_max_min, max_departments=MAX_SUMMONED)
+        else:
+            cmd = parse_command(action, body, max_extension_hours=s.max_extension_hours,
+                                max_parts=s.case_max_parts, max_part_hours=s.part_max_hours)
         return json(await c.cases.act(principal, request.path_params["id"], cmd))
 
     handler.__name__ = f"case_{action.value}"
@@ -168,6 +184,17 @@ def part_endpoint(action: PartAction) -> Callable[[Request], Awaitable[Response]
     typed = op(body=PART_BODIES[action.value], body_optional=True, ok=Case,
                errors=(404, 409))(handler)
     return guard(*PART_ROLES[action])(typed)
+
+
+@guard(DM, DL)
+@op(body=CheckinBody, body_optional=True, ok=Case, errors=(404, 409))
+async def case_checkin(request: Request, principal: Principal) -> Response:
+    """报到: a summoned member on site; judged from your latest fix (within
+    DISPATCH_CHECKIN_RADIUS of the case), not from the tap."""
+    c = container(request)
+    body = await optional_object(request)
+    note = body.text("note", "", max_len=MAX_TEXT)
+    return json(await c.cases.checkin(principal, request.path_params["id"], note))
 
 
 @guard()
@@ -198,6 +225,7 @@ routes: list[BaseRoute] = [
       for action in Action if action not in INTERNAL_ACTIONS),
     *(Route(f"/api/v1/cases/{{id}}/parts/{{department}}/{action.value}", part_endpoint(action),
             methods=["POST"]) for action in PartAction),
+    Route("/api/v1/cases/{id}/checkin", case_checkin, methods=["POST"]),
     Route("/api/v1/media/{id}", get_media, methods=["GET"]),
     WebSocketRoute("/ws/team", team_socket),
 ]

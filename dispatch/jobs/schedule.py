@@ -52,6 +52,7 @@ def periodic_jobs(c: Container) -> list[Periodic]:
 
     async def timers(now: int) -> None:
         observe_fired(c.metrics, await c.cases.fire_due(now))
+        await c.cases.fire_whistles(now)  # 吹哨: the summoned not on site in time
 
     return [
         Periodic("timers", TIMERS_EVERY_S, timers),

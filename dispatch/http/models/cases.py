@@ -85,6 +85,8 @@ class Case(CaseSummary, kw_only=True):
     rating: dict[str, Any] | None = None
     suspended_at: Ms | None = None
     updated: Ms | None = None
+    #: The latest whistle (吹哨): its limit and each summoned department's check-in.
+    whistle: dict[str, Any] | None = None
     timeline: list[TimelineEntry] = []
 
 
@@ -196,6 +198,19 @@ class UnassistBody(Struct, kw_only=True):
     reason: Reason
 
 
+class WhistleBody(Struct, kw_only=True):
+    """吹哨: the departments summoned, and their time to be on site."""
+
+    departments: Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]],
+                           Meta(min_length=1, max_length=18)]
+    respond_min: Annotated[int, Meta(ge=1)] | None = None
+    note: Note = ""
+
+
+class CheckinBody(Struct, kw_only=True):
+    note: Note = ""
+
+
 #: The body model of each step of an assisting part (by its path name).
 PART_BODIES: dict[str, type] = {
     "accept": NoteBody, "progress": ProgressBody, "resolve": ProgressBody,
@@ -210,5 +225,5 @@ ACTION_BODIES: dict[str, type] = {
     "resume": NoteBody, "rate": RateBody, "cancel": ReasonBody,
     "supervise": SuperviseBody, "assign": AssignBody, "duplicate": DuplicateBody,
     "return": ReasonBody, "reopen": ReasonBody, "assist": AssistBody,
-    "unassist": UnassistBody,
+    "unassist": UnassistBody, "whistle": WhistleBody,
 }
