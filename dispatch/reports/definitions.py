@@ -235,6 +235,31 @@ def parts_reworks(c: CaseFacts, p: Period) -> list[Credit]:
     return [part.department for part in c.parts for t in part.reworks if p.holds(t)]
 
 
+# --- the whistle (吹哨报到): credited to each summoned department ----------------------
+
+def summoned(c: CaseFacts, p: Period) -> list[Credit]:
+    """吹哨: departments summoned by whistles blown in the period (one count each)."""
+    return [s.department for s in c.summons if p.holds(s.ts)]
+
+
+def checkins_on_time(c: CaseFacts, p: Period) -> list[Credit]:
+    """按时报到: of those summoned in the period, on site by the whistle's limit (as of T)."""
+    return [s.department for s in c.summons if p.holds(s.ts) and s.on_time_before(p.at)]
+
+
+def checkins_late(c: CaseFacts, p: Period) -> list[Credit]:
+    """报到超时: of those summoned in the period, not on site by the limit: checked in late,
+    or not at all by T once the limit passed."""
+    return [s.department for s in c.summons if p.holds(s.ts) and s.late_before(p.at)]
+
+
+def arrival_times(c: CaseFacts, p: Period) -> list[tuple[Credit, float]]:
+    """Seconds from the whistle to the check-in, for those summoned in the period and
+    checked in by T (the mean time to arrive)."""
+    return [(s.department, (s.checkin - s.ts) / 1000) for s in c.summons
+            if p.holds(s.ts) and s.checkin is not None and s.checkin < p.at]
+
+
 CASE_FIGURES: dict[str, CaseFigure] = {
     "reported": reported, "duplicates": duplicates, "dispatched": dispatched,
     "closed": closed, "reported_closed": reported_closed, "cancelled": cancelled,
@@ -243,6 +268,8 @@ CASE_FIGURES: dict[str, CaseFigure] = {
     "supervised": supervised, "ratings": ratings, "parts_due": parts_due,
     "parts_in_time": parts_in_time, "parts_overdue": parts_overdue,
     "parts_reported": parts_reported, "parts_reworks": parts_reworks,
+    "summoned": summoned, "checkins_on_time": checkins_on_time,
+    "checkins_late": checkins_late,
 }
 
 

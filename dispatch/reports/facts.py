@@ -30,6 +30,7 @@ VERIFY = "verify"
 ROUTE = "route"
 ASSIST, UNASSIST = "assist", "unassist"
 PART_RESOLVE, PART_REWORK = "part_resolve", "part_rework"
+WHISTLE, CHECKIN = "whistle", "checkin"
 
 
 def _value_at(times: Sequence[int], values: Sequence[Any], t: int, *, inclusive: bool) -> Any:
@@ -85,6 +86,25 @@ class PartFacts:
 
 
 @dataclass(frozen=True)
+class Summons:
+    """One department summoned by a whistle (吹哨), and its check-in (报到) if any."""
+
+    department: str
+    ts: int  # the whistle blown
+    due: int
+    checkin: int | None = None
+
+    def on_time_before(self, t: int) -> bool:
+        return self.checkin is not None and self.checkin < t and self.checkin <= self.due
+
+    def late_before(self, t: int) -> bool:
+        """Not on site by the limit, as of T (checked in late, or not yet at all)."""
+        if self.due >= t:
+            return self.checkin is not None and self.due < self.checkin < t
+        return self.checkin is None or self.checkin >= t or self.checkin > self.due
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: str
     station: str | None
@@ -105,6 +125,7 @@ class CaseFacts:
     verifications: tuple[Verification, ...] = ()
     entry_times: tuple[int, ...] = ()  # every entry's time, in order
     parts: tuple[PartFacts, ...] = ()  # the assisting departments' parts, as added
+    summons: tuple[Summons, ...] = ()  # departments summoned by whistles
 
     def active_between(self, start: int, end: int) -> bool:
         """Whether any entry lies in [start, end)."""
@@ -195,6 +216,25 @@ def _part_facts(entries: Sequence[Mapping[str, Any]]) -> tuple[PartFacts, ...]:
                  for p in found.values())
 
 
+def _summons(entries: Sequence[Mapping[str, Any]]) -> tuple[Summons, ...]:
+    """Each department summoned by each whistle, with its first check-in."""
+    found: dict[tuple[int, str], Summons] = {}
+    for e in entries:
+        action, n = e.get("action"), e.get("n")
+        if not isinstance(n, int):
+            continue
+        if action == WHISTLE:
+            for department in e.get("departments") or ():
+                found[(n, str(department))] = Summons(str(department), int(e["ts"]),
+                                                      int(e.get("due") or e["ts"]))
+        elif action == CHECKIN and (n, str(e.get("summoned"))) in found:
+            key = (n, str(e.get("summoned")))
+            if found[key].checkin is None:
+                found[key] = Summons(found[key].department, found[key].ts, found[key].due,
+                                     int(e["ts"]))
+    return tuple(found.values())
+
+
 def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -> CaseFacts:
     """The facts of one case: its summary for where it belongs (grid, station, reporter),
     its timeline for everything that happened and when."""
@@ -250,6 +290,7 @@ def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -
         ratings=tuple(ratings), verifications=tuple(verifications),
         entry_times=tuple(int(e.get("ts") or 0) for e in entries),
         parts=_part_facts(entries),
+        summons=_summons(entries),
     )
 
 

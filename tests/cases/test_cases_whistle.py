@@ -150,6 +150,16 @@ def test_one_member_on_site_is_checked_in_one_far_away_is_refused(
                          params={"kind": "checkin_late", "state": "cleared"}).json()["items"]
     assert [a["state"] for a in cleared] == ["cleared"]
 
+    # the report pages: whistles, on-time check-ins and the time to arrive, per department
+    report = cases.call("assess1", "GET", "/api/v1/reports/daily").json()
+    cgj, zhzf = report["departments"]["cgj"], report["departments"]["zhzf"]
+    assert (cgj["summoned"], cgj["checkins_on_time"], cgj["checkins_late"]) == (1, 1, 0)
+    assert (zhzf["summoned"], zhzf["checkins_on_time"], zhzf["checkins_late"]) == (1, 0, 1)
+    assert cgj["arrival_mean_s"] == 720.0
+    assert zhzf["arrival_mean_s"] == 32 * 60.0
+    assert report["totals"]["summoned"] == 2
+    assert report["totals"]["arrival_mean_s"] == (720.0 + 32 * 60.0) / 2
+
 
 def test_member_positions_are_judged_like_patrols(cases: Cases, clock: Clock) -> None:
     lat, lon = cases.places.point("041")
