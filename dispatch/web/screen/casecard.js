@@ -12,8 +12,8 @@ import { lightOf, timeLeftText } from "./cases.js";
 
 const TRIAGE = "triage";
 const FAILED = "case.failed";
-const WORKING = ["supervise", "assign", "reassign", "assist", "return", "suspend", "duplicate",
-  "cancel"];
+const WORKING = ["supervise", "assign", "reassign", "assist", "whistle", "return", "suspend",
+  "duplicate", "cancel"];
 /** Parts still being worked on, and the case states in which their clocks run. */
 const OPEN_PARTS = new Set(["offered", "accepted"]);
 const RUNNING = new Set(["reported", "dispatched", "accepted", "triage", "reopened"]);
@@ -29,11 +29,11 @@ export function partLight(part, c, now = Date.now()) {
 /** What the desk may do to a case in each state (the server decides; this is the menu). */
 const DESK_ACTIONS = {
   reported: ["duplicate", "cancel"],
-  triage: ["triage", "assign", "suspend", "duplicate", "cancel"],
+  triage: ["triage", "assign", "whistle", "suspend", "duplicate", "cancel"],
   dispatched: WORKING,
   accepted: WORKING,
   reopened: WORKING,
-  resolved: ["cancel"],
+  resolved: ["whistle", "cancel"],
   suspended: ["resume", "duplicate", "cancel"],
   closed: ["reopen"],
 };
@@ -92,6 +92,48 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
         } }, t("case.act.unassist")) : null))),
       removable && open.form && open.form.startsWith("unassist:") ? unassistForm(open.form.slice(9))
         : null);
+  }
+
+  /** The latest whistle (吹哨): each summoned department on site or not, by the limit. */
+  function whistle(c) {
+    const w = c.whistle;
+    if (!w) return null;
+    const status = (d) => {
+      if (d.checkin) return t(d.late ? "whistle.late_in" : "whistle.in", { member: d.checkin.member,
+        at: formatDateTime(d.checkin.ts), m: Math.round(d.checkin.distance_m) });
+      return t(d.late ? "whistle.missing" : "whistle.waiting");
+    };
+    return h("section", { class: "whistle", dataset: { n: String(w.n) } },
+      h("h4", null, t("case.whistle", { due: formatDateTime(w.due) })),
+      h("ul", null, w.departments.map((d) => h("li", { dataset: { summoned: d.department,
+        checked: String(Boolean(d.checkin)), late: String(Boolean(d.late)) } },
+      h("span", { class: "light", dataset: { light: d.late ? "red" : d.checkin ? "green" : "yellow" } }),
+      h("strong", null, names.department(d.department)),
+      h("span", { class: "whistle-status" }, status(d))))));
+  }
+
+  function whistleForm(c) {
+    const boxes = names.departments().filter((d) => d.id !== "centre")
+      .map((d) => h("label", { class: "check" },
+        h("input", { type: "checkbox", name: "departments", value: d.id }), d.name));
+    const minutes = h("input", { name: "respond_min", type: "number", min: "1", max: "1440",
+      value: "30", "aria-label": t("case.form.respond_min") });
+    const el = h("form", { class: "action-form", dataset: { action: "whistle" },
+      onsubmit: (event) => {
+        event.preventDefault();
+        const chosen = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked)
+          .map((i) => i.value);
+        if (!chosen.length) return;
+        act("whistle", { departments: chosen, respond_min: Number(minutes.value) || 30 });
+      } },
+    h("label", null, t("case.act.whistle")), h("div", { class: "checks" }, boxes),
+    h("label", null, t("case.form.respond_min"), minutes),
+    h("button", { type: "submit" }, t("case.form.submit")),
+    h("button", { type: "button", class: "secondary", onclick: () => {
+      open.form = null;
+      render();
+    } }, t("case.form.cancel")));
+    return el;
   }
 
   function unassistForm(department) {
@@ -280,7 +322,8 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
           render();
         } }, t(`case.act.${name}`))));
     if (bar.childElementCount) box.append(bar);
-    if (open.form && available.includes(open.form)) box.append(deskForm(c, open.form));
+    if (open.form === "whistle" && available.includes("whistle")) box.append(whistleForm(c));
+    else if (open.form && available.includes(open.form)) box.append(deskForm(c, open.form));
     if (c.extension) {
       box.append(h("div", { class: "extension" },
         h("p", null, t("case.extension", { hours: c.extension.hours, reason: c.extension.reason || "" })),
@@ -305,6 +348,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
     body.replaceChildren(...[
       summaryRows(c),
       parts(c),
+      whistle(c),
       open.error ? h("p", { class: "notice error" }, t("case.detail_unavailable", { message: open.error }))
         : null,
       open.detail ? null : open.error ? null : h("p", { class: "muted" }, t("card.loading")),
