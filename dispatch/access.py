@@ -49,6 +49,7 @@ class Relation(StrEnum):
     GRID_WORKER = "grid_worker"  # the worker of the case's grid
     ASSESSOR = "assessor"
     ASSISTING = "assisting"  # of an assisting department (协办), or holding its part
+    STATION = "station"  # the lead of the case's grid station (网格站站长)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Parties:
     assignee: str | None
     reporter: str | None
     grid: str | None
+    #: The grid's station.
+    station: str | None = None
     #: The assisting departments (协办) and the members holding their parts.
     assisting: tuple[str, ...] = ()
     helpers: tuple[str, ...] = ()
@@ -92,6 +95,8 @@ def relations(actor: Principal, case: Parties) -> frozenset[Relation]:
     team = team_of(actor)
     if (team is not None and team in case.assisting) or actor.username in case.helpers:
         found.add(Relation.ASSISTING)
+    if actor.in_station(case.station):
+        found.add(Relation.STATION)
     return frozenset(found)
 
 
@@ -128,7 +133,7 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
     Action.ASSIST: {R.DESK: _all(Action.ASSIST), R.LEAD: _all(Action.ASSIST)},
     Action.UNASSIST: {R.DESK: _all(Action.UNASSIST), R.LEAD: _all(Action.UNASSIST)},
-    Action.WHISTLE: {R.DESK: _all(Action.WHISTLE)},
+    Action.WHISTLE: {R.DESK: _all(Action.WHISTLE), R.STATION: _all(Action.WHISTLE)},
 })
 
 
@@ -177,7 +182,7 @@ def may_see_case(actor: Principal, case: Parties) -> bool:
     if actor.role in STREET_WIDE_ROLES:
         return True
     return bool(relations(actor, case) & {R.MEMBER, R.HOLDER, R.REPORTER, R.GRID_WORKER,
-                                          R.ASSISTING})
+                                          R.ASSISTING, R.STATION})
 
 
 # --- parts of a case (协办) -------------------------------------------------------------
@@ -362,4 +367,6 @@ def screen_scope(actor: Principal, station: str | None, department: str | None) 
     their own department."""
     if actor.role is Role.DEPT_LEAD:
         department = actor.scope
+    if actor.role is Role.STATION_LEAD:
+        station = actor.scope
     return ScreenFilter(station=station or None, department=department or None)

@@ -50,13 +50,16 @@ from tests.open311.scenarios import examples as open311_examples
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, SCREEN, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.SCREEN, Role.ADMIN
+SL = Role.STATION_LEAD
 #: The table's columns, and the seeded user playing each role.
-COLUMNS = (GW, DM, DL, DISP, ASSESS, SCREEN, ADMIN)
+COLUMNS = (GW, DM, DL, DISP, ASSESS, SCREEN, ADMIN, SL)
 ROLE_USERS = {GW: "gw001", DM: "dm001", DL: "lead01", DISP: "disp1", ASSESS: "assess1",
-              SCREEN: "screen1", ADMIN: "admin"}
+              SCREEN: "screen1", ADMIN: "admin", SL: "sl01"}
+#: The station lead's station (grids 001..010), and a grid of another one.
+SL_STATION = "S01"
 PUBLIC = "public"
 
-#: Route (method, path) -> one cell per column:     gw   dm   dl   disp assess screen admin
+#: Route (method, path) -> one cell per column:     gw   dm   dl   disp assess screen admin sl
 TABLE: dict[tuple[str, str], str] = {
     # operations and the pages
     ("GET", "/healthz"): PUBLIC,
@@ -72,65 +75,65 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/static"): PUBLIC,
     # identity
     ("POST", "/api/v1/login"): PUBLIC,
-    ("POST", "/api/v1/logout"):                       "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/me"):                            "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/users"):                         "no   no   no   yes  yes    no     yes",
-    ("POST", "/api/v1/users/{username}/revoke"):      "no   no   no   no   no     no     yes",
+    ("POST", "/api/v1/logout"):                       "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/me"):                            "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/users"):                         "no   no   no   yes  yes    no     yes  no",
+    ("POST", "/api/v1/users/{username}/revoke"):      "no   no   no   no   no     no     yes  no",
     # organisation
-    ("GET", "/api/v1/street"):                        "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/grids"):                         "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/stations"):                      "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/departments"):                   "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/departments/{dept}"):            "yes  yes  yes  yes  yes    yes    yes",
+    ("GET", "/api/v1/street"):                        "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/grids"):                         "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/stations"):                      "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/departments"):                   "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/departments/{dept}"):            "yes  yes  yes  yes  yes    yes    yes  yes",
     # rules and catalogue (reload: the administrator only)
-    ("GET", "/api/v1/catalogue"):                     "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/rules"):                         "yes  yes  yes  yes  yes    yes    yes",
-    ("POST", "/api/v1/rules/dry-run"):                "yes  yes  yes  yes  yes    yes    yes",
-    ("POST", "/api/v1/rules/reload"):                 "no   no   no   no   no     no     yes",
+    ("GET", "/api/v1/catalogue"):                     "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/rules"):                         "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("POST", "/api/v1/rules/dry-run"):                "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("POST", "/api/v1/rules/reload"):                 "no   no   no   no   no     no     yes  no",
     # photos: whoever handles cases uploads; a photo is seen with its case
-    ("POST", "/api/v1/media"):                        "yes  yes  yes  yes  no     no     yes",
-    ("GET", "/api/v1/media/{id}"):                    "own  own  own  yes  yes    yes    yes",
+    ("POST", "/api/v1/media"):                        "yes  yes  yes  yes  no     no     yes  no",
+    ("GET", "/api/v1/media/{id}"):                    "own  own  own  yes  yes    yes    yes  own",
     # cases: reported by grid workers and the desk; seen by scope; each action by relation
-    ("POST", "/api/v1/cases"):                        "yes  no   no   yes  no     no     yes",
-    ("GET", "/api/v1/cases"):                         "own  own  own  yes  yes    yes    yes",
-    ("GET", "/api/v1/cases/{id}"):                    "own  own  own  yes  yes    yes    yes",
-    ("POST", "/api/v1/cases/{id}/accept"):            "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/reject"):            "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/progress"):          "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/resolve"):           "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/verify"):            "own  no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/reassign"):          "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/extend"):            "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/approve_extension"): "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/suspend"):           "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/resume"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/rate"):              "own  no   no   yes  yes    no     yes",
-    ("POST", "/api/v1/cases/{id}/cancel"):            "own  no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/duplicate"):         "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/assign"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/supervise"):         "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/return"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/reopen"):            "no   no   no   yes  no     no     yes",
+    ("POST", "/api/v1/cases"):                        "yes  no   no   yes  no     no     yes  no",
+    ("GET", "/api/v1/cases"):                         "own  own  own  yes  yes    yes    yes  own",
+    ("GET", "/api/v1/cases/{id}"):                    "own  own  own  yes  yes    yes    yes  own",
+    ("POST", "/api/v1/cases/{id}/accept"):            "own  own  own  own  no     no     own  no",
+    ("POST", "/api/v1/cases/{id}/reject"):            "own  own  own  own  no     no     own  no",
+    ("POST", "/api/v1/cases/{id}/progress"):          "own  own  own  own  no     no     own  no",
+    ("POST", "/api/v1/cases/{id}/resolve"):           "own  own  own  own  no     no     own  no",
+    ("POST", "/api/v1/cases/{id}/verify"):            "own  no   no   yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/reassign"):          "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/extend"):            "own  own  own  own  no     no     own  no",
+    ("POST", "/api/v1/cases/{id}/approve_extension"): "no   no   no   yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/suspend"):           "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/resume"):            "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/rate"):              "own  no   no   yes  yes    no     yes  no",
+    ("POST", "/api/v1/cases/{id}/cancel"):            "own  no   no   yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/duplicate"):         "no   no   no   yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/assign"):            "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/supervise"):         "no   no   no   yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/return"):            "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/reopen"):            "no   no   no   yes  no     no     yes  no",
     # joint handling (协办): the desk and the lead department's lead add and remove
     # assisting departments; each part is accepted by its department's members, handled
     # by its holder (or its department's lead), sent back by the lead department's side
-    ("POST", "/api/v1/cases/{id}/assist"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/unassist"):          "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/accept"):   "no own own no no no  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/progress"): "no own own no no no  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):  "no own own no no no  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):   "no own own yes no no yes",
+    ("POST", "/api/v1/cases/{id}/assist"):            "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/unassist"):          "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/accept"):   "no own own no no no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/progress"): "no own own no no no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):  "no own own no no no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):   "no own own yes no no yes  no",
     # the whistle (吹哨报到): the desk summons departments; a summoned member checks in
-    ("POST", "/api/v1/cases/{id}/whistle"):           "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/checkin"):           "no   own  own  no   no     no     no",
+    ("POST", "/api/v1/cases/{id}/whistle"):           "no   no   no   yes  no     no     yes  own",
+    ("POST", "/api/v1/cases/{id}/checkin"):           "no   own  own  no   no     no     no  no",
     # alerts: the screens' roles see them (a lead the department's own); the desk and the
     # department's lead acknowledge and resolve
-    ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes",
-    ("GET", "/api/v1/alerts/{id}"):                   "no   no   own  yes  yes    yes    yes",
-    ("POST", "/api/v1/alerts/{id}/ack"):              "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/alerts/{id}/resolve"):          "no   no   own  yes  no     no     yes",
+    ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/alerts/{id}"):                   "no   no   own  yes  yes    yes    yes  no",
+    ("POST", "/api/v1/alerts/{id}/ack"):              "no   no   own  yes  no     no     yes  no",
+    ("POST", "/api/v1/alerts/{id}/resolve"):          "no   no   own  yes  no     no     yes  no",
     # phones: a worker sends only their own location; the apps authenticate their own way
-    ("POST", "/api/v1/locations"):                    "own  own  own  no   no     no     no",
+    ("POST", "/api/v1/locations"):                    "own  own  own  no   no     no     no  no",
     ("GET", "/osmand"): PUBLIC,
     ("POST", "/osmand"): PUBLIC,
     ("PUT", "/osmand"): PUBLIC,
@@ -139,28 +142,28 @@ TABLE: dict[tuple[str, str], str] = {
     ("PUT", "/osmand/"): PUBLIC,
     ("POST", "/owntracks"): PUBLIC,
     ("POST", "/owntracks/"): PUBLIC,
-    ("GET", "/api/v1/me/tracking"):                   "yes  no   no   no   no     no     no",
+    ("GET", "/api/v1/me/tracking"):                   "yes  no   no   no   no     no     no  no",
     # workers and patrols: a worker sees their own; the centre, screens and leads everyone's
-    ("GET", "/api/v1/workers"):                       "no   no   yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/workers/{username}/track"):      "own  no   yes  yes  yes    yes    yes",
-    ("POST", "/api/v1/patrols/start"):                "yes  no   no   no   no     no     no",
-    ("POST", "/api/v1/patrols/{id}/end"):             "own  no   no   no   no     no     no",
-    ("GET", "/api/v1/patrols"):                       "own  no   yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/patrols/{id}"):                  "own  no   yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/patrols/{id}/track"):            "own  no   yes  yes  yes    yes    yes",
+    ("GET", "/api/v1/workers"):                       "no   no   yes  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/workers/{username}/track"):      "own  no   yes  yes  yes    yes    yes  no",
+    ("POST", "/api/v1/patrols/start"):                "yes  no   no   no   no     no     no  no",
+    ("POST", "/api/v1/patrols/{id}/end"):             "own  no   no   no   no     no     no  no",
+    ("GET", "/api/v1/patrols"):                       "own  no   yes  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/patrols/{id}"):                  "own  no   yes  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/patrols/{id}/track"):            "own  no   yes  yes  yes    yes    yes  no",
     # reports: a department lead sees the totals and their own department's row
-    ("GET", "/api/v1/reports/{kind}"):                "no   no   own  yes  yes    yes    yes",
-    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): "no no  own  yes  yes    yes    yes",
-    ("GET", "/api/v1/scores"):                        "no   no   yes  yes  yes    no     yes",
+    ("GET", "/api/v1/reports/{kind}"):                "no   no   own  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): "no no  own  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/scores"):                        "no   no   yes  yes  yes    no     yes  no",
     # citizens (Open311 GeoReport v2 and the public report page): open to anyone, the API
     # key or the request's token deciding the rest
     **{route: PUBLIC for route in open311_examples()},
 }
 #: Socket path -> cells, as above (a lead's screen follows their own department).
 SOCKETS: dict[str, str] = {
-    "/ws/phone":                                      "yes  no   no   no   no     no     no",
-    "/ws/team":                                       "no   yes  yes  yes  no     no     yes",
-    "/ws/screen":                                     "no   no   own  yes  yes    yes    yes",
+    "/ws/phone":                                      "yes  no   no   no   no     no     no   no",
+    "/ws/team":                                       "no   yes  yes  yes  no     no     yes  no",
+    "/ws/screen":                                     "no   no   own  yes  yes    yes    yes  own",
 }
 
 CGJ_ITEM, HW_ITEM = "SS01", "SR01"  # routed to city management (cgj) and sanitation (hw)
@@ -206,6 +209,8 @@ SIDES: dict[tuple[str, str], Side] = {
     ("admin", "other"): Side("gw011", "011", CGJ_ITEM, "dm001"),
     ("assess1", "other"): Side("gw007", "007", CGJ_ITEM, "dm001"),
     ("screen1", "other"): Side("gw012", "012", CGJ_ITEM, "dm001"),
+    ("sl01", "own"): Side("gw003", "003", CGJ_ITEM, "dm001"),
+    ("sl01", "other"): Side("gw013", "013", CGJ_ITEM, "dm001"),
 }
 DESK = "disp1"
 
@@ -444,6 +449,10 @@ async def one_photo(world: World, user: str, scope: Scope) -> Call:
 async def case_listing(world: World, user: str, scope: Scope) -> Call:
     if scope != "other":
         return Call("/api/v1/cases")
+    if user == ROLE_USERS[SL]:
+        await world.case(SIDES[user, "other"], "dispatched")
+        return Call("/api/v1/cases", shows_other=lambda body: any(
+            c["station"] != SL_STATION for c in body["items"]))
     return Call("/api/v1/cases?department=hw",
                 shows_other=lambda body: any(c["department"] == "hw" for c in body["items"]))
 
@@ -722,6 +731,9 @@ async def _socket(world: World, path: str) -> list[str]:
         status, first = await _socket_status(world, path, token)
         if status != (403 if cell == "no" else 101):
             failures.append(f"{path} as {role.value}: {status}")
+        elif first is not None and role is SL:  # a station's lead watches their station
+            if first["filter"]["station"] != SL_STATION:
+                failures.append(f"{path} as {role.value} follows {first['filter']}")
         elif first is not None:  # a screen asked to follow hw, a department not the lead's
             followed = first["filter"]["department"]
             if followed != ("hw" if cell == "yes" else "cgj"):

@@ -156,8 +156,8 @@ def alternatives(actor: Principal, query: Query, keys: Keys) -> list[list[str]]:
     elif actor.role is Role.GRID_WORKER:
         found.append([keys.cases_in_grid(actor.scope or ""),
                       keys.cases_reported_by(actor.username), keys.cases_held_by(actor.username)])
-    elif actor.role in STREET_WIDE_ROLES and not found:
-        found.append([keys.cases_all()])
+    elif actor.role in STREET_WIDE_ROLES | {Role.STATION_LEAD} and not found:
+        found.append([keys.cases_all()])  # a station's lead: its cases, kept by scope
     return found
 
 

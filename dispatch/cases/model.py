@@ -156,7 +156,7 @@ class Case:
 
     @property
     def parties(self) -> Parties:
-        return Parties(self.department, self.assignee, self.reporter, self.grid,
+        return Parties(self.department, self.assignee, self.reporter, self.grid, self.station,
                        tuple(p.department for p in self.parts),
                        tuple(p.assignee for p in self.parts if p.assignee))
 

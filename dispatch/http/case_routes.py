@@ -47,6 +47,7 @@ MEDIA_CACHE = "private, max-age=86400"
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN
+SL = Role.STATION_LEAD
 HOLDERS = (GW, DM, DL, DISP, ADMIN)  # whoever may hold a case (simple tier: the grid worker)
 #: Most departments one whistle summons (the street has 18).
 MAX_SUMMONED = 18
@@ -72,7 +73,7 @@ ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
     Action.REOPEN: (DISP, ADMIN),
     Action.ASSIST: (DL, DISP, ADMIN),
     Action.UNASSIST: (DL, DISP, ADMIN),
-    Action.WHISTLE: (DISP, ADMIN),
+    Action.WHISTLE: (SL, DISP, ADMIN),
 })
 #: Roles that reach each step of an assisting department's part.
 PART_ROLES: Mapping[PartAction, tuple[Role, ...]] = MappingProxyType({

@@ -13,6 +13,7 @@ class Role(StrEnum):
     ASSESSOR = "assessor"
     SCREEN = "screen"
     ADMIN = "admin"
+    STATION_LEAD = "station_lead"  # 网格站站长: the station's cases, blows the whistle
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -20,6 +21,8 @@ ALL_ROLES: frozenset[Role] = frozenset(Role)
 DEPARTMENT_ROLES: frozenset[Role] = frozenset({Role.DISPOSAL_MEMBER, Role.DEPT_LEAD})
 #: Roles whose scope is a grid id.
 GRID_ROLES: frozenset[Role] = frozenset({Role.GRID_WORKER})
+#: Roles whose scope is a grid station id.
+STATION_ROLES: frozenset[Role] = frozenset({Role.STATION_LEAD})
 #: Roles of the command centre, who see the whole street.
 CENTRE_ROLES: frozenset[Role] = frozenset({Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN})
 #: Everyone who may watch the command screen.
@@ -29,9 +32,11 @@ SCREEN_ROLES: frozenset[Role] = frozenset(
 
 
 def scope_kind(role: Role) -> str | None:
-    """``grid``, ``department`` or None (street-wide)."""
+    """``grid``, ``station``, ``department`` or None (street-wide)."""
     if role in GRID_ROLES:
         return "grid"
+    if role in STATION_ROLES:
+        return "station"
     if role in DEPARTMENT_ROLES:
         return "department"
     return None

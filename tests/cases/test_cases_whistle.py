@@ -169,3 +169,22 @@ def test_member_positions_are_judged_like_patrols(cases: Cases, clock: Clock) ->
         other = c.post("/api/v1/locations", json={"worker": "dm002", "items": [
             {"lat": lat, "lon": lon, "ts": clock.now}]})
     assert other.status_code == 403
+
+
+def test_a_station_lead_blows_the_whistle_on_the_station_s_cases(cases: Cases) -> None:
+    own = cases.report(item=HW_ITEM, grid="035")  # station S04 (grids 031..040)
+    other = cases.report(item=HW_ITEM, grid="012")  # S02
+    assert cases.get("sl04", own["id"])["station"] == "S04"
+    cases.get("sl04", other["id"], expect=403)
+    listed = [c["id"] for c in cases.listing("sl04")["items"]]
+    assert own["id"] in listed and other["id"] not in listed
+    blown = cases.call("sl04", "POST", f"/api/v1/cases/{own['id']}/whistle",
+                       json={"departments": ["cgj"]})
+    assert blown.status_code == 200, blown.text
+    assert blown.json()["whistle"]["by"] == "sl04"
+    assert blown.json()["whistle"]["due"] - blown.json()["whistle"]["ts"] == 30 * MIN
+    refused = cases.call("sl04", "POST", f"/api/v1/cases/{other['id']}/whistle",
+                         json={"departments": ["cgj"]})
+    assert refused.status_code == 403
+    assert cases.call("sl04", "POST", f"/api/v1/cases/{own['id']}/supervise",
+                      json={"note": "x"}).status_code == 403  # the desk's, not the station's
