@@ -22,7 +22,7 @@ from dispatch.cases.actions import REPORTER_CANCEL_SOURCES, TRANSITIONS, Action
 from dispatch.cases.states import CaseState
 from dispatch.errors import Forbidden
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, PATROL_ROLES, Role
 from dispatch.rules import CENTRE
 
 S = CaseState
@@ -290,7 +290,7 @@ def check_patrol_owner(actor: Principal, worker: str) -> None:
 def patrols_listed_for(actor: Principal, asked: str | None) -> str | None:
     """Whose patrols a listing shows: a grid worker's own only (asking for another's is
     Forbidden); the others see the worker asked for, or everyone."""
-    if actor.role is not Role.GRID_WORKER:
+    if actor.role not in PATROL_ROLES:
         return asked
     if asked is not None and not may_see_worker(actor, asked):
         raise Forbidden("a worker sees only their own patrols", code="not_your_patrol",

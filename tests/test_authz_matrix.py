@@ -50,16 +50,18 @@ from tests.open311.scenarios import examples as open311_examples
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, SCREEN, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.SCREEN, Role.ADMIN
-SL = Role.STATION_LEAD
+SL, GA, INF = Role.STATION_LEAD, Role.GRID_ASSISTANT, Role.INFORMANT
 #: The table's columns, and the seeded user playing each role.
-COLUMNS = (GW, DM, DL, DISP, ASSESS, SCREEN, ADMIN, SL)
+COLUMNS = (GW, DM, DL, DISP, ASSESS, SCREEN, ADMIN, SL, GA, INF)
 ROLE_USERS = {GW: "gw001", DM: "dm001", DL: "lead01", DISP: "disp1", ASSESS: "assess1",
-              SCREEN: "screen1", ADMIN: "admin", SL: "sl01"}
+              SCREEN: "screen1", ADMIN: "admin", SL: "sl01", GA: "ga001", INF: "inf001-1"}
+#: The people of a grid besides its worker (一格多员): they report in their grid only.
+GRID_HELPERS = ("ga001", "inf001-1")
 #: The station lead's station (grids 001..010), and a grid of another one.
 SL_STATION = "S01"
 PUBLIC = "public"
 
-#: Route (method, path) -> one cell per column:     gw   dm   dl   disp assess screen admin sl
+#: Route (method, path) -> one cell per column:        gw  dm  dl  dsp asr scr adm sl  ga  inf
 TABLE: dict[tuple[str, str], str] = {
     # operations and the pages
     ("GET", "/healthz"): PUBLIC,
@@ -75,65 +77,69 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/static"): PUBLIC,
     # identity
     ("POST", "/api/v1/login"): PUBLIC,
-    ("POST", "/api/v1/logout"):                       "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/me"):                            "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/users"):                         "no   no   no   yes  yes    no     yes  no",
-    ("POST", "/api/v1/users/{username}/revoke"):      "no   no   no   no   no     no     yes  no",
+    ("POST", "/api/v1/logout"):                       "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/me"):                            "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/users"):                         "no  no  no  yes yes no  yes no  no  no",
+    ("POST", "/api/v1/users/{username}/revoke"):      "no  no  no  no  no  no  yes no  no  no",
     # organisation
-    ("GET", "/api/v1/street"):                        "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/grids"):                         "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/stations"):                      "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/departments"):                   "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/departments/{dept}"):            "yes  yes  yes  yes  yes    yes    yes  yes",
+    ("GET", "/api/v1/street"):                        "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/grids"):                         "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/stations"):                      "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/departments"):                   "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/departments/{dept}"):            "yes yes yes yes yes yes yes yes yes yes",
     # rules and catalogue (reload: the administrator only)
-    ("GET", "/api/v1/catalogue"):                     "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("GET", "/api/v1/rules"):                         "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("POST", "/api/v1/rules/dry-run"):                "yes  yes  yes  yes  yes    yes    yes  yes",
-    ("POST", "/api/v1/rules/reload"):                 "no   no   no   no   no     no     yes  no",
+    ("GET", "/api/v1/catalogue"):                     "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/rules"):                         "yes yes yes yes yes yes yes yes yes yes",
+    ("POST", "/api/v1/rules/dry-run"):                "yes yes yes yes yes yes yes yes yes yes",
+    ("POST", "/api/v1/rules/reload"):                 "no  no  no  no  no  no  yes no  no  no",
     # photos: whoever handles cases uploads; a photo is seen with its case
-    ("POST", "/api/v1/media"):                        "yes  yes  yes  yes  no     no     yes  no",
-    ("GET", "/api/v1/media/{id}"):                    "own  own  own  yes  yes    yes    yes  own",
+    ("POST", "/api/v1/media"):                        "yes yes yes yes no  no  yes no  yes yes",
+    ("GET", "/api/v1/media/{id}"):                    "own own own yes yes yes yes own own own",
     # cases: reported by grid workers and the desk; seen by scope; each action by relation
-    ("POST", "/api/v1/cases"):                        "yes  no   no   yes  no     no     yes  no",
-    ("GET", "/api/v1/cases"):                         "own  own  own  yes  yes    yes    yes  own",
-    ("GET", "/api/v1/cases/{id}"):                    "own  own  own  yes  yes    yes    yes  own",
-    ("POST", "/api/v1/cases/{id}/accept"):            "own  own  own  own  no     no     own  no",
-    ("POST", "/api/v1/cases/{id}/reject"):            "own  own  own  own  no     no     own  no",
-    ("POST", "/api/v1/cases/{id}/progress"):          "own  own  own  own  no     no     own  no",
-    ("POST", "/api/v1/cases/{id}/resolve"):           "own  own  own  own  no     no     own  no",
-    ("POST", "/api/v1/cases/{id}/verify"):            "own  no   no   yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/reassign"):          "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/extend"):            "own  own  own  own  no     no     own  no",
-    ("POST", "/api/v1/cases/{id}/approve_extension"): "no   no   no   yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/suspend"):           "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/resume"):            "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/rate"):              "own  no   no   yes  yes    no     yes  no",
-    ("POST", "/api/v1/cases/{id}/cancel"):            "own  no   no   yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/duplicate"):         "no   no   no   yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/assign"):            "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/supervise"):         "no   no   no   yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/return"):            "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/reopen"):            "no   no   no   yes  no     no     yes  no",
+    ("POST", "/api/v1/cases"):                        "yes no  no  yes no  no  yes no  own own",
+    ("GET", "/api/v1/cases"):                         "own own own yes yes yes yes own own own",
+    ("GET", "/api/v1/cases/{id}"):                    "own own own yes yes yes yes own own own",
+    ("POST", "/api/v1/cases/{id}/accept"):            "own own own own no  no  own no  no  no",
+    ("POST", "/api/v1/cases/{id}/reject"):            "own own own own no  no  own no  no  no",
+    ("POST", "/api/v1/cases/{id}/progress"):          "own own own own no  no  own no  own own",
+    ("POST", "/api/v1/cases/{id}/resolve"):           "own own own own no  no  own no  own own",
+    ("POST", "/api/v1/cases/{id}/verify"):            "own no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/reassign"):          "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/extend"):            "own own own own no  no  own no  no  no",
+    ("POST", "/api/v1/cases/{id}/approve_extension"): "no  no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/suspend"):           "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/resume"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/rate"):              "own no  no  yes yes no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/cancel"):            "own no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/duplicate"):         "no  no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/assign"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/supervise"):         "no  no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/return"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/reopen"):            "no  no  no  yes no  no  yes no  no  no",
     # joint handling (协办): the desk and the lead department's lead add and remove
     # assisting departments; each part is accepted by its department's members, handled
     # by its holder (or its department's lead), sent back by the lead department's side
-    ("POST", "/api/v1/cases/{id}/assist"):            "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/unassist"):          "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/accept"):   "no own own no no no  no  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/progress"): "no own own no no no  no  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):  "no own own no no no  no  no",
-    ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):   "no own own yes no no yes  no",
+    ("POST", "/api/v1/cases/{id}/assist"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/unassist"):          "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/accept"):
+        "no  own own no  no  no  no  no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/progress"):
+        "no  own own no  no  no  no  no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):
+        "no  own own no  no  no  no  no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):
+        "no  own own yes no  no  yes no  no  no",
     # the whistle (吹哨报到): the desk summons departments; a summoned member checks in
-    ("POST", "/api/v1/cases/{id}/whistle"):           "no   no   no   yes  no     no     yes  own",
-    ("POST", "/api/v1/cases/{id}/checkin"):           "no   own  own  no   no     no     no  no",
+    ("POST", "/api/v1/cases/{id}/whistle"):           "no  no  no  yes no  no  yes own no  no",
+    ("POST", "/api/v1/cases/{id}/checkin"):           "no  own own no  no  no  no  no  no  no",
     # alerts: the screens' roles see them (a lead the department's own); the desk and the
     # department's lead acknowledge and resolve
-    ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes  no",
-    ("GET", "/api/v1/alerts/{id}"):                   "no   no   own  yes  yes    yes    yes  no",
-    ("POST", "/api/v1/alerts/{id}/ack"):              "no   no   own  yes  no     no     yes  no",
-    ("POST", "/api/v1/alerts/{id}/resolve"):          "no   no   own  yes  no     no     yes  no",
+    ("GET", "/api/v1/alerts"):                        "no  no  own yes yes yes yes no  no  no",
+    ("GET", "/api/v1/alerts/{id}"):                   "no  no  own yes yes yes yes no  no  no",
+    ("POST", "/api/v1/alerts/{id}/ack"):              "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/alerts/{id}/resolve"):          "no  no  own yes no  no  yes no  no  no",
     # phones: a worker sends only their own location; the apps authenticate their own way
-    ("POST", "/api/v1/locations"):                    "own  own  own  no   no     no     no  no",
+    ("POST", "/api/v1/locations"):                    "own own own no  no  no  no  no  own no",
     ("GET", "/osmand"): PUBLIC,
     ("POST", "/osmand"): PUBLIC,
     ("PUT", "/osmand"): PUBLIC,
@@ -142,28 +148,28 @@ TABLE: dict[tuple[str, str], str] = {
     ("PUT", "/osmand/"): PUBLIC,
     ("POST", "/owntracks"): PUBLIC,
     ("POST", "/owntracks/"): PUBLIC,
-    ("GET", "/api/v1/me/tracking"):                   "yes  no   no   no   no     no     no  no",
+    ("GET", "/api/v1/me/tracking"):                   "yes no  no  no  no  no  no  no  no  no",
     # workers and patrols: a worker sees their own; the centre, screens and leads everyone's
-    ("GET", "/api/v1/workers"):                       "no   no   yes  yes  yes    yes    yes  no",
-    ("GET", "/api/v1/workers/{username}/track"):      "own  no   yes  yes  yes    yes    yes  no",
-    ("POST", "/api/v1/patrols/start"):                "yes  no   no   no   no     no     no  no",
-    ("POST", "/api/v1/patrols/{id}/end"):             "own  no   no   no   no     no     no  no",
-    ("GET", "/api/v1/patrols"):                       "own  no   yes  yes  yes    yes    yes  no",
-    ("GET", "/api/v1/patrols/{id}"):                  "own  no   yes  yes  yes    yes    yes  no",
-    ("GET", "/api/v1/patrols/{id}/track"):            "own  no   yes  yes  yes    yes    yes  no",
+    ("GET", "/api/v1/workers"):                       "no  no  yes yes yes yes yes no  no  no",
+    ("GET", "/api/v1/workers/{username}/track"):      "own no  yes yes yes yes yes no  own no",
+    ("POST", "/api/v1/patrols/start"):                "yes no  no  no  no  no  no  no  yes no",
+    ("POST", "/api/v1/patrols/{id}/end"):             "own no  no  no  no  no  no  no  own no",
+    ("GET", "/api/v1/patrols"):                       "own no  yes yes yes yes yes no  own no",
+    ("GET", "/api/v1/patrols/{id}"):                  "own no  yes yes yes yes yes no  own no",
+    ("GET", "/api/v1/patrols/{id}/track"):            "own no  yes yes yes yes yes no  own no",
     # reports: a department lead sees the totals and their own department's row
-    ("GET", "/api/v1/reports/{kind}"):                "no   no   own  yes  yes    yes    yes  no",
-    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): "no no  own  yes  yes    yes    yes  no",
-    ("GET", "/api/v1/scores"):                        "no   no   yes  yes  yes    no     yes  no",
+    ("GET", "/api/v1/reports/{kind}"):                "no  no  own yes yes yes yes no  no  no",
+    ("GET", "/api/v1/reports/{kind}/figures/{figure}"):"no  no  own yes yes yes yes no  no  no",
+    ("GET", "/api/v1/scores"):                        "no  no  yes yes yes no  yes no  no  no",
     # citizens (Open311 GeoReport v2 and the public report page): open to anyone, the API
     # key or the request's token deciding the rest
     **{route: PUBLIC for route in open311_examples()},
 }
 #: Socket path -> cells, as above (a lead's screen follows their own department).
 SOCKETS: dict[str, str] = {
-    "/ws/phone":                                      "yes  no   no   no   no     no     no   no",
-    "/ws/team":                                       "no   yes  yes  yes  no     no     yes  no",
-    "/ws/screen":                                     "no   no   own  yes  yes    yes    yes  own",
+    "/ws/phone":                                      "yes no  no  no  no  no  no  no  yes no",
+    "/ws/team":                                       "no  yes yes yes no  no  yes no  no  no",
+    "/ws/screen":                                     "no  no  own yes yes yes yes own no  no",
 }
 
 CGJ_ITEM, HW_ITEM = "SS01", "SR01"  # routed to city management (cgj) and sanitation (hw)
@@ -211,6 +217,10 @@ SIDES: dict[tuple[str, str], Side] = {
     ("screen1", "other"): Side("gw012", "012", CGJ_ITEM, "dm001"),
     ("sl01", "own"): Side("gw003", "003", CGJ_ITEM, "dm001"),
     ("sl01", "other"): Side("gw013", "013", CGJ_ITEM, "dm001"),
+    ("ga001", "own"): Side("ga001", "001", CGJ_ITEM, "dm001"),
+    ("ga001", "other"): Side("gw002", "002", CGJ_ITEM, "dm001"),
+    ("inf001-1", "own"): Side("inf001-1", "001", CGJ_ITEM, "dm001"),
+    ("inf001-1", "other"): Side("gw002", "002", CGJ_ITEM, "dm001"),
 }
 DESK = "disp1"
 
@@ -383,6 +393,8 @@ def case_action(action: Action) -> Probe:
         side = SIDES[user, scope]
         simple = side.reporter.startswith("gw") and user.startswith("gw") and (
             action in HELD_BY_THE_WORKER)
+        if user in GRID_HELPERS and action in (Action.PROGRESS, Action.RESOLVE):
+            simple = True  # a simple problem a grid's helper reported: theirs to solve
         # a team's offer is a dispatched case; a worker's, a job offered back (reopened)
         now_in = "dispatched" if not simple and state == "reopened" else state
         cid = await world.case(side, now_in, simple=simple)
@@ -429,6 +441,17 @@ async def checkin(world: World, user: str, scope: Scope) -> Call:
     fix = Ping(now_ms(), case.lat, case.lon, 5)  # newer than any fix of the other probes
     await world.c.scripts.run(MemberFixCall(world.c.keys.member_position(user), fix, 3600))
     return Call(f"/api/v1/cases/{cid}/checkin")
+
+
+async def new_report(world: World, user: str, scope: Scope) -> Call:
+    """A report; a grid's helper reports in their own grid (outside it: 403)."""
+    body: dict[str, Any] = {"client_id": f"matrix-{next(world.ids)}", "item": "SR13",
+                            "lat": 39.03, "lon": 117.42}
+    if user in GRID_HELPERS and scope != "none":
+        if world.places is None:
+            world.places = Places(await world.c.org.grids())
+        body["lat"], body["lon"] = world.places.point("001" if scope == "own" else "002")
+    return Call("/api/v1/cases", json=body)
 
 
 async def one_case(world: World, user: str, scope: Scope) -> Call:
@@ -489,25 +512,28 @@ async def daily_report(world: World, user: str, scope: Scope) -> Call:
                 shows_other=lambda body: "hw" in body["departments"])
 
 
-def worker_of(scope: Scope) -> str:
-    return "gw001" if scope == "own" else "gw002"
+def worker_of(scope: Scope, user: str = "") -> str:
+    """Whose track or patrol a call is about: the caller's own (a grid worker's: gw001),
+    or another worker's."""
+    own = user if user == ROLE_USERS[GA] else "gw001"
+    return own if scope == "own" else "gw002"
 
 
 async def track(world: World, user: str, scope: Scope) -> Call:
-    return Call(f"/api/v1/workers/{worker_of(scope)}/track")
+    return Call(f"/api/v1/workers/{worker_of(scope, user)}/track")
 
 
 def patrol(suffix: str) -> Probe:
     async def probe(world: World, user: str, scope: Scope) -> Call:
         if scope == "none":
             return Call(f"/api/v1/patrols/0{suffix}")
-        return Call(f"/api/v1/patrols/{await world.patrol(worker_of(scope))}{suffix}")
+        return Call(f"/api/v1/patrols/{await world.patrol(worker_of(scope, user))}{suffix}")
 
     return probe
 
 
 async def patrol_listing(world: World, user: str, scope: Scope) -> Call:
-    return Call(f"/api/v1/patrols?worker={worker_of(scope)}")
+    return Call(f"/api/v1/patrols?worker={worker_of(scope, user)}")
 
 
 async def locations(world: World, user: str, scope: Scope) -> Call:
@@ -562,8 +588,7 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/media"): fixed(
         "/api/v1/media", files={"file": ("p.png", PNG_1PX, "image/png")}),
     ("GET", "/api/v1/media/{id}"): one_photo,
-    ("POST", "/api/v1/cases"): fixed("/api/v1/cases", json={
-        "client_id": "matrix", "item": "SR13", "lat": 39.03, "lon": 117.42}),
+    ("POST", "/api/v1/cases"): new_report,
     ("GET", "/api/v1/cases"): case_listing,
     ("GET", "/api/v1/cases/{id}"): one_case,
     **{("POST", f"/api/v1/cases/{{id}}/{a.value}"): case_action(a) for a in Action

@@ -10,6 +10,7 @@ from dispatch.cases.commands import ReportCommand
 from dispatch.cases.parts import PARTS_FIELD, Part, PartState, encode_parts
 from dispatch.cases.states import CaseState
 from dispatch.identity.principal import Principal
+from dispatch.identity.roles import GRID_HELPERS
 from dispatch.rules import CENTRE, DEFAULT_SEVERITY, Tier
 from dispatch.rules.routing import Routing
 
@@ -99,6 +100,8 @@ def intake(case_id: str, cmd: ReportCommand, reporter: str, actor: Principal,
                               "note": cmd.description, "media": list(cmd.media)}
     if reporter != actor.username:
         report["reporter"] = reporter
+    if actor.role in GRID_HELPERS:  # 一格多员: who in the grid found it
+        report["reporter_role"] = actor.role.value
     route = {"ts": now_ms, "by": SYSTEM, "action": "route",
              "from": CaseState.REPORTED.value, "to": state.value, "department": department,
              "assignee": assignee, "rule": routing.rule_id,

@@ -20,7 +20,7 @@ from dispatch.cases.states import OPEN_STATES, CaseState
 from dispatch.cases.store import CaseStore
 from dispatch.errors import BadRequest
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, GRID_HELPERS, Role
 from dispatch.keys import Keys
 from dispatch.patrol.windows import DEFAULT_TZ
 from dispatch.rules import Light
@@ -153,6 +153,9 @@ def alternatives(actor: Principal, query: Query, keys: Keys) -> list[list[str]]:
     if actor.role in DEPARTMENT_ROLES:
         found.append([keys.cases_in_department(actor.scope or ""),
                       keys.cases_assisted_by(actor.scope or "")])
+    elif actor.role in GRID_HELPERS:  # their own reports and what they hold
+        found.append([keys.cases_reported_by(actor.username),
+                      keys.cases_held_by(actor.username)])
     elif actor.role is Role.GRID_WORKER:
         found.append([keys.cases_in_grid(actor.scope or ""),
                       keys.cases_reported_by(actor.username), keys.cases_held_by(actor.username)])

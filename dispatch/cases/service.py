@@ -47,7 +47,7 @@ from dispatch.cases.whistle import CheckIn, distance_m
 from dispatch.clock import MS_PER_S, S_PER_H, Now, now_ms
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, GRID_HELPERS, Role
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
 from dispatch.location.members import MemberPositions
@@ -114,12 +114,18 @@ class CaseService:
         if prior is not None:
             return await self._replay(prior, fingerprint, now), False
         routing = await self.rules.route(cmd.item, cmd.lat, cmd.lon, cmd.severity, now)
+        helper = actor.role in GRID_HELPERS
+        if helper and routing.grid != actor.scope:
+            raise Forbidden(f"you report in grid {actor.scope} only", code="outside_your_grid",
+                            field="lat")
         await self._check_media(actor, cmd.media, None, reporter=reporter)
         worker = None
         if routing.decision is not None and routing.decision.tier is Tier.SIMPLE:
-            worker = await self._grid_worker(routing.grid)
-        # a report from outside the field app is verified on site by the grid's worker
-        verifier = await self._grid_worker(routing.grid) if cmd.source else None
+            # a grid's helper solves a simple problem on the spot; its worker verifies it
+            worker = reporter if helper else await self._grid_worker(routing.grid)
+        # a report from outside the field app (or a helper's) is verified on site by the
+        # grid's worker
+        verifier = await self._grid_worker(routing.grid) if cmd.source or helper else None
         cid = await self.store.next_id()
         new = intake(cid, cmd, reporter, actor, routing, worker, now, verifier)
         fresh, duplicate = self.planner.report(new)

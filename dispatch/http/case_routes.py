@@ -48,19 +48,21 @@ MEDIA_CACHE = "private, max-age=86400"
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN
 SL = Role.STATION_LEAD
-HOLDERS = (GW, DM, DL, DISP, ADMIN)  # whoever may hold a case (simple tier: the grid worker)
+GA, INF = Role.GRID_ASSISTANT, Role.INFORMANT
+#: Whoever may hold a case (simple tier: the grid worker, or a grid's helper who reported it).
+HOLDERS = (GW, DM, DL, DISP, ADMIN, GA, INF)
 #: Most departments one whistle summons (the street has 18).
 MAX_SUMMONED = 18
 
 #: Roles that reach each action's handler; the case's parties decide the rest (403).
 ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
-    Action.ACCEPT: HOLDERS,
-    Action.REJECT: HOLDERS,
+    Action.ACCEPT: (GW, DM, DL, DISP, ADMIN),
+    Action.REJECT: (GW, DM, DL, DISP, ADMIN),
     Action.PROGRESS: HOLDERS,
     Action.RESOLVE: HOLDERS,
     Action.VERIFY: (GW, DISP, ADMIN),
     Action.REASSIGN: (DL, DISP, ADMIN),
-    Action.EXTEND: HOLDERS,
+    Action.EXTEND: (GW, DM, DL, DISP, ADMIN),
     Action.APPROVE_EXTENSION: (DISP, ADMIN),
     Action.SUSPEND: (DL, DISP, ADMIN),
     Action.RESUME: (DL, DISP, ADMIN),
@@ -120,7 +122,7 @@ async def optional_object(request: Request) -> Fields:
     return await read_object(request)
 
 
-@guard(GW, DISP, ADMIN)
+@guard(GW, DISP, ADMIN, GA, INF)
 @op(body=ReportBody, responses={HTTP_CREATED: Case, 200: Case}, errors=(404, 409))
 async def report_case(request: Request, principal: Principal) -> Response:
     """Report an event in the field; the same client_id again returns the first case."""

@@ -62,10 +62,10 @@ JSON_TYPE = "application/json"
 OSMAND = "osmand"
 OWNTRACKS = "owntracks"
 BASIC_CHALLENGE = 'Basic realm="dispatch"'
-TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER)
+TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER, Role.GRID_ASSISTANT)
 
 
-@guard(Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD)
+@guard(Role.GRID_WORKER, Role.GRID_ASSISTANT, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD)
 @op(body=LocationsBody, ok=Uploaded)
 async def upload_locations(request: Request, principal: Principal) -> Response:
     """Late upload of buffered pings (idempotent: the same timestamp is stored once); a

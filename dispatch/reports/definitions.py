@@ -20,7 +20,7 @@ S = CaseState
 Credit = str | None
 CaseFigure = Callable[[CaseFacts, Period], list[Credit]]
 PatrolFigure = Callable[[PatrolFacts, Period], bool]
-WINDOW, EXTRA = "window", "extra"
+WINDOW, EXTRA, ASSISTANT = "window", "extra", "assistant"
 #: Bump when a definition changes: a kept report of another version is built again.
 VERSION = 3
 
@@ -305,9 +305,16 @@ def patrols_extra(p: PatrolFacts, period: Period) -> bool:
     return p.kind == EXTRA and period.holds(p.start) and p.ended_by(period.at)
 
 
+def patrols_assistant(p: PatrolFacts, period: Period) -> bool:
+    """辅助员巡查: a grid assistant's patrol started in the period and ended by T (counted
+    apart: none of the grid workers' figures counts it)."""
+    return p.kind == ASSISTANT and period.holds(p.start) and p.ended_by(period.at)
+
+
 PATROL_FIGURES: dict[str, PatrolFigure] = {
     "patrols_complete": patrols_complete, "patrols_incomplete": patrols_incomplete,
     "patrols_missed": patrols_missed, "patrols_extra": patrols_extra,
+    "patrols_assistant": patrols_assistant,
 }
 
 

@@ -125,6 +125,8 @@ class CaseFacts:
     verifications: tuple[Verification, ...] = ()
     entry_times: tuple[int, ...] = ()  # every entry's time, in order
     parts: tuple[PartFacts, ...] = ()  # the assisting departments' parts, as added
+    #: Who in the grid reported it, besides its worker (grid_assistant, informant).
+    reporter_role: str | None = None
     summons: tuple[Summons, ...] = ()  # departments summoned by whistles
 
     def active_between(self, start: int, end: int) -> bool:
@@ -290,6 +292,8 @@ def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -
         ratings=tuple(ratings), verifications=tuple(verifications),
         entry_times=tuple(int(e.get("ts") or 0) for e in entries),
         parts=_part_facts(entries),
+        reporter_role=next((str(e["reporter_role"]) for e in entries
+                            if e.get("action") == REPORT and e.get("reporter_role")), None),
         summons=_summons(entries),
     )
 

@@ -32,6 +32,7 @@ FIGURE_LABELS: dict[str, tuple[str, str]] = {
     "patrols_incomplete": ("未完成巡查", "Patrols incomplete"),
     "patrols_missed": ("漏巡", "Patrols missed"),
     "patrols_extra": ("加巡", "Extra patrols"),
+    "patrols_assistant": ("辅助员巡查", "Grid assistants' patrols"),
     "closure_rate": ("结案率", "Closure rate"),
     "on_time_rate": ("按期结案率", "On-time rate"),
     "patrol_rate": ("巡查完成率", "Patrol completion"),

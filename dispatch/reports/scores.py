@@ -27,6 +27,7 @@ from dispatch.reports.figures import DEPARTMENT, Tally
 from dispatch.reports.periods import Period
 
 SCALE = 100
+INFORMANT = "informant"
 DIGITS = 2
 PART_DIGITS = 4
 #: A verification this long (or longer) after the result scores 0 for speed.
@@ -126,16 +127,20 @@ def rank(scores: Sequence[Score], warn_last: int) -> list[Score]:
 class WorkerInput:
     username: str
     since: int  # when the worker (and the street) existed
+    grid: str | None = None  # their grid (its informants' reports are shown with them)
 
 
 def worker_scores(workers: Sequence[WorkerInput], cases: Sequence[CaseFacts],
                   patrols: Sequence[PatrolFacts], windows: Sequence[DayWindow], period: Period,
                   weights: Mapping[str, float], warn_last: int) -> list[Score]:
     reports: dict[str, int] = defaultdict(int)
+    informed: dict[str, int] = defaultdict(int)  # reports by each grid's informants
     delays: dict[str, list[float]] = defaultdict(list)
     for c in cases:
         if c.reporter and reported(c, period):
             reports[c.reporter] += 1
+            if c.reporter_role == INFORMANT and c.grid:
+                informed[c.grid] += 1
         for who, seconds in verification_delays(c, period):
             delays[who].append(seconds)
     by_worker: dict[str, list[PatrolFacts]] = defaultdict(list)
@@ -157,7 +162,8 @@ def worker_scores(workers: Sequence[WorkerInput], cases: Sequence[CaseFacts],
         raw = {"windows_owed": len(owed), "windows_patrolled": done,
                "reports": reports[w.username],
                "verifications": len(delays[w.username]),
-               "verify_mean_s": round(verify, 1) if verify is not None else None}
+               "verify_mean_s": round(verify, 1) if verify is not None else None,
+               "informant_reports": informed[w.grid] if w.grid else 0}
         out.append(Score(w.username, weighted(parts, weights), parts, raw))
     return rank(out, warn_last)
 
