@@ -54,6 +54,7 @@ def _t(sources: set[CaseState], target: CaseState | None) -> Transition:
 
 
 _WORKING = {S.DISPATCHED, S.ACCEPTED, S.REOPENED}
+_OPEN = set(S) - {S.CLOSED, S.DUPLICATE, S.CANCELLED}
 
 TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.ACCEPT: _t({S.DISPATCHED, S.REOPENED}, S.ACCEPTED),
@@ -77,8 +78,8 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.UNASSIST: _t(_WORKING | {S.TRIAGE, S.SUSPENDED}, None),
     Action.PART: _t(_WORKING, None),
     Action.WHISTLE: _t(_WORKING | {S.TRIAGE, S.RESOLVED}, None),
-    Action.CHECKIN: _t(set(S), None),
-    Action.CHECKIN_MISSED: _t(set(S), None),
+    Action.CHECKIN: _t(_OPEN, None),
+    Action.CHECKIN_MISSED: _t(_OPEN, None),
 })
 #: Actions that are not a route of their own under /api/v1/cases/{id}/ (or not this one's).
 INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART, Action.CHECKIN,

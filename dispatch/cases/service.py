@@ -250,6 +250,8 @@ class CaseService:
             if department in whistle.checkins:
                 raise Conflict(f"{department} already checked in on case {cid}",
                                code="already_checked_in")
+            if case.state not in TRANSITIONS[Action.CHECKIN].sources:
+                raise Conflict(f"case {cid} is {case.state.value}", code="invalid_state")
             fix = await self.positions.latest(actor.username) if self.positions else None
             if fix is None or now - fix.ts > s.checkin_fix_age_s * MS_PER_S:
                 raise Conflict("no recent position of yours: turn location on and wait for "
@@ -279,7 +281,8 @@ class CaseService:
             for _ in range(MAX_ATTEMPTS):
                 case = await self.store.load(cid)
                 whistle = case.whistle if case else None
-                if case is None or whistle is None or whistle.n != n or not whistle.waiting:
+                if (case is None or whistle is None or whistle.n != n or not whistle.waiting
+                        or case.state not in TRANSITIONS[Action.CHECKIN_MISSED].sources):
                     break
                 missing = whistle.waiting
                 change = change_for(case, Command(Action.CHECKIN_MISSED,
