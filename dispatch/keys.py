@@ -171,6 +171,10 @@ class Keys:
         """Sorted set of the cases whose part for ``dept`` nobody has accepted yet."""
         return self._k("cases", "offers", "part", dept)
 
+    def case_part_timers(self) -> str:
+        """Sorted set of assisting parts' deadlines ``<case>|<department>|<deadline>``."""
+        return self._k("cases", "part_timers")
+
     def case_whistles_due(self) -> str:
         """Sorted set of whistles ``<case>|<n>`` by when the summoned must be on site."""
         return self._k("cases", "whistles")

@@ -38,6 +38,7 @@ class Action(StrEnum):
     WHISTLE = "whistle"  # 吹哨: summon departments to the site, each within a limit
     CHECKIN = "checkin"  # 报到: a summoned member on site (the service's ``checkin``)
     CHECKIN_MISSED = "checkin_missed"  # the clock: summoned departments late
+    PART_OVERDUE = "part_overdue"  # the clock: an assisting part past its own deadline
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,11 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.WHISTLE: _t(_WORKING | {S.TRIAGE, S.RESOLVED}, None),
     Action.CHECKIN: _t(_OPEN, None),
     Action.CHECKIN_MISSED: _t(_OPEN, None),
+    Action.PART_OVERDUE: _t(_WORKING, None),
 })
 #: Actions that are not a route of their own under /api/v1/cases/{id}/ (or not this one's).
 INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART, Action.CHECKIN,
-                                                 Action.CHECKIN_MISSED})
+                                                 Action.CHECKIN_MISSED, Action.PART_OVERDUE})
 
 #: A reporter may withdraw a report only while nobody has taken it.
 REPORTER_CANCEL_SOURCES: frozenset[CaseState] = frozenset({S.REPORTED, S.DISPATCHED, S.TRIAGE})

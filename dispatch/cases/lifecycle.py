@@ -20,6 +20,7 @@ from dispatch.cases.commands import Command
 from dispatch.cases.model import Case
 from dispatch.cases.parts import (
     ASSIST_ENTRY,
+    OVERDUE_ENTRY,
     PART_ENTRY,
     PART_SOURCES,
     PART_TARGETS,
@@ -31,6 +32,7 @@ from dispatch.cases.parts import (
     encode_parts,
     find,
     open_parts,
+    part_timer,
     replaced,
     without,
 )
@@ -116,6 +118,8 @@ class Change:
     user_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
     #: A whistle's limit: (due instant, ``<case>|<n>``) for the clock.
     whistle_due: tuple[int, str] | None = None
+    #: Assisting parts' deadlines for the clock: (deadline, timer member).
+    part_timers: tuple[tuple[int, str], ...] = ()
 
     @property
     def assignee_removed(self) -> bool:
@@ -313,9 +317,11 @@ def _assist(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
                 times.deadline if times else None, times.yellow_at if times else None,
                 times.light(now) if times else "green", now)
     fields, removed = _parts_fields((*case.parts, part))
+    timers = ((part.deadline, part_timer(case.id, department, part.deadline)),) \
+        if part.deadline is not None else ()
     return Change(Action.ASSIST, case.state, fields, removed, note=cmd.note,
                   extras={"part": department, "part_deadline": part.deadline},
-                  entry_action=ASSIST_ENTRY, part_offers=(department,),
+                  entry_action=ASSIST_ENTRY, part_offers=(department,), part_timers=timers,
                   assisting_added=(department,),
                   dept_messages=((department, {"type": "job.offered", "part": department}),))
 
@@ -424,6 +430,24 @@ def _checkin_missed(case: Case, cmd: Command, actor: Principal, now: int,
                   entry_action=MISSED_ENTRY)
 
 
+def _part_overdue(case: Case, cmd: Command, actor: Principal, now: int,
+                  ctx: Context) -> Change:
+    """The clock: an assisting part is past its own deadline: its light turns red, its
+    holder (or, while nobody holds it, its department) is told."""
+    department = cmd.department or ""
+    part = find(case.parts, department)
+    if part is None or not part.open:
+        raise Conflict(f"no open part of {department}", code="invalid_state")
+    fields, removed = _parts_fields(replaced(case.parts, replace(part, light="red")))
+    message = {"type": "job.overdue", "kind": "red", "part": department}
+    return Change(Action.PART_OVERDUE, case.state, fields, removed,
+                  extras={"part": department, "due": part.deadline,
+                          "assignee": part.assignee},
+                  entry_action=OVERDUE_ENTRY,
+                  user_messages=((part.assignee, message),) if part.assignee else (),
+                  dept_messages=() if part.assignee else ((department, message),))
+
+
 def _fields(part: Part) -> dict[str, Any]:
     return {name: getattr(part, name) for name in Part.__dataclass_fields__}
 
@@ -437,6 +461,7 @@ BUILDERS: Mapping[Action, Builder] = MappingProxyType({
     Action.RETURN: _return, Action.REOPEN: _reopen, Action.ASSIST: _assist,
     Action.UNASSIST: _unassist, Action.PART: _part, Action.WHISTLE: _whistle,
     Action.CHECKIN: _checkin, Action.CHECKIN_MISSED: _checkin_missed,
+    Action.PART_OVERDUE: _part_overdue,
 })
 
 

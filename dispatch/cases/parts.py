@@ -45,6 +45,20 @@ class PartAction(StrEnum):
 PART_ENTRY = {PartAction.ACCEPT: "part_accept", PartAction.PROGRESS: "part_progress",
               PartAction.RESOLVE: "part_resolve", PartAction.REWORK: "part_rework"}
 ASSIST_ENTRY, UNASSIST_ENTRY, LEFT_OPEN_ENTRY = "assist", "unassist", "part_left_open"
+OVERDUE_ENTRY = "part_overdue"
+TIMER_SEPARATOR = "|"
+
+
+def part_timer(case_id: str, department: str, deadline: int) -> str:
+    """The member of a part's deadline in the part timers' set."""
+    return TIMER_SEPARATOR.join((case_id, department, str(deadline)))
+
+
+def parse_part_timer(member: str) -> tuple[str, str, int] | None:
+    cid, _, rest = member.partition(TIMER_SEPARATOR)
+    department, _, deadline = rest.partition(TIMER_SEPARATOR)
+    return (cid, department, int(deadline)) if cid and department and deadline.isdigit() \
+        else None
 
 #: Parts still being worked on: the lead may not resolve past them without a reason.
 OPEN_PART_STATES: frozenset[PartState] = frozenset({PartState.OFFERED, PartState.ACCEPTED})

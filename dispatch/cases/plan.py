@@ -18,6 +18,7 @@ from dispatch.cases.clock import Times, csv_ints
 from dispatch.cases.intake import Intake, as_duplicate
 from dispatch.cases.lifecycle import Change, ClockOp
 from dispatch.cases.model import Case, case_number
+from dispatch.cases.parts import part_timer
 from dispatch.cases.states import TERMINAL_STATES, CaseState
 from dispatch.cases.timers import Timer, TimerKind, members, pending
 from dispatch.identity.principal import Principal
@@ -135,6 +136,9 @@ class Planner:
         self._notify(plan, new.case_id, before, after)
         for department in new.assisting:  # the rule's assisting departments (协办)
             plan.zadd.append((k.cases_assisted_by(department), score, new.case_id))
+            if new.times is not None:
+                plan.zadd.append((k.case_part_timers(), str(new.times.deadline),
+                                  part_timer(new.case_id, department, new.times.deadline)))
             plan.zadd.append((k.case_part_offers(department), score, new.case_id))
             plan.send(k.dept_channel(department), {"type": "job.offered", "part": department})
         if new.state is S.ACCEPTED and new.assignee:
@@ -272,6 +276,8 @@ class Planner:
             plan.zrem.append((k.cases_assisted_by(department), case.id))
         for department in change.assisting_added:
             plan.zadd.append((k.cases_assisted_by(department), score, case.id))
+        for due, member in change.part_timers:
+            plan.zadd.append((k.case_part_timers(), str(due), member))
         if change.whistle_due is not None:
             due, member = change.whistle_due
             plan.zadd.append((k.case_whistles_due(), str(due), member))

@@ -38,7 +38,7 @@ from dispatch.cases.listing import (
     scan,
 )
 from dispatch.cases.model import Case
-from dispatch.cases.parts import PartState, find
+from dispatch.cases.parts import PartState, find, parse_part_timer
 from dispatch.cases.plan import Planner
 from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
@@ -270,6 +270,32 @@ class CaseService:
             if (await self.store.apply(case.id, plan)).ok:
                 return await self._changed(case, Action.CHECKIN, now)
         raise Conflict(f"case {cid} keeps changing; try again", code="busy")
+
+    async def fire_parts_due(self, now_ms: int | None = None) -> list[tuple[str, str]]:
+        """Every assisting part past its own deadline while open on a working case: its
+        light turns red, on the timeline (``part_overdue``), and its holder is told.
+        Returns (case, department) of each."""
+        now = self.now(now_ms)
+        fired: list[tuple[str, str]] = []
+        sources = TRANSITIONS[Action.PART_OVERDUE].sources
+        for member in await self.store.parts_due(now, self.settings.timer_batch):
+            parsed = parse_part_timer(member)
+            if parsed is None:
+                continue
+            cid, department, deadline = parsed
+            for _ in range(MAX_ATTEMPTS):
+                case = await self.store.load(cid)
+                part = find(case.parts, department) if case else None
+                if (case is None or part is None or not part.open or part.deadline != deadline
+                        or case.state not in sources):
+                    break
+                change = change_for(case, Command(Action.PART_OVERDUE, department=department),
+                                    SYSTEM_PRINCIPAL, now, Context(self.rules.calendar))
+                plan = self.planner.transition(case, change, SYSTEM_PRINCIPAL, now, sources)
+                if (await self.store.apply(case.id, plan)).ok:
+                    fired.append((cid, department))
+                    break
+        return fired
 
     async def fire_whistles(self, now_ms: int | None = None) -> list[tuple[str, list[str]]]:
         """Every whistle whose limit passed: its departments not on site are marked late

@@ -114,6 +114,11 @@ class CaseStore:
             k.role_channel(DESK_ROLE), tuple(k.role_channel(r) for r in LEADERSHIP_ROLES),
             late_ms, self.maxlen))
 
+    async def parts_due(self, now_ms: int, limit: int) -> list[str]:
+        """Members of every assisting part's deadline passed, taken off the set."""
+        return await self.scripts.run(WhistlesDueCall(self.keys.case_part_timers(), now_ms,
+                                                      limit))
+
     async def whistles_due(self, now_ms: int, limit: int) -> list[tuple[str, int]]:
         """(case, whistle number) of every whistle whose limit passed, taken off the set."""
         found = await self.scripts.run(WhistlesDueCall(self.keys.case_whistles_due(), now_ms,

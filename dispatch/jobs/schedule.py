@@ -52,6 +52,7 @@ def periodic_jobs(c: Container) -> list[Periodic]:
 
     async def timers(now: int) -> None:
         observe_fired(c.metrics, await c.cases.fire_due(now))
+        await c.cases.fire_parts_due(now)  # 协办: assisting parts past their own limit
         await c.cases.fire_whistles(now)  # 吹哨: the summoned not on site in time
 
     return [

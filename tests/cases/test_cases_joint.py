@@ -5,6 +5,7 @@ removing assisting departments. Time moves with an injected clock."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -13,6 +14,7 @@ import orjson
 import pytest
 import redis
 
+from dispatch.bootstrap import bootstrap
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
@@ -59,6 +61,17 @@ def part(case: dict[str, Any], department: str) -> dict[str, Any]:
 
 def entries(case: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [e for e in case["timeline"] if e["action"] == action]
+
+
+def fire_parts_due(settings: Settings, now: int) -> list[tuple[str, str]]:
+    async def go() -> list[tuple[str, str]]:
+        c = bootstrap(settings)
+        try:
+            return await c.cases.fire_parts_due(now)
+        finally:
+            await c.aclose()
+
+    return asyncio.run(go())
 
 
 def screen_event(rdb: redis.Redis) -> dict[str, Any]:
@@ -148,7 +161,15 @@ def test_one_part_goes_overdue_while_the_other_closes(
 
     # zhzf passes its limit: its light turns red, the case's and cgj's stay as they are
     clock.advance(45)  # 65 min in: zhzf's hour is up
+    with Socket(live, tokens("dm025"), settle_s=QUIET_S) as zhzf_holder:
+        assert fire_parts_due(live.settings, clock.now) == [(cid, "zhzf")]
+        told = zhzf_holder.wait(lambda m: of_type("job.overdue", cid)(m) and "part" in m)
+        assert told["part"] == "zhzf"
+    assert fire_parts_due(live.settings, clock.now) == []  # once
     late = cases.get("disp1", cid)
+    overdue = entries(late, "part_overdue")
+    assert [(e["part"], e["by"], e["due"]) for e in overdue] == [
+        ("zhzf", "system", part(late, "zhzf")["deadline"])]
     assert part(late, "zhzf")["light"] == "red"
     assert part(late, "cgj")["light"] == "green"  # stopped when it was reported
     assert late["light"] == "green"
