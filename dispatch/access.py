@@ -22,7 +22,7 @@ from dispatch.cases.actions import REPORTER_CANCEL_SOURCES, TRANSITIONS, Action
 from dispatch.cases.states import CaseState
 from dispatch.errors import Forbidden
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, PATROL_ROLES, Role
 from dispatch.rules import CENTRE
 
 S = CaseState
@@ -48,6 +48,8 @@ class Relation(StrEnum):
     REPORTER = "reporter"
     GRID_WORKER = "grid_worker"  # the worker of the case's grid
     ASSESSOR = "assessor"
+    ASSISTING = "assisting"  # of an assisting department (协办), or holding its part
+    STATION = "station"  # the lead of the case's grid station (网格站站长)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class Parties:
     assignee: str | None
     reporter: str | None
     grid: str | None
+    #: The grid's station.
+    station: str | None = None
+    #: The assisting departments (协办) and the members holding their parts.
+    assisting: tuple[str, ...] = ()
+    helpers: tuple[str, ...] = ()
 
 
 def team_of(actor: Principal) -> str | None:
@@ -85,6 +92,11 @@ def relations(actor: Principal, case: Parties) -> frozenset[Relation]:
         found.add(Relation.REPORTER)
     if actor.in_grid(case.grid):
         found.add(Relation.GRID_WORKER)
+    team = team_of(actor)
+    if (team is not None and team in case.assisting) or actor.username in case.helpers:
+        found.add(Relation.ASSISTING)
+    if actor.in_station(case.station):
+        found.add(Relation.STATION)
     return frozenset(found)
 
 
@@ -119,6 +131,9 @@ GRANTS: Mapping[Action, Mapping[Relation, frozenset[CaseState]]] = MappingProxyT
     Action.SUPERVISE: {R.DESK: _all(Action.SUPERVISE)},
     Action.RETURN: {R.DESK: _all(Action.RETURN), R.LEAD: _all(Action.RETURN)},
     Action.REOPEN: {R.DESK: _all(Action.REOPEN)},
+    Action.ASSIST: {R.DESK: _all(Action.ASSIST), R.LEAD: _all(Action.ASSIST)},
+    Action.UNASSIST: {R.DESK: _all(Action.UNASSIST), R.LEAD: _all(Action.UNASSIST)},
+    Action.WHISTLE: {R.DESK: _all(Action.WHISTLE), R.STATION: _all(Action.WHISTLE)},
 })
 
 
@@ -166,7 +181,49 @@ def may_see_case(actor: Principal, case: Parties) -> bool:
     own reports (and what they hold); the centre's roles and the screens see everything."""
     if actor.role in STREET_WIDE_ROLES:
         return True
-    return bool(relations(actor, case) & {R.MEMBER, R.HOLDER, R.REPORTER, R.GRID_WORKER})
+    return bool(relations(actor, case) & {R.MEMBER, R.HOLDER, R.REPORTER, R.GRID_WORKER,
+                                          R.ASSISTING, R.STATION})
+
+
+# --- parts of a case (协办) -------------------------------------------------------------
+
+class PartRelation(StrEnum):
+    MEMBER = "member"  # of the part's department
+    LEAD = "lead"  # the part's department's lead
+    HOLDER = "holder"  # the member holding the part
+    CASE_LEAD = "case_lead"  # the lead department's holder or lead, or the desk
+
+
+PR = PartRelation
+#: For each part action (``dispatch.cases.parts.PartAction`` values), who may do it.
+PART_GRANTS: Mapping[str, frozenset[PartRelation]] = MappingProxyType({
+    "accept": frozenset({PR.MEMBER}),
+    "progress": frozenset({PR.HOLDER, PR.LEAD}),
+    "resolve": frozenset({PR.HOLDER, PR.LEAD}),
+    "rework": frozenset({PR.CASE_LEAD}),
+})
+
+
+def part_relations(actor: Principal, case: Parties, department: str,
+                   holder: str | None) -> frozenset[PartRelation]:
+    found: set[PartRelation] = set()
+    if actor.role in DEPARTMENT_ROLES and actor.scope == department:
+        found.add(PR.MEMBER)
+        if actor.role is Role.DEPT_LEAD:
+            found.add(PR.LEAD)
+    if holder is not None and holder == actor.username:
+        found.add(PR.HOLDER)
+    if relations(actor, case) & {R.DESK, R.LEAD, R.HOLDER}:
+        found.add(PR.CASE_LEAD)
+    return frozenset(found)
+
+
+def check_part_action(action: str, actor: Principal, case: Parties, department: str,
+                      holder: str | None) -> None:
+    """Forbidden unless ``actor`` may do ``action`` to the part of ``department``."""
+    if not PART_GRANTS[action] & part_relations(actor, case, department, holder):
+        raise Forbidden(f"{actor.username} may not {action} the part of {department}",
+                        code="scope_forbidden")
 
 
 def check_listing_department(actor: Principal, asked: str | None) -> None:
@@ -233,7 +290,7 @@ def check_patrol_owner(actor: Principal, worker: str) -> None:
 def patrols_listed_for(actor: Principal, asked: str | None) -> str | None:
     """Whose patrols a listing shows: a grid worker's own only (asking for another's is
     Forbidden); the others see the worker asked for, or everyone."""
-    if actor.role is not Role.GRID_WORKER:
+    if actor.role not in PATROL_ROLES:
         return asked
     if asked is not None and not may_see_worker(actor, asked):
         raise Forbidden("a worker sees only their own patrols", code="not_your_patrol",
@@ -310,4 +367,6 @@ def screen_scope(actor: Principal, station: str | None, department: str | None) 
     their own department."""
     if actor.role is Role.DEPT_LEAD:
         department = actor.scope
+    if actor.role is Role.STATION_LEAD:
+        station = actor.scope
     return ScreenFilter(station=station or None, department=department or None)

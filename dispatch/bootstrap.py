@@ -38,11 +38,17 @@ from dispatch.jobs.queues import Queues
 from dispatch.keys import Keys
 from dispatch.location.apps import AppReport
 from dispatch.location.directory import WorkerDirectory, WorkerRef
+from dispatch.location.members import MemberPositions
 from dispatch.location.patrol_store import PatrolStore
 from dispatch.location.patrols import PatrolService
 from dispatch.location.pipe import ScriptPipe
 from dispatch.location.positions import PositionsCoalescer
-from dispatch.location.service import IngestResult, LocationService, ReportResult
+from dispatch.location.service import (
+    IngestResult,
+    LocationService,
+    ReportResult,
+    filter_config,
+)
 from dispatch.location.store import LocationStore
 from dispatch.media import MediaStore
 from dispatch.metrics import Metrics
@@ -145,9 +151,12 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
         org=org, events=events, metrics=metrics, alerts=alerts, clock=clock)
     patrols = PatrolService(settings, store=PatrolStore(redis, keys, scripts), org=org,
                             location=location, events=events, clock=clock)
+    members = MemberPositions(redis, keys, scripts, filter_config(settings),
+                              ttl_s=settings.member_position_ttl_s, clock=clock)
     cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts),
                         planner=Planner(keys), org=org, rules=rules, media=media, users=users,
-                        clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)])
+                        clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)],
+                        positions=members)
     archive = CaseArchiveStore(redis, keys, scripts, settings.media_dir,
                                after_s=settings.archive_after_s, batch=settings.archive_batch,
                                scan_max=settings.case_scan_max)

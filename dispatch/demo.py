@@ -62,7 +62,7 @@ def demo_windows(now: datetime) -> str:
         a, b = start % MINUTES_PER_DAY, (start + DEMO_WINDOW_MIN) % MINUTES_PER_DAY
         spans.append(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}")
     return ",".join(spans)
-#: The demo street's 377 users share the password "demo": a lighter scrypt cost seeds
+#: The demo street's 820 users share the password "demo": a lighter scrypt cost seeds
 #: them and signs the simulated street in within seconds instead of a minute.
 DEMO_SCRYPT_N = 2**11
 LOCK_FILE = "demo.lock"

@@ -176,6 +176,26 @@ class Keys:
         case number -> its listing line (department, grid, reporter, holder, light, time)."""
         return self._k("archive", "b", bucket)
 
+    def cases_assisted_by(self, dept: str) -> str:
+        """Sorted set of the cases a department assists (协办: it has a part of them)."""
+        return self._k("cases", "assist", dept)
+
+    def case_part_offers(self, dept: str) -> str:
+        """Sorted set of the cases whose part for ``dept`` nobody has accepted yet."""
+        return self._k("cases", "offers", "part", dept)
+
+    def case_part_timers(self) -> str:
+        """Sorted set of assisting parts' deadlines ``<case>|<department>|<deadline>``."""
+        return self._k("cases", "part_timers")
+
+    def case_whistles_due(self) -> str:
+        """Sorted set of whistles ``<case>|<n>`` by when the summoned must be on site."""
+        return self._k("cases", "whistles")
+
+    def member_position(self, username: str) -> str:
+        """Hash: a disposal member's latest accepted fix (ts, lat, lon, acc)."""
+        return self._k("loc", "member", username)
+
     def cases_near(self, item: str) -> str:
         """GEO set of the open cases of one item (duplicate detection)."""
         return self._k("cases", "geo", item)

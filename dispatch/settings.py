@@ -87,6 +87,20 @@ class Settings:
     case_page_size: int = _env("DISPATCH_CASE_PAGE", 50, "cases per listing page by default")
     case_scan_max: int = _env("DISPATCH_CASE_SCAN", 5000, "most cases one listing page reads")
     max_extension_hours: int = _env("DISPATCH_MAX_EXTENSION_H", 720, "longest extension asked")
+    case_max_parts: int = _env("DISPATCH_CASE_MAX_PARTS", 6,
+                               "most assisting departments (协办) one case may have")
+    part_max_hours: int = _env("DISPATCH_PART_MAX_H", 720,
+                               "longest own limit given to an assisting department (h)")
+    whistle_respond_min: int = _env("DISPATCH_WHISTLE_RESPOND_MIN", 30,
+                                    "a whistle's default time to be on site (吹哨报到, min)")
+    whistle_max_min: int = _env("DISPATCH_WHISTLE_MAX_MIN", 24 * 60,
+                                "longest time to be on site a whistle may give (min)")
+    checkin_radius_m: float = _env("DISPATCH_CHECKIN_RADIUS", 100.0,
+                                   "a check-in counts within this distance of the case (m)")
+    checkin_fix_age_s: int = _env("DISPATCH_CHECKIN_FIX_AGE", 120,
+                                  "... judged from a fix at most this old (s)")
+    member_position_ttl_s: int = _env("DISPATCH_MEMBER_POSITION_TTL", 12 * HOUR_S,
+                                      "how long a member's latest fix is kept (s)")
     timer_late_ms: int = _env("DISPATCH_TIMER_LATE", 2000, "a timer firing later is marked late")
     timer_batch: int = _env("DISPATCH_TIMER_BATCH", 500, "most timers fired in one step")
     clock_lease_s: float = _env("DISPATCH_CLOCK_LEASE", 10.0,

@@ -35,11 +35,14 @@ from dispatch.alerts import Scope as AlertScope
 from dispatch.app import create_app
 from dispatch.authz import policy_of
 from dispatch.bootstrap import Container, bootstrap
-from dispatch.cases.actions import Action
+from dispatch.cases.actions import INTERNAL_ACTIONS, Action
 from dispatch.cases.commands import Command, ReportCommand
+from dispatch.cases.parts import PartAction
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
+from dispatch.location.members import MemberFixCall
 from dispatch.org.model import OrgData
+from dispatch.patrol.filters import Ping
 from tests.cases.helpers import Places
 from tests.conftest import PASSWORD, PNG_1PX, LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS, now_ms
@@ -47,13 +50,18 @@ from tests.open311.scenarios import examples as open311_examples
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, SCREEN, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.SCREEN, Role.ADMIN
+SL, GA, INF = Role.STATION_LEAD, Role.GRID_ASSISTANT, Role.INFORMANT
 #: The table's columns, and the seeded user playing each role.
-COLUMNS = (GW, DM, DL, DISP, ASSESS, SCREEN, ADMIN)
+COLUMNS = (GW, DM, DL, DISP, ASSESS, SCREEN, ADMIN, SL, GA, INF)
 ROLE_USERS = {GW: "gw001", DM: "dm001", DL: "lead01", DISP: "disp1", ASSESS: "assess1",
-              SCREEN: "screen1", ADMIN: "admin"}
+              SCREEN: "screen1", ADMIN: "admin", SL: "sl01", GA: "ga001", INF: "inf001-1"}
+#: The people of a grid besides its worker (一格多员): they report in their grid only.
+GRID_HELPERS = ("ga001", "inf001-1")
+#: The station lead's station (grids 001..010), and a grid of another one.
+SL_STATION = "S01"
 PUBLIC = "public"
 
-#: Route (method, path) -> one cell per column:     gw   dm   dl   disp assess screen admin
+#: Route (method, path) -> one cell per column:        gw  dm  dl  dsp asr scr adm sl  ga  inf
 TABLE: dict[tuple[str, str], str] = {
     # operations and the pages
     ("GET", "/healthz"): PUBLIC,
@@ -69,53 +77,69 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/static"): PUBLIC,
     # identity
     ("POST", "/api/v1/login"): PUBLIC,
-    ("POST", "/api/v1/logout"):                       "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/me"):                            "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/users"):                         "no   no   no   yes  yes    no     yes",
-    ("POST", "/api/v1/users/{username}/revoke"):      "no   no   no   no   no     no     yes",
+    ("POST", "/api/v1/logout"):                       "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/me"):                            "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/users"):                         "no  no  no  yes yes no  yes no  no  no",
+    ("POST", "/api/v1/users/{username}/revoke"):      "no  no  no  no  no  no  yes no  no  no",
     # organisation
-    ("GET", "/api/v1/street"):                        "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/grids"):                         "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/stations"):                      "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/departments"):                   "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/departments/{dept}"):            "yes  yes  yes  yes  yes    yes    yes",
+    ("GET", "/api/v1/street"):                        "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/grids"):                         "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/stations"):                      "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/departments"):                   "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/departments/{dept}"):            "yes yes yes yes yes yes yes yes yes yes",
     # rules and catalogue (reload: the administrator only)
-    ("GET", "/api/v1/catalogue"):                     "yes  yes  yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/rules"):                         "yes  yes  yes  yes  yes    yes    yes",
-    ("POST", "/api/v1/rules/dry-run"):                "yes  yes  yes  yes  yes    yes    yes",
-    ("POST", "/api/v1/rules/reload"):                 "no   no   no   no   no     no     yes",
+    ("GET", "/api/v1/catalogue"):                     "yes yes yes yes yes yes yes yes yes yes",
+    ("GET", "/api/v1/rules"):                         "yes yes yes yes yes yes yes yes yes yes",
+    ("POST", "/api/v1/rules/dry-run"):                "yes yes yes yes yes yes yes yes yes yes",
+    ("POST", "/api/v1/rules/reload"):                 "no  no  no  no  no  no  yes no  no  no",
     # photos: whoever handles cases uploads; a photo is seen with its case
-    ("POST", "/api/v1/media"):                        "yes  yes  yes  yes  no     no     yes",
-    ("GET", "/api/v1/media/{id}"):                    "own  own  own  yes  yes    yes    yes",
+    ("POST", "/api/v1/media"):                        "yes yes yes yes no  no  yes no  yes yes",
+    ("GET", "/api/v1/media/{id}"):                    "own own own yes yes yes yes own own own",
     # cases: reported by grid workers and the desk; seen by scope; each action by relation
-    ("POST", "/api/v1/cases"):                        "yes  no   no   yes  no     no     yes",
-    ("GET", "/api/v1/cases"):                         "own  own  own  yes  yes    yes    yes",
-    ("GET", "/api/v1/cases/{id}"):                    "own  own  own  yes  yes    yes    yes",
-    ("POST", "/api/v1/cases/{id}/accept"):            "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/reject"):            "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/progress"):          "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/resolve"):           "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/verify"):            "own  no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/reassign"):          "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/extend"):            "own  own  own  own  no     no     own",
-    ("POST", "/api/v1/cases/{id}/approve_extension"): "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/suspend"):           "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/resume"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/rate"):              "own  no   no   yes  yes    no     yes",
-    ("POST", "/api/v1/cases/{id}/cancel"):            "own  no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/duplicate"):         "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/assign"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/supervise"):         "no   no   no   yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/return"):            "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/cases/{id}/reopen"):            "no   no   no   yes  no     no     yes",
+    ("POST", "/api/v1/cases"):                        "yes no  no  yes no  no  yes no  own own",
+    ("GET", "/api/v1/cases"):                         "own own own yes yes yes yes own own own",
+    ("GET", "/api/v1/cases/{id}"):                    "own own own yes yes yes yes own own own",
+    ("POST", "/api/v1/cases/{id}/accept"):            "own own own own no  no  own no  no  no",
+    ("POST", "/api/v1/cases/{id}/reject"):            "own own own own no  no  own no  no  no",
+    ("POST", "/api/v1/cases/{id}/progress"):          "own own own own no  no  own no  own own",
+    ("POST", "/api/v1/cases/{id}/resolve"):           "own own own own no  no  own no  own own",
+    ("POST", "/api/v1/cases/{id}/verify"):            "own no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/reassign"):          "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/extend"):            "own own own own no  no  own no  no  no",
+    ("POST", "/api/v1/cases/{id}/approve_extension"): "no  no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/suspend"):           "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/resume"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/rate"):              "own no  no  yes yes no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/cancel"):            "own no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/duplicate"):         "no  no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/assign"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/supervise"):         "no  no  no  yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/return"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/reopen"):            "no  no  no  yes no  no  yes no  no  no",
+    # joint handling (协办): the desk and the lead department's lead add and remove
+    # assisting departments; each part is accepted by its department's members, handled
+    # by its holder (or its department's lead), sent back by the lead department's side
+    ("POST", "/api/v1/cases/{id}/assist"):            "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/unassist"):          "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/accept"):
+        "no  own own no  no  no  no  no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/progress"):
+        "no  own own no  no  no  no  no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/resolve"):
+        "no  own own no  no  no  no  no  no  no",
+    ("POST", "/api/v1/cases/{id}/parts/{department}/rework"):
+        "no  own own yes no  no  yes no  no  no",
+    # the whistle (吹哨报到): the desk summons departments; a summoned member checks in
+    ("POST", "/api/v1/cases/{id}/whistle"):           "no  no  no  yes no  no  yes own no  no",
+    ("POST", "/api/v1/cases/{id}/checkin"):           "no  own own no  no  no  no  no  no  no",
     # alerts: the screens' roles see them (a lead the department's own); the desk and the
     # department's lead acknowledge and resolve
-    ("GET", "/api/v1/alerts"):                        "no   no   own  yes  yes    yes    yes",
-    ("GET", "/api/v1/alerts/{id}"):                   "no   no   own  yes  yes    yes    yes",
-    ("POST", "/api/v1/alerts/{id}/ack"):              "no   no   own  yes  no     no     yes",
-    ("POST", "/api/v1/alerts/{id}/resolve"):          "no   no   own  yes  no     no     yes",
+    ("GET", "/api/v1/alerts"):                        "no  no  own yes yes yes yes no  no  no",
+    ("GET", "/api/v1/alerts/{id}"):                   "no  no  own yes yes yes yes no  no  no",
+    ("POST", "/api/v1/alerts/{id}/ack"):              "no  no  own yes no  no  yes no  no  no",
+    ("POST", "/api/v1/alerts/{id}/resolve"):          "no  no  own yes no  no  yes no  no  no",
     # phones: a worker sends only their own location; the apps authenticate their own way
-    ("POST", "/api/v1/locations"):                    "own  no   no   no   no     no     no",
+    ("POST", "/api/v1/locations"):                    "own own own no  no  no  no  no  own no",
     ("GET", "/osmand"): PUBLIC,
     ("POST", "/osmand"): PUBLIC,
     ("PUT", "/osmand"): PUBLIC,
@@ -124,28 +148,28 @@ TABLE: dict[tuple[str, str], str] = {
     ("PUT", "/osmand/"): PUBLIC,
     ("POST", "/owntracks"): PUBLIC,
     ("POST", "/owntracks/"): PUBLIC,
-    ("GET", "/api/v1/me/tracking"):                   "yes  no   no   no   no     no     no",
+    ("GET", "/api/v1/me/tracking"):                   "yes no  no  no  no  no  no  no  no  no",
     # workers and patrols: a worker sees their own; the centre, screens and leads everyone's
-    ("GET", "/api/v1/workers"):                       "no   no   yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/workers/{username}/track"):      "own  no   yes  yes  yes    yes    yes",
-    ("POST", "/api/v1/patrols/start"):                "yes  no   no   no   no     no     no",
-    ("POST", "/api/v1/patrols/{id}/end"):             "own  no   no   no   no     no     no",
-    ("GET", "/api/v1/patrols"):                       "own  no   yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/patrols/{id}"):                  "own  no   yes  yes  yes    yes    yes",
-    ("GET", "/api/v1/patrols/{id}/track"):            "own  no   yes  yes  yes    yes    yes",
+    ("GET", "/api/v1/workers"):                       "no  no  yes yes yes yes yes no  no  no",
+    ("GET", "/api/v1/workers/{username}/track"):      "own no  yes yes yes yes yes no  own no",
+    ("POST", "/api/v1/patrols/start"):                "yes no  no  no  no  no  no  no  yes no",
+    ("POST", "/api/v1/patrols/{id}/end"):             "own no  no  no  no  no  no  no  own no",
+    ("GET", "/api/v1/patrols"):                       "own no  yes yes yes yes yes no  own no",
+    ("GET", "/api/v1/patrols/{id}"):                  "own no  yes yes yes yes yes no  own no",
+    ("GET", "/api/v1/patrols/{id}/track"):            "own no  yes yes yes yes yes no  own no",
     # reports: a department lead sees the totals and their own department's row
-    ("GET", "/api/v1/reports/{kind}"):                "no   no   own  yes  yes    yes    yes",
-    ("GET", "/api/v1/reports/{kind}/figures/{figure}"): "no no  own  yes  yes    yes    yes",
-    ("GET", "/api/v1/scores"):                        "no   no   yes  yes  yes    no     yes",
+    ("GET", "/api/v1/reports/{kind}"):                "no  no  own yes yes yes yes no  no  no",
+    ("GET", "/api/v1/reports/{kind}/figures/{figure}"):"no  no  own yes yes yes yes no  no  no",
+    ("GET", "/api/v1/scores"):                        "no  no  yes yes yes no  yes no  no  no",
     # citizens (Open311 GeoReport v2 and the public report page): open to anyone, the API
     # key or the request's token deciding the rest
     **{route: PUBLIC for route in open311_examples()},
 }
 #: Socket path -> cells, as above (a lead's screen follows their own department).
 SOCKETS: dict[str, str] = {
-    "/ws/phone":                                      "yes  no   no   no   no     no     no",
-    "/ws/team":                                       "no   yes  yes  yes  no     no     yes",
-    "/ws/screen":                                     "no   no   own  yes  yes    yes    yes",
+    "/ws/phone":                                      "yes no  no  no  no  no  no  no  yes no",
+    "/ws/team":                                       "no  yes yes yes no  no  yes no  no  no",
+    "/ws/screen":                                     "no  no  own yes yes yes yes own no  no",
 }
 
 CGJ_ITEM, HW_ITEM = "SS01", "SR01"  # routed to city management (cgj) and sanitation (hw)
@@ -191,6 +215,12 @@ SIDES: dict[tuple[str, str], Side] = {
     ("admin", "other"): Side("gw011", "011", CGJ_ITEM, "dm001"),
     ("assess1", "other"): Side("gw007", "007", CGJ_ITEM, "dm001"),
     ("screen1", "other"): Side("gw012", "012", CGJ_ITEM, "dm001"),
+    ("sl01", "own"): Side("gw003", "003", CGJ_ITEM, "dm001"),
+    ("sl01", "other"): Side("gw013", "013", CGJ_ITEM, "dm001"),
+    ("ga001", "own"): Side("ga001", "001", CGJ_ITEM, "dm001"),
+    ("ga001", "other"): Side("gw002", "002", CGJ_ITEM, "dm001"),
+    ("inf001-1", "own"): Side("inf001-1", "001", CGJ_ITEM, "dm001"),
+    ("inf001-1", "other"): Side("gw002", "002", CGJ_ITEM, "dm001"),
 }
 DESK = "disp1"
 
@@ -265,6 +295,9 @@ class World:
         if state == "suspended":
             await self.act(DESK, cid, Action.SUSPEND, note="long works")
             return cid
+        if state == "assisted":
+            await self.act(DESK, cid, Action.ASSIST, department="zhzf")
+            return cid
         if not simple:
             await self.act(holder, cid, Action.ACCEPT)
         if state == "extension":
@@ -276,6 +309,17 @@ class World:
             await self.act(DESK, cid, Action.VERIFY, ok=False, note="still there")
         elif state == "closed":
             await self.act(DESK, cid, Action.VERIFY, ok=True)
+        return cid
+
+    async def part_case(self, side: Side, department: str, part_state: str) -> str:
+        """A case of ``side`` its holder accepted, assisted by ``department`` whose part is
+        ``part_state`` (offered, accepted by its member, or resolved)."""
+        cid = await self.case(side, "accepted")
+        await self.act(DESK, cid, Action.ASSIST, department=department)
+        member = PART_MEMBERS[department]
+        for step in ("accept", "resolve")[:PART_STEPS[part_state]]:
+            await self.c.cases.act_part(await self.principal(member), cid, department,
+                                        Command(Action.PART, note="done", part_action=step))
         return cid
 
     async def photo(self, username: str) -> str:
@@ -323,6 +367,18 @@ ACTIONS: dict[Action, tuple[str, dict[str, Any]]] = {
     Action.SUPERVISE: ("dispatched", {"note": "请今日内处置"}),
     Action.RETURN: ("dispatched", {"reason": "需中心重新分拨"}),
     Action.REOPEN: ("closed", {"reason": "群众反映问题仍在"}),
+    Action.ASSIST: ("dispatched", {"department": "zhzf"}),
+    Action.UNASSIST: ("assisted", {"department": "zhzf", "reason": "无需协办"}),
+    Action.WHISTLE: ("dispatched", {"departments": ["zhzf"], "respond_min": 30}),
+}
+#: A member of each assisting department the matrix uses, and the steps to each part state.
+PART_MEMBERS = {"cgj": "dm001", "zhzf": "dm025"}
+PART_STEPS = {"offered": 0, "accepted": 1, "resolved": 2}
+#: Each part step: the part's state first, and its body.
+PART_ACTIONS: dict[PartAction, tuple[str, dict[str, Any]]] = {
+    PartAction.ACCEPT: ("offered", {}), PartAction.PROGRESS: ("accepted", {"note": "到场"}),
+    PartAction.RESOLVE: ("accepted", {"note": "已配合"}),
+    PartAction.REWORK: ("resolved", {"reason": "照片不清"}),
 }
 HELD_BY_THE_WORKER = frozenset({Action.ACCEPT, Action.REJECT, Action.PROGRESS,
                                 Action.RESOLVE, Action.EXTEND})
@@ -337,6 +393,8 @@ def case_action(action: Action) -> Probe:
         side = SIDES[user, scope]
         simple = side.reporter.startswith("gw") and user.startswith("gw") and (
             action in HELD_BY_THE_WORKER)
+        if user in GRID_HELPERS and action in (Action.PROGRESS, Action.RESOLVE):
+            simple = True  # a simple problem a grid's helper reported: theirs to solve
         # a team's offer is a dispatched case; a worker's, a job offered back (reopened)
         now_in = "dispatched" if not simple and state == "reopened" else state
         cid = await world.case(side, now_in, simple=simple)
@@ -346,6 +404,54 @@ def case_action(action: Action) -> Probe:
         return Call(f"/api/v1/cases/{cid}/{action.value}", json=body)
 
     return probe
+
+
+def part_action(action: PartAction) -> Probe:
+    """A step of an assisting part: the caller's own department's part of another
+    department's case (accept, progress, resolve), or another department's part of a case
+    the caller's side leads (rework); outside the scope, the part of a department that is
+    none of the caller's business."""
+    state, body = PART_ACTIONS[action]
+
+    async def probe(world: World, user: str, scope: Scope) -> Call:
+        if scope == "none":
+            return Call(f"{NO_CASE}/parts/cgj/{action.value}", json=body)
+        if action is PartAction.REWORK:
+            side = SIDES[user, scope]
+            cid = await world.part_case(side, "zhzf", state)
+            return Call(f"/api/v1/cases/{cid}/parts/zhzf/{action.value}", json=body)
+        department = "cgj" if scope == "own" else "zhzf"
+        cid = await world.part_case(SIDES["dm001", "other"], department, state)
+        return Call(f"/api/v1/cases/{cid}/parts/{department}/{action.value}", json=body)
+
+    return probe
+
+
+async def checkin(world: World, user: str, scope: Scope) -> Call:
+    """A whistle summoning the caller's department (cgj), the caller on site; outside the
+    scope, one summoning another department."""
+    if scope == "none":
+        return Call(f"{NO_CASE}/checkin")
+    cid = await world.case(SIDES["dm001", "other"], "dispatched")
+    department = "cgj" if scope == "own" else "zhzf"
+    await world.c.cases.act(await world.principal(DESK), cid,
+                            Command(Action.WHISTLE, departments=(department,), minutes=30))
+    case = await world.c.cases.store.load(cid)
+    assert case is not None
+    fix = Ping(now_ms(), case.lat, case.lon, 5)  # newer than any fix of the other probes
+    await world.c.scripts.run(MemberFixCall(world.c.keys.member_position(user), fix, 3600))
+    return Call(f"/api/v1/cases/{cid}/checkin")
+
+
+async def new_report(world: World, user: str, scope: Scope) -> Call:
+    """A report; a grid's helper reports in their own grid (outside it: 403)."""
+    body: dict[str, Any] = {"client_id": f"matrix-{next(world.ids)}", "item": "SR13",
+                            "lat": 39.03, "lon": 117.42}
+    if user in GRID_HELPERS and scope != "none":
+        if world.places is None:
+            world.places = Places(await world.c.org.grids())
+        body["lat"], body["lon"] = world.places.point("001" if scope == "own" else "002")
+    return Call("/api/v1/cases", json=body)
 
 
 async def one_case(world: World, user: str, scope: Scope) -> Call:
@@ -366,6 +472,10 @@ async def one_photo(world: World, user: str, scope: Scope) -> Call:
 async def case_listing(world: World, user: str, scope: Scope) -> Call:
     if scope != "other":
         return Call("/api/v1/cases")
+    if user == ROLE_USERS[SL]:
+        await world.case(SIDES[user, "other"], "dispatched")
+        return Call("/api/v1/cases", shows_other=lambda body: any(
+            c["station"] != SL_STATION for c in body["items"]))
     return Call("/api/v1/cases?department=hw",
                 shows_other=lambda body: any(c["department"] == "hw" for c in body["items"]))
 
@@ -402,25 +512,28 @@ async def daily_report(world: World, user: str, scope: Scope) -> Call:
                 shows_other=lambda body: "hw" in body["departments"])
 
 
-def worker_of(scope: Scope) -> str:
-    return "gw001" if scope == "own" else "gw002"
+def worker_of(scope: Scope, user: str = "") -> str:
+    """Whose track or patrol a call is about: the caller's own (a grid worker's: gw001),
+    or another worker's."""
+    own = user if user == ROLE_USERS[GA] else "gw001"
+    return own if scope == "own" else "gw002"
 
 
 async def track(world: World, user: str, scope: Scope) -> Call:
-    return Call(f"/api/v1/workers/{worker_of(scope)}/track")
+    return Call(f"/api/v1/workers/{worker_of(scope, user)}/track")
 
 
 def patrol(suffix: str) -> Probe:
     async def probe(world: World, user: str, scope: Scope) -> Call:
         if scope == "none":
             return Call(f"/api/v1/patrols/0{suffix}")
-        return Call(f"/api/v1/patrols/{await world.patrol(worker_of(scope))}{suffix}")
+        return Call(f"/api/v1/patrols/{await world.patrol(worker_of(scope, user))}{suffix}")
 
     return probe
 
 
 async def patrol_listing(world: World, user: str, scope: Scope) -> Call:
-    return Call(f"/api/v1/patrols?worker={worker_of(scope)}")
+    return Call(f"/api/v1/patrols?worker={worker_of(scope, user)}")
 
 
 async def locations(world: World, user: str, scope: Scope) -> Call:
@@ -475,12 +588,15 @@ PROBES: dict[tuple[str, str], Probe] = {
     ("POST", "/api/v1/media"): fixed(
         "/api/v1/media", files={"file": ("p.png", PNG_1PX, "image/png")}),
     ("GET", "/api/v1/media/{id}"): one_photo,
-    ("POST", "/api/v1/cases"): fixed("/api/v1/cases", json={
-        "client_id": "matrix", "item": "SR13", "lat": 39.03, "lon": 117.42}),
+    ("POST", "/api/v1/cases"): new_report,
     ("GET", "/api/v1/cases"): case_listing,
     ("GET", "/api/v1/cases/{id}"): one_case,
-    **{("POST", f"/api/v1/cases/{{id}}/{a.value}"): case_action(a) for a in Action},
+    **{("POST", f"/api/v1/cases/{{id}}/{a.value}"): case_action(a) for a in Action
+       if a not in INTERNAL_ACTIONS},
+    **{("POST", f"/api/v1/cases/{{id}}/parts/{{department}}/{a.value}"): part_action(a)
+       for a in PartAction},
     ("POST", "/api/v1/locations"): locations,
+    ("POST", "/api/v1/cases/{id}/checkin"): checkin,
     ("GET", "/osmand"): fixed(OSMAND),
     ("POST", "/osmand"): fixed(OSMAND),
     ("PUT", "/osmand"): fixed(OSMAND),
@@ -640,6 +756,9 @@ async def _socket(world: World, path: str) -> list[str]:
         status, first = await _socket_status(world, path, token)
         if status != (403 if cell == "no" else 101):
             failures.append(f"{path} as {role.value}: {status}")
+        elif first is not None and role is SL:  # a station's lead watches their station
+            if first["filter"]["station"] != SL_STATION:
+                failures.append(f"{path} as {role.value} follows {first['filter']}")
         elif first is not None:  # a screen asked to follow hw, a department not the lead's
             followed = first["filter"]["department"]
             if followed != ("hw" if cell == "yes" else "cgj"):

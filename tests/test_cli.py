@@ -19,7 +19,7 @@ def cli(redis_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProce
 def test_seed_preset_counts_and_refusal(redis_url: str, tmp_path: Path) -> None:
     first = cli(redis_url, tmp_path, "seed", "--preset", "street", "--password", "pw1234")
     assert first.returncode == 0, first.stderr
-    assert "108 grids" in first.stdout and "377 users" in first.stdout
+    assert "108 grids" in first.stdout and "820 users" in first.stdout
     assert "disposal_member  240" in first.stdout
     again = cli(redis_url, tmp_path, "seed", "--preset", "street", "--password", "pw1234")
     assert again.returncode == 1

@@ -19,7 +19,8 @@ from tests.conftest import PASSWORD, LiveServer, run_async
 def test_preset_has_the_counts_of_the_street(street: OrgData) -> None:
     roles = Counter(p.user.role.value for p in street.people)
     assert roles == {"grid_worker": 108, "disposal_member": 240, "dept_lead": 18,
-                     "dispatcher": 5, "assessor": 4, "screen": 1, "admin": 1}
+                     "dispatcher": 5, "assessor": 4, "screen": 1, "admin": 1,
+                     "station_lead": 11, "grid_assistant": 108, "informant": 324}
     assert len(street.stations) == 11
     assert len(street.grids["features"]) == 108
     assert len(street.departments) == 18
@@ -67,7 +68,7 @@ def test_seed_refuses_to_overwrite_without_force(settings: Settings, seeded: Org
     with pytest.raises(Conflict):
         run_async(again(False))
     report = run_async(again(True))
-    assert report.total_users == 377
+    assert report.total_users == 820
 
 
 def test_point_in_grid_for_every_grid(live: LiveServer, seeded: OrgData,

@@ -21,6 +21,7 @@ from clients.simulator.stats import (
     SUPERVISED,
     TRIAGED,
     WARNINGS,
+    WHISTLES,
 )
 
 CONFLICT = 409
@@ -36,6 +37,11 @@ TRIAGE_NOTES = ("按事项类别改派", "请贵部门尽快处置", "经研判�
 APPROVE_NOTES = ("同意延期", "准予延期，请按期办结")
 SUPERVISE_MEDIAN_S = 30.0
 SUPERVISE_NOTES = ("已超期，请立即处置并反馈", "群众反映强烈，请今日办结")
+#: Of the cases escalated to the desk, the share it also blows the whistle on (吹哨),
+#: summoning the case's department and one more to be on site within WHISTLE_MIN.
+WHISTLE_SHARE = 0.5
+WHISTLE_MIN = 30
+WHISTLE_ALSO = ("cgj", "zhzf", "pcs", "wy")
 ALERT_POLL_S = 45.0
 ACK_MEDIAN_S = 20.0
 ACK_NOTES = ("已知悉", "已电话联系", "已通知网格站跟进", "")
@@ -69,6 +75,8 @@ class Desk:
             self.ctx.stats.add(OVERDUE)
             if message.get("level") and isinstance(case, dict):
                 self.ctx.spawn(self.supervise(str(case.get("id"))), f"supervise:{case.get('id')}")
+                if self.ctx.rng.random() < WHISTLE_SHARE:
+                    self.ctx.spawn(self.whistle(case), f"whistle:{case.get('id')}")
 
     def triage_later(self, case: dict[str, Any]) -> None:
         cid = str(case.get("id"))
@@ -120,6 +128,22 @@ class Desk:
                                    expected={CONFLICT})
         if reply.ok:
             ctx.stats.add(SUPERVISED)
+        elif reply.status == CONFLICT:
+            ctx.stats.add(CONFLICTS)
+
+    async def whistle(self, case: dict[str, Any]) -> None:
+        """吹哨: the case's department and one more are summoned to the site."""
+        ctx, cid = self.ctx, str(case.get("id"))
+        await ctx.clock.pause(SUPERVISE_MEDIAN_S)
+        own = case.get("department")
+        departments = [d for d in (own, ctx.rng.choice(WHISTLE_ALSO)) if d and d != CENTRE]
+        if not departments:
+            return
+        reply = await ctx.api.post("whistle", f"/api/v1/cases/{cid}/whistle", self.token,
+                                   {"departments": list(dict.fromkeys(departments)),
+                                    "respond_min": WHISTLE_MIN}, expected={CONFLICT})
+        if reply.ok:
+            ctx.stats.add(WHISTLES)
         elif reply.status == CONFLICT:
             ctx.stats.add(CONFLICTS)
 

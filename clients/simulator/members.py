@@ -14,16 +14,22 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from clients.simulator.clock import now_ms
 from clients.simulator.context import Ctx
 from clients.simulator.reports import photos
 from clients.simulator.sockets import Socket
 from clients.simulator.stats import (
     ACCEPTED,
+    CHECKINS,
+    CHECKINS_REFUSED,
     CONFLICTS,
     EXTENSIONS,
     LOST_RACES,
     OFFERS,
     OVERDUE,
+    PARTS_ACCEPTED,
+    PARTS_LEFT_OPEN,
+    PARTS_RESOLVED,
     PROGRESS,
     REJECTED,
     RESOLVED,
@@ -57,6 +63,17 @@ EXTENSION_REASONS = ("需协调多个单位", "等待材料到货", "天气原�
 REOPENED = "reopened"
 DISPATCHED = "dispatched"
 HELD = ("accepted", REOPENED)
+#: The lead waits this long (simulated) for the assisting parts, a few times, then resolves
+#: naming the parts still open.
+PARTS_WAIT_S = 300.0
+PARTS_WAITS = 4
+LEFT_OPEN_REASON = "协办部门未按时反馈，主办先行办结"
+PART_RESOLVE_NOTES = ("已配合处置完毕", "协办事项已完成", "已按要求配合到场处置")
+#: Of the members summoned by a whistle, the share who check in from too far first.
+FAR_CHECKIN_SHARE = 0.25
+CHECKIN_MEDIAN_S = 90.0
+M_PER_DEG_LAT = 111_000.0
+NEAR_M, FAR_M = 25.0, 1500.0
 
 
 class Member:
@@ -80,8 +97,13 @@ class Member:
     async def _message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         case = message.get("case")
-        if kind == "job.offered" and isinstance(case, dict):
+        if kind == "job.offered" and isinstance(case, dict) and message.get("part"):
+            self.ctx.stats.add(OFFERS)
+            self.department.offered_part(case, self)
+        elif kind == "job.offered" and isinstance(case, dict):
             self._offered(case)
+        elif kind == "whistle" and isinstance(case, dict):
+            self.department.summoned(case, int(message.get("n") or 0))
         elif kind == "job.taken":
             self.ctx.stats.add(TAKEN)
         elif kind == "job.warning":
@@ -218,15 +240,64 @@ class Member:
         return reply.status != CONFLICT or reply.code == "extension_pending"
 
     async def resolve(self, cid: str) -> None:
+        """The result; while assisting parts are open (409 ``parts_open``) the lead waits
+        for them a few times, then names the ones still open with a reason."""
         ctx = self.ctx
         media = await photos(ctx, self.token, ctx.rng.choice(RESOLVE_PHOTOS))
-        reply = await ctx.api.post("resolve", f"/api/v1/cases/{cid}/resolve", self.token,
-                                   {"note": ctx.rng.choice(RESOLVE_NOTES), "media": media},
+        body: dict[str, Any] = {"note": ctx.rng.choice(RESOLVE_NOTES), "media": media}
+        for attempt in range(PARTS_WAITS + 1):
+            reply = await ctx.api.post("resolve", f"/api/v1/cases/{cid}/resolve", self.token,
+                                       body, expected={CONFLICT})
+            if reply.ok:
+                ctx.stats.add(RESOLVED)
+                return
+            if reply.status != CONFLICT or reply.code != "parts_open":
+                if reply.status == CONFLICT:
+                    ctx.stats.add(CONFLICTS)
+                return
+            still = reply.body["error"].get("parts") or []
+            if attempt == PARTS_WAITS - 1:
+                body["left_open"] = [{"department": d, "reason": LEFT_OPEN_REASON}
+                                     for d in still]
+                ctx.stats.add(PARTS_LEFT_OPEN, len(still))
+            else:
+                await ctx.clock.sleep(PARTS_WAIT_S)
+
+    async def work_part(self, case: dict[str, Any]) -> None:
+        """The department's own part of a joint case (协办): progress, then the result."""
+        ctx, cid, dept = self.ctx, str(case["id"]), self.department.id
+        base = f"/api/v1/cases/{cid}/parts/{dept}"
+        late = ctx.rng.random() < ctx.config.late_share
+        total = ctx.clock.human(LATE_WORK_MEDIAN_S if late else WORK_MEDIAN_S)
+        await ctx.clock.sleep(total / 2)
+        if ctx.rng.random() < PROGRESS_SHARE:
+            await ctx.api.post("part progress", f"{base}/progress", self.token,
+                               {"note": ctx.rng.choice(PROGRESS_NOTES)}, expected={CONFLICT})
+        await ctx.clock.sleep(total / 2)
+        media = await photos(ctx, self.token, 1)
+        reply = await ctx.api.post("part resolve", f"{base}/resolve", self.token,
+                                   {"note": ctx.rng.choice(PART_RESOLVE_NOTES), "media": media},
                                    expected={CONFLICT})
         if reply.ok:
-            ctx.stats.add(RESOLVED)
+            ctx.stats.add(PARTS_RESOLVED)
         elif reply.status == CONFLICT:
             ctx.stats.add(CONFLICTS)
+
+    async def check_in(self, case: dict[str, Any], away_m: float = NEAR_M) -> None:
+        """报到 for a whistle: the phone's fix, ``away_m`` from the case, then the check-in
+        (refused from too far: the server judges the fix, not the tap)."""
+        ctx, cid = self.ctx, str(case["id"])
+        lat, lon = float(case["lat"]), float(case["lon"])
+        await ctx.clock.pause(CHECKIN_MEDIAN_S)
+        fix = {"lat": lat + away_m / M_PER_DEG_LAT, "lon": lon, "ts": now_ms() - 1_000,
+               "acc": 8}
+        await ctx.api.post("member fix", "/api/v1/locations", self.token, {"items": [fix]})
+        reply = await ctx.api.post("checkin", f"/api/v1/cases/{cid}/checkin", self.token,
+                                   {}, expected={CONFLICT, 403})
+        if reply.ok:
+            ctx.stats.add(CHECKINS)
+        elif reply.code == "not_on_site":
+            ctx.stats.add(CHECKINS_REFUSED)
 
 
 @dataclass
@@ -237,6 +308,47 @@ class Department:
     id: str
     people: list[Member] = field(default_factory=list)
     racing: set[str] = field(default_factory=set)
+
+    #: Joint cases whose part is being raced for or worked on, and whistles answered.
+    parts: set[str] = field(default_factory=set)
+    answered: set[str] = field(default_factory=set)
+
+    def offered_part(self, case: dict[str, Any], member: Member) -> None:
+        """Members race for the department's part of a joint case; the winner works it."""
+        cid = str(case.get("id"))
+        if cid in self.parts:
+            return
+        self.parts.add(cid)
+        self.ctx.spawn(self.race_part(case), f"race-part:{self.id}:{cid}")
+
+    async def race_part(self, case: dict[str, Any]) -> None:
+        cid = str(case["id"])
+        await asyncio.sleep(GATHER_REAL_S)
+        for member in self._racers():
+            await self.ctx.clock.pause(ACCEPT_MEDIAN_S)
+            reply = await self.ctx.api.post(
+                "part accept", f"/api/v1/cases/{cid}/parts/{self.id}/accept", member.token,
+                {}, expected={CONFLICT, 404})
+            if reply.ok:
+                self.ctx.stats.add(PARTS_ACCEPTED)
+                await member.work_part(case)
+                return
+            self.ctx.stats.add(LOST_RACES)
+
+    def summoned(self, case: dict[str, Any], n: int) -> None:
+        """Whistle ``n`` on a case: one member of the department goes on site and checks
+        in (every member's socket hears it; the department answers once)."""
+        key = f"{case.get('id')}|{n}"
+        if key in self.answered:
+            return
+        self.answered.add(key)
+        on_duty = self._on_duty()
+        if not on_duty:
+            return
+        first, *others = self.ctx.rng.sample(on_duty, min(2, len(on_duty)))
+        if others and self.ctx.rng.random() < FAR_CHECKIN_SHARE:  # one taps from afar
+            self.ctx.spawn(others[0].check_in(case, FAR_M), f"checkin-far:{self.id}")
+        self.ctx.spawn(first.check_in(case), f"checkin:{self.id}:{case.get('id')}")
 
     def offered(self, case: dict[str, Any], member: Member) -> None:
         cid = str(case.get("id"))

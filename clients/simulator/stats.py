@@ -56,6 +56,12 @@ LOGINS = "logins"
 PEOPLE = "people"
 LOGIN_WAITS = "login_rate_limited"
 CONFLICTS = "conflicts_expected"
+PARTS_ACCEPTED = "parts_accepted"
+PARTS_RESOLVED = "parts_resolved"
+PARTS_LEFT_OPEN = "parts_left_open"
+WHISTLES = "whistles"
+CHECKINS = "checkins"
+CHECKINS_REFUSED = "checkins_refused_far"
 
 # Latency names.
 ACK_MS = "ack"

@@ -97,6 +97,9 @@ class CaseAlerts:
 
     async def case_changed(self, before: Case, after: Case, action: Action,
                            now_ms: int) -> None:
+        if action in (Action.CHECKIN_MISSED, Action.CHECKIN):
+            await self._checkin(after, action, now_ms)
+            return
         if self._quiet(before, now_ms) and after.rework_count <= self.rework_limit:
             return  # green before (no timer fired yet): no case alert to clear or move
         subject = Subject(case=after.id)
@@ -123,6 +126,28 @@ class CaseAlerts:
                 K.REWORK_LIMIT, subject=subject, scope=case_scope(after), now_ms=now_ms,
                 data={**case_data(after, now_ms), "rework_count": after.rework_count,
                       "limit": self.rework_limit})
+
+    async def _checkin(self, case: Case, action: Action, now_ms: int) -> None:
+        """吹哨报到: a summoned department not on site in time is an alert of the case's
+        station (one per department and whistle); the late check-ins of all of them clear
+        it."""
+        whistle = case.whistle
+        if whistle is None:
+            return
+        subject = Subject(case=case.id)
+        if action is Action.CHECKIN:
+            if whistle.missed and all(d in whistle.checkins for d in whistle.missed):
+                await self.alerts.clear(K.CHECKIN_LATE, subject, now_ms=now_ms,
+                                        reason="checked_in")
+            return
+        for department in whistle.missed:
+            if department in whistle.checkins:
+                continue
+            await self.alerts.raise_alert(
+                K.CHECKIN_LATE, subject=subject,
+                scope=Scope(station=case.station, department=department), now_ms=now_ms,
+                data={**case_data(case, now_ms), "whistle": whistle.n, "due": whistle.due,
+                      "summoned": department}, bucket=f"{whistle.n}|{department}")
 
     @staticmethod
     def _quiet(case: Case, now_ms: int) -> bool:

@@ -30,6 +30,7 @@ class AlertKind(StrEnum):
     CASE_ESCALATED = "case_escalated"  # 督办升级, one level after another
     SOS = "sos"  # 紧急求助
     REWORK_LIMIT = "rework_limit"  # 返工超限
+    CHECKIN_LATE = "checkin_late"  # 吹哨未按时报到: a summoned department not on site in time
 
 
 class Severity(IntEnum):
@@ -93,6 +94,7 @@ POLICIES: Mapping[AlertKind, KindPolicy] = MappingProxyType({
     AlertKind.CASE_ESCALATED: _P(Severity.MAJOR, Owner.DEPARTMENT, Grouping.SUBJECT, CASE),
     AlertKind.SOS: _P(Severity.CRITICAL, Owner.CENTRE, Grouping.SUBJECT, WORKER),
     AlertKind.REWORK_LIMIT: _P(Severity.MAJOR, Owner.CENTRE, Grouping.SUBJECT, CASE),
+    AlertKind.CHECKIN_LATE: _P(Severity.MAJOR, Owner.STATION, Grouping.SUBJECT, CASE),
 })
 
 #: The states each person's action may start from.

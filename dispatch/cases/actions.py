@@ -30,6 +30,15 @@ class Action(StrEnum):
     SUPERVISE = "supervise"  # 督办: urge the handler and the lead, on record
     RETURN = "return"  # 退回: the desk (or the lead) sends it back to triage
     REOPEN = "reopen"  # 重新办理: a closed case is reopened to its last holder
+    ASSIST = "assist"  # 协办: add an assisting department, with its own part
+    UNASSIST = "unassist"  # remove an assisting department's part
+    #: A step of one assisting department's part (the service's ``act_part``); no route
+    #: of its own under the case's actions.
+    PART = "part"
+    WHISTLE = "whistle"  # 吹哨: summon departments to the site, each within a limit
+    CHECKIN = "checkin"  # 报到: a summoned member on site (the service's ``checkin``)
+    CHECKIN_MISSED = "checkin_missed"  # the clock: summoned departments late
+    PART_OVERDUE = "part_overdue"  # the clock: an assisting part past its own deadline
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,7 @@ def _t(sources: set[CaseState], target: CaseState | None) -> Transition:
 
 
 _WORKING = {S.DISPATCHED, S.ACCEPTED, S.REOPENED}
+_OPEN = set(S) - {S.CLOSED, S.DUPLICATE, S.CANCELLED}
 
 TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.ACCEPT: _t({S.DISPATCHED, S.REOPENED}, S.ACCEPTED),
@@ -65,7 +75,17 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.SUPERVISE: _t(_WORKING, None),
     Action.RETURN: _t(_WORKING, S.TRIAGE),
     Action.REOPEN: _t({S.CLOSED}, S.REOPENED),
+    Action.ASSIST: _t(_WORKING, None),
+    Action.UNASSIST: _t(_WORKING | {S.TRIAGE, S.SUSPENDED}, None),
+    Action.PART: _t(_WORKING, None),
+    Action.WHISTLE: _t(_WORKING | {S.TRIAGE, S.RESOLVED}, None),
+    Action.CHECKIN: _t(_OPEN, None),
+    Action.CHECKIN_MISSED: _t(_OPEN, None),
+    Action.PART_OVERDUE: _t(_WORKING, None),
 })
+#: Actions that are not a route of their own under /api/v1/cases/{id}/ (or not this one's).
+INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART, Action.CHECKIN,
+                                                 Action.CHECKIN_MISSED, Action.PART_OVERDUE})
 
 #: A reporter may withdraw a report only while nobody has taken it.
 REPORTER_CANCEL_SOURCES: frozenset[CaseState] = frozenset({S.REPORTED, S.DISPATCHED, S.TRIAGE})

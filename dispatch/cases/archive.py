@@ -354,6 +354,7 @@ class CaseArchiveStore:
             found.append(k.cases_in_department(case.department))
         if case.assignee:
             found.append(k.cases_held_by(case.assignee))
+        found += [k.cases_assisted_by(part.department) for part in case.parts]  # 协办
         return tuple(found)
 
     def _photo_keys(self, media_id: str) -> tuple[str, str, str]:

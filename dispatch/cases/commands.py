@@ -58,6 +58,15 @@ class Command:
     hours: int = 0
     score: int = 0
     of: str | None = None  # the case a duplicate repeats
+    #: A lead's resolve: (department, reason) of each assisting part left open.
+    left_open: tuple[tuple[str, str], ...] = ()
+    #: An assisting department's own limit (hours; None: the case's limit).
+    limit_hours: int | None = None
+    #: A step of an assisting part (``dispatch.cases.parts.PartAction`` value).
+    part_action: str | None = None
+    #: A whistle's summoned departments and their time to be on site (minutes).
+    departments: tuple[str, ...] = ()
+    minutes: int = 0
 
 
 def _media(body: Fields) -> tuple[str, ...]:
@@ -97,17 +106,65 @@ def _reassign(body: Fields) -> Command:
                    department=department, member=member)
 
 
-def parse_command(action: Action, body: Fields, *, max_extension_hours: int) -> Command:
+def _left_open(body: Fields, max_parts: int) -> tuple[tuple[str, str], ...]:
+    rows = body.items("left_open", [], max_items=max_parts)
+    found: dict[str, str] = {}
+    for n, row in enumerate(rows):
+        entry = Fields.of(row, body.name(f"left_open.{n}"))
+        department = entry.text("department", min_len=1, max_len=MAX_NAME)
+        found[department] = entry.text("reason", min_len=1, max_len=MAX_TEXT)
+    return tuple(found.items())
+
+
+def parse_part_command(action: str, body: Fields) -> Command:
+    """A step of an assisting department's part: accept {note}, progress and resolve
+    {note, media}, rework {reason}."""
+    if action in ("progress", "resolve"):
+        return Command(Action.PART, note=_required_text(body, "note"), media=_media(body),
+                       part_action=action)
+    if action == "rework":
+        return Command(Action.PART, note=_required_text(body, "reason"), part_action=action)
+    return Command(Action.PART, note=body.text("note", "", max_len=MAX_TEXT),
+                   part_action=action)
+
+
+def parse_whistle(body: Fields, *, default_min: int, max_min: int,
+                  max_departments: int) -> Command:
+    """吹哨: ``departments`` (one or more) and ``respond_min``."""
+    names = body.items("departments", max_items=max_departments)
+    if not names:
+        raise BadRequest("name at least one department", code="missing_field",
+                         field=body.name("departments"))
+    for n, name in enumerate(names):
+        if not isinstance(name, str) or not 0 < len(name) <= MAX_NAME:
+            raise BadRequest("a department id is a short string", code="invalid_field",
+                             field=body.name(f"departments.{n}"))
+    return Command(Action.WHISTLE, note=body.text("note", "", max_len=MAX_TEXT),
+                   departments=tuple(dict.fromkeys(names)),
+                   minutes=body.integer("respond_min", default_min, lo=1, hi=max_min))
+
+
+def parse_command(action: Action, body: Fields, *, max_extension_hours: int,
+                  max_parts: int = 0, max_part_hours: int = 0) -> Command:
     """The command of ``action`` from its body (an empty object for accept and resume)."""
     note = body.text("note", "", max_len=MAX_TEXT)
     if action in (Action.REJECT, Action.SUSPEND, Action.CANCEL, Action.EXTEND, Action.RETURN,
-                  Action.REOPEN):
+                  Action.REOPEN, Action.UNASSIST):
         note = _required_text(body, "reason")
     match action:
         case Action.PROGRESS:
             return Command(action, note=_required_text(body, "note"), media=_media(body))
         case Action.RESOLVE:
-            return Command(action, note=_required_text(body, "note"), media=_media(body))
+            return Command(action, note=_required_text(body, "note"), media=_media(body),
+                           left_open=_left_open(body, max_parts))
+        case Action.ASSIST:
+            return Command(action, note=note,
+                           department=body.text("department", min_len=1, max_len=MAX_NAME),
+                           limit_hours=body.integer("limit_hours", None, lo=1,
+                                                    hi=max_part_hours or None))
+        case Action.UNASSIST:
+            return Command(action, note=note,
+                           department=body.text("department", min_len=1, max_len=MAX_NAME))
         case Action.VERIFY:
             return Command(action, note=note, ok=body.flag("ok"), media=_media(body))
         case Action.REASSIGN:

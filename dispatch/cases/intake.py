@@ -7,8 +7,10 @@ from typing import Any
 
 from dispatch.cases.clock import CaseClock, Times, csv_ints
 from dispatch.cases.commands import ReportCommand
+from dispatch.cases.parts import PARTS_FIELD, Part, PartState, encode_parts
 from dispatch.cases.states import CaseState
 from dispatch.identity.principal import Principal
+from dispatch.identity.roles import GRID_HELPERS
 from dispatch.rules import CENTRE, DEFAULT_SEVERITY, Tier
 from dispatch.rules.routing import Routing
 
@@ -31,6 +33,8 @@ class Intake:
     grid: str
     reporter: str
     media: tuple[str, ...]
+    #: Assisting departments the rule named (协办), their parts offered from the start.
+    assisting: tuple[str, ...] = ()
 
 
 def _destination(routing: Routing, worker: str | None) -> tuple[CaseState, str | None, str | None]:
@@ -84,19 +88,30 @@ def intake(case_id: str, cmd: ReportCommand, reporter: str, actor: Principal,
         times = Times(routing.deadline_ms, routing.yellow_at_ms or routing.deadline_ms,
                       tuple(routing.escalation_ms))
         fields.update(_clock_fields(clock, times, now_ms))
+    assisting: tuple[str, ...] = ()
+    if decision is not None and decision.assist and state is CaseState.DISPATCHED:
+        assisting = tuple(d for d in decision.assist if d != department)
+        fields[PARTS_FIELD] = encode_parts(
+            Part(d, PartState.OFFERED, None, times.deadline if times else None,
+                 times.yellow_at if times else None,
+                 times.light(now_ms) if times else "green", now_ms) for d in assisting)
     report: dict[str, Any] = {"ts": now_ms, "by": actor.username, "action": "report",
                               "from": None, "to": CaseState.REPORTED.value,
                               "note": cmd.description, "media": list(cmd.media)}
     if reporter != actor.username:
         report["reporter"] = reporter
+    if actor.role in GRID_HELPERS:  # 一格多员: who in the grid found it
+        report["reporter_role"] = actor.role.value
     route = {"ts": now_ms, "by": SYSTEM, "action": "route",
              "from": CaseState.REPORTED.value, "to": state.value, "department": department,
              "assignee": assignee, "rule": routing.rule_id,
-             "deadline": times.deadline if times else None}
+             "deadline": times.deadline if times else None,
+             "assist": list(assisting) or None}
     route = {k: v for k, v in route.items() if v is not None}
     return Intake(case_id, state, department, assignee, times,
                   {k: v for k, v in fields.items() if v != ""}, [report, route],
-                  routing.item.code, cmd.lat, cmd.lon, routing.grid, reporter, cmd.media)
+                  routing.item.code, cmd.lat, cmd.lon, routing.grid, reporter, cmd.media,
+                  assisting)
 
 
 def as_duplicate(intake: Intake) -> dict[str, str]:

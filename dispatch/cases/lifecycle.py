@@ -8,7 +8,7 @@ asked for, none to approve) are raised here as 409s.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -18,8 +18,34 @@ from dispatch.cases.actions import Action, target_state
 from dispatch.cases.clock import CaseClock, Times
 from dispatch.cases.commands import Command
 from dispatch.cases.model import Case
+from dispatch.cases.parts import (
+    ASSIST_ENTRY,
+    OVERDUE_ENTRY,
+    PART_ENTRY,
+    PART_SOURCES,
+    PART_TARGETS,
+    PARTS_FIELD,
+    UNASSIST_ENTRY,
+    Part,
+    PartAction,
+    PartState,
+    encode_parts,
+    find,
+    open_parts,
+    part_timer,
+    replaced,
+    without,
+)
 from dispatch.cases.states import HELD_STATES, CaseState
-from dispatch.errors import Conflict
+from dispatch.cases.whistle import (
+    CHECKIN_ENTRY,
+    MISSED_ENTRY,
+    WHISTLE_ENTRY,
+    WHISTLE_FIELD,
+    CheckIn,
+    blown,
+)
+from dispatch.errors import BadRequest, Conflict, NotFound
 from dispatch.identity.principal import Principal
 from dispatch.rules import CENTRE, WorkCalendar
 
@@ -46,6 +72,9 @@ class Context:
     original: str | None = None
     #: The lead of the case's department (told of a supervision).
     lead: str | None = None
+    #: A summoned member's check-in on site, for their department.
+    checkin: CheckIn | None = None
+    department_of_actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,21 @@ class Change:
     #: tuple with ``notice`` set tells the department.
     notify: tuple[str, ...] = ()
     notice: dict[str, Any] | None = None
+    #: What the timeline calls the step (default: the action's name).
+    entry_action: str | None = None
+    #: Assisting departments whose part is offered now, and those whose offer ends.
+    part_offers: tuple[str, ...] = ()
+    part_offers_ended: tuple[str, ...] = ()
+    #: Departments now assisting the case, and those no longer (their listing index).
+    assisting_added: tuple[str, ...] = ()
+    assisting_removed: tuple[str, ...] = ()
+    #: Messages to departments' channels and to users': (department or user, message).
+    dept_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
+    user_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
+    #: A whistle's limit: (due instant, ``<case>|<n>``) for the clock.
+    whistle_due: tuple[int, str] | None = None
+    #: Assisting parts' deadlines for the clock: (deadline, timer member).
+    part_timers: tuple[tuple[int, str], ...] = ()
 
     @property
     def assignee_removed(self) -> bool:
@@ -99,8 +143,33 @@ def _progress(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context
 
 
 def _resolve(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
-    return Change(Action.RESOLVE, S.RESOLVED, note=cmd.note, media=cmd.media,
-                  clock_op=ClockOp.STOP, verify_task=True)
+    """The lead's result: every assisting part reported, or each part left open named
+    with a reason (409 ``parts_open`` otherwise)."""
+    still_open = open_parts(case.parts)
+    named = dict(cmd.left_open)
+    for n, department in enumerate(named):
+        if department not in still_open:
+            raise BadRequest(f"{department} has no open part of this case",
+                             code="unknown_part", field=f"left_open.{n}.department")
+    missing = [d for d in still_open if d not in named]
+    if missing:
+        raise Conflict(f"the parts of {', '.join(missing)} are still open: wait for their "
+                       "results or name each one left open with a reason",
+                       code="parts_open", parts=missing)
+    if not named:
+        return Change(Action.RESOLVE, S.RESOLVED, note=cmd.note, media=cmd.media,
+                      clock_op=ClockOp.STOP, verify_task=True)
+    parts = case.parts
+    for department in named:
+        part = find(parts, department)
+        if part is not None:
+            parts = replaced(parts, part.stopped(now, case.running, PartState.LEFT_OPEN))
+    return Change(Action.RESOLVE, S.RESOLVED, {PARTS_FIELD: encode_parts(parts)},
+                  note=cmd.note, media=cmd.media, clock_op=ClockOp.STOP, verify_task=True,
+                  extras={"left_open": [{"department": d, "reason": r}
+                                        for d, r in named.items()]},
+                  part_offers_ended=tuple(named),
+                  dept_messages=tuple((d, {"type": "job.updated", "part": d}) for d in named))
 
 
 def _verify(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
@@ -231,13 +300,168 @@ def _reopen(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
                   clock_op=ClockOp.RESCHEDULE, clock=ctx.fresh_clock, times=times)
 
 
+def _parts_fields(parts: tuple[Part, ...]) -> tuple[dict[str, str], tuple[str, ...]]:
+    encoded = encode_parts(parts)
+    return ({PARTS_FIELD: encoded}, ()) if encoded else ({}, (PARTS_FIELD,))
+
+
+def _assist(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """协办: a new part for an assisting department, offered to its members on its own
+    clock (``ctx.fresh_clock``: the case's limit unless the command gives one)."""
+    department = cmd.department or ""
+    if find(case.parts, department) is not None:
+        raise Conflict(f"{department} already assists this case", code="already_assisting",
+                       field="department")
+    times = ctx.fresh_clock.times(ctx.calendar) if ctx.fresh_clock is not None else None
+    part = Part(department, PartState.OFFERED, None,
+                times.deadline if times else None, times.yellow_at if times else None,
+                times.light(now) if times else "green", now)
+    fields, removed = _parts_fields((*case.parts, part))
+    timers = ((part.deadline, part_timer(case.id, department, part.deadline)),) \
+        if part.deadline is not None else ()
+    return Change(Action.ASSIST, case.state, fields, removed, note=cmd.note,
+                  extras={"part": department, "part_deadline": part.deadline},
+                  entry_action=ASSIST_ENTRY, part_offers=(department,), part_timers=timers,
+                  assisting_added=(department,),
+                  dept_messages=((department, {"type": "job.offered", "part": department}),))
+
+
+def _unassist(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    department = cmd.department or ""
+    part = find(case.parts, department)
+    if part is None:
+        raise BadRequest(f"{department} does not assist this case", code="unknown_part",
+                         field="department")
+    fields, removed = _parts_fields(without(case.parts, department))
+    notice = {"type": "job.updated", "part": department, "removed": True}
+    return Change(Action.UNASSIST, case.state, fields, removed, note=cmd.note,
+                  extras={"part": department, "part_state": part.state.value,
+                          "assignee": part.assignee},
+                  entry_action=UNASSIST_ENTRY, part_offers_ended=(department,),
+                  assisting_removed=(department,), dept_messages=((department, notice),),
+                  user_messages=((part.assignee, notice),) if part.assignee else ())
+
+
+def _part(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """A step of one assisting department's part: accept (one member wins), progress,
+    resolve (the result, with photos; its light stops), rework (back to its holder)."""
+    department = cmd.department or ""
+    action = PartAction(cmd.part_action or "")
+    part = find(case.parts, department)
+    if part is None:
+        raise NotFound(f"{department} has no part of case {case.id}", code="unknown_part")
+    if part.state not in PART_SOURCES[action]:
+        if action is PartAction.ACCEPT and part.assignee and part.assignee != actor.username:
+            raise Conflict(f"the part of {department} was already taken by {part.assignee}",
+                           code="already_taken")
+        raise Conflict(f"cannot {action.value} a part that is {part.state.value}",
+                       code="invalid_state")
+    target = PART_TARGETS[action]
+    extras: dict[str, Any] = {"part": department, "part_from": part.state.value,
+                              "part_to": target.value}
+    dept_messages: tuple[tuple[str, dict[str, Any]], ...] = ()
+    user_messages: list[tuple[str, dict[str, Any]]] = []
+    offers_ended: tuple[str, ...] = ()
+    lead = case.holder
+    if action is PartAction.ACCEPT:
+        part = Part(**{**_fields(part), "state": target, "assignee": actor.username})
+        offers_ended = (department,)
+        dept_messages = ((department, {"type": "job.taken", "case": case.id,
+                                       "by": actor.username, "part": department}),)
+    elif action is PartAction.RESOLVE:
+        part = Part(**{**_fields(part.stopped(now, case.running, target)), "resolved": now})
+        extras["late"] = part.deadline is not None and now > part.deadline
+    elif action is PartAction.REWORK:
+        part = Part(**{**_fields(part), "state": target, "resolved": None,
+                       "rework": part.rework + 1})
+        if part.assignee:
+            user_messages.append((part.assignee, {"type": "task", "kind": "rework",
+                                                  "part": department}))
+    if action in (PartAction.PROGRESS, PartAction.RESOLVE) and lead:
+        user_messages.append((lead, {"type": "job.updated", "part": department}))
+    fields, removed = _parts_fields(replaced(case.parts, part))
+    return Change(Action.PART, case.state, fields, removed, note=cmd.note, media=cmd.media,
+                  extras=extras, entry_action=PART_ENTRY[action],
+                  part_offers_ended=offers_ended, dept_messages=dept_messages,
+                  user_messages=tuple(user_messages))
+
+
+def _whistle(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """吹哨: the departments are summoned to the site within ``cmd.minutes``."""
+    whistle = blown(case.whistle, actor.username, now, cmd.departments, cmd.minutes)
+    message = {"type": "whistle", "n": whistle.n, "due": whistle.due,
+               "departments": list(whistle.departments), "by": actor.username,
+               "note": cmd.note}
+    return Change(Action.WHISTLE, case.state, {WHISTLE_FIELD: whistle.stored()},
+                  note=cmd.note, extras={"n": whistle.n, "departments": list(whistle.departments),
+                                         "due": whistle.due, "respond_min": cmd.minutes},
+                  entry_action=WHISTLE_ENTRY,
+                  dept_messages=tuple((d, dict(message)) for d in whistle.departments),
+                  whistle_due=(whistle.due, f"{case.id}|{whistle.n}"))
+
+
+def _checkin(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) -> Change:
+    """报到: the member's department is on site (the service judged the position)."""
+    whistle, checkin, department = case.whistle, ctx.checkin, ctx.department_of_actor or ""
+    if whistle is None or checkin is None:
+        raise Conflict("no whistle was blown on this case", code="not_summoned")
+    after = whistle.checked_in(department, checkin)
+    notice = {"type": "checkin", "n": whistle.n, "department": department,
+              "member": actor.username, "late": checkin.late}
+    return Change(Action.CHECKIN, case.state, {WHISTLE_FIELD: after.stored()},
+                  note=cmd.note, extras={"n": whistle.n, "summoned": department,
+                                         "member": actor.username,
+                                         "distance_m": checkin.distance_m,
+                                         "late": checkin.late,
+                                         "arrival_s": (checkin.ts - whistle.ts) // 1000},
+                  entry_action=CHECKIN_ENTRY, user_messages=((whistle.by, notice),))
+
+
+def _checkin_missed(case: Case, cmd: Command, actor: Principal, now: int,
+                    ctx: Context) -> Change:
+    """The clock: the summoned departments not on site when the whistle's limit passed."""
+    whistle = case.whistle
+    if whistle is None:
+        raise Conflict("no whistle was blown on this case", code="not_summoned")
+    late = tuple(cmd.departments)
+    after = replace(whistle, missed=tuple(dict.fromkeys((*whistle.missed, *late))))
+    return Change(Action.CHECKIN_MISSED, case.state, {WHISTLE_FIELD: after.stored()},
+                  extras={"n": whistle.n, "missing": list(late), "due": whistle.due},
+                  entry_action=MISSED_ENTRY)
+
+
+def _part_overdue(case: Case, cmd: Command, actor: Principal, now: int,
+                  ctx: Context) -> Change:
+    """The clock: an assisting part is past its own deadline: its light turns red, its
+    holder (or, while nobody holds it, its department) is told."""
+    department = cmd.department or ""
+    part = find(case.parts, department)
+    if part is None or not part.open:
+        raise Conflict(f"no open part of {department}", code="invalid_state")
+    fields, removed = _parts_fields(replaced(case.parts, replace(part, light="red")))
+    message = {"type": "job.overdue", "kind": "red", "part": department}
+    return Change(Action.PART_OVERDUE, case.state, fields, removed,
+                  extras={"part": department, "due": part.deadline,
+                          "assignee": part.assignee},
+                  entry_action=OVERDUE_ENTRY,
+                  user_messages=((part.assignee, message),) if part.assignee else (),
+                  dept_messages=() if part.assignee else ((department, message),))
+
+
+def _fields(part: Part) -> dict[str, Any]:
+    return {name: getattr(part, name) for name in Part.__dataclass_fields__}
+
+
 BUILDERS: Mapping[Action, Builder] = MappingProxyType({
     Action.ACCEPT: _accept, Action.REJECT: _reject, Action.PROGRESS: _progress,
     Action.RESOLVE: _resolve, Action.VERIFY: _verify, Action.REASSIGN: _reassign,
     Action.EXTEND: _extend, Action.APPROVE_EXTENSION: _approve, Action.SUSPEND: _suspend,
     Action.RESUME: _resume, Action.RATE: _rate, Action.CANCEL: _cancel,
     Action.DUPLICATE: _duplicate, Action.ASSIGN: _reassign, Action.SUPERVISE: _supervise,
-    Action.RETURN: _return, Action.REOPEN: _reopen,
+    Action.RETURN: _return, Action.REOPEN: _reopen, Action.ASSIST: _assist,
+    Action.UNASSIST: _unassist, Action.PART: _part, Action.WHISTLE: _whistle,
+    Action.CHECKIN: _checkin, Action.CHECKIN_MISSED: _checkin_missed,
+    Action.PART_OVERDUE: _part_overdue,
 })
 
 

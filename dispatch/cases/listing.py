@@ -20,7 +20,7 @@ from dispatch.cases.states import OPEN_STATES, CaseState
 from dispatch.cases.store import CaseStore
 from dispatch.errors import BadRequest
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, GRID_HELPERS, Role
 from dispatch.keys import Keys
 from dispatch.patrol.windows import DEFAULT_TZ
 from dispatch.rules import Light
@@ -124,7 +124,8 @@ def predicate(actor: Principal, query: Query, now_ms: int,
 
     def keep(case: Case, text: str) -> bool:
         return ((not states or case.state.value in states)
-                and (query.department is None or case.department == query.department)
+                and (query.department is None or case.department == query.department
+                     or query.department in case.parties.assisting)
                 and (query.grid is None or case.grid == query.grid)
                 and (query.assignee is None or case.assignee == query.assignee)
                 and (query.light is None or case.light(now_ms) == query.light)
@@ -142,19 +143,24 @@ def alternatives(actor: Principal, query: Query, keys: Keys) -> list[list[str]]:
         found.append([keys.cases_open()] if query.states == {OPEN} else
                      [keys.cases_in_state(s) for s in sorted(_wanted_states(query.states))])
     if query.department:
-        found.append([keys.cases_in_department(query.department)])
+        found.append([keys.cases_in_department(query.department),
+                      keys.cases_assisted_by(query.department)])
     if query.grid:
         found.append([keys.cases_in_grid(query.grid)])
     if query.assignee:
         found.append([keys.cases_held_by(query.assignee)])
     check_listing_department(actor, query.department)
     if actor.role in DEPARTMENT_ROLES:
-        found.append([keys.cases_in_department(actor.scope or "")])
+        found.append([keys.cases_in_department(actor.scope or ""),
+                      keys.cases_assisted_by(actor.scope or "")])
+    elif actor.role in GRID_HELPERS:  # their own reports and what they hold
+        found.append([keys.cases_reported_by(actor.username),
+                      keys.cases_held_by(actor.username)])
     elif actor.role is Role.GRID_WORKER:
         found.append([keys.cases_in_grid(actor.scope or ""),
                       keys.cases_reported_by(actor.username), keys.cases_held_by(actor.username)])
-    elif actor.role in STREET_WIDE_ROLES and not found:
-        found.append([keys.cases_all()])
+    elif actor.role in STREET_WIDE_ROLES | {Role.STATION_LEAD} and not found:
+        found.append([keys.cases_all()])  # a station's lead: its cases, kept by scope
     return found
 
 

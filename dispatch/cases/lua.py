@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import orjson
 
 from dispatch.cases.model import NUMERIC_FIELDS, SUMMARY_FIELDS
+from dispatch.cases.parts import OPEN_PART_STATES, PARTS_FIELD
 from dispatch.cases.plan import JOB_UPDATED, SYSTEM, TIMER_ACTIONS, TIMER_MESSAGES, Plan
 from dispatch.cases.states import OPEN_STATES, RUNNING_STATES
 from dispatch.cases.timers import SEPARATOR, Timer, TimerKind
@@ -160,12 +161,40 @@ return {'created', ARGV[2], original or ''}
 )
 
 # summary(case_key, now) -> table: Case.summary, from the stored hash.
+# encode(table) -> JSON: cjson.encode, with an empty `parts` as the list it is.
 SUMMARY_LUA = f"""
 local SUMMARY_FIELDS = {_lua_list(SUMMARY_FIELDS)}
 local NUMERIC = {_lua_set(NUMERIC_FIELDS)}
 local RUNNING = {_lua_set(frozenset(s.value for s in RUNNING_STATES))}
+local PART_OPEN = {_lua_set(frozenset(s.value for s in OPEN_PART_STATES))}
+local PARTS_FIELD = '{PARTS_FIELD}'
 local GREEN, YELLOW, RED = '{Light.GREEN}', '{Light.YELLOW}', '{Light.RED}'
 """ + """
+local function light_of(now, yellow_at, deadline)
+  if now >= deadline then return RED
+  elseif now >= yellow_at then return YELLOW end
+  return GREEN
+end
+
+local function parts_of(raw, running, now)
+  local out = {}
+  if not raw or raw == '' then return out end
+  for _, p in ipairs(cjson.decode(raw)) do
+    local light = p.light
+    if PART_OPEN[p.state] and running and type(p.deadline) == 'number'
+        and type(p.yellow_at) == 'number' then
+      light = light_of(now, p.yellow_at, p.deadline)
+    end
+    out[#out + 1] = {department = p.department, state = p.state, assignee = p.assignee,
+                     deadline = p.deadline, light = light}
+  end
+  return out
+end
+
+local function encode(t)
+  return (string.gsub(cjson.encode(t), '"parts":{}', '"parts":[]'))
+end
+
 local function summary(case_key, now)
   local values = redis.call('HMGET', case_key, unpack(SUMMARY_FIELDS))
   local s = {}
@@ -180,12 +209,11 @@ local function summary(case_key, now)
     end
   end
   if RUNNING[s.state] and s.deadline ~= cjson.null and s.yellow_at ~= cjson.null then
-    if now >= s.deadline then s.light = RED
-    elseif now >= s.yellow_at then s.light = YELLOW
-    else s.light = GREEN end
+    s.light = light_of(now, s.yellow_at, s.deadline)
   elseif s.light == cjson.null then
     s.light = GREEN
   end
+  s.parts = parts_of(redis.call('HGET', case_key, PARTS_FIELD), RUNNING[s.state], now)
   return s
 end
 """
@@ -277,14 +305,14 @@ for i = 1, #due, 2 do
     redis.call('RPUSH', key .. ARGV[4], cjson.encode(entry))
     local s = summary(key, now)
     message.case = s
-    local encoded = cjson.encode(message)
+    local encoded = encode(message)
     local target
     if c[4] and c[4] ~= '' then target = ARGV[5] .. c[4]
     elseif c[3] and c[3] ~= '' then target = ARGV[6] .. c[3]
     else target = ARGV[7] end
     redis.call('PUBLISH', target, encoded)
     if c[4] and c[4] ~= '' and c[3] and c[3] ~= '' then
-      redis.call('PUBLISH', ARGV[6] .. c[3], cjson.encode({type = JOB_UPDATED, case = s}))
+      redis.call('PUBLISH', ARGV[6] .. c[3], encode({type = JOB_UPDATED, case = s}))
     end
     if kind == KIND_ESC then
       for _, channel in ipairs(escalation_channels(c[3], entry.notify)) do
@@ -292,7 +320,7 @@ for i = 1, #due, 2 do
       end
     end
     emit(emit_keys[1], emit_keys[2], emit_keys[3], ARGV[9],
-         cjson.encode({type = 'case', case = s}))
+         encode({type = 'case', case = s}))
     out[#out + 1] = member; out[#out + 1] = 'fired'; out[#out + 1] = late
   end
 end
@@ -300,7 +328,36 @@ return out
 """,
 )
 
-SCRIPTS = (TRANSITION, REPORT, FIRE_DUE)
+# KEYS[1] the whistles' due set
+# ARGV[1] now, ARGV[2] most to take
+# Takes every whistle whose limit passed off the set; returns their members.
+WHISTLES_DUE = LuaScript(
+    "case_whistles_due",
+    """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, member in ipairs(due) do redis.call('ZREM', KEYS[1], member) end
+return due
+""",
+)
+
+SCRIPTS = (TRANSITION, REPORT, FIRE_DUE, WHISTLES_DUE)
+
+
+@dataclass(frozen=True, slots=True)
+class WhistlesDueCall(ScriptCall[list[str]]):
+    script: ClassVar[LuaScript] = WHISTLES_DUE
+    whistles: str
+    now_ms: int
+    limit: int
+
+    def to_keys(self) -> list[str]:
+        return [self.whistles]
+
+    def to_argv(self) -> list[Any]:
+        return [self.now_ms, self.limit]
+
+    def from_reply(self, reply: Any) -> list[str]:
+        return [str(m) for m in reply]
 
 
 @dataclass(frozen=True, slots=True)

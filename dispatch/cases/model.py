@@ -13,7 +13,9 @@ from typing import Any
 
 from dispatch.access import Parties
 from dispatch.cases.clock import CaseClock, Times, parse_csv, parse_csv_ints
+from dispatch.cases.parts import PARTS_FIELD, Part, parse_parts
 from dispatch.cases.states import HELD_STATES, RUNNING_STATES, CaseState
+from dispatch.cases.whistle import WHISTLE_FIELD, Whistle
 from dispatch.rules import Light, LimitClock
 
 ID_PREFIX = "C"
@@ -104,6 +106,8 @@ class Case:
     source: str | None = None  # where a report from outside came from (open311)
     verifier: str | None = None  # who verifies on site when the reporter cannot
     raters: tuple[str, ...] = ()  # kinds of rater who have rated (citizen, grid_worker, ...)
+    #: The assisting departments' parts (协办), in the order they were added.
+    parts: tuple[Part, ...] = ()
     #: The hash it was read from (what a plan's changes apply to).
     raw: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -130,6 +134,7 @@ class Case:
             updated=int(raw.get("updated") or raw["created"]),
             source=_opt(raw, "source"), verifier=_opt(raw, "verifier"),
             raters=parse_csv(raw.get("raters")),
+            parts=parse_parts(raw.get(PARTS_FIELD)),
             raw=dict(raw),
         )
 
@@ -151,7 +156,22 @@ class Case:
 
     @property
     def parties(self) -> Parties:
-        return Parties(self.department, self.assignee, self.reporter, self.grid)
+        return Parties(self.department, self.assignee, self.reporter, self.grid, self.station,
+                       tuple(p.department for p in self.parts),
+                       tuple(p.assignee for p in self.parts if p.assignee))
+
+    @property
+    def whistle(self) -> Whistle | None:
+        """The case's latest whistle (吹哨), or None."""
+        return Whistle.parse(self.raw.get(WHISTLE_FIELD))
+
+    @property
+    def running(self) -> bool:
+        """Whether the case's clock runs (its parts' clocks run only while it does)."""
+        return self.state in RUNNING_STATES
+
+    def parts_summary(self, now_ms: int) -> list[dict[str, Any]]:
+        return [p.summary(now_ms, self.running) for p in self.parts]
 
     @property
     def times(self) -> Times | None:
@@ -186,6 +206,7 @@ class Case:
             "created": self.created, "deadline": self.deadline, "yellow_at": self.yellow_at,
             "light": self.light(now_ms), "escalation_level": self.escalation_level,
             "rework_count": self.rework_count, "duplicate_of": self.duplicate_of,
+            "parts": self.parts_summary(now_ms),
         }
 
     def detail(self, now_ms: int, timeline: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -205,6 +226,7 @@ class Case:
                         for e in timeline if e.get("action") == "rate"],
             "source": self.source,
             "suspended_at": self.suspended_at, "updated": self.updated,
+            "whistle": self.whistle.public() if self.whistle else None,
             "timeline": list(timeline),
         })
         return body

@@ -18,6 +18,7 @@ from dispatch.cases.clock import Times, csv_ints
 from dispatch.cases.intake import Intake, as_duplicate
 from dispatch.cases.lifecycle import Change, ClockOp
 from dispatch.cases.model import Case, case_number
+from dispatch.cases.parts import part_timer
 from dispatch.cases.states import TERMINAL_STATES, CaseState
 from dispatch.cases.timers import Timer, TimerKind, members, pending
 from dispatch.identity.principal import Principal
@@ -133,6 +134,13 @@ class Planner:
             for timer, due in pending(new.case_id, gen, new.times, plan.now):
                 plan.zadd.append((k.case_timers(), str(due), timer.member))
         self._notify(plan, new.case_id, before, after)
+        for department in new.assisting:  # the rule's assisting departments (协办)
+            plan.zadd.append((k.cases_assisted_by(department), score, new.case_id))
+            if new.times is not None:
+                plan.zadd.append((k.case_part_timers(), str(new.times.deadline),
+                                  part_timer(new.case_id, department, new.times.deadline)))
+            plan.zadd.append((k.case_part_offers(department), score, new.case_id))
+            plan.send(k.dept_channel(department), {"type": "job.offered", "part": department})
         if new.state is S.ACCEPTED and new.assignee:
             plan.send(k.user_channel(new.assignee), {"type": "task", "kind": "handle"})
         plan.summary = Case.from_hash(plan.set).summary(plan.now)
@@ -173,7 +181,10 @@ class Planner:
             plan.send(self.keys.user_channel(after.assignee), {"type": "task", "kind": "handle"})
         self._told(plan, case, change)
         self._linked(plan, change)
+        self._parts(plan, case, change, score)
         if change.target in TERMINAL_STATES:
+            plan.zrem.extend((self.keys.case_part_offers(p.department), case.id)
+                             for p in case.parts)
             plan.zrem.append((self.keys.cases_open(), case.id))
             plan.zrem.append((self.keys.cases_near(case.item), case.id))
             plan.delete.extend(f for f in CLOCK_FIELDS if f not in plan.set)
@@ -254,6 +265,27 @@ class Planner:
         elif case.department:  # the lead is on the department's channel too
             plan.send(self.keys.dept_channel(case.department), dict(change.notice))
 
+    def _parts(self, plan: Plan, case: Case, change: Change, score: str) -> None:
+        """The assisting departments' offers, listing index and messages."""
+        k = self.keys
+        for department in change.part_offers_ended:
+            plan.zrem.append((k.case_part_offers(department), case.id))
+        for department in change.part_offers:
+            plan.zadd.append((k.case_part_offers(department), score, case.id))
+        for department in change.assisting_removed:
+            plan.zrem.append((k.cases_assisted_by(department), case.id))
+        for department in change.assisting_added:
+            plan.zadd.append((k.cases_assisted_by(department), score, case.id))
+        for due, member in change.part_timers:
+            plan.zadd.append((k.case_part_timers(), str(due), member))
+        if change.whistle_due is not None:
+            due, member = change.whistle_due
+            plan.zadd.append((k.case_whistles_due(), str(due), member))
+        for department, message in change.dept_messages:  # one naming its case: as it is
+            plan.send(k.dept_channel(department), dict(message), with_case="case" not in message)
+        for user, message in change.user_messages:
+            plan.send(k.user_channel(user), dict(message), with_case="case" not in message)
+
     def _linked(self, plan: Plan, change: Change) -> None:
         """Entries on other cases' timelines (they change too: their version moves on)."""
         k = self.keys
@@ -273,7 +305,8 @@ class Planner:
     @staticmethod
     def _timeline(plan: Plan, case: Case, change: Change, actor: Principal) -> None:
         entry: dict[str, Any] = {"ts": plan.now, "by": actor.username,
-                                 "action": change.action.value, "from": case.state.value,
+                                 "action": change.entry_action or change.action.value,
+                                 "from": case.state.value,
                                  "to": change.target.value, "note": change.note}
         if change.media:
             entry["media"] = list(change.media)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
@@ -17,12 +18,13 @@ import orjson
 from dispatch.access import (
     Parties,
     allowed_sources,
+    check_part_action,
     check_reassign,
     check_reporter,
     may_see_case,
     team_of,
 )
-from dispatch.cases.actions import Action
+from dispatch.cases.actions import TRANSITIONS, Action
 from dispatch.cases.clock import CaseClock
 from dispatch.cases.commands import Command, ReportCommand
 from dispatch.cases.intake import intake
@@ -36,16 +38,19 @@ from dispatch.cases.listing import (
     scan,
 )
 from dispatch.cases.model import Case
+from dispatch.cases.parts import PartState, find, parse_part_timer
 from dispatch.cases.plan import Planner
 from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
 from dispatch.cases.store import CaseStore, Fired
-from dispatch.clock import MS_PER_S, Now, now_ms
+from dispatch.cases.whistle import CheckIn, distance_m
+from dispatch.clock import MS_PER_S, S_PER_H, Now, now_ms
 from dispatch.errors import BadRequest, Conflict, Forbidden, NotFound
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import DEPARTMENT_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, GRID_HELPERS, Role
 from dispatch.identity.users import UserStore
 from dispatch.keys import Keys
+from dispatch.location.members import MemberPositions
 from dispatch.media import MediaStore
 from dispatch.org.store import OrgStore
 from dispatch.rules import CENTRE, Tier
@@ -60,6 +65,10 @@ log = logging.getLogger("dispatch.cases")
 #: Reads and retries when the case keeps changing under a transition.
 MAX_ATTEMPTS = 5
 OFFERED_STATES = frozenset({CaseState.DISPATCHED, CaseState.REOPENED})
+#: The key of a pending offer's summary naming the assisting part offered (not the case).
+OFFERED_PART = "offered_part"
+#: Who the clock's own steps are recorded as.
+SYSTEM_PRINCIPAL = Principal("system", Role.ADMIN)
 
 
 class CaseObserver(Protocol):
@@ -76,7 +85,10 @@ class CaseObserver(Protocol):
 class CaseService:
     def __init__(self, settings: Settings, *, keys: Keys, store: CaseStore, planner: Planner,
                  org: OrgStore, rules: RulesService, media: MediaStore, users: UserStore,
-                 clock: Now = now_ms, observers: Sequence[CaseObserver] = ()) -> None:
+                 clock: Now = now_ms, observers: Sequence[CaseObserver] = (),
+                 positions: MemberPositions | None = None) -> None:
+        #: Where the disposal force is (their latest fixes): judges check-ins.
+        self.positions = positions
         self.keys = keys
         self.settings = settings
         self.org = org
@@ -111,12 +123,18 @@ class CaseService:
         if prior is not None:
             return await self._replay(prior, fingerprint, now), False
         routing = await self.rules.route(cmd.item, cmd.lat, cmd.lon, cmd.severity, now)
+        helper = actor.role in GRID_HELPERS
+        if helper and routing.grid != actor.scope:
+            raise Forbidden(f"you report in grid {actor.scope} only", code="outside_your_grid",
+                            field="lat")
         await self._check_media(actor, cmd.media, None, reporter=reporter)
         worker = None
         if routing.decision is not None and routing.decision.tier is Tier.SIMPLE:
-            worker = await self._grid_worker(routing.grid)
-        # a report from outside the field app is verified on site by the grid's worker
-        verifier = await self._grid_worker(routing.grid) if cmd.source else None
+            # a grid's helper solves a simple problem on the spot; its worker verifies it
+            worker = reporter if helper else await self._grid_worker(routing.grid)
+        # a report from outside the field app (or a helper's) is verified on site by the
+        # grid's worker
+        verifier = await self._grid_worker(routing.grid) if cmd.source or helper else None
         cid = await self.store.next_id()
         new = intake(cid, cmd, reporter, actor, routing, worker, now, verifier)
         fresh, duplicate = self.planner.report(new)
@@ -214,7 +232,158 @@ class CaseService:
                 return Context(calendar, lead=await self._lead(case.department))
             case Action.REOPEN:
                 return Context(calendar, fresh_clock=await self._default_clock(case, now))
+            case Action.ASSIST:
+                return Context(calendar, fresh_clock=await self._part_clock(case, cmd, now))
+            case Action.WHISTLE:
+                known = await self.org.department_ids()
+                for n, department in enumerate(cmd.departments):
+                    if department == CENTRE or department not in known:
+                        raise BadRequest(f"no department {department}",
+                                         code="unknown_department", field=f"departments.{n}")
         return Context(calendar)
+
+    # --- the whistle (吹哨报到) ------------------------------------------------------
+    async def checkin(self, actor: Principal, cid: str, note: str = "",
+                      now_ms: int | None = None) -> dict[str, Any]:
+        """报到: a member of a summoned department on site. It counts only when the
+        member's latest accepted fix is fresh and within the set distance of the case
+        (409 ``no_position`` / ``not_on_site`` otherwise); the first on site checks the
+        department in (late after the whistle's limit)."""
+        s = self.settings
+        for _ in range(MAX_ATTEMPTS):
+            now = self.now(now_ms)
+            case = await self._case(cid)
+            whistle = case.whistle
+            department = team_of(actor)
+            if whistle is None or department not in whistle.departments:
+                raise Forbidden(f"your department was not summoned to case {cid}",
+                                code="not_summoned")
+            if department in whistle.checkins:
+                raise Conflict(f"{department} already checked in on case {cid}",
+                               code="already_checked_in")
+            if case.state not in TRANSITIONS[Action.CHECKIN].sources:
+                raise Conflict(f"case {cid} is {case.state.value}", code="invalid_state")
+            fix = await self.positions.latest(actor.username) if self.positions else None
+            if fix is None or now - fix.ts > s.checkin_fix_age_s * MS_PER_S:
+                raise Conflict("no recent position of yours: turn location on and wait for "
+                               "a fix", code="no_position")
+            away = distance_m(fix.lat, fix.lon, case.lat, case.lon)
+            if away > s.checkin_radius_m:
+                raise Conflict(f"you are {away:.0f} m from the case; check in within "
+                               f"{s.checkin_radius_m:.0f} m", code="not_on_site",
+                               distance_m=round(away), radius_m=s.checkin_radius_m)
+            ctx = Context(self.rules.calendar,
+                          checkin=CheckIn(actor.username, now, round(away, 1), now > whistle.due),
+                          department_of_actor=department)
+            change = change_for(case, Command(Action.CHECKIN, note=note), actor, now, ctx)
+            plan = self.planner.transition(case, change, actor, now,
+                                           TRANSITIONS[Action.CHECKIN].sources)
+            if (await self.store.apply(case.id, plan)).ok:
+                return await self._changed(case, Action.CHECKIN, now)
+        raise Conflict(f"case {cid} keeps changing; try again", code="busy")
+
+    async def fire_parts_due(self, now_ms: int | None = None) -> list[tuple[str, str]]:
+        """Every assisting part past its own deadline while open on a working case: its
+        light turns red, on the timeline (``part_overdue``), and its holder is told.
+        Returns (case, department) of each."""
+        now = self.now(now_ms)
+        fired: list[tuple[str, str]] = []
+        sources = TRANSITIONS[Action.PART_OVERDUE].sources
+        for member in await self.store.parts_due(now, self.settings.timer_batch):
+            parsed = parse_part_timer(member)
+            if parsed is None:
+                continue
+            cid, department, deadline = parsed
+            for _ in range(MAX_ATTEMPTS):
+                case = await self.store.load(cid)
+                part = find(case.parts, department) if case else None
+                if (case is None or part is None or not part.open or part.deadline != deadline
+                        or case.state not in sources):
+                    break
+                change = change_for(case, Command(Action.PART_OVERDUE, department=department),
+                                    SYSTEM_PRINCIPAL, now, Context(self.rules.calendar))
+                plan = self.planner.transition(case, change, SYSTEM_PRINCIPAL, now, sources)
+                if (await self.store.apply(case.id, plan)).ok:
+                    fired.append((cid, department))
+                    break
+        return fired
+
+    async def fire_whistles(self, now_ms: int | None = None) -> list[tuple[str, list[str]]]:
+        """Every whistle whose limit passed: its departments not on site are marked late
+        on the case's timeline and raised as alerts (``checkin_late``). Returns (case, the
+        departments late) of each."""
+        now = self.now(now_ms)
+        late: list[tuple[str, list[str]]] = []
+        for cid, n in await self.store.whistles_due(now, self.settings.timer_batch):
+            for _ in range(MAX_ATTEMPTS):
+                case = await self.store.load(cid)
+                whistle = case.whistle if case else None
+                if (case is None or whistle is None or whistle.n != n or not whistle.waiting
+                        or case.state not in TRANSITIONS[Action.CHECKIN_MISSED].sources):
+                    break
+                missing = whistle.waiting
+                change = change_for(case, Command(Action.CHECKIN_MISSED,
+                                                  departments=tuple(missing)),
+                                    SYSTEM_PRINCIPAL, now, Context(self.rules.calendar))
+                plan = self.planner.transition(case, change, SYSTEM_PRINCIPAL, now,
+                                               TRANSITIONS[Action.CHECKIN_MISSED].sources)
+                if (await self.store.apply(case.id, plan)).ok:
+                    late.append((cid, missing))
+                    await self._changed(case, Action.CHECKIN_MISSED, now)
+                    break
+        return late
+
+    async def _part_clock(self, case: Case, cmd: Command, now: int) -> CaseClock | None:
+        """An assisting department's clock from ``now``: the limit asked for, else the
+        case's own limit (else the item's), counted as the case's clock counts; no
+        escalation levels of its own (the case's escalate)."""
+        department = cmd.department or ""
+        if department in (CENTRE, case.department):
+            raise BadRequest(f"{department} cannot assist its own case",
+                             code="invalid_field", field="department")
+        if department not in await self.org.department_ids():
+            raise BadRequest(f"no department {department}", code="unknown_department",
+                             field="department")
+        most = self.settings.case_max_parts
+        if find(case.parts, department) is None and len(case.parts) >= most:
+            raise Conflict(f"a case has at most {most} assisting departments",
+                           code="too_many_parts", field="department")
+        base = case.clock or await self._default_clock(case, now)
+        if base is None:
+            return None
+        limit_s = cmd.limit_hours * S_PER_H if cmd.limit_hours else base.limit_s
+        return CaseClock(now, limit_s, base.clock, base.yellow_share, base.yellow_lead_s,
+                         (), ())
+
+    async def act_part(self, actor: Principal, cid: str, department: str, cmd: Command,
+                       now_ms: int | None = None) -> dict[str, Any]:
+        """A step of the part of assisting ``department`` (accept, progress, resolve,
+        rework): the same atomic step as the case's own actions, checked against the case's
+        version, so one member wins an accept."""
+        sources = TRANSITIONS[Action.PART].sources
+        for _ in range(MAX_ATTEMPTS):
+            now = self.now(now_ms)
+            case = await self._case(cid)
+            part = find(case.parts, department)
+            if part is None:
+                if not may_see_case(actor, case.parties):
+                    raise Forbidden(f"case {cid} is not in your scope", code="scope_forbidden")
+                raise NotFound(f"{department} has no part of case {cid}", code="unknown_part")
+            check_part_action(cmd.part_action or "", actor, case.parties, department,
+                              part.assignee if part.state is not PartState.OFFERED else None)
+            if case.state not in sources:
+                raise Conflict(f"cannot act on a part of a case that is {case.state.value}",
+                               code="invalid_state")
+            await self._check_media(actor, cmd.media, case.id)
+            change = change_for(case, replace(cmd, department=department), actor, now,
+                                Context(self.rules.calendar))
+            plan = self.planner.transition(case, change, actor, now, sources)
+            applied = await self.store.apply(case.id, plan)
+            if applied.ok:
+                return await self._changed(case, Action.PART, now)
+            if applied.outcome == "missing":
+                raise NotFound(f"no case {cid}", code="unknown_case")
+        raise Conflict(f"case {cid} keeps changing; try again", code="busy")
 
     async def _original(self, case: Case, of: str) -> str:
         """The case a duplicate repeats: ``of``, or the one ``of`` itself repeats."""
@@ -396,7 +565,14 @@ class CaseService:
         if team is not None:
             keys.insert(0, self.keys.case_offers(team))
         cases = await self.store.load_many(await self.store.offered(keys))
-        return [c.summary(now) for c in cases if c.state in OFFERED_STATES]
+        found = [c.summary(now) for c in cases if c.state in OFFERED_STATES]
+        if team is not None:
+            parts = await self.store.load_many(
+                await self.store.offered([self.keys.case_part_offers(team)]))
+            found += [{**c.summary(now), OFFERED_PART: team} for c in parts
+                      if (p := find(c.parts, team)) is not None
+                      and p.state is PartState.OFFERED]
+        return found
 
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:

@@ -16,6 +16,7 @@ from dispatch.cases.lua import (
     ReportCall,
     Reported,
     TransitionCall,
+    WhistlesDueCall,
 )
 from dispatch.cases.model import Case, case_id
 from dispatch.cases.plan import DESK_ROLE, LEADERSHIP_ROLES, Plan
@@ -112,6 +113,22 @@ class CaseStore:
             self._timeline_suffix(), k.user_channel(""), k.dept_channel(""),
             k.role_channel(DESK_ROLE), tuple(k.role_channel(r) for r in LEADERSHIP_ROLES),
             late_ms, self.maxlen))
+
+    async def parts_due(self, now_ms: int, limit: int) -> list[str]:
+        """Members of every assisting part's deadline passed, taken off the set."""
+        return await self.scripts.run(WhistlesDueCall(self.keys.case_part_timers(), now_ms,
+                                                      limit))
+
+    async def whistles_due(self, now_ms: int, limit: int) -> list[tuple[str, int]]:
+        """(case, whistle number) of every whistle whose limit passed, taken off the set."""
+        found = await self.scripts.run(WhistlesDueCall(self.keys.case_whistles_due(), now_ms,
+                                                       limit))
+        out = []
+        for member in found:
+            cid, _, n = member.rpartition("|")
+            if cid and n.isdigit():
+                out.append((cid, int(n)))
+        return out
 
     async def page(self, key: str, below: int | None, count: int) -> list[tuple[str, int]]:
         """Up to ``count`` (id, number) of an index, newest first, numbers below ``below``."""

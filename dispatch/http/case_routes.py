@@ -11,13 +11,28 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from dispatch.access import DESK_ROLES, may_see_photo
 from dispatch.authz import guard
-from dispatch.cases.actions import Action
-from dispatch.cases.commands import parse_command, parse_report
+from dispatch.cases.actions import INTERNAL_ACTIONS, Action
+from dispatch.cases.commands import (
+    MAX_TEXT,
+    parse_command,
+    parse_part_command,
+    parse_report,
+    parse_whistle,
+)
 from dispatch.cases.listing import parse_query
+from dispatch.cases.parts import PartAction
 from dispatch.errors import Forbidden, NotFound
 from dispatch.http.body import read_object
 from dispatch.http.context import container
-from dispatch.http.models.cases import ACTION_BODIES, Case, CasePage, CasesQuery, ReportBody
+from dispatch.http.models.cases import (
+    ACTION_BODIES,
+    PART_BODIES,
+    Case,
+    CasePage,
+    CasesQuery,
+    CheckinBody,
+    ReportBody,
+)
 from dispatch.http.models.media import IMAGE
 from dispatch.http.responses import json
 from dispatch.http.typed import op
@@ -32,17 +47,22 @@ MEDIA_CACHE = "private, max-age=86400"
 
 GW, DM, DL = Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD
 DISP, ASSESS, ADMIN = Role.DISPATCHER, Role.ASSESSOR, Role.ADMIN
-HOLDERS = (GW, DM, DL, DISP, ADMIN)  # whoever may hold a case (simple tier: the grid worker)
+SL = Role.STATION_LEAD
+GA, INF = Role.GRID_ASSISTANT, Role.INFORMANT
+#: Whoever may hold a case (simple tier: the grid worker, or a grid's helper who reported it).
+HOLDERS = (GW, DM, DL, DISP, ADMIN, GA, INF)
+#: Most departments one whistle summons (the street has 18).
+MAX_SUMMONED = 18
 
 #: Roles that reach each action's handler; the case's parties decide the rest (403).
 ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
-    Action.ACCEPT: HOLDERS,
-    Action.REJECT: HOLDERS,
+    Action.ACCEPT: (GW, DM, DL, DISP, ADMIN),
+    Action.REJECT: (GW, DM, DL, DISP, ADMIN),
     Action.PROGRESS: HOLDERS,
     Action.RESOLVE: HOLDERS,
     Action.VERIFY: (GW, DISP, ADMIN),
     Action.REASSIGN: (DL, DISP, ADMIN),
-    Action.EXTEND: HOLDERS,
+    Action.EXTEND: (GW, DM, DL, DISP, ADMIN),
     Action.APPROVE_EXTENSION: (DISP, ADMIN),
     Action.SUSPEND: (DL, DISP, ADMIN),
     Action.RESUME: (DL, DISP, ADMIN),
@@ -53,6 +73,22 @@ ACTION_ROLES: Mapping[Action, tuple[Role, ...]] = MappingProxyType({
     Action.SUPERVISE: (DISP, ADMIN),
     Action.RETURN: (DL, DISP, ADMIN),
     Action.REOPEN: (DISP, ADMIN),
+    Action.ASSIST: (DL, DISP, ADMIN),
+    Action.UNASSIST: (DL, DISP, ADMIN),
+    Action.WHISTLE: (SL, DISP, ADMIN),
+})
+#: Roles that reach each step of an assisting department's part.
+PART_ROLES: Mapping[PartAction, tuple[Role, ...]] = MappingProxyType({
+    PartAction.ACCEPT: (DM, DL),
+    PartAction.PROGRESS: (DM, DL),
+    PartAction.RESOLVE: (DM, DL),
+    PartAction.REWORK: (DM, DL, DISP, ADMIN),
+})
+PART_DOCS: Mapping[PartAction, str] = MappingProxyType({
+    PartAction.ACCEPT: "Accept your department's part of a case (协办; one member wins).",
+    PartAction.PROGRESS: "Report progress on the part you hold.",
+    PartAction.RESOLVE: "Report your part's result with photos; its light stops.",
+    PartAction.REWORK: "Send a reported part back to its holder (the lead's side, the desk).",
 })
 ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.ACCEPT: "Accept a job offered to your department (one member wins).",
@@ -72,6 +108,10 @@ ACTION_DOCS: Mapping[Action, str] = MappingProxyType({
     Action.SUPERVISE: "Supervise (督办): urge the handler and the lead, on record.",
     Action.RETURN: "Send the case back to triage (退回): {reason}.",
     Action.REOPEN: "Reopen a closed case to its last holder (重新办理): {reason}.",
+    Action.ASSIST: "Add an assisting department (协办) with its own part: {department}.",
+    Action.UNASSIST: "Remove an assisting department's part: {department, reason}.",
+    Action.WHISTLE: "Blow the whistle (吹哨): summon {departments} on site within "
+                    "{respond_min} minutes.",
 })
 
 
@@ -82,7 +122,7 @@ async def optional_object(request: Request) -> Fields:
     return await read_object(request)
 
 
-@guard(GW, DISP, ADMIN)
+@guard(GW, DISP, ADMIN, GA, INF)
 @op(body=ReportBody, responses={HTTP_CREATED: Case, 200: Case}, errors=(404, 409))
 async def report_case(request: Request, principal: Principal) -> Response:
     """Report an event in the field; the same client_id again returns the first case."""
@@ -117,7 +157,13 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request, principal: Principal) -> Response:
         c = container(request)
         body = await optional_object(request)
-        cmd = parse_command(action, body, max_extension_hours=c.settings.max_extension_hours)
+        s = c.settings
+        if action is Action.WHISTLE:
+            cmd = parse_whistle(body, default_min=s.whistle_respond_min,
+                                max_min=s.whistle_max_min, max_departments=MAX_SUMMONED)
+        else:
+            cmd = parse_command(action, body, max_extension_hours=s.max_extension_hours,
+                                max_parts=s.case_max_parts, max_part_hours=s.part_max_hours)
         return json(await c.cases.act(principal, request.path_params["id"], cmd))
 
     handler.__name__ = f"case_{action.value}"
@@ -126,6 +172,32 @@ def action_endpoint(action: Action) -> Callable[[Request], Awaitable[Response]]:
     typed = op(body=ACTION_BODIES.get(action.value), body_optional=True, ok=Case,
                errors=(404, 409))(handler)
     return guard(*ACTION_ROLES[action])(typed)
+
+
+def part_endpoint(action: PartAction) -> Callable[[Request], Awaitable[Response]]:
+    async def handler(request: Request, principal: Principal) -> Response:
+        c = container(request)
+        cmd = parse_part_command(action.value, await optional_object(request))
+        return json(await c.cases.act_part(principal, request.path_params["id"],
+                                           request.path_params["department"], cmd))
+
+    handler.__name__ = f"case_part_{action.value}"
+    handler.__qualname__ = handler.__name__
+    handler.__doc__ = PART_DOCS[action]
+    typed = op(body=PART_BODIES[action.value], body_optional=True, ok=Case,
+               errors=(404, 409))(handler)
+    return guard(*PART_ROLES[action])(typed)
+
+
+@guard(DM, DL)
+@op(body=CheckinBody, body_optional=True, ok=Case, errors=(404, 409))
+async def case_checkin(request: Request, principal: Principal) -> Response:
+    """报到: a summoned member on site; judged from your latest fix (within
+    DISPATCH_CHECKIN_RADIUS of the case), not from the tap."""
+    c = container(request)
+    body = await optional_object(request)
+    note = body.text("note", "", max_len=MAX_TEXT)
+    return json(await c.cases.checkin(principal, request.path_params["id"], note))
 
 
 @guard()
@@ -159,7 +231,10 @@ routes: list[BaseRoute] = [
     Route("/api/v1/cases", list_cases, methods=["GET"]),
     Route("/api/v1/cases/{id}", get_case, methods=["GET"]),
     *(Route(f"/api/v1/cases/{{id}}/{action.value}", action_endpoint(action), methods=["POST"])
-      for action in Action),
+      for action in Action if action not in INTERNAL_ACTIONS),
+    *(Route(f"/api/v1/cases/{{id}}/parts/{{department}}/{action.value}", part_endpoint(action),
+            methods=["POST"]) for action in PartAction),
+    Route("/api/v1/cases/{id}/checkin", case_checkin, methods=["POST"]),
     Route("/api/v1/media/{id}", get_media, methods=["GET"]),
     WebSocketRoute("/ws/team", team_socket),
 ]

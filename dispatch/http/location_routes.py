@@ -42,7 +42,7 @@ from dispatch.http.responses import error_response, json
 from dispatch.http.track_query import track_query
 from dispatch.http.typed import op
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import SCREEN_ROLES, Role
+from dispatch.identity.roles import DEPARTMENT_ROLES, SCREEN_ROLES, Role
 from dispatch.location.apps import (
     AppReport,
     osmand_json_reports,
@@ -62,13 +62,15 @@ JSON_TYPE = "application/json"
 OSMAND = "osmand"
 OWNTRACKS = "owntracks"
 BASIC_CHALLENGE = 'Basic realm="dispatch"'
-TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER)
+TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER, Role.GRID_ASSISTANT)
 
 
-@guard(Role.GRID_WORKER)
+@guard(Role.GRID_WORKER, Role.GRID_ASSISTANT, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD)
 @op(body=LocationsBody, ok=Uploaded)
 async def upload_locations(request: Request, principal: Principal) -> Response:
-    """Late upload of buffered pings (idempotent: the same timestamp is stored once)."""
+    """Late upload of buffered pings (idempotent: the same timestamp is stored once); a
+    disposal member's phone sends its fixes here too (only the newest accepted one is kept,
+    for the check-in of a whistle)."""
     c = container(request)
     body = await read_object(request)
     check_location_owner(principal, body.data.get("worker"))
@@ -82,6 +84,12 @@ async def upload_locations(request: Request, principal: Principal) -> Response:
             pings.append(ping_from_json(item, f"items[{n}]"))
         except DispatchError as exc:
             errors.append({"index": n, **exc.to_dict()})
+    if principal.role in DEPARTMENT_ROLES and c.cases.positions is not None:
+        verdicts = await c.cases.positions.ingest(principal.username, pings)
+        c.location.count("http", [*verdicts, *[Verdict.INVALID] * len(errors)])
+        return json({"received": len(items),
+                     "stored": sum(v is Verdict.OK for v in verdicts),
+                     "verdicts": verdict_counts(verdicts, len(errors)), "errors": errors})
     worker = await c.location.directory.of_principal(principal)
     result = await runtime(request).ingest(worker, pings, "http")
     c.location.count("http", [Verdict.INVALID] * len(errors))
@@ -91,6 +99,15 @@ async def upload_locations(request: Request, principal: Principal) -> Response:
     stored = sum(v in STORED_VERDICTS for v in result.verdicts)
     return json({"received": len(items), "stored": stored, "verdicts": counts,
                  "errors": errors})
+
+
+def verdict_counts(verdicts: list[Verdict], invalid: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for v in verdicts:
+        counts[v.value] = counts.get(v.value, 0) + 1
+    if invalid:
+        counts[Verdict.INVALID.value] = counts.get(Verdict.INVALID.value, 0) + invalid
+    return counts
 
 
 def _content_type(request: Request) -> str:

@@ -20,7 +20,8 @@ HTTP_CREATED = 201
 MAX_PARTS = 4
 
 
-@guard(Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD, Role.DISPATCHER, Role.ADMIN)
+@guard(Role.GRID_WORKER, Role.DISPOSAL_MEMBER, Role.DEPT_LEAD, Role.DISPATCHER, Role.ADMIN,
+       Role.GRID_ASSISTANT, Role.INFORMANT)
 @op(request=UPLOAD, ok=Media, status=HTTP_CREATED)
 async def upload(request: Request, principal: Principal) -> Response:
     """Upload one photo (multipart field `file`); returns its id."""

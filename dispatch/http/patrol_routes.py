@@ -27,7 +27,7 @@ from dispatch.validation import Fields
 
 HTTP_CREATED = 201
 HTTP_OK = 200
-READ_ROLES = (Role.GRID_WORKER, *sorted(WORKER_WATCHERS))
+READ_ROLES = (Role.GRID_WORKER, Role.GRID_ASSISTANT, *sorted(WORKER_WATCHERS))
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ async def _phone_time(request: Request, now: int, backdate_max_ms: int,
     return PhoneTime(at, bool(body.flag("without_location", False)))
 
 
-@guard(Role.GRID_WORKER)
+@guard(Role.GRID_WORKER, Role.GRID_ASSISTANT)
 @op(responses={HTTP_CREATED: Patrol, HTTP_OK: Patrol}, errors=(409,))
 async def start_patrol(request: Request, principal: Principal) -> Response:
     """Start a patrol: in the current window, else an extra one (`kind: extra`, toward no
@@ -70,7 +70,7 @@ async def start_patrol(request: Request, principal: Principal) -> Response:
     return json(record.public(), status_code=HTTP_CREATED if created else HTTP_OK)
 
 
-@guard(Role.GRID_WORKER)
+@guard(Role.GRID_WORKER, Role.GRID_ASSISTANT)
 @op(ok=Patrol, errors=(409,))
 async def end_patrol(request: Request, principal: Principal) -> Response:
     """End the caller's patrol and measure it (optional body `ts`: ended while offline)."""

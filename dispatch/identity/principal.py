@@ -17,5 +17,8 @@ class Principal:
     def in_department(self, dept: str | None) -> bool:
         return self.role in (Role.DISPOSAL_MEMBER, Role.DEPT_LEAD) and self.scope == dept
 
+    def in_station(self, station: str | None) -> bool:
+        return self.role is Role.STATION_LEAD and station is not None and self.scope == station
+
     def in_grid(self, grid: str | None) -> bool:
         return self.role is Role.GRID_WORKER and self.scope == grid

@@ -52,8 +52,13 @@ def periodic_jobs(c: Container) -> list[Periodic]:
 
     timer_lateness(c.metrics)
 
+    async def joint_timers(now: int) -> None:
+        await c.cases.fire_parts_due(now)  # 协办: assisting parts past their own limit
+        await c.cases.fire_whistles(now)  # 吹哨: the summoned not on site in time
+
     return [
         Periodic("timers", TIMERS_EVERY_S, TimerDrain(c)),
+        Periodic("joint_timers", TIMERS_EVERY_S, joint_timers),
         Periodic("presence", SWEEP_EVERY_S, lambda now: c.location.sweep(now)),
         Periodic("windows", SWEEP_EVERY_S, lambda now: c.patrols.close_windows(now)),
         Periodic("figures", float(c.settings.figures_every_s), figures),

@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 from dispatch.errors import Forbidden, NotFound
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import Role
+from dispatch.identity.roles import PATROL_ROLES
 from dispatch.identity.users import User, UserStore
 from dispatch.org.store import OrgStore
 
@@ -74,7 +74,7 @@ class WorkerDirectory:
         self._roster: TtlCache[str, list[WorkerRef]] = TtlCache(ttl_s)
 
     async def _ref(self, user: User) -> WorkerRef | None:
-        if user.role is not Role.GRID_WORKER or user.disabled:
+        if user.role not in PATROL_ROLES or user.disabled:
             return None
         station = await self.org.station_of(user.scope) if user.scope else None
         return WorkerRef(user.username, user.scope, station)

@@ -121,7 +121,8 @@ def load_org(grids_path: Path, org_path: Path) -> OrgData:
                                                 known_stations=station_ids)]
     grid_ids = {str(f.get("properties", {}).get("id")) for f in grids.get("features", [])
                 if isinstance(f, dict)}
-    known = {"grid": grid_ids, "department": {d.id for d in departments}}
+    known = {"grid": grid_ids, "department": {d.id for d in departments},
+             "station": station_ids}
     people = [p for i, e in enumerate(_entries(doc, "user", src, problems))
               if (p := _person(i, e, src, known, problems)) is not None]
     _check_people(people, src, problems)

@@ -20,6 +20,14 @@ DEPARTMENT_SIZES: dict[str, int] = {
     "ws": 4,
 }
 DISPATCHERS = 5
+#: Grid stations (10 community stations and 1 for the farmland and park grids), one lead each.
+STATIONS = 11
+#: 一格多员: one grid assistant a grid, and 2 to 4 informants (by the grid's number).
+MIN_INFORMANTS, INFORMANT_SPREAD = 2, 3
+
+
+def informants_of(grid: str) -> int:
+    return MIN_INFORMANTS + int(grid) % INFORMANT_SPREAD
 ASSESSORS = 4
 NAME_SEED = 20260101
 
@@ -45,7 +53,8 @@ def person_names(count: int, seed: int = NAME_SEED) -> list[str]:
 
 
 def _people(grid_ids: list[str]) -> list[Person]:
-    total = len(grid_ids) + sum(DEPARTMENT_SIZES.values()) + len(DEPARTMENT_SIZES) + 12
+    total = (len(grid_ids) + sum(DEPARTMENT_SIZES.values()) + len(DEPARTMENT_SIZES) + 12
+             + STATIONS + len(grid_ids) + sum(informants_of(g) for g in grid_ids))
     names = iter(person_names(total))
     people = [
         Person(User(f"gw{g}", Role.GRID_WORKER, g, next(names)), device=f"gw{g}")
@@ -63,7 +72,13 @@ def _people(grid_ids: list[str]) -> list[Person]:
                for i in range(1, DISPATCHERS + 1)]
     people += [Person(User(f"assess{i}", Role.ASSESSOR, None, next(names)))
                for i in range(1, ASSESSORS + 1)]
+    people += [Person(User(f"sl{n:02d}", Role.STATION_LEAD, f"S{n:02d}", next(names)))
+               for n in range(1, STATIONS + 1)]
     people.append(Person(User("screen1", Role.SCREEN, None, "指挥中心大屏")))
+    people += [Person(User(f"ga{g}", Role.GRID_ASSISTANT, g, next(names)), device=f"ga{g}")
+               for g in grid_ids]
+    people += [Person(User(f"inf{g}-{n}", Role.INFORMANT, g, next(names)))
+               for g in grid_ids for n in range(1, informants_of(g) + 1)]
     people.append(Person(User("admin", Role.ADMIN, None, "系统管理员")))
     return people
 

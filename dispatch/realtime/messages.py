@@ -55,9 +55,18 @@ CASE: Schema = {
         "yellow_at": nullable(TS), "light": {"enum": ["green", "yellow", "red"]},
         "escalation_level": INTEGER, "rework_count": INTEGER,
         "duplicate_of": nullable(STRING),
+        "parts": {"type": "array", "description": "The assisting departments' parts (协办).",
+                  "items": {"type": "object", "properties": {
+                      "department": STRING,
+                      "state": {"enum": ["offered", "accepted", "resolved", "left_open"]},
+                      "assignee": nullable(STRING), "deadline": nullable(TS),
+                      "light": {"enum": ["green", "yellow", "red"]}},
+                      "required": ["department", "state", "light"]}},
     },
     "required": ["id", "item", "grid", "state", "light"],
 }
+#: An assisting department's part a job message is about (absent: the case itself).
+PART: Schema = {"type": "string", "description": "the assisting department whose part"}
 PATROL: Schema = {"type": "object", "description": "A patrol record.",
                   "properties": {"id": STRING, "worker": STRING, "status": {
                       "enum": ["in_progress", "complete", "incomplete", "missed"]}},
@@ -121,16 +130,21 @@ SOCKETS: dict[str, dict[str, dict[str, Schema]]] = {
                                  ("reject", "Return a job as not the team's."))},
         "out": {
             "job.offered": message("job.offered", "A job offered to the team (or back to its "
-                                   "holder); ``pending`` when sent on (re)connect.", JOB,
-                                   {"pending": {"type": "boolean"}}),
+                                   "holder); ``pending`` when sent on (re)connect; ``part``: "
+                                   "the assisting department's part is offered.", JOB,
+                                   {"pending": {"type": "boolean"}, "part": PART}),
             "job.taken": message("job.taken", "Someone else won the job.",
-                                 {"case": STRING, "by": STRING}),
+                                 {"case": STRING, "by": STRING}, {"part": PART}),
             "job.warning": message("job.warning", "The job's light turned yellow.", JOB,
                                    {"kind": STRING, "late_ms": INTEGER}),
             "job.overdue": message("job.overdue", "The job is overdue, or escalated a level.",
                                    JOB, {"kind": STRING, "level": INTEGER, "notify": STRING,
                                          "late_ms": INTEGER}),
-            "job.updated": message("job.updated", "The job changed.", JOB),
+            "job.updated": message("job.updated", "The job changed.", JOB,
+                                   {"part": PART, "removed": {"type": "boolean"}}),
+            "task": message("task", "Something to do: rework a part sent back.",
+                            {"kind": {"enum": ["handle", "verify", "rework"]}},
+                            {**JOB, "part": PART}),
             "ack": message("ack", "The action was done.", {"case": STRING, "action": STRING,
                                                             "state": STRING},
                            {"ref": {"description": "the seq of the message it answers"}}),

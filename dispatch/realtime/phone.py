@@ -174,7 +174,7 @@ class PhoneHandler:
         return None if self.acked is None or not stored else {"type": "ack", "seq": self.acked}
 
 
-@guard_ws(Role.GRID_WORKER)
+@guard_ws(Role.GRID_WORKER, Role.GRID_ASSISTANT)
 async def phone_socket(websocket: WebSocket, principal: Principal, rt: WebRuntime) -> None:
     """A grid worker's phone: fixes and patrols in; acks, alerts and tasks out."""
     c = rt.container

@@ -19,7 +19,7 @@ from dispatch.authz import guard_ws
 from dispatch.bootstrap import WebRuntime
 from dispatch.errors import BadRequest, DispatchError
 from dispatch.identity.principal import Principal
-from dispatch.identity.roles import SCREEN_ROLES
+from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.realtime.session import Reply, Session
 
 REPLAY_MAX = 10_000
@@ -136,7 +136,7 @@ async def on_message(session: Session, message: dict[str, Any]) -> Reply:
     raise BadRequest("a screen only sends ping", code="unknown_type")
 
 
-@guard_ws(*SCREEN_ROLES)
+@guard_ws(*SCREEN_ROLES, Role.STATION_LEAD)
 async def screen_socket(websocket: WebSocket, principal: Principal, rt: WebRuntime) -> None:
     """The command screen's live stream: snapshot, then deltas; ``since`` resumes."""
     session = Session(websocket, principal, rt, [rt.container.keys.screen_channel()],

@@ -19,6 +19,7 @@ from dispatch.authz import guard_ws
 from dispatch.bootstrap import Container, WebRuntime
 from dispatch.cases.actions import Action
 from dispatch.cases.commands import parse_command
+from dispatch.cases.service import OFFERED_PART
 from dispatch.errors import BadRequest
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
@@ -45,7 +46,11 @@ def topics(principal: Principal, c: Container) -> list[str]:
 async def send_offers(session: Session) -> None:
     """Every job still offered to this socket's user."""
     for summary in await session.container.cases.pending_offers(session.principal):
-        await session.send({"type": "job.offered", "case": summary, "pending": True})
+        part = summary.pop(OFFERED_PART, None)
+        message = {"type": "job.offered", "case": summary, "pending": True}
+        if part:
+            message["part"] = part  # an assisting department's part (协办)
+        await session.send(message)
 
 
 def skip_own_taken(session: Session) -> Callable[[bytes], Awaitable[None]]:

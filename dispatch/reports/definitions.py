@@ -20,9 +20,9 @@ S = CaseState
 Credit = str | None
 CaseFigure = Callable[[CaseFacts, Period], list[Credit]]
 PatrolFigure = Callable[[PatrolFacts, Period], bool]
-WINDOW, EXTRA = "window", "extra"
+WINDOW, EXTRA, ASSISTANT = "window", "extra", "assistant"
 #: Bump when a definition changes: a kept report of another version is built again.
-VERSION = 2
+VERSION = 3
 
 
 # --- cases ----------------------------------------------------------------------------
@@ -176,12 +176,100 @@ def verification_delays(c: CaseFacts, p: Period) -> list[tuple[str, float]]:
             if p.holds(v.verified)]
 
 
+# --- assisting departments' parts (协办): each credited to the part's own department ------
+
+def _parts_due(c: CaseFacts, p: Period) -> list[tuple[str, int]]:
+    """(department, deadline) of the parts due in the period: the part's own deadline
+    passed in the period before T; not when the part was taken off the case, nor the case
+    cancelled or found a duplicate, before it."""
+    found = []
+    for part in c.parts:
+        deadline = part.deadline
+        if deadline is None or not p.holds(deadline):
+            continue
+        if part.removed is not None and part.removed <= deadline:
+            continue
+        if c.state_before(deadline) in (S.CANCELLED, S.DUPLICATE):
+            continue
+        found.append((part.department, deadline))
+    return found
+
+
+def parts_due(c: CaseFacts, p: Period) -> list[Credit]:
+    """协办到期: see :func:`_parts_due`; one count per part, to its department."""
+    return [d for d, _ in _parts_due(c, p)]
+
+
+def parts_in_time(c: CaseFacts, p: Period) -> list[Credit]:
+    """协办按期: due, and its result in effect at T was handed in by its deadline."""
+    found: list[Credit] = []
+    for part in c.parts:
+        if (part.department, part.deadline) not in _parts_due(c, p):
+            continue
+        handed_in = part.handed_in_before(p.at)
+        if handed_in is not None and part.deadline is not None and handed_in <= part.deadline:
+            found.append(part.department)
+    return found
+
+
+def parts_overdue(c: CaseFacts, p: Period) -> list[Credit]:
+    """协办超期: due and not in time: still open past its deadline, handed in late, or left
+    open by the lead."""
+    in_time = parts_in_time(c, p)
+    late = []
+    for department in parts_due(c, p):
+        if department in in_time:
+            in_time.remove(department)
+        else:
+            late.append(department)
+    return late
+
+
+def parts_reported(c: CaseFacts, p: Period) -> list[Credit]:
+    """协办办结: results of parts handed in (``part_resolve``) in the period."""
+    return [part.department for part in c.parts for t in part.resolves if p.holds(t)]
+
+
+def parts_reworks(c: CaseFacts, p: Period) -> list[Credit]:
+    """协办返工: parts' results sent back (``part_rework``) in the period."""
+    return [part.department for part in c.parts for t in part.reworks if p.holds(t)]
+
+
+# --- the whistle (吹哨报到): credited to each summoned department ----------------------
+
+def summoned(c: CaseFacts, p: Period) -> list[Credit]:
+    """吹哨: departments summoned by whistles blown in the period (one count each)."""
+    return [s.department for s in c.summons if p.holds(s.ts)]
+
+
+def checkins_on_time(c: CaseFacts, p: Period) -> list[Credit]:
+    """按时报到: of those summoned in the period, on site by the whistle's limit (as of T)."""
+    return [s.department for s in c.summons if p.holds(s.ts) and s.on_time_before(p.at)]
+
+
+def checkins_late(c: CaseFacts, p: Period) -> list[Credit]:
+    """报到超时: of those summoned in the period, not on site by the limit: checked in late,
+    or not at all by T once the limit passed."""
+    return [s.department for s in c.summons if p.holds(s.ts) and s.late_before(p.at)]
+
+
+def arrival_times(c: CaseFacts, p: Period) -> list[tuple[Credit, float]]:
+    """Seconds from the whistle to the check-in, for those summoned in the period and
+    checked in by T (the mean time to arrive)."""
+    return [(s.department, (s.checkin - s.ts) / 1000) for s in c.summons
+            if p.holds(s.ts) and s.checkin is not None and s.checkin < p.at]
+
+
 CASE_FIGURES: dict[str, CaseFigure] = {
     "reported": reported, "duplicates": duplicates, "dispatched": dispatched,
     "closed": closed, "reported_closed": reported_closed, "cancelled": cancelled,
     "due": due, "due_suspended": due_suspended, "closed_in_time": closed_in_time,
     "overdue": overdue, "verified": verified, "reworks": reworks, "reopened": reopened,
-    "supervised": supervised, "ratings": ratings,
+    "supervised": supervised, "ratings": ratings, "parts_due": parts_due,
+    "parts_in_time": parts_in_time, "parts_overdue": parts_overdue,
+    "parts_reported": parts_reported, "parts_reworks": parts_reworks,
+    "summoned": summoned, "checkins_on_time": checkins_on_time,
+    "checkins_late": checkins_late,
 }
 
 
@@ -217,9 +305,16 @@ def patrols_extra(p: PatrolFacts, period: Period) -> bool:
     return p.kind == EXTRA and period.holds(p.start) and p.ended_by(period.at)
 
 
+def patrols_assistant(p: PatrolFacts, period: Period) -> bool:
+    """辅助员巡查: a grid assistant's patrol started in the period and ended by T (counted
+    apart: none of the grid workers' figures counts it)."""
+    return p.kind == ASSISTANT and period.holds(p.start) and p.ended_by(period.at)
+
+
 PATROL_FIGURES: dict[str, PatrolFigure] = {
     "patrols_complete": patrols_complete, "patrols_incomplete": patrols_incomplete,
     "patrols_missed": patrols_missed, "patrols_extra": patrols_extra,
+    "patrols_assistant": patrols_assistant,
 }
 
 

@@ -31,6 +31,8 @@ BOM = "\ufeff"  # spreadsheets open UTF-8 CSV with Chinese names correctly with 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_COLUMNS = (*CASE_NAMES, *PATROL_NAMES, *RATE_NAMES)
+#: Rates that are means (a score, seconds), not shares.
+MEANS = frozenset({"rating_mean", "arrival_mean_s"})
 COUNTS = frozenset((*CASE_NAMES, *PATROL_NAMES))
 PERCENT = "0.00%"
 LINK = Font(color="0563C1", underline="single")
@@ -146,7 +148,7 @@ def report_xlsx(report: Mapping[str, Any], lists: Mapping[tuple[str, str, str], 
         row = ws.max_row
         for col, key in enumerate(REPORT_COLUMNS, start=3):
             cell = ws.cell(row=row, column=col)
-            if key in RATE_NAMES and key != "rating_mean" and cell.value is not None:
+            if key in RATE_NAMES and key not in MEANS and cell.value is not None:
                 cell.number_format = PERCENT
             if key not in COUNTS or (group == "department" and key not in DEPARTMENT_NAMES):
                 continue

@@ -27,6 +27,10 @@ RATE = "rate"
 REPORT = "report"
 RESOLVE = "resolve"
 VERIFY = "verify"
+ROUTE = "route"
+ASSIST, UNASSIST = "assist", "unassist"
+PART_RESOLVE, PART_REWORK = "part_resolve", "part_rework"
+WHISTLE, CHECKIN = "whistle", "checkin"
 
 
 def _value_at(times: Sequence[int], values: Sequence[Any], t: int, *, inclusive: bool) -> Any:
@@ -60,6 +64,47 @@ class Verification:
 
 
 @dataclass(frozen=True)
+class PartFacts:
+    """An assisting department's part (协办), as its timeline entries tell it."""
+
+    department: str
+    added: int
+    deadline: int | None
+    resolves: tuple[int, ...] = ()  # results handed in (part_resolve)
+    reworks: tuple[int, ...] = ()  # results sent back (part_rework)
+    left_open: int | None = None  # the lead resolved without it
+    removed: int | None = None  # the desk took it off the case
+
+    def handed_in_before(self, t: int) -> int | None:
+        """The result in effect just before ``t``: the last one handed in, unless it was
+        sent back after."""
+        i = bisect.bisect_left(self.resolves, t)
+        last = self.resolves[i - 1] if i else None
+        if last is None or any(last < r < t for r in self.reworks):
+            return None
+        return last
+
+
+@dataclass(frozen=True)
+class Summons:
+    """One department summoned by a whistle (吹哨), and its check-in (报到) if any."""
+
+    department: str
+    ts: int  # the whistle blown
+    due: int
+    checkin: int | None = None
+
+    def on_time_before(self, t: int) -> bool:
+        return self.checkin is not None and self.checkin < t and self.checkin <= self.due
+
+    def late_before(self, t: int) -> bool:
+        """Not on site by the limit, as of T (checked in late, or not yet at all)."""
+        if self.due >= t:
+            return self.checkin is not None and self.due < self.checkin < t
+        return self.checkin is None or self.checkin >= t or self.checkin > self.due
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     id: str
     station: str | None
@@ -79,6 +124,10 @@ class CaseFacts:
     ratings: tuple[tuple[int, int], ...] = ()
     verifications: tuple[Verification, ...] = ()
     entry_times: tuple[int, ...] = ()  # every entry's time, in order
+    parts: tuple[PartFacts, ...] = ()  # the assisting departments' parts, as added
+    #: Who in the grid reported it, besides its worker (grid_assistant, informant).
+    reporter_role: str | None = None
+    summons: tuple[Summons, ...] = ()  # departments summoned by whistles
 
     def active_between(self, start: int, end: int) -> bool:
         """Whether any entry lies in [start, end)."""
@@ -132,6 +181,60 @@ def _department_after(entry: Mapping[str, Any], current: str | None) -> str | No
     if entry.get("to") == S.TRIAGE.value and entry.get("from") != S.TRIAGE.value:
         return CENTRE
     return current
+
+
+def _part_facts(entries: Sequence[Mapping[str, Any]]) -> tuple[PartFacts, ...]:
+    """Each assisting part from its entries: added by the route (its ``assist`` list, on
+    the case's deadline) or by ``assist``; results, reworks, left open, removed."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def add(department: Any, ts: int, deadline: Any) -> None:
+        found[str(department)] = {"department": str(department), "added": ts,
+                                  "deadline": int(deadline) if deadline is not None else None,
+                                  "resolves": [], "reworks": [], "left_open": None,
+                                  "removed": None}
+
+    for e in entries:
+        ts, action, part = int(e.get("ts") or 0), e.get("action"), e.get("part")
+        if action == ROUTE:
+            for department in e.get("assist") or ():
+                add(department, ts, e.get("deadline"))
+        elif action == ASSIST and part:
+            add(part, ts, e.get("part_deadline"))
+        elif part in found:
+            p = found[str(part)]
+            if action == PART_RESOLVE:
+                p["resolves"].append(ts)
+            elif action == PART_REWORK:
+                p["reworks"].append(ts)
+            elif action == UNASSIST:
+                p["removed"] = ts
+        if action == RESOLVE:
+            for left in e.get("left_open") or ():
+                if isinstance(left, Mapping) and left.get("department") in found:
+                    found[str(left["department"])]["left_open"] = ts
+    return tuple(PartFacts(p["department"], p["added"], p["deadline"], tuple(p["resolves"]),
+                           tuple(p["reworks"]), p["left_open"], p["removed"])
+                 for p in found.values())
+
+
+def _summons(entries: Sequence[Mapping[str, Any]]) -> tuple[Summons, ...]:
+    """Each department summoned by each whistle, with its first check-in."""
+    found: dict[tuple[int, str], Summons] = {}
+    for e in entries:
+        action, n = e.get("action"), e.get("n")
+        if not isinstance(n, int):
+            continue
+        if action == WHISTLE:
+            for department in e.get("departments") or ():
+                found[(n, str(department))] = Summons(str(department), int(e["ts"]),
+                                                      int(e.get("due") or e["ts"]))
+        elif action == CHECKIN and (n, str(e.get("summoned"))) in found:
+            key = (n, str(e.get("summoned")))
+            if found[key].checkin is None:
+                found[key] = Summons(found[key].department, found[key].ts, found[key].due,
+                                     int(e["ts"]))
+    return tuple(found.values())
 
 
 def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -> CaseFacts:
@@ -188,6 +291,10 @@ def case_facts(case: Mapping[str, Any], timeline: Sequence[Mapping[str, Any]]) -
         supervisions=tuple(supervisions),
         ratings=tuple(ratings), verifications=tuple(verifications),
         entry_times=tuple(int(e.get("ts") or 0) for e in entries),
+        parts=_part_facts(entries),
+        reporter_role=next((str(e["reporter_role"]) for e in entries
+                            if e.get("action") == REPORT and e.get("reporter_role")), None),
+        summons=_summons(entries),
     )
 
 

@@ -15,7 +15,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dispatch.reports.definitions import CASE_FIGURES, PATROL_FIGURES, rating_points
+from dispatch.reports.definitions import (
+    CASE_FIGURES,
+    PATROL_FIGURES,
+    arrival_times,
+    rating_points,
+)
 from dispatch.reports.facts import RUNNING, CaseFacts, PatrolFacts
 from dispatch.reports.periods import Period
 
@@ -28,9 +33,10 @@ GroupKey = tuple[str, str]
 TOTAL: GroupKey = (TOTAL_GROUP, "")
 CASE_NAMES = tuple(CASE_FIGURES)
 PATROL_NAMES = tuple(PATROL_FIGURES)
-RATE_NAMES = ("closure_rate", "on_time_rate", "patrol_rate", "rating_mean")
+RATE_NAMES = ("closure_rate", "on_time_rate", "patrol_rate", "rating_mean", "arrival_mean_s")
 #: Which figures a department's row has (patrols belong to stations and workers).
-DEPARTMENT_NAMES = (*CASE_NAMES, "closure_rate", "on_time_rate", "rating_mean")
+DEPARTMENT_NAMES = (*CASE_NAMES, "closure_rate", "on_time_rate", "rating_mean",
+                    "arrival_mean_s")
 ALL_NAMES = (*CASE_NAMES, *PATROL_NAMES, *RATE_NAMES)
 
 
@@ -46,6 +52,10 @@ class Tally:
     members: dict[str, dict[GroupKey, Counter[str]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
     rating_sums: Counter[GroupKey] = field(default_factory=Counter)
+    #: Seconds from whistle to check-in, summed, and how many (the mean time to arrive).
+    arrival_sums: defaultdict[GroupKey, float] = field(
+        default_factory=lambda: defaultdict(float))
+    arrivals: Counter[GroupKey] = field(default_factory=Counter)
 
     def count(self, figure: str, group: GroupKey = TOTAL) -> int:
         return sum(self.members[figure][group].values())
@@ -68,6 +78,8 @@ class Tally:
                                   + n["patrols_incomplete"] + n["patrols_missed"])
         out["rating_mean"] = (round(self.rating_sums[group] / n["ratings"], MEAN_DIGITS)
                               if n["ratings"] else None)
+        out["arrival_mean_s"] = (round(self.arrival_sums[group] / self.arrivals[group], 1)
+                                 if self.arrivals[group] else None)
         if group[0] == DEPARTMENT:
             return {k: out[k] for k in DEPARTMENT_NAMES}
         return out
@@ -89,7 +101,9 @@ def may_count(c: CaseFacts, p: Period) -> bool:
     if c.state_before(p.start) in RUNNING:
         return True
     deadline = c.deadline_before(p.at)
-    return deadline is not None and p.start <= deadline < p.at
+    if deadline is not None and p.start <= deadline < p.at:
+        return True
+    return any(x.deadline is not None and p.start <= x.deadline < p.at for x in c.parts)
 
 
 def tally(cases: Iterable[CaseFacts], patrols: Iterable[PatrolFacts], p: Period) -> Tally:
@@ -106,6 +120,15 @@ def tally(cases: Iterable[CaseFacts], patrols: Iterable[PatrolFacts], p: Period)
                     per[(STATION, c.station)][c.id] += 1
                 if credit:
                     per[(DEPARTMENT, credit)][c.id] += 1
+        for credit, seconds in arrival_times(c, p):
+            keys = [TOTAL]
+            if c.station:
+                keys.append((STATION, c.station))
+            if credit:
+                keys.append((DEPARTMENT, credit))
+            for key in keys:
+                t.arrival_sums[key] += seconds
+                t.arrivals[key] += 1
         for credit, score in rating_points(c, p):
             t.rating_sums[TOTAL] += score
             if c.station:

@@ -27,13 +27,42 @@ from dispatch.reports.figures import DEPARTMENT, Tally
 from dispatch.reports.periods import Period
 
 SCALE = 100
+INFORMANT = "informant"
 DIGITS = 2
 PART_DIGITS = 4
 #: A verification this long (or longer) after the result scores 0 for speed.
 SLOW_VERIFY_S = 24 * 3600
 RATING_LOW, RATING_HIGH = 1, 5
 #: What makes a department judged at all on overdue work and supervision.
-ACTIVITY = ("reported", "dispatched", "due", "overdue", "closed", "supervised")
+ACTIVITY = ("reported", "dispatched", "due", "overdue", "closed", "supervised", "parts_due",
+            "parts_reported")
+#: The figures of a department's assisting parts (协办), shown in its raw figures.
+PART_FIGURES = ("parts_due", "parts_in_time", "parts_overdue", "parts_reported",
+                "parts_reworks")
+
+
+def on_time(f: Mapping[str, Any]) -> float | None:
+    """Cases closed in time and parts reported in time, of those due (the suspended
+    apart): a department is judged on its own parts as on its own cases."""
+    if not f["parts_due"]:
+        value: float | None = f["on_time_rate"]
+        return value
+    due = f["due"] - f["due_suspended"] + f["parts_due"]
+    return (f["closed_in_time"] + f["parts_in_time"]) / due if due > 0 else None
+
+
+def late(f: Mapping[str, Any]) -> int:
+    """Overdue cases and overdue parts."""
+    return int(f["overdue"]) + int(f["parts_overdue"])
+
+
+def reworked(f: Mapping[str, Any]) -> int:
+    return int(f["reworks"]) + int(f["parts_reworks"])
+
+
+def checked(f: Mapping[str, Any]) -> int:
+    """Results judged: cases verified, parts reported."""
+    return int(f["verified"]) + int(f["parts_reported"])
 
 
 @dataclass(frozen=True)
@@ -98,16 +127,20 @@ def rank(scores: Sequence[Score], warn_last: int) -> list[Score]:
 class WorkerInput:
     username: str
     since: int  # when the worker (and the street) existed
+    grid: str | None = None  # their grid (its informants' reports are shown with them)
 
 
 def worker_scores(workers: Sequence[WorkerInput], cases: Sequence[CaseFacts],
                   patrols: Sequence[PatrolFacts], windows: Sequence[DayWindow], period: Period,
                   weights: Mapping[str, float], warn_last: int) -> list[Score]:
     reports: dict[str, int] = defaultdict(int)
+    informed: dict[str, int] = defaultdict(int)  # reports by each grid's informants
     delays: dict[str, list[float]] = defaultdict(list)
     for c in cases:
         if c.reporter and reported(c, period):
             reports[c.reporter] += 1
+            if c.reporter_role == INFORMANT and c.grid:
+                informed[c.grid] += 1
         for who, seconds in verification_delays(c, period):
             delays[who].append(seconds)
     by_worker: dict[str, list[PatrolFacts]] = defaultdict(list)
@@ -129,7 +162,8 @@ def worker_scores(workers: Sequence[WorkerInput], cases: Sequence[CaseFacts],
         raw = {"windows_owed": len(owed), "windows_patrolled": done,
                "reports": reports[w.username],
                "verifications": len(delays[w.username]),
-               "verify_mean_s": round(verify, 1) if verify is not None else None}
+               "verify_mean_s": round(verify, 1) if verify is not None else None,
+               "informant_reports": informed[w.grid] if w.grid else 0}
         out.append(Score(w.username, weighted(parts, weights), parts, raw))
     return rank(out, warn_last)
 
@@ -143,7 +177,7 @@ def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], t:
                 handling[credit].append(seconds)
     figs = {d: t.figures((DEPARTMENT, d)) for d in departments}
     mean_h = {d: mean(handling[d]) if handling[d] else None for d in departments}
-    worst_overdue = max((f["overdue"] for f in figs.values()), default=0)
+    worst_overdue = max((late(f) for f in figs.values()), default=0)
     worst_supervised = max((f["supervised"] for f in figs.values()), default=0)
     worst_handling = max((v for v in mean_h.values() if v is not None), default=0.0)
     out = []
@@ -153,10 +187,10 @@ def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], t:
         active = any(f[k] for k in ACTIVITY)
         rating = f["rating_mean"]
         parts = {
-            "on_time": _part(f["on_time_rate"]),
-            "rework": _part(1.0 - min(1.0, f["reworks"] / f["verified"])) if f["verified"]
+            "on_time": _part(on_time(f)),
+            "rework": _part(1.0 - min(1.0, reworked(f) / checked(f))) if checked(f)
             else None,
-            "overdue": _part(_inverse_share(f["overdue"], worst_overdue)) if active else None,
+            "overdue": _part(_inverse_share(late(f), worst_overdue)) if active else None,
             "handling": _part(_inverse_share(handled, worst_handling))
             if handled is not None else None,
             "supervised": _part(_inverse_share(f["supervised"], worst_supervised))
@@ -170,5 +204,7 @@ def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], t:
                "supervised": f["supervised"], "ratings": f["ratings"], "rating_mean": rating,
                "closed": f["closed"],
                "mean_handling_s": round(handled, 1) if handled is not None else None}
+        if any(f[k] for k in PART_FIGURES):  # the department's own assisting parts
+            raw.update({k: f[k] for k in PART_FIGURES})
         out.append(Score(d, weighted(parts, weights), parts, raw))
     return rank(out, warn_last)

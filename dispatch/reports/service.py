@@ -25,7 +25,7 @@ from dispatch.keys import Keys
 from dispatch.location.patrol_store import PatrolStore
 from dispatch.org.store import OrgStore
 from dispatch.patrol.windows import parse_windows, windows_of_day
-from dispatch.reports.definitions import VERSION, DayWindow
+from dispatch.reports.definitions import ASSISTANT, VERSION, DayWindow
 from dispatch.reports.facts import ENDED, CaseFacts, PatrolFacts, case_facts
 from dispatch.reports.figures import (
     CASE_NAMES,
@@ -131,14 +131,18 @@ class ReportService:
         return {w: max(street, created.get(w) or 0) for w in workers}
 
     async def patrol_facts(self, days: list[date]) -> list[PatrolFacts]:
+        """Every patrol record; a grid assistant's is of kind ``assistant``: shown, and
+        counted apart from the grid workers' (no window is owed by an assistant)."""
         since = await self.workers_since()
         street = await self.street_since()
+        assistants = {u.username for u in await self.users.all(Role.GRID_ASSISTANT)}
         out = []
         for day in days:
             for r in await self.patrol_store.of_day(day.isoformat()):
+                kind = ASSISTANT if r.worker in assistants else r.kind
                 out.append(PatrolFacts(
                     r.id, r.worker, r.grid, r.station, r.date, r.status.value, r.start,
-                    r.end, r.kind, r.window, r.window_start,
+                    r.end, kind, r.window, r.window_start,
                     since.get(r.worker, street)))
         return out
 
@@ -267,7 +271,8 @@ class ReportService:
         t = tally(facts.cases, facts.patrols, p)
         s = self.settings
         since = await self.workers_since()
-        workers = [WorkerInput(w, since[w]) for w in sorted(since)]
+        grids = {u.username: u.scope for u in await self.users.all(Role.GRID_WORKER)}
+        workers = [WorkerInput(w, since[w], grids.get(w)) for w in sorted(since)]
         departments = sorted(await self.redis.hkeys(self.keys.org_departments()))
         return {
             "kind": kind.value, "label": p.label, "start": p.start, "end": p.end, "at": p.at,

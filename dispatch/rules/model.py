@@ -57,6 +57,8 @@ class Outcome:
     yellow_share: float | None = None
     yellow_lead_s: int | None = None
     escalation: tuple[Escalation, ...] | None = None
+    #: Assisting departments (协办), each given its own part of the case.
+    assist: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class Decision:
     escalation: tuple[Escalation, ...]
     rule_id: str
     version: str
+    #: Assisting departments (协办): each gets its own part of the case, on its clock.
+    assist: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

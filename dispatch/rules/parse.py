@@ -21,6 +21,7 @@ Rules file format (TOML)::
     clock = "clock"
     yellow_lead = "20m"            # or yellow_share = 0.5 (not both)
     escalation = [{ after = "15m", notify = "dispatcher", name_zh = "…", name_en = "…" }]
+    assist = ["zhzf", "cgj"]       # assisting departments (协办), each with its own part
     note = "free text"
 
 Match keys (all optional, all must hold; an empty match matches everything):
@@ -83,6 +84,7 @@ def _rule(index: int, table: Any, ctx: Context) -> Rule | None:
         yellow_share=values.get("yellow_share"),
         yellow_lead_s=values.get("yellow_lead"),
         escalation=values.get("escalation"),
+        assist=values.get("assist"),
     )
     match = values.get("match", Match())
     return Rule(values["id"], values["priority"], match, outcome, index, span.first)

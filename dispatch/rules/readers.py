@@ -135,6 +135,21 @@ def read_department(value: Any, ctx: Context) -> str:
     return department
 
 
+def read_assist(value: Any, ctx: Context) -> tuple[str, ...]:
+    """Assisting departments: known departments (not the centre), each once."""
+    departments = text_list(value)
+    issues = [Issue(f"unknown department {d!r}", literal=d) for d in departments
+              if d == CENTRE or d not in ctx.departments]
+    seen: set[str] = set()
+    for d in departments:
+        if d in seen:
+            issues.append(Issue(f"department {d!r} named twice", literal=d))
+        seen.add(d)
+    if issues:
+        raise FieldError(*issues)
+    return departments
+
+
 RESULT_READERS: Mapping[str, Reader] = {
     "clock": lambda v, _: enum_value(v, LimitClock),
     "yellow_share": lambda v, _: share_value(v),
@@ -149,6 +164,7 @@ RULE_READERS: Mapping[str, Reader] = {
     "department": read_department,
     "tier": lambda v, _: enum_value(v, Tier),
     "limit": lambda v, _: duration_value(v),
+    "assist": read_assist,
     **RESULT_READERS,
 }
 

@@ -71,6 +71,13 @@ def resolve(
     own_yellow = out.yellow_share is not None or out.yellow_lead_s is not None
     share = out.yellow_share if own_yellow else defaults.yellow_share
     lead = out.yellow_lead_s if own_yellow else defaults.yellow_lead_s
+    assist = out.assist or ()
+    if assist and tier is Tier.SIMPLE:
+        raise ResolveError("tier simple has no assisting departments", "assist",
+                           per_item=out.tier is None)
+    if department in assist:
+        raise ResolveError(f"{department!r} leads and cannot assist too", "assist",
+                           per_item=rule.outcome.department is None)
     if lead is not None and lead >= limit:
         raise ResolveError(
             "yellow_lead must be shorter than the limit",
@@ -87,6 +94,7 @@ def resolve(
         escalation=out.escalation if out.escalation is not None else defaults.escalation,
         rule_id=rule.id,
         version=version,
+        assist=assist,
     )
 
 

@@ -39,4 +39,5 @@ class Routing:
             "rule": self.rule_id,
             "version": self.version,
             "triage": d is None,
+            "assist": list(d.assist) if d else [],
         }

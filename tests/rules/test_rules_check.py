@@ -372,3 +372,54 @@ def test_every_problem_of_an_escalation_level_and_dotted_keys() -> None:
     assert _lines(problems, "not 'boss'") == [10]
     assert _lines(problems, "escalation level 1: unknown key 'colour'") == [12]
     assert _lines(problems, "escalation level 1 lacks 'name_en'") == [8]
+
+
+ASSIST = """\
+version = "v"
+
+[[rule]]
+id = "joint"
+priority = 20
+match = { items = ["SR07"] }
+department = "zj"
+assist = ["zhzf", "cgj"]
+
+[[rule]]
+id = "bad-names"
+priority = 20
+match = { items = ["SR01"] }
+assist = ["nope", "centre", "cgj", "cgj"]
+
+[[rule]]
+id = "simple"
+priority = 20
+match = { items = ["SR04"] }
+tier = "simple"
+assist = ["cgj"]
+
+[[rule]]
+id = "lead-assists"
+priority = 20
+match = { items = ["SS01"] }
+department = "cgj"
+assist = ["cgj"]
+"""
+
+
+def test_assisting_departments_are_checked() -> None:
+    problems = _check(ASSIST)
+    assert _lines(problems, "unknown department 'nope'") == [14]
+    assert _lines(problems, "unknown department 'centre'") == [14]
+    assert _lines(problems, "department 'cgj' named twice") == [14]
+    assert _lines(problems, "tier simple has no assisting departments") == [21]
+    assert _lines(problems, "'cgj' leads and cannot assist too") == [28]
+    assert not [p for p in problems if "'joint'" in p.message]
+
+
+def test_a_rule_names_its_assisting_departments() -> None:
+    text = ASSIST.split("[[rule]]\nid = \"bad-names\"")[0] + COVER_ALL
+    rules = parse_rules(text, source="r.toml", catalogue=load_catalogue(),
+                        departments=DEPARTMENT_IDS)
+    decision = rules.index["SR07"][0].decision
+    assert (decision.department, decision.assist) == ("zj", ("zhzf", "cgj"))
+    assert rules.index["SR01"][0].decision.assist == ()

@@ -39,6 +39,8 @@ ALL_DAY = "am=00:00-12:00,pm=12:00-00:00"
 #: Human delays shrink so much that a test's race is over in a moment.
 FAST = 1000.0
 WORKER = "gw001"
+#: A joint case's parts and a whistle's check-ins take several steps each (a busy machine).
+JOINT_WAIT_S = 60.0
 
 Tokens = Callable[[str], str]
 
@@ -300,4 +302,57 @@ def test_screen_resumes_with_since_after_a_drop(live: LiveServer, tokens: Tokens
 
     ctx = asyncio.run(with_ctx(live, tokens, body))
     assert ctx.stats[S.RECONNECTS] >= 1
+    no_errors(ctx.stats)
+
+
+def test_members_play_a_joint_case_and_a_whistle(live: LiveServer, tokens: Tokens,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Illegal construction (SR07): housing and construction (zj) leads, law enforcement
+    (zhzf) and city management (cgj) assist; the simulated members win each part and
+    report it, the lead resolves once they did; a whistle on the case brings one member of
+    each summoned department on site (checked in), one tapping from afar is refused."""
+    async def body(ctx: Ctx) -> None:
+        grid = ctx.street.of_worker(WORKER)
+        assert grid is not None
+        lon, lat = grid.random_lonlat(ctx.rng)
+        reply = await ctx.api.post("report", "/api/v1/cases", tokens(WORKER),
+                                   {"client_id": "joint-1", "item": "SR07",
+                                    "lat": lat, "lon": lon, "description": "违建"})
+        case = reply.body
+        assert [p["department"] for p in case["parts"]] == ["zhzf", "cgj"], reply.describe()
+        teams = {}
+        for dept in ("zhzf", "cgj"):
+            info = await ctx.api.get("dept", f"/api/v1/departments/{dept}", tokens("disp1"))
+            team = teams[dept] = Department(ctx, dept)
+            for name in info.body["members"][:2]:
+                member = Member(ctx, name, tokens(name), team)
+                team.people.append(member)
+                member.start()
+        for team in teams.values():
+            for member in team.people:
+                await asyncio.wait_for(member.socket.connected.wait(), WAIT_S)
+        cid = case["id"]
+        for team in teams.values():  # parts offered before the sockets opened: on connect
+            await until(lambda t=team: cid in t.parts, f"{team.id} offer", JOINT_WAIT_S)
+        await until(lambda: ctx.stats[S.PARTS_RESOLVED] >= 2, "both parts reported",
+                    JOINT_WAIT_S)
+        lead = Member(ctx, "dm175", tokens("dm175"), Department(ctx, "zj"))  # the lead's
+        assert await lead.try_accept(case)
+        await lead.resolve(cid)
+        assert ctx.stats[S.RESOLVED] == 1
+        blown = await ctx.api.post("whistle", f"/api/v1/cases/{cid}/whistle", tokens("disp1"),
+                                   {"departments": ["zhzf", "cgj"], "respond_min": 30})
+        assert blown.ok, blown.describe()
+        await until(lambda: ctx.stats[S.CHECKINS] >= 2, "both departments on site",
+                    JOINT_WAIT_S)
+        await until(lambda: ctx.stats[S.CHECKINS_REFUSED] >= 1, "the far tap refused",
+                    JOINT_WAIT_S)
+        got = await ctx.api.get("case", f"/api/v1/cases/{cid}", tokens("disp1"))
+        assert all(d["checkin"] for d in got.body["whistle"]["departments"])
+        assert got.body["state"] == "resolved"
+        assert [p["state"] for p in got.body["parts"]] == ["resolved", "resolved"]
+
+    monkeypatch.setattr("clients.simulator.members.FAR_CHECKIN_SHARE", 1.0)  # one taps afar
+    ctx = asyncio.run(with_ctx(live, tokens, body, speed=FAST))
+    assert ctx.stats[S.PARTS_ACCEPTED] == 2
     no_errors(ctx.stats)

@@ -29,6 +29,16 @@ class ReportBody(Struct, kw_only=True):
     reporter: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
 
 
+class CasePart(Struct, kw_only=True, forbid_unknown_fields=False):
+    """An assisting department's part: its own offer, holder, limit and light."""
+
+    department: str
+    state: Literal["offered", "accepted", "resolved", "left_open"]
+    assignee: str | None
+    deadline: Ms | None
+    light: Light
+
+
 class CaseSummary(Struct, kw_only=True, forbid_unknown_fields=False):
     id: str
     item: str
@@ -51,6 +61,8 @@ class CaseSummary(Struct, kw_only=True, forbid_unknown_fields=False):
     escalation_level: int
     rework_count: int
     duplicate_of: str | None
+    #: One per assisting department (协办); empty for a case its lead handles alone.
+    parts: list[CasePart] = []
 
 
 class TimelineEntry(Struct, kw_only=True, forbid_unknown_fields=False):
@@ -73,6 +85,8 @@ class Case(CaseSummary, kw_only=True):
     rating: dict[str, Any] | None = None
     suspended_at: Ms | None = None
     updated: Ms | None = None
+    #: The latest whistle (吹哨): its limit and each summoned department's check-in.
+    whistle: dict[str, Any] | None = None
     timeline: list[TimelineEntry] = []
 
 
@@ -157,12 +171,59 @@ class DuplicateBody(Struct, kw_only=True):
     note: Note = ""
 
 
+class LeftOpen(Struct, kw_only=True):
+    department: Annotated[str, Meta(min_length=1, max_length=64)]
+    reason: Reason
+
+
+class ResolveBody(Struct, kw_only=True):
+    """The result; a lead resolving past an assisting part still open names it in
+    ``left_open`` with a reason."""
+
+    note: Reason
+    media: MediaIds = []
+    left_open: list[LeftOpen] = []
+
+
+class AssistBody(Struct, kw_only=True):
+    """协办: the assisting department, and its own limit (default: the case's)."""
+
+    department: Annotated[str, Meta(min_length=1, max_length=64)]
+    limit_hours: Annotated[int, Meta(ge=1)] | None = None
+    note: Note = ""
+
+
+class UnassistBody(Struct, kw_only=True):
+    department: Annotated[str, Meta(min_length=1, max_length=64)]
+    reason: Reason
+
+
+class WhistleBody(Struct, kw_only=True):
+    """吹哨: the departments summoned, and their time to be on site."""
+
+    departments: Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]],
+                           Meta(min_length=1, max_length=18)]
+    respond_min: Annotated[int, Meta(ge=1)] | None = None
+    note: Note = ""
+
+
+class CheckinBody(Struct, kw_only=True):
+    note: Note = ""
+
+
+#: The body model of each step of an assisting part (by its path name).
+PART_BODIES: dict[str, type] = {
+    "accept": NoteBody, "progress": ProgressBody, "resolve": ProgressBody,
+    "rework": ReasonBody,
+}
+
 #: The body model of each action (by its path name); a new action adds its line here.
 ACTION_BODIES: dict[str, type] = {
     "accept": NoteBody, "reject": ReasonBody, "progress": ProgressBody,
-    "resolve": ProgressBody, "verify": VerifyBody, "reassign": ReassignBody,
+    "resolve": ResolveBody, "verify": VerifyBody, "reassign": ReassignBody,
     "extend": ExtendBody, "approve_extension": ApproveBody, "suspend": ReasonBody,
     "resume": NoteBody, "rate": RateBody, "cancel": ReasonBody,
     "supervise": SuperviseBody, "assign": AssignBody, "duplicate": DuplicateBody,
-    "return": ReasonBody, "reopen": ReasonBody,
+    "return": ReasonBody, "reopen": ReasonBody, "assist": AssistBody,
+    "unassist": UnassistBody, "whistle": WhistleBody,
 }

@@ -67,6 +67,8 @@ class Routing(Struct, kw_only=True):
     rule: str | None
     version: str
     triage: bool
+    #: Assisting departments (协办) the rule names: each gets its own part.
+    assist: list[str] = []
 
 
 class ReloadBody(Struct, kw_only=True):

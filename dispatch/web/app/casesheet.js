@@ -1,7 +1,9 @@
 // One case over the whole screen: its summary and time left, its place on a small map, the
 // reporter's and handlers' photos, the timeline, and what the person holding the phone may do
 // with it now: accept, progress, resolve with photos, return as not ours, ask for more time
-// (a handler), or verify on site with a note and a photo (the reporting grid worker).
+// (a handler), or verify on site with a note and a photo (the reporting grid worker); the
+// department's own part of a joint case (协办: accept, progress, resolve), and the check-in on
+// site when a whistle summoned the department (报到: the phone's position is sent first).
 
 import { h } from "../common/dom.js";
 import { formatDateTime } from "../common/format.js";
@@ -17,6 +19,25 @@ const DEFAULT_EXTENSION_HOURS = 24;
 const TEAM_ROLES = new Set(["disposal_member", "dept_lead"]);
 const LEAD = "dept_lead";
 const GRID_WORKER = "grid_worker";
+const WORKING = new Set(["dispatched", "accepted", "reopened"]);
+const FIX_TIMEOUT_MS = 20000;
+/** Part actions: the app's name -> the path under /parts/{department}/. */
+const PART_PATHS = { part_accept: "accept", part_progress: "progress", part_resolve: "resolve" };
+
+/** The phone's position now (for a check-in): {lat, lon, ts, acc}. */
+function currentFix() {
+  return new Promise((resolve, reject) => {
+    if (!navigator.geolocation) {
+      reject(new Error(t("checkin.no_location")));
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(
+      (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, ts: Date.now(),
+        acc: p.coords.accuracy }),
+      () => reject(new Error(t("checkin.no_location"))),
+      { enableHighAccuracy: true, timeout: FIX_TIMEOUT_MS, maximumAge: 0 });
+  });
+}
 
 /**
  * What ``me`` may do with case ``c`` from this app (the server's rules: a department's member
@@ -37,6 +58,16 @@ export function allowedActions(c, me) {
   const verifier = c.reporter === me.username
     || (me.role === GRID_WORKER && Boolean(c.grid) && c.grid === me.scope);
   if (c.state === "resolved" && verifier) found.push("verify");
+  const part = TEAM_ROLES.has(me.role) && me.scope
+    ? (c.parts || []).find((p) => p.department === me.scope) : null;
+  if (part && WORKING.has(c.state)) {
+    const holding = part.assignee === me.username || me.role === LEAD;
+    if (part.state === "offered") found.push("part_accept");
+    if (part.state === "accepted" && holding) found.push("part_progress", "part_resolve");
+  }
+  const summoned = c.whistle && TEAM_ROLES.has(me.role)
+    ? c.whistle.departments.find((d) => d.department === me.scope) : null;
+  if (summoned && !summoned.checkin) found.push("checkin");
   return found;
 }
 
@@ -148,8 +179,16 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
         payload.media = [];
         for (const blob of shots) payload.media.push(await uploadPhoto(api, blob));
       }
-      const updated = action === "accept" && onAccept ? await onAccept(id)
-        : await api.post(`/api/v1/cases/${encodeURIComponent(id)}/${action}`, payload);
+      const base = `/api/v1/cases/${encodeURIComponent(id)}`;
+      let updated;
+      if (action === "accept" && onAccept) updated = await onAccept(id);
+      else if (PART_PATHS[action]) {
+        updated = await api.post(`${base}/parts/${encodeURIComponent(me.scope)}/${PART_PATHS[action]}`,
+          payload);
+      } else if (action === "checkin") {
+        await api.post("/api/v1/locations", { items: [await currentFix()] });
+        updated = await api.post(`${base}/checkin`, payload);
+      } else updated = await api.post(`${base}/${action}`, payload);
       if (open && open.id === id && updated) {
         open.detail = updated;
         open.notice = { text: t("case.done") };
@@ -235,9 +274,44 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
           h("button", { type: "button", class: "danger", dataset: { verify: "fail" },
             onclick: () => send(false) }, t("verify.fail"))));
       }
+      case "part_accept":
+        return h("button", { type: "button", class: "primary big", dataset: { action },
+          onclick: () => act("part_accept", {}) }, t("part.accept"));
+      case "part_progress": {
+        const note = noteField("job.progress_hint");
+        return h("form", { class: "action-form", dataset: { action }, onsubmit: (event) => {
+          event.preventDefault();
+          if (note.value.trim()) act("part_progress", { note: note.value.trim() });
+        } }, h("h3", null, t("part.progress")), note,
+        h("button", { type: "submit" }, t("job.send_progress")));
+      }
+      case "part_resolve": {
+        const note = noteField("job.resolve_hint");
+        const picker = createPhotoPicker({ name: "part_resolve" });
+        return h("form", { class: "action-form", dataset: { action }, onsubmit: (event) => {
+          event.preventDefault();
+          if (note.value.trim()) act("part_resolve", { note: note.value.trim() }, picker);
+        } }, h("h3", null, t("part.resolve")), note, picker.el,
+        h("button", { type: "submit", class: "primary" }, t("part.resolve")));
+      }
+      case "checkin":
+        return h("button", { type: "button", class: "primary big", dataset: { action },
+          onclick: () => act("checkin", {}) }, t("checkin.button", {
+          due: formatDateTime(c.whistle.due) }));
       default:
         return null;
     }
+  }
+
+  /** The assisting departments' parts (协办), each with its own light. */
+  function parts(c) {
+    if (!c.parts || !c.parts.length) return null;
+    return h("section", { class: "panel parts" }, h("h3", null, t("case.parts")),
+      h("ul", null, c.parts.map((p) => h("li", { dataset: { part: p.department,
+        partState: p.state } },
+      h("span", { class: "light", dataset: { light: p.light || "green" } }),
+      ` ${names.department(p.department)} · ${label("part.state.", p.state)}`,
+      p.assignee ? ` · ${p.assignee}` : ""))));
   }
 
   function render() {
@@ -265,6 +339,7 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
       open.error ? h("p", { class: "notice error" },
         t("case.detail_unavailable", { message: open.error })) : null,
       open.detail || open.error ? null : h("p", { class: "muted" }, t("card.loading")),
+      parts(c),
       photos(c.media),
       place(c),
       open.notice ? h("p", { class: open.notice.error ? "notice error" : "notice" },

@@ -18,7 +18,9 @@ const TILES = ["reported", "duplicates", "closed", "closure_rate", "due", "close
   "on_time_rate", "overdue", "reworks", "supervised", "patrols_complete",
   "patrols_incomplete", "patrols_missed", "patrols_extra", "rating_mean"];
 const DEPT_COLUMNS = ["reported", "closed", "closure_rate", "due", "closed_in_time",
-  "on_time_rate", "overdue", "reworks", "supervised", "rating_mean"];
+  "on_time_rate", "overdue", "reworks", "supervised", "rating_mean", "parts_due",
+  "parts_in_time", "parts_overdue", "parts_reworks", "summoned", "checkins_on_time",
+  "checkins_late", "arrival_mean_s"];
 const STATION_COLUMNS = ["reported", "closed", "closure_rate", "on_time_rate", "overdue",
   "patrols_complete", "patrols_incomplete", "patrols_missed", "patrol_rate"];
 const MEMBERS_SHOWN = 50;

@@ -1,7 +1,8 @@
 // A case's card: its summary at once, then its detail (GET /api/v1/cases/{id}) with the
 // timeline and photos; a dispatcher works it from here: triage, supervise (督办), assign to a
 // member, reassign, return to triage, suspend and resume, mark duplicate, cancel, reopen a
-// closed case, approve or refuse an extension.
+// closed case, approve or refuse an extension; add and remove assisting departments (协办),
+// whose parts show with their own lights.
 
 import { h } from "../common/dom.js";
 import { formatDateTime } from "../common/format.js";
@@ -11,15 +12,28 @@ import { lightOf, timeLeftText } from "./cases.js";
 
 const TRIAGE = "triage";
 const FAILED = "case.failed";
-const WORKING = ["supervise", "assign", "reassign", "return", "suspend", "duplicate", "cancel"];
+const WORKING = ["supervise", "assign", "reassign", "assist", "whistle", "return", "suspend",
+  "duplicate", "cancel"];
+/** Parts still being worked on, and the case states in which their clocks run. */
+const OPEN_PARTS = new Set(["offered", "accepted"]);
+const RUNNING = new Set(["reported", "dispatched", "accepted", "triage", "reopened"]);
+/** Where the desk may remove an assisting department. */
+const UNASSIST_STATES = new Set(["dispatched", "accepted", "reopened", "triage", "suspended"]);
+
+/** A part's light now: red once its own deadline passed while it is open and the case runs. */
+export function partLight(part, c, now = Date.now()) {
+  if (OPEN_PARTS.has(part.state) && RUNNING.has(c.state) && Number.isFinite(part.deadline)
+      && now >= part.deadline) return "red";
+  return part.light || "green";
+}
 /** What the desk may do to a case in each state (the server decides; this is the menu). */
 const DESK_ACTIONS = {
   reported: ["duplicate", "cancel"],
-  triage: ["triage", "assign", "suspend", "duplicate", "cancel"],
+  triage: ["triage", "assign", "whistle", "suspend", "duplicate", "cancel"],
   dispatched: WORKING,
   accepted: WORKING,
   reopened: WORKING,
-  resolved: ["cancel"],
+  resolved: ["whistle", "cancel"],
   suspended: ["resume", "duplicate", "cancel"],
   closed: ["reopen"],
 };
@@ -57,10 +71,93 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
     ]);
   }
 
+  /** The assisting departments' parts (协办): each with its light, state, holder, limit. */
+  function parts(c) {
+    if (!c.parts || !c.parts.length) return null;
+    const removable = canDispatch() && UNASSIST_STATES.has(c.state);
+    return h("section", { class: "parts" },
+      h("h4", null, t("case.parts")),
+      h("ul", null, c.parts.map((p) => h("li", { dataset: { part: p.department,
+        partState: p.state, light: partLight(p, c) } },
+      h("span", { class: "light", dataset: { light: partLight(p, c) } }),
+      h("strong", null, names.department(p.department)),
+      h("span", { class: "part-state" }, label("part.state.", p.state)),
+      h("span", null, p.assignee || ""),
+      h("time", null, Number.isFinite(p.deadline) ? formatDateTime(p.deadline) : ""),
+      removable ? h("button", { type: "button", class: "secondary", dataset: { unassist: p.department },
+        onclick: () => {
+          open.form = `unassist:${p.department}`;
+          open.notice = null;
+          render();
+        } }, t("case.act.unassist")) : null))),
+      removable && open.form && open.form.startsWith("unassist:") ? unassistForm(open.form.slice(9))
+        : null);
+  }
+
+  /** The latest whistle (吹哨): each summoned department on site or not, by the limit. */
+  function whistle(c) {
+    const w = c.whistle;
+    if (!w) return null;
+    const status = (d) => {
+      if (d.checkin) return t(d.late ? "whistle.late_in" : "whistle.in", { member: d.checkin.member,
+        at: formatDateTime(d.checkin.ts), m: Math.round(d.checkin.distance_m) });
+      return t(d.late ? "whistle.missing" : "whistle.waiting");
+    };
+    return h("section", { class: "whistle", dataset: { n: String(w.n) } },
+      h("h4", null, t("case.whistle", { due: formatDateTime(w.due) })),
+      h("ul", null, w.departments.map((d) => h("li", { dataset: { summoned: d.department,
+        checked: String(Boolean(d.checkin)), late: String(Boolean(d.late)) } },
+      h("span", { class: "light", dataset: { light: d.late ? "red" : d.checkin ? "green" : "yellow" } }),
+      h("strong", null, names.department(d.department)),
+      h("span", { class: "whistle-status" }, status(d))))));
+  }
+
+  function whistleForm(c) {
+    const boxes = names.departments().filter((d) => d.id !== "centre")
+      .map((d) => h("label", { class: "check" },
+        h("input", { type: "checkbox", name: "departments", value: d.id }), d.name));
+    const minutes = h("input", { name: "respond_min", type: "number", min: "1", max: "1440",
+      value: "30", "aria-label": t("case.form.respond_min") });
+    const el = h("form", { class: "action-form", dataset: { action: "whistle" },
+      onsubmit: (event) => {
+        event.preventDefault();
+        const chosen = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked)
+          .map((i) => i.value);
+        if (!chosen.length) return;
+        act("whistle", { departments: chosen, respond_min: Number(minutes.value) || 30 });
+      } },
+    h("label", null, t("case.act.whistle")), h("div", { class: "checks" }, boxes),
+    h("label", null, t("case.form.respond_min"), minutes),
+    h("button", { type: "submit" }, t("case.form.submit")),
+    h("button", { type: "button", class: "secondary", onclick: () => {
+      open.form = null;
+      render();
+    } }, t("case.form.cancel")));
+    return el;
+  }
+
+  function unassistForm(department) {
+    const reason = textField("reason", "case.form.reason");
+    const el = h("form", { class: "action-form", dataset: { action: "unassist" },
+      onsubmit: (event) => {
+        event.preventDefault();
+        if (!reason.value) return;
+        act("unassist", { department, reason: reason.value });
+      } },
+    h("label", null, `${t("case.act.unassist")} ${names.department(department)}`), reason,
+    h("button", { type: "submit" }, t("case.form.submit")),
+    h("button", { type: "button", class: "secondary", onclick: () => {
+      open.form = null;
+      render();
+    } }, t("case.form.cancel")));
+    return el;
+  }
+
   function timeline(entries) {
     if (!entries || !entries.length) return null;
     const states = (e) => (e.from || e.to ? `${label("state.", e.from)} → ${label("state.", e.to)}` : "");
-    const extra = (e) => [e.department ? names.department(e.department) : "", e.member || "",
+    const extra = (e) => [e.department ? names.department(e.department) : "",
+      e.part ? t("case.part_of", { department: names.department(e.part) }) : "", e.member || "",
       e.duplicate_of ? `→ ${e.duplicate_of}` : "", e.case || "",
       e.level ? t("alert.level", { n: e.level }) : "",
       e.hours ? `${e.hours}h` : ""].filter(Boolean).join(" ");
@@ -138,6 +235,14 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
         .map((d) => h("option", { value: d.id }, d.name)));
   }
 
+  function assistSelect(c) {
+    const taken = new Set([c.department, ...(c.parts || []).map((p) => p.department)]);
+    return h("select", { name: "department", "aria-label": t("case.choose_department") },
+      h("option", { value: "" }, t("case.choose_department")),
+      names.departments().filter((d) => !taken.has(d.id) && d.id !== "centre")
+        .map((d) => h("option", { value: d.id }, d.name)));
+  }
+
   function memberSelect(c) {
     const select = h("select", { name: "member", "aria-label": t("case.form.member") },
       h("option", { value: "" }, t("case.form.member")));
@@ -170,6 +275,10 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
       triage: () => [[departmentSelect(c)], (f) => ({ department: f.department.value })],
       reassign: () => [[departmentSelect(c)], (f) => ({ department: f.department.value })],
       assign: () => [[memberSelect(c)], (f) => ({ member: f.member.value })],
+      assist: () => [[assistSelect(c), h("input", { name: "limit_hours", type: "number", min: "1",
+        max: "720", placeholder: t("case.form.limit_hours"), "aria-label": t("case.form.limit_hours") })],
+      (f) => ({ department: f.department.value,
+        ...(f.limit_hours.value ? { limit_hours: Number(f.limit_hours.value) } : {}) })],
       supervise: () => [[textField("note", "case.form.note")], (f) => ({ note: f.note.value })],
       return: () => [[textField("reason", "case.form.reason")], (f) => ({ reason: f.reason.value })],
       suspend: () => [[textField("reason", "case.form.reason")], (f) => ({ reason: f.reason.value })],
@@ -213,7 +322,8 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
           render();
         } }, t(`case.act.${name}`))));
     if (bar.childElementCount) box.append(bar);
-    if (open.form && available.includes(open.form)) box.append(deskForm(c, open.form));
+    if (open.form === "whistle" && available.includes("whistle")) box.append(whistleForm(c));
+    else if (open.form && available.includes(open.form)) box.append(deskForm(c, open.form));
     if (c.extension) {
       box.append(h("div", { class: "extension" },
         h("p", null, t("case.extension", { hours: c.extension.hours, reason: c.extension.reason || "" })),
@@ -237,6 +347,8 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
       `${c.id} ${names.item(c.item, c.item_name) || ""}`);
     body.replaceChildren(...[
       summaryRows(c),
+      parts(c),
+      whistle(c),
       open.error ? h("p", { class: "notice error" }, t("case.detail_unavailable", { message: open.error }))
         : null,
       open.detail ? null : open.error ? null : h("p", { class: "muted" }, t("card.loading")),

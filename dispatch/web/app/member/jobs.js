@@ -2,6 +2,8 @@
 // vibration) and is accepted with one tap; only one member wins it, and everyone else sees at
 // once who did (job.taken, or a 409 already_taken). Below: the jobs the member holds, with
 // their time light, opened full screen to report progress, resolve, return or ask for time.
+// A part of a joint case (协办) for the member's department is offered, won and held the same
+// way: the offer names the ``part``, and the part's own light is shown.
 
 import { h } from "../../common/dom.js";
 import { SECOND_MS } from "../../common/format.js";
@@ -21,6 +23,11 @@ const ALREADY_TAKEN = "already_taken";
 const HTTP_CONFLICT = 409;
 const WARNING_KIND = { "job.warning": "case_warning", "job.overdue": "case_overdue",
   "job.supervised": "case_supervised" };
+
+/** The part of ``c`` for department ``team`` (协办), or null. */
+export function partOf(c, team) {
+  return (c && c.parts || []).find((p) => p.department === team) || null;
+}
 
 export function createJobs({ api, user, names, socket, sheet, alerts, section,
                              onCount = () => {} }) {
@@ -54,7 +61,10 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
     if (offer) offer.busy = true;
     render();
     try {
-      const c = await api.post(`/api/v1/cases/${encodeURIComponent(id)}/accept`);
+      const path = offer && offer.part
+        ? `/api/v1/cases/${encodeURIComponent(id)}/parts/${encodeURIComponent(offer.part)}/accept`
+        : `/api/v1/cases/${encodeURIComponent(id)}/accept`;
+      const c = await api.post(path);
       offers.delete(id);
       held.set(c.id, c);
       toast(t("job.accepted", { id }));
@@ -79,7 +89,9 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
 
   async function whoTook(id) {
     try {
-      return (await api.get(`/api/v1/cases/${encodeURIComponent(id)}`)).assignee;
+      const c = await api.get(`/api/v1/cases/${encodeURIComponent(id)}`);
+      const offer = offers.get(id);
+      return offer && offer.part ? (partOf(c, offer.part) || {}).assignee : c.assignee;
     } catch {
       return null;
     }
@@ -152,8 +164,15 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
       const query = new URLSearchParams({ assignee: me, state: [...HELD].join(","),
         limit: String(LIST_LIMIT) });
       const page = await api.get(`/api/v1/cases?${query}`);
+      // the parts of joint cases this member holds for the department
+      const joint = await api.get(`/api/v1/cases?${new URLSearchParams({ department: team,
+        state: "open", limit: String(LIST_LIMIT) })}`);
       held.clear();
       for (const c of page.items || []) held.set(c.id, c);
+      for (const c of joint.items || []) {
+        const part = partOf(c, team);
+        if (part && part.assignee === me && HELD.has(part.state)) held.set(c.id, c);
+      }
       error = null;
     } catch (exc) {
       error = errorText(exc);
@@ -164,9 +183,13 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
   /** A case changed: file it where it belongs now. */
   function place(c) {
     const offer = offers.get(c.id);
-    const heldByMe = c.assignee === me && HELD.has(c.state);
-    const offeredToMe = (c.state === "dispatched" && c.department === team)
-      || (c.state === "reopened" && c.assignee === me);
+    const part = partOf(c, team);
+    const heldByMe = (c.assignee === me && HELD.has(c.state))
+      || Boolean(part && part.assignee === me && HELD.has(part.state));
+    const offeredToMe = offer && offer.part ? Boolean(part && part.state === "offered")
+      : (c.state === "dispatched" && c.department === team)
+        || (c.state === "reopened" && c.assignee === me);
+    const takenBy = offer && offer.part ? part && part.assignee : c.state === "accepted" && c.assignee;
     if (heldByMe) {
       offers.delete(c.id);
       held.set(c.id, c);
@@ -175,7 +198,7 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
     }
     if (offer && !offer.taken) {
       if (offeredToMe) offer.case = c;
-      else if (c.state === "accepted" && c.assignee) offer.taken = { by: c.assignee, at: Date.now() };
+      else if (takenBy) offer.taken = { by: takenBy, at: Date.now() };
       else offers.delete(c.id); // returned, reassigned or cancelled
     }
     sheet.changed(c);
@@ -185,7 +208,8 @@ export function createJobs({ api, user, names, socket, sheet, alerts, section,
     const c = message.case;
     if (!c || !c.id) return;
     const known = offers.get(c.id);
-    offers.set(c.id, { case: c, taken: null, busy: known ? known.busy : false });
+    offers.set(c.id, { case: c, taken: null, busy: known ? known.busy : false,
+      part: message.part || null });
     held.delete(c.id);
     if (!seen.has(c.id)) {
       seen.add(c.id);
