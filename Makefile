@@ -51,8 +51,12 @@ help:
 	@echo "                   make bench-full: at the goals' sizes, 3 runs each"
 	@echo "anything else: .venv/bin/dispatch --help"
 
+# Two pytest workers (one a core): much of the suite waits on servers and browsers.
+# Each test module stays on one worker, with its own redis-server.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 check: $(STAMP)
 	$(BIN)/ruff check .

@@ -33,7 +33,8 @@ BUDGET_S = 110.0
 NO_TOKEN = {("POST", "/api/v1/logout")}
 ROLE_USERS = {Role.GRID_WORKER: "gw001", Role.DISPOSAL_MEMBER: "dm001",
               Role.DEPT_LEAD: "lead01", Role.DISPATCHER: "disp1", Role.ASSESSOR: "assess1",
-              Role.SCREEN: "screen1", Role.ADMIN: "admin"}
+              Role.SCREEN: "screen1", Role.ADMIN: "admin", Role.STATION_LEAD: "sl01",
+              Role.GRID_ASSISTANT: "ga001", Role.INFORMANT: "inf001-1"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 
