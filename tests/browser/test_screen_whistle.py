@@ -73,6 +73,8 @@ def test_the_whistle_on_the_desk(page: Page, live: LiveServer, seeded: OrgData,
     row = page.locator("#alert-list li[data-kind=checkin_late]")
     expect(row).to_have_count(1, timeout=LIVE_MS)
     expect(row).to_contain_text("吹哨未按时报到")
+    expect(row).to_contain_text("综合执法")  # the department by its name, never its code
+    expect(row).not_to_contain_text("zhzf")
     expect(card.locator('.whistle li[data-summoned="zhzf"]')).to_contain_text("未按时报到",
                                                                               timeout=LIVE_MS)
     shoot(page, "desk-alert-whistle")

@@ -19,6 +19,9 @@ const STATE_ORDER = { open: 0, acked: 1, cleared: 2 };
 /** Kinds whose alerts of one occasion fold into one line across stations or departments. */
 const FOLDING = new Set(["out_of_grid", "signal_lost", "offline_on_patrol", "patrol_missed",
   "case_near_limit", "case_overdue"]);
+/** Kinds whose bucket is "date|window" (the patrol window is the alert's occasion); other
+ * kinds' buckets name other things, e.g. a whistle's "n|department". */
+const WINDOW_BUCKET_KINDS = new Set(["patrol_missed"]);
 const PERCENT = 100;
 /** Fewer alerts of one kind and occasion than this are shown one by one. */
 const FOLD_MIN = 3;
@@ -100,7 +103,8 @@ export function createAlerts({ names, api = null, canAct = () => false, onWorker
   }
 
   function windowOf(a) {
-    const window = a.window || (a.bucket && String(a.bucket).split("|")[1]);
+    const window = a.window
+      || (WINDOW_BUCKET_KINDS.has(a.kind) && a.bucket && String(a.bucket).split("|")[1]);
     return window ? names.window(window) : "";
   }
 
