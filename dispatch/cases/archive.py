@@ -270,8 +270,10 @@ SCRIPTS = (ARCHIVE, RESTORE)
 
 
 @dataclass(frozen=True, slots=True)
-class ArchiveCall(ScriptCall[str]):
-    script: ClassVar[LuaScript] = ARCHIVE
+class _CaseMoveCall(ScriptCall[str]):
+    """What both scripts move a case between, in their KEYS order: the live hash and
+    timeline, the archive's record and bucket, the indexes and the photos' records."""
+
     case: str
     timeline: str
     record: str
@@ -279,6 +281,18 @@ class ArchiveCall(ScriptCall[str]):
     buckets: str
     indexes: tuple[str, ...]
     photos: tuple[tuple[str, str, str], ...]
+
+    def to_keys(self) -> list[str]:
+        return [self.case, self.timeline, self.record, self.bucket, self.buckets,
+                *self.indexes, *(k for photo in self.photos for k in photo)]
+
+    def from_reply(self, reply: Any) -> str:
+        return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveCall(_CaseMoveCall):
+    script: ClassVar[LuaScript] = ARCHIVE
     cid: str
     version: str
     timeline_len: int
@@ -287,43 +301,22 @@ class ArchiveCall(ScriptCall[str]):
     state: str
     owners: tuple[int, ...]
 
-    def to_keys(self) -> list[str]:
-        return [self.case, self.timeline, self.record, self.bucket, self.buckets,
-                *self.indexes, *(k for photo in self.photos for k in photo)]
-
     def to_argv(self) -> list[Any]:
         number = case_number(self.cid) or 0
         return [self.cid, number, self.version, self.timeline_len, self.blob, self.line,
                 len(self.indexes), self.state, bucket_of(number), *self.owners]
 
-    def from_reply(self, reply: Any) -> str:
-        return reply.decode() if isinstance(reply, bytes) else str(reply)
-
 
 @dataclass(frozen=True, slots=True)
-class RestoreCall(ScriptCall[str]):
+class RestoreCall(_CaseMoveCall):
     script: ClassVar[LuaScript] = RESTORE
-    case: str
-    timeline: str
-    record: str
-    bucket: str
-    buckets: str
-    indexes: tuple[str, ...]
-    photos: tuple[tuple[str, str, str], ...]
     cid: str
     blob: bytes
     plan: bytes
 
-    def to_keys(self) -> list[str]:
-        return [self.case, self.timeline, self.record, self.bucket, self.buckets,
-                *self.indexes, *(k for photo in self.photos for k in photo)]
-
     def to_argv(self) -> list[Any]:
         number = case_number(self.cid) or 0
         return [self.cid, number, self.blob, self.plan, len(self.indexes), bucket_of(number)]
-
-    def from_reply(self, reply: Any) -> str:
-        return reply.decode() if isinstance(reply, bytes) else str(reply)
 
 
 def _flat(fields: Mapping[str, str]) -> list[str]:
