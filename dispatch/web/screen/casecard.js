@@ -112,6 +112,16 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
       h("span", { class: "whistle-status" }, status(d))))));
   }
 
+  /** A desk form's submit button (its text by ``submitKey``) and, unless told not to, its
+   * cancel button. */
+  function formButtons(submitKey = "case.form.submit", { cancel = true } = {}) {
+    return [h("button", { type: "submit" }, t(submitKey)),
+      cancel ? h("button", { type: "button", class: "secondary", onclick: () => {
+        open.form = null;
+        render();
+      } }, t("case.form.cancel")) : null];
+  }
+
   function whistleForm(c) {
     const boxes = names.departments().filter((d) => d.id !== "centre")
       .map((d) => h("label", { class: "check" },
@@ -128,11 +138,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
       } },
     h("label", null, t("case.act.whistle")), h("div", { class: "checks" }, boxes),
     h("label", null, t("case.form.respond_min"), minutes),
-    h("button", { type: "submit" }, t("case.form.submit")),
-    h("button", { type: "button", class: "secondary", onclick: () => {
-      open.form = null;
-      render();
-    } }, t("case.form.cancel")));
+    ...formButtons());
     return el;
   }
 
@@ -145,11 +151,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
         act("unassist", { department, reason: reason.value });
       } },
     h("label", null, `${t("case.act.unassist")} ${names.department(department)}`), reason,
-    h("button", { type: "submit" }, t("case.form.submit")),
-    h("button", { type: "button", class: "secondary", onclick: () => {
-      open.form = null;
-      render();
-    } }, t("case.form.cancel")));
+    ...formButtons());
     return el;
   }
 
@@ -298,12 +300,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
         act(action, values);
       } },
     h("label", null, t(name === "triage" ? "case.triage" : `case.act.${name}`)), ...inputs,
-    h("button", { type: "submit" }, t(name === "triage" ? "case.submit_triage" : "case.form.submit")),
-    name === "triage" ? null : h("button", { type: "button", class: "secondary",
-      onclick: () => {
-        open.form = null;
-        render();
-      } }, t("case.form.cancel")));
+    ...(name === "triage" ? formButtons("case.submit_triage", { cancel: false }) : formButtons()));
     return el;
   }
 
