@@ -257,7 +257,7 @@ def spread_items() -> list[str]:
     """Items that a department handles, taken round the departments in turn, so that the
     reports spread over the catalogue and over the disposal force."""
     by_department: dict[str, list[str]] = {}
-    for item in load_catalogue().items():
+    for item in load_catalogue().items:
         if item.department:
             by_department.setdefault(item.department, []).append(item.code)
     out: list[str] = []
