@@ -29,6 +29,8 @@ START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
 POLL_S = 0.05
 LOOPBACK = "127.0.0.1"
+#: The state letter /proc/<pid>/stat gives a process that exited and was never reaped.
+ZOMBIE_STATE = "Z"
 #: Redis's appendfsync policies: ``always`` writes every command to disk before the answer
 #: (an acked write survives a power cut), ``everysec`` once a second (a crash of the
 #: process loses nothing, a power cut up to a second), ``no`` when the OS likes.
@@ -240,6 +242,8 @@ class EmbeddedRedis:
 
 
 def _alive(pid: int | None) -> bool:
+    """Whether ``pid`` runs. A killed daemon whose parent (an init that does not reap, as
+    in some containers) never waited for it stays a zombie: that counts as dead."""
     if pid is None:
         return False
     try:
@@ -248,7 +252,15 @@ def _alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no procfs (macOS): the signal check is all there is
+    return stat.rpartition(")")[2].split()[:1] == [ZOMBIE_STATE]
 
 
 def resolve_redis_url(redis_url: str | None, redis_dir: Path,

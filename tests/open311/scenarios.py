@@ -25,7 +25,7 @@ GRID_COUNT = 108
 
 
 #: Calls of each example in the matrix: anonymous and one per role (and a spare).
-CALLS = 10
+CALLS = len(Role) + 2
 #: What one server's matrix run uses, made in one go: {url: {"key", "open", "closed"}}.
 _MADE: dict[str, dict[str, Any]] = {}
 

@@ -1,6 +1,7 @@
 // The app on the phone's home screen: registers the service worker (sw.js) that keeps every
-// file of the app for a phone without signal, looks for a new version whenever the network
-// comes back (and hourly), and says when one is ready: it runs at the next open, or now
+// file of the app for a phone without signal, looks for a new version at every open (not
+// left to the browser, which may put its own check off), whenever the network comes back
+// and hourly, and says when one is ready: it runs at the next open, or now
 // with one tap. The version that runs is shown in the menu.
 
 const WORKER_URL = "/app/sw.js";
@@ -20,6 +21,7 @@ export function registerShell({ onUpdated = () => {} } = {}) {
       const check = () => {
         if (navigator.onLine) registration.update().catch(() => {});
       };
+      if (hadController) check(); // a first install has just fetched the newest
       window.addEventListener("online", check);
       setInterval(check, UPDATE_CHECK_MS);
     })
