@@ -86,6 +86,30 @@ def test_lead_sees_only_their_department(live: LiveServer,
         assert recv(ws)["case"]["id"] == "2"
 
 
+def test_station_lead_sees_only_their_station(live: LiveServer,
+                                             tokens: Callable[[str], str]) -> None:
+    """sl01 leads S01: asking for S02 still follows S01, and nothing of another station or
+    of no station reaches the screen (cases, alerts, positions)."""
+    with screen(live, tokens("sl01"), "&station=S02") as ws:
+        assert recv(ws)["filter"]["station"] == "S01"
+        no_station = {"type": "case", "case": {"id": "3", "department": "hw"}}
+        emit(live.settings, case_event(1, "S02"), no_station,
+             {"type": "alert", "kind": "checkin_late", "scope": {"street": "st",
+                                                                 "station": "S02"}},
+             {"type": "alert", "kind": "ingest_lag", "scope": {"street": "st"}},
+             {"type": "positions", "items": [{"worker": "gw050", "station": "S02"},
+                                             {"worker": "dm001", "department": "cgj"}]},
+             case_event(2, "S01"),
+             {"type": "alert", "kind": "checkin_late", "scope": {"street": "st",
+                                                                 "station": "S01"}},
+             {"type": "positions", "items": [{"worker": "gw001", "station": "S01"}]})
+        got = [recv(ws) for _ in range(3)]
+    assert [e["type"] for e in got] == ["case", "alert", "positions"]
+    assert got[0]["case"]["id"] == "2"
+    assert got[1]["scope"]["station"] == "S01"
+    assert got[2]["items"] == [{"worker": "gw001", "station": "S01"}]
+
+
 def test_bad_since_is_an_error_message_and_the_socket_stays(
         live: LiveServer, tokens: Callable[[str], str]) -> None:
     with screen(live, tokens("screen1"), "&since=abc") as ws:

@@ -24,6 +24,8 @@ from dispatch.realtime.session import Reply, Session
 
 REPLAY_MAX = 10_000
 FILTERED_LISTS = ("items",)
+#: The event that is itself a thing of a station (its ``scope``), not an envelope.
+ALERT_EVENT = "alert"
 
 
 def parse_since(ws: WebSocket) -> int | None:
@@ -39,7 +41,9 @@ def filtered(event: dict[str, Any], screen: ScreenFilter) -> dict[str, Any] | No
     """The event as this screen sees it (list items filtered), or None."""
     if not screen.active:
         return event
-    if not screen.admits(event) or not screen.admits(event.get("case") or {}):
+    case = event.get("case")
+    if not screen.admits(event, placed=event.get("type") == ALERT_EVENT) or (
+            isinstance(case, dict) and not screen.admits(case)):
         return None
     for key in FILTERED_LISTS:
         items = event.get(key)

@@ -6,6 +6,10 @@ export const DESK_TEXTS = {
     "slot.am": "上午巡查时段",
     "slot.pm": "下午巡查时段",
     "slot.night": "夜间巡查时段",
+    "role.station_lead": "网格站站长",
+    "role.grid_assistant": "网格辅助员",
+    "role.informant": "网格信息员",
+    "header.station_user": "{station} · {name}（{role}）",
 
     "alerts.unacked": "未确认 {n}",
     "alert.kind.offline_on_patrol": "巡查中离线",
@@ -132,6 +136,10 @@ export const DESK_TEXTS = {
     "slot.am": "Morning patrol window",
     "slot.pm": "Afternoon patrol window",
     "slot.night": "Night patrol window",
+    "role.station_lead": "station lead",
+    "role.grid_assistant": "part-time grid worker",
+    "role.informant": "grid informant",
+    "header.station_user": "{station} · {name} ({role})",
 
     "alerts.unacked": "{n} new",
     "alert.kind.offline_on_patrol": "Offline on patrol",
