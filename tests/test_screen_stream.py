@@ -89,7 +89,7 @@ def test_lead_sees_only_their_department(live: LiveServer,
 def test_station_lead_sees_only_their_station(live: LiveServer,
                                              tokens: Callable[[str], str]) -> None:
     """sl01 leads S01: asking for S02 still follows S01, and nothing of another station or
-    of no station reaches the screen (cases, alerts, positions)."""
+    of no station reaches the screen (cases, alerts, positions, patrols)."""
     with screen(live, tokens("sl01"), "&station=S02") as ws:
         assert recv(ws)["filter"]["station"] == "S01"
         no_station = {"type": "case", "case": {"id": "3", "department": "hw"}}
@@ -97,14 +97,17 @@ def test_station_lead_sees_only_their_station(live: LiveServer,
              {"type": "alert", "kind": "checkin_late", "scope": {"street": "st",
                                                                  "station": "S02"}},
              {"type": "alert", "kind": "ingest_lag", "scope": {"street": "st"}},
+             {"type": "patrol", "patrol": {"id": "P1", "worker": "gw050", "station": "S02"}},
              {"type": "positions", "items": [{"worker": "gw050", "station": "S02"},
                                              {"worker": "dm001", "department": "cgj"}]},
              case_event(2, "S01"),
              {"type": "alert", "kind": "checkin_late", "scope": {"street": "st",
                                                                  "station": "S01"}},
-             {"type": "positions", "items": [{"worker": "gw001", "station": "S01"}]})
-        got = [recv(ws) for _ in range(3)]
-    assert [e["type"] for e in got] == ["case", "alert", "positions"]
+             {"type": "positions", "items": [{"worker": "gw001", "station": "S01"}]},
+             {"type": "patrol", "patrol": {"id": "P2", "worker": "gw001", "station": "S01"}})
+        got = [recv(ws) for _ in range(4)]
+    assert [e["type"] for e in got] == ["case", "alert", "positions", "patrol"]
+    assert got[3]["patrol"]["id"] == "P2"
     assert got[0]["case"]["id"] == "2"
     assert got[1]["scope"]["station"] == "S01"
     assert got[2]["items"] == [{"worker": "gw001", "station": "S01"}]

@@ -24,6 +24,8 @@ from dispatch.realtime.session import Reply, Session
 
 REPLAY_MAX = 10_000
 FILTERED_LISTS = ("items",)
+#: The thing an event carries (a ``case`` event's case, a ``patrol`` event's record).
+NESTED_THINGS = ("case", "patrol")
 #: The event that is itself a thing of a station (its ``scope``), not an envelope.
 ALERT_EVENT = "alert"
 
@@ -41,10 +43,12 @@ def filtered(event: dict[str, Any], screen: ScreenFilter) -> dict[str, Any] | No
     """The event as this screen sees it (list items filtered), or None."""
     if not screen.active:
         return event
-    case = event.get("case")
-    if not screen.admits(event, placed=event.get("type") == ALERT_EVENT) or (
-            isinstance(case, dict) and not screen.admits(case)):
+    if not screen.admits(event, placed=event.get("type") == ALERT_EVENT):
         return None
+    for key in NESTED_THINGS:
+        thing = event.get(key)
+        if isinstance(thing, dict) and not screen.admits(thing):
+            return None
     for key in FILTERED_LISTS:
         items = event.get(key)
         if isinstance(items, list):

@@ -61,6 +61,7 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     expect(page.locator(f'#case-list li[data-case="{own["id"]}"]')).to_have_count(1)
     expect(page.locator(f'#case-list li[data-case="{other["id"]}"]')).to_have_count(0)
     expect(page.locator("#patrols-open")).to_be_hidden()
+    expect(page.locator("#figures .figures-caption")).to_have_text("全街道指标")
 
     # The desk offers the station lead the whistle alone.
     page.locator(f'#case-list li[data-case="{own["id"]}"]').click()

@@ -10,6 +10,7 @@ export const DESK_TEXTS = {
     "role.grid_assistant": "网格辅助员",
     "role.informant": "网格信息员",
     "header.station_user": "{station} · {name}（{role}）",
+    "fig.street_wide": "全街道指标",
 
     "alerts.unacked": "未确认 {n}",
     "alert.kind.offline_on_patrol": "巡查中离线",
@@ -140,6 +141,7 @@ export const DESK_TEXTS = {
     "role.grid_assistant": "part-time grid worker",
     "role.informant": "grid informant",
     "header.station_user": "{station} · {name} ({role})",
+    "fig.street_wide": "Whole street",
 
     "alerts.unacked": "{n} new",
     "alert.kind.offline_on_patrol": "Offline on patrol",

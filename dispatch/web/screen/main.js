@@ -147,7 +147,8 @@ async function startScreen() {
   const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
   const sos = createSos({ api, names, canAck: () => DISPATCH_ROLES.has(user.role),
     onWorker: (name) => workers.select(name, { reveal: true }) });
-  const figures = createFigures({ derive: () => {
+  const figures = createFigures({ caption: station === null ? null : "fig.street_wide",
+    derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
     const online = Object.entries(counts).filter(([state]) => !OFFLINE_STATES.has(state))
