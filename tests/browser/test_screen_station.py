@@ -1,7 +1,8 @@
 """The station's screen (网格站), in Chromium: a station lead signs in to the command screen
 and sees the station's grids, cases and alerts only; the desk offers them the whistle
 (吹哨) on the station's own cases; a department late on site is an alert on the station's
-screen and on the centre's, while another station's whistle stays off the station's."""
+screen and on the centre's, while another station's whistle stays off the station's; the
+department's check-in then clears the alert on both."""
 
 from __future__ import annotations
 
@@ -120,6 +121,18 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     centre.locator(f'#case-list li[data-case="{other["id"]}"]').click()
     expect(centre.locator('#card .whistle li[data-summoned="zhzf"]')).to_contain_text(
         "未按时报到", timeout=LIVE_MS)
+
+    # zhzf comes on site after all (the clock was moved past the limit, the server's own
+    # time was not): the card shows who is there, and the station's alert clears on both.
+    send_fix(live, tokens("dm025"), own["lat"] - 30 / M_PER_DEG_LAT, own["lon"])
+    with live.client(tokens("dm025")) as c:
+        assert c.post(f"/api/v1/cases/{own['id']}/checkin").status_code == 200
+    zhzf = card.locator('.whistle li[data-summoned="zhzf"]')
+    expect(zhzf).to_have_attribute("data-checked", "true", timeout=LIVE_MS)
+    expect(zhzf).to_contain_text("dm025")
+    expect(late).to_have_attribute("data-cleared", "true", timeout=LIVE_MS)
+    expect(centre.locator("#alert-list li[data-kind=checkin_late][data-cleared=false]")
+           ).to_have_count(1, timeout=LIVE_MS)  # S02's zhzf is still not there
 
     # In English, no raw codes either.
     page.locator("#screen-view .lang-toggle").click()
