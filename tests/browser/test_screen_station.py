@@ -58,6 +58,7 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     open_screen(page, live, LEAD)
     expect(page.locator("#user")).to_contain_text(stations[STATION])
     expect(page.locator("#user")).to_contain_text("网格站站长")
+    expect(page.locator(".map-panel h2")).to_have_text(f"{stations[STATION]}网格图")
     expect(page.locator("#grid-count")).to_have_text(f"{station_grids} 个网格")
     expect(page.locator(f'#case-list li[data-case="{own["id"]}"]')).to_have_count(1)
     expect(page.locator(f'#case-list li[data-case="{other["id"]}"]')).to_have_count(0)
@@ -137,5 +138,6 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     # In English, no raw codes either.
     page.locator("#screen-view .lang-toggle").click()
     expect(page.locator("#user")).to_contain_text("station lead")
+    expect(page.locator(".map-panel h2")).to_contain_text("grid map")
     expect(late).to_contain_text("Not on site in time (whistle)")
     assert page_errors.items == []

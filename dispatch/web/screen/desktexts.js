@@ -11,6 +11,7 @@ export const DESK_TEXTS = {
     "role.informant": "网格信息员",
     "header.station_user": "{station} · {name}（{role}）",
     "fig.street_wide": "全街道指标",
+    "map.station_title": "{station}网格图",
 
     "alerts.unacked": "未确认 {n}",
     "alert.kind.offline_on_patrol": "巡查中离线",
@@ -142,6 +143,7 @@ export const DESK_TEXTS = {
     "role.informant": "grid informant",
     "header.station_user": "{station} · {name} ({role})",
     "fig.street_wide": "Whole street",
+    "map.station_title": "{station}: grid map",
 
     "alerts.unacked": "{n} new",
     "alert.kind.offline_on_patrol": "Offline on patrol",

@@ -182,6 +182,10 @@ async function startScreen() {
     byId("user").textContent = t(station === null ? "header.user" : "header.station_user",
       { name: user.name || user.username, role: label("role.", user.role),
         station: names.station(station) });
+    if (station !== null) {
+      document.querySelector(".map-panel h2").textContent = t("map.station_title",
+        { station: names.station(station) });
+    }
     byId("grid-count").textContent = gridError
       ? t("map.no_grids", { message: gridError.message })
       : t("map.grids", { count: (grids.features || []).length });
