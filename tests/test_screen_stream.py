@@ -81,6 +81,25 @@ def test_station_filter(live: LiveServer, tokens: Callable[[str], str]) -> None:
     assert second["items"] == [{"worker": "gw050", "station": "S02"}]
 
 
+def test_each_screen_gets_the_figures_of_what_it_follows(
+        live: LiveServer, tokens: Callable[[str], str]) -> None:
+    """The clock's figures event carries the street's and each group's: a station's screen
+    and a department lead's see their own, the whole street's screen all of it."""
+    event = {"type": "figures", "figures": {"reported": 9},
+             "stations": {"S01": {"reported": 4}, "S02": {"reported": 5}},
+             "departments": {"hw": {"reported": 2}, "cgj": {"reported": 7}}}
+    with (screen(live, tokens("sl01")) as station, screen(live, tokens("lead05")) as lead,
+          screen(live, tokens("screen1")) as street, screen(live, tokens("screen1"),
+                                                            "&station=S03") as quiet):
+        for ws in (station, lead, street, quiet):
+            assert recv(ws)["type"] == "snapshot"
+        emit(live.settings, event)
+        got = [recv(ws) for ws in (station, lead, street, quiet)]
+    assert [g["figures"]["reported"] for g in got] == [4, 2, 9, 0]
+    assert "stations" not in got[0] and "departments" not in got[1]
+    assert got[2]["stations"]["S02"] == {"reported": 5}
+
+
 def test_lead_sees_only_their_department(live: LiveServer,
                                          tokens: Callable[[str], str]) -> None:
     with screen(live, tokens("lead05"), "&department=cgj") as ws:  # lead05 leads hw

@@ -48,7 +48,7 @@ MONTHLY_AT = time(9, 0)  # the 1st
 
 def periodic_jobs(c: Container) -> list[Periodic]:
     async def figures(now: int) -> None:
-        await c.events.emit({"type": "figures", "figures": await screen_figures(c, now)})
+        await c.events.emit({"type": "figures", **await screen_figures(c, now)})
 
     timer_lateness(c.metrics)
 

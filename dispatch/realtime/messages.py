@@ -166,8 +166,12 @@ SOCKETS: dict[str, dict[str, dict[str, Schema]]] = {
                                  {"seq": SEQ, "items": {"type": "array", "items": POSITION}}),
             "case": message("case", "A case changed.", {"seq": SEQ, "case": CASE}),
             "alert": {**ALERT, "description": "An alert opened or closed (with its seq)."},
-            "figures": message("figures", "The day's figures, whole.",
-                               {"seq": SEQ, "figures": {"type": "object"}}),
+            "figures": message("figures", "The day's figures, whole: the screen's own (its"
+                               " station's or department's when it follows one); a whole"
+                               " street's screen also gets each station's and department's.",
+                               {"seq": SEQ, "figures": {"type": "object"}},
+                               {"stations": {"type": "object"},
+                                "departments": {"type": "object"}}),
             "patrol": message("patrol", "A patrol started or ended.",
                               {"seq": SEQ, "patrol": PATROL}),
             "resync": message("resync", "The screen fell behind; a snapshot follows.",

@@ -21,6 +21,7 @@ from dispatch.errors import BadRequest, DispatchError
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import SCREEN_ROLES, Role
 from dispatch.realtime.session import Reply, Session
+from dispatch.reports.live import figures_for
 
 REPLAY_MAX = 10_000
 FILTERED_LISTS = ("items",)
@@ -28,6 +29,8 @@ FILTERED_LISTS = ("items",)
 NESTED_THINGS = ("case", "patrol")
 #: The event that is itself a thing of a station (its ``scope``), not an envelope.
 ALERT_EVENT = "alert"
+#: The day's figures: the street's, and each station's and department's.
+FIGURES_EVENT = "figures"
 
 
 def parse_since(ws: WebSocket) -> int | None:
@@ -45,6 +48,9 @@ def filtered(event: dict[str, Any], screen: ScreenFilter) -> dict[str, Any] | No
         return event
     if not screen.admits(event, placed=event.get("type") == ALERT_EVENT):
         return None
+    if event.get("type") == FIGURES_EVENT:  # the followed station's or department's own
+        figures = figures_for(event, screen.station, screen.department)
+        return {"type": FIGURES_EVENT, "seq": event.get("seq"), "figures": figures}
     for key in NESTED_THINGS:
         thing = event.get(key)
         if isinstance(thing, dict) and not screen.admits(thing):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dispatch.access import ScreenFilter
-from dispatch.reports.live import screen_figures
+from dispatch.reports.live import figures_for, screen_figures
 
 if TYPE_CHECKING:
     from dispatch.bootstrap import Container
@@ -50,7 +50,7 @@ def screen_sections(c: Container) -> SnapshotSections:
         return await c.alerts.active(screen)
 
     async def figures(screen: ScreenFilter) -> dict[str, Any]:
-        return await screen_figures(c)
+        return figures_for(await screen_figures(c), screen.station, screen.department)
 
     found = SnapshotSections()
     for name, section in (("cases", cases), ("workers", workers), ("alerts", alerts),

@@ -34,6 +34,7 @@ from dispatch.reports.figures import (
     PATROL_NAMES,
     STATION,
     TOTAL,
+    GroupKey,
     Tally,
     group_figures,
     tally,
@@ -289,7 +290,15 @@ class ReportService:
 
     async def today_figures(self, now_ms: int | None = None) -> dict[str, Any]:
         """The day's figures for the command screen: the daily report's totals as of now."""
+        return (await self.today_by_group(now_ms))[TOTAL]
+
+    async def today_by_group(self, now_ms: int | None = None) -> dict[GroupKey, dict[str, Any]]:
+        """The daily report's figures as of now, in total and per station and department
+        (a screen that follows one shows its own)."""
         now = self.now(now_ms)
         day = self.today(now)
         t = await self.tally(Kind.DAILY, day, now)
-        return {**t.figures(TOTAL), "date": day.isoformat(), "at": t.period.at}
+        stamp = {"date": day.isoformat(), "at": t.period.at}
+        groups = [TOTAL, *((kind, name) for kind in (STATION, DEPARTMENT)
+                           for name in sorted(t.groups(kind)))]
+        return {g: {**t.figures(g), **stamp} for g in groups}

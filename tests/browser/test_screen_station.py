@@ -63,7 +63,9 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     expect(page.locator(f'#case-list li[data-case="{own["id"]}"]')).to_have_count(1)
     expect(page.locator(f'#case-list li[data-case="{other["id"]}"]')).to_have_count(0)
     expect(page.locator("#patrols-open")).to_be_hidden()
-    expect(page.locator("#figures .figures-caption")).to_have_text("全街道指标")
+    expect(page.locator("#figures .figures-caption")).to_have_text("本站指标")
+    # the station's own figures: its one case, not the street's two
+    expect(page.locator('#figures [data-figure="reported"] .figure-value')).to_have_text("1")
 
     # The desk offers the station lead the whistle alone.
     page.locator(f'#case-list li[data-case="{own["id"]}"]').click()
@@ -103,6 +105,8 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     expect(card.locator('.whistle li[data-summoned="cgj"]')).to_have_attribute(
         "data-checked", "true", timeout=LIVE_MS)
     open_screen(centre, live, "disp1")
+    expect(centre.locator("#figures .figures-caption")).to_have_count(0)
+    expect(centre.locator('#figures [data-figure="reported"] .figure-value')).to_have_text("2")
     with_container(live, lambda c: c.cases.fire_whistles(max(due, other_due) + 1))
 
     late = page.locator("#alert-list li[data-kind=checkin_late]")

@@ -185,8 +185,13 @@ class CaseEvent(Msg, tag="case"):
 
 
 class Figures(Msg, tag="figures"):
+    """The day's figures, whole: the screen's own (its station's or department's when it
+    follows one); a whole street's screen also gets each station's and department's."""
+
     seq: Seq
     figures: dict[str, Any]
+    stations: dict[str, dict[str, Any]] | None = None
+    departments: dict[str, dict[str, Any]] | None = None
 
 
 class Resync(Msg, tag="resync"):

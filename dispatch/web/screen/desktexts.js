@@ -10,7 +10,7 @@ export const DESK_TEXTS = {
     "role.grid_assistant": "网格辅助员",
     "role.informant": "网格信息员",
     "header.station_user": "{station} · {name}（{role}）",
-    "fig.street_wide": "全街道指标",
+    "fig.station_own": "本站指标",
     "map.station_title": "{station}网格图",
 
     "alerts.unacked": "未确认 {n}",
@@ -142,7 +142,7 @@ export const DESK_TEXTS = {
     "role.grid_assistant": "part-time grid worker",
     "role.informant": "grid informant",
     "header.station_user": "{station} · {name} ({role})",
-    "fig.street_wide": "Whole street",
+    "fig.station_own": "This station",
     "map.station_title": "{station}: grid map",
 
     "alerts.unacked": "{n} new",

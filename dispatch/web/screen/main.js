@@ -147,7 +147,7 @@ async function startScreen() {
   const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
   const sos = createSos({ api, names, canAck: () => DISPATCH_ROLES.has(user.role),
     onWorker: (name) => workers.select(name, { reveal: true }) });
-  const figures = createFigures({ caption: station === null ? null : "fig.street_wide",
+  const figures = createFigures({ caption: station === null ? null : "fig.station_own",
     derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
