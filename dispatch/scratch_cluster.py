@@ -44,6 +44,7 @@ STOP_TIMEOUT_S = 10.0
 class ClusterNode:
     port: int
     process: subprocess.Popen[bytes]
+    args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -98,6 +99,13 @@ class ScratchCluster:
         """``kill -9``: no chance to hand anything over."""
         os.kill(node.process.pid, signal.SIGKILL)
         node.process.wait(STOP_TIMEOUT_S)
+
+    def restart(self, node: ClusterNode) -> None:
+        """Start a killed node again on its port and files: it rejoins the cluster (as a
+        replica of whoever took its slots over)."""
+        node.process = subprocess.Popen(node.args, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        _wait(lambda: node.client().ping(), f"node {node.port} again")
 
     def healthy(self) -> bool:
         """Every live node sees the whole cluster as ok."""
@@ -187,9 +195,9 @@ def scratch_cluster(directory: Path) -> Iterator[ScratchCluster]:
             port = node_port()
             node_dir = directory / str(port)
             node_dir.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.Popen(_node_args(binary, node_dir, port),
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            cluster.nodes.append(ClusterNode(port, proc))
+            args = _node_args(binary, node_dir, port)
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cluster.nodes.append(ClusterNode(port, proc, args))
         for n in cluster.nodes:
             _wait(lambda n=n: n.client().ping(), f"node {n.port}")
         cli = binary.parent / "redis-cli"

@@ -183,7 +183,10 @@ class ScriptPipe:
             opened = asyncio.open_connection(p.get("host", "localhost"), p.get("port", 6379),
                                              ssl=ssl.create_default_context() if self.tls
                                              else None)
-        reader, writer = await asyncio.wait_for(opened, CONNECT_TIMEOUT_S)
+        try:
+            reader, writer = await asyncio.wait_for(opened, CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:  # refused, unreachable: Redis is not there
+            raise RedisConnectionError(f"cannot connect to redis: {exc}") from exc
         self._writer = writer
         self._reader_task = asyncio.create_task(self._read(reader), name="script-pipe-reader")
         if p.get("password"):
