@@ -29,7 +29,7 @@ from dispatch.scratch_cluster import ScratchCluster, scratch_cluster
 from dispatch.settings import Settings
 from tests.cases.helpers import CGJ_ITEM, Cases
 from tests.conftest import LiveServer
-from tests.location.fixtures import inside, now_ms, ping, with_service
+from tests.location.fixtures import inside, now_ms, with_service
 from tests.waiting import wait_until
 
 KEYS = Keys("jlc")
