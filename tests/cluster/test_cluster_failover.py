@@ -6,6 +6,7 @@ counted, and all of them were sent in the last second before the kill."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
@@ -137,6 +138,29 @@ class Phone(threading.Thread):
             self.stop.wait(PING_EVERY_S)
 
 
+class Screen(threading.Thread):
+    """A command screen's socket: when each positions event reached it (reconnecting, and
+    resuming from the last seq, as the screen page does)."""
+
+    def __init__(self, live: LiveServer, token: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="screen")
+        self.url = f"{live.ws_url}/ws/screen?token={token}"
+        self.stop = stop
+        self.positions: list[int] = []  # now_ms() at arrival
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with connect(self.url, open_timeout=RECV_S) as ws:
+                    while not self.stop.is_set():
+                        with contextlib.suppress(TimeoutError):
+                            if orjson.loads(ws.recv(timeout=PING_EVERY_S))["type"] == \
+                                    "positions":
+                                self.positions.append(now_ms())
+            except (WebSocketException, OSError):
+                self.stop.wait(PING_EVERY_S)
+
+
 @dataclass
 class Change:
     case: str | None
@@ -204,12 +228,12 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
     stop = threading.Event()
     phones = [Phone(live, w, tokens(w), inside(seeded, w[2:]), stop) for w in PHONES]
     mover = CaseMover(cases, stop)
+    wall = Screen(live, tokens("screen1"), stop)
     clock = start_clock(settings, tmp_path / "clock.log")
     try:
         wait_until(lambda: heartbeat(rdb) > 0, "the clock leading", RECOVER_S)
-        for p in phones:
-            p.start()
-        mover.start()
+        for t in [wall, *phones, mover]:
+            t.start()
         wait_until(lambda: sum(s.acked for p in phones for s in p.sent) > 200
                    and sum(c.status == 200 for c in mover.changes) >= 3,
                    "pings and case changes flowing")
@@ -228,6 +252,9 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
         wait_until(lambda: pings_after(promoted_ms) >= len(PHONES), "pings acked again",
                    RECOVER_S)
         pings_back_s = time.monotonic() - kill_at
+        wait_until(lambda: any(t > promoted_ms for t in wall.positions),
+                   "positions on the screen again", RECOVER_S)
+        screen_back_s = time.monotonic() - kill_at
         wait_until(lambda: heartbeat(rdb) > promoted_ms, "the clock carrying on", RECOVER_S)
 
         # the dead server comes back (as its supervisor would start it): it rejoins as the
@@ -239,7 +266,7 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
         cases_back_s = time.monotonic() - kill_at
     finally:
         stop.set()
-        for t in [*phones, mover]:
+        for t in [wall, *phones, mover]:
             t.join(RECV_S * 4)
         clock.terminate()
         clock.wait(20)
@@ -270,7 +297,7 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
     refused = [s for s in sent if s.refused]
     unsent = [s for s in sent if not s.acked]
     print(f"\nfailover: promoted after {promoted_s:.1f} s, pings acked again after "
-          f"{pings_back_s:.1f} s, case changes after {cases_back_s:.1f} s (replica back)\n"
+          f"{pings_back_s:.1f} s, on the screen after {screen_back_s:.1f} s, case changes after {cases_back_s:.1f} s (replica back)\n"
           f"pings: {len(sent)} sent, {len(acked_lost)} acked then lost; {len(refused)} "
           f"refused during the failover (kept and sent again by the phones), "
           f"{len(unsent)} left unacknowledged at the end, {sum(p.reconnects for p in phones)} "
