@@ -188,12 +188,23 @@ class WebRuntime:
     ingest_scripts: ScriptRunner
     snapshot: SnapshotSections
 
+    def _unstored(self, source: str, count: int) -> None:
+        self.container.metrics.counter(
+            "location_pings_unstored_total",
+            "Fixes refused because the store did not answer (a failover, an outage); the "
+            "phone keeps them and sends them again", ["source"]).labels(source).inc(count)
+
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping],
                      source: str) -> IngestResult:
         """A phone's fixes, stored through the ingest connection; when they moved the
-        worker, the new position goes out with this process's next ``positions`` event."""
-        result = await self.container.location.ingest(worker, pings, source,
-                                                      runner=self.ingest_scripts)
+        worker, the new position goes out with this process's next ``positions`` event.
+        Fixes the store did not take are counted (``location_pings_unstored_total``)."""
+        try:
+            result = await self.container.location.ingest(worker, pings, source,
+                                                          runner=self.ingest_scripts)
+        except RedisError:
+            self._unstored(source, len(pings))
+            raise
         if result.position is not None:
             self.positions.offer(result.position)
         return result
@@ -201,8 +212,12 @@ class WebRuntime:
     async def report(self, worker: WorkerRef, report: AppReport, source: str, *,
                      now: int | None = None) -> ReportResult:
         """A phone app's report (a fix, or presence and battery only), as :meth:`ingest`."""
-        result = await self.container.location.report(worker, report, source, now=now,
-                                                      runner=self.ingest_scripts)
+        try:
+            result = await self.container.location.report(worker, report, source, now=now,
+                                                          runner=self.ingest_scripts)
+        except RedisError:
+            self._unstored(source, 1)
+            raise
         if result.position is not None:
             self.positions.offer(result.position)
         return result

@@ -291,20 +291,27 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
             worker, kill_ms - 60_000, now_ms()))
         return set(track.ts.tolist())
 
+    with live.client() as http:
+        metrics = http.get("/metrics").text
+    unstored = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                   if "location_pings_unstored_total{" in line and not line.startswith("#"))
+
     sent = [s for p in phones for s in p.sent]
     kept = {w: stored(w) for w in PHONES}
     acked_lost = [s for s in sent if s.acked and s.ts not in kept[s.worker]]
     refused = [s for s in sent if s.refused]
     unsent = [s for s in sent if not s.acked]
     print(f"\nfailover: promoted after {promoted_s:.1f} s, pings acked again after "
-          f"{pings_back_s:.1f} s, on the screen after {screen_back_s:.1f} s, case changes after {cases_back_s:.1f} s (replica back)\n"
+          f"{pings_back_s:.1f} s, on the screen after {screen_back_s:.1f} s, case changes "
+          f"after {cases_back_s:.1f} s (replica back)\n"
           f"pings: {len(sent)} sent, {len(acked_lost)} acked then lost; {len(refused)} "
           f"refused during the failover (kept and sent again by the phones), "
           f"{len(unsent)} left unacknowledged at the end, {sum(p.reconnects for p in phones)} "
-          f"reconnects\n"
+          f"reconnects; the server counted {unstored:.0f} fixes unstored (resends included)\n"
           f"case changes: {len(acked)} acknowledged, {len(lost_changes)} of them lost, "
           f"{len(refused_changes)} refused (503 / not replicated / timed out)")
     assert lost_changes == []
+    assert unstored >= len(refused) > 0  # the server counts what it could not store
     assert all(s.ts >= kill_ms - LOSS_WINDOW_MS for s in [*acked_lost, *refused]), \
         "pings lost or refused from before the last second before the kill"
     assert len(acked_lost) <= len(PHONES) * LOSS_WINDOW_MS / 1000 / PING_EVERY_S
