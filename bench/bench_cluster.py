@@ -80,6 +80,8 @@ def run(store: str, url: str, queue_url: str, redis_procs: Procs, data: Path, pi
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pings", type=int, default=DEFAULT_PINGS, help="pings per phone")
+    ap.add_argument("--cluster-first", action="store_true",
+                    help="measure the cluster before the single server (order effects)")
     args = ap.parse_args()
     t0 = int(time.time() * MS) - 2 * RUN_SPAN_H * HOUR_MS
     print(f"{CPU_PHONES} phones x {args.pings} pings, closed loop")
@@ -87,12 +89,13 @@ def main() -> None:
         root = Path(tmp)
         (root / "one").mkdir()
         (root / "queues").mkdir()
-        with scratch_redis(root / "one") as one, scratch_redis(root / "queues") as queues:
-            run("one redis", one.url, queues.url, Procs([one.process.pid]), root / "d1",
-                args.pings, t0)
-            with scratch_cluster(root / "cluster") as cluster:
-                run("cluster 3+3", cluster.url, queues.url,
-                    Procs([n.process.pid for n in cluster.nodes]), root / "d2", args.pings, t0)
+        with scratch_redis(root / "one") as one, scratch_redis(root / "queues") as queues, \
+                scratch_cluster(root / "cluster") as cluster:
+            runs = [("one redis", one.url, Procs([one.process.pid]), root / "d1"),
+                    ("cluster 3+3", cluster.url, Procs([n.process.pid for n in cluster.nodes]),
+                     root / "d2")]
+            for name, url, procs, data in runs[::-1] if args.cluster_first else runs:
+                run(name, url, queues.url, procs, data, args.pings, t0)
 
 
 if __name__ == "__main__":
