@@ -34,8 +34,10 @@ class CaseStore:
         self.keys = keys
         self.scripts = scripts
         self.maxlen = maxlen
-        #: What runs the scripts that change cases (reports, transitions, timers fired):
-        #: ``scripts``, or one acknowledging a change once replicas have it.
+        #: What runs the scripts that change cases on someone's word (reports, transitions):
+        #: ``scripts``, or one acknowledging a change once replicas have it. Timers fire
+        #: through ``scripts``: a firing lost with its master leaves its timer due on the
+        #: promoted replica, and it fires again.
         self.writes: ScriptRunner = writes or scripts
 
     def _timeline_suffix(self) -> str:
@@ -111,7 +113,7 @@ class CaseStore:
 
     async def fire_due(self, now_ms: int, limit: int, late_ms: int) -> list[Fired]:
         k = self.keys
-        return await self.writes.run(FireDueCall(
+        return await self.scripts.run(FireDueCall(
             k.case_timers(), k.org_departments(), self._events(), now_ms, limit, k.case(""),
             self._timeline_suffix(), k.user_channel(""), k.dept_channel(""),
             k.role_channel(DESK_ROLE), tuple(k.role_channel(r) for r in LEADERSHIP_ROLES),
