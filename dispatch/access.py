@@ -341,32 +341,39 @@ def check_report_department(actor: Principal, department: str | None) -> None:
 
 @dataclass(frozen=True)
 class ScreenFilter:
-    """A screen may follow one station and/or one department."""
+    """A screen may follow one station and/or one department. A station lead's screen is
+    held to the station (``own_station``): a thing that names no station is not shown
+    there either (a case without a grid, an alert of the whole street)."""
 
     station: str | None = None
     department: str | None = None
+    own_station: bool = False
 
-    def admits(self, event: dict[str, Any]) -> bool:
+    def admits(self, event: dict[str, Any], *, placed: bool = True) -> bool:
         """Whether an event (or an item of one) concerns this screen: its ``station`` and
-        ``department``, or those of its ``scope`` (an alert)."""
+        ``department``, or those of its ``scope`` (an alert). ``placed``: it is a thing
+        (a case, a worker, an alert) rather than an envelope of items."""
         scope = event.get("scope")
         where = scope if isinstance(scope, dict) else event
         station = where.get("station")
         department = where.get("department")
+        if self.own_station and placed and station != self.station:
+            return False
         if self.station and station and station != self.station:
             return False
         return not (self.department and department and department != self.department)
 
     @property
     def active(self) -> bool:
-        return bool(self.station or self.department)
+        return bool(self.station or self.department or self.own_station)
 
 
 def screen_scope(actor: Principal, station: str | None, department: str | None) -> ScreenFilter:
     """What a screen follows: what it asked for, except that a department lead watches
-    their own department."""
+    their own department, and a station lead their own station only."""
     if actor.role is Role.DEPT_LEAD:
         department = actor.scope
     if actor.role is Role.STATION_LEAD:
-        station = actor.scope
+        return ScreenFilter(station=actor.scope or "", department=department or None,
+                            own_station=True)
     return ScreenFilter(station=station or None, department=department or None)

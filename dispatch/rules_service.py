@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,9 @@ from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.rules")
 RECHECK_S = 1.0
+#: How far ahead the official calendar must know the days off: a limit set in December
+#: counts working days into January.
+CALENDAR_AHEAD = timedelta(days=31)
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
@@ -63,11 +66,11 @@ def work_calendar(settings: Settings, today: date | None = None) -> WorkCalendar
     official = official_days(settings.calendar)
     holidays, makeup = with_local(official, _dates(settings.holidays, "DISPATCH_HOLIDAYS"),
                                   _dates(settings.workdays, "DISPATCH_WORKDAYS"))
-    today = today or date.today()
-    if official.last_year is not None and not official.covers(today):
-        log.warning("the official calendar (%s) knows days off up to %d only: list this "
-                    "year's in DISPATCH_HOLIDAYS and DISPATCH_WORKDAYS", settings.calendar,
-                    official.last_year)
+    ahead = (today or date.today()) + CALENDAR_AHEAD
+    if official.last_year is not None and not official.covers(ahead):
+        log.warning("the official calendar (%s) knows days off up to %d only: list %d's in "
+                    "DISPATCH_HOLIDAYS and DISPATCH_WORKDAYS", settings.calendar,
+                    official.last_year, ahead.year)
     return WorkCalendar(periods=periods, weekend=weekend, holidays=holidays,
                         makeup_days=makeup, tz=settings.tz)
 

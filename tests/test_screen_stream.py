@@ -10,7 +10,10 @@ import orjson
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from dispatch.access import screen_scope
 from dispatch.bootstrap import bootstrap
+from dispatch.identity.principal import Principal
+from dispatch.identity.roles import Role
 from dispatch.settings import Settings
 from tests.conftest import LiveServer, emit
 
@@ -84,6 +87,47 @@ def test_lead_sees_only_their_department(live: LiveServer,
         assert recv(ws)["filter"]["department"] == "hw"
         emit(live.settings, case_event(1, dept="cgj"), case_event(2, dept="hw"))
         assert recv(ws)["case"]["id"] == "2"
+
+
+def test_station_lead_sees_only_their_station(live: LiveServer,
+                                             tokens: Callable[[str], str]) -> None:
+    """sl01 leads S01: asking for S02 still follows S01, and nothing of another station or
+    of no station reaches the screen (cases, alerts, positions, patrols)."""
+    with screen(live, tokens("sl01"), "&station=S02") as ws:
+        assert recv(ws)["filter"]["station"] == "S01"
+        no_station = {"type": "case", "case": {"id": "3", "department": "hw"}}
+        emit(live.settings, case_event(1, "S02"), no_station,
+             {"type": "alert", "kind": "checkin_late", "scope": {"street": "st",
+                                                                 "station": "S02"}},
+             {"type": "alert", "kind": "ingest_lag", "scope": {"street": "st"}},
+             {"type": "patrol", "patrol": {"id": "P1", "worker": "gw050", "station": "S02"}},
+             {"type": "positions", "items": [{"worker": "gw050", "station": "S02"},
+                                             {"worker": "dm001", "department": "cgj"}]},
+             case_event(2, "S01"),
+             {"type": "alert", "kind": "checkin_late", "scope": {"street": "st",
+                                                                 "station": "S01"}},
+             {"type": "positions", "items": [{"worker": "gw001", "station": "S01"}]},
+             {"type": "patrol", "patrol": {"id": "P2", "worker": "gw001", "station": "S01"}})
+        got = [recv(ws) for _ in range(4)]
+    assert [e["type"] for e in got] == ["case", "alert", "positions", "patrol"]
+    assert got[3]["patrol"]["id"] == "P2"
+    assert got[0]["case"]["id"] == "2"
+    assert got[1]["scope"]["station"] == "S01"
+    assert got[2]["items"] == [{"worker": "gw001", "station": "S01"}]
+
+
+def test_a_station_leads_scope_holds_whatever_is_asked() -> None:
+    """Pure: the station lead's filter is their station whatever the address asks, and a
+    lead with no station on record sees nothing that has a place."""
+    lead = screen_scope(Principal("sl01", Role.STATION_LEAD, "S01"), "S02", None)
+    assert (lead.station, lead.active) == ("S01", True)
+    assert lead.admits({"station": "S01"}) and not lead.admits({"station": "S02"})
+    assert not lead.admits({"department": "hw"})  # a case or worker of no station
+    assert lead.admits({"type": "figures"}, placed=False)
+    nowhere = screen_scope(Principal("sl99", Role.STATION_LEAD, None), None, None)
+    assert nowhere.active and not nowhere.admits({"station": "S01"})
+    street = screen_scope(Principal("screen1", Role.SCREEN), None, None)
+    assert not street.active and street.admits({"department": "hw"})
 
 
 def test_bad_since_is_an_error_message_and_the_socket_stays(

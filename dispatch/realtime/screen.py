@@ -24,6 +24,10 @@ from dispatch.realtime.session import Reply, Session
 
 REPLAY_MAX = 10_000
 FILTERED_LISTS = ("items",)
+#: The thing an event carries (a ``case`` event's case, a ``patrol`` event's record).
+NESTED_THINGS = ("case", "patrol")
+#: The event that is itself a thing of a station (its ``scope``), not an envelope.
+ALERT_EVENT = "alert"
 
 
 def parse_since(ws: WebSocket) -> int | None:
@@ -39,8 +43,12 @@ def filtered(event: dict[str, Any], screen: ScreenFilter) -> dict[str, Any] | No
     """The event as this screen sees it (list items filtered), or None."""
     if not screen.active:
         return event
-    if not screen.admits(event) or not screen.admits(event.get("case") or {}):
+    if not screen.admits(event, placed=event.get("type") == ALERT_EVENT):
         return None
+    for key in NESTED_THINGS:
+        thing = event.get(key)
+        if isinstance(thing, dict) and not screen.admits(thing):
+            return None
     for key in FILTERED_LISTS:
         items = event.get(key)
         if isinstance(items, list):

@@ -3,6 +3,7 @@ own days on top (a local working day wins over an official holiday, and the reve
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 
 from dispatch.rules.official import official_days, with_local
+from dispatch.rules_service import work_calendar
+from dispatch.settings import Settings
 from tests.conftest import LiveServer
 from tests.test_working_calendar_api import deadline, local
 
@@ -50,3 +53,14 @@ def test_deadlines_across_national_day(settings_overrides: dict[str, Any],
 def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     return dict(request.node.callspec.params.get("overrides", {})) \
         if hasattr(request.node, "callspec") else {}
+
+
+def test_an_operator_is_warned_a_month_before_the_calendar_runs_out(
+        caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings.from_env({})
+    with caplog.at_level(logging.WARNING, logger="dispatch.rules"):
+        work_calendar(settings, date(2026, 11, 15))
+    assert not caplog.records  # December is still known
+    with caplog.at_level(logging.WARNING, logger="dispatch.rules"):
+        work_calendar(settings, date(2026, 12, 2))  # a limit set now counts into January
+    assert "list 2027's in DISPATCH_HOLIDAYS" in caplog.text

@@ -37,10 +37,13 @@ const DESK_ACTIONS = {
   suspended: ["resume", "duplicate", "cancel"],
   closed: ["reopen"],
 };
+/** What a station's lead may do from the desk: blow the whistle (吹哨) on the station's cases. */
+const WHISTLE_ONLY = new Set(["whistle"]);
 /** Who may be assigned a case by name. */
 const ASSIGNABLE_ROLES = new Set(["disposal_member", "dept_lead"]);
 
-export function createCaseCard({ api, card, cases, names, canDispatch, onSelect = () => {} }) {
+export function createCaseCard({ api, card, cases, names, canDispatch, canWhistle = () => false,
+  onSelect = () => {} }) {
   // The open card: {id, detail, error, photos: Map(mediaId -> object URL), leftEl, notice,
   // form: the desk action whose form shows}
   let open = null;
@@ -304,11 +307,20 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
     return el;
   }
 
+  /** The desk actions ``c`` offers this user: the desk's menu, or the whistle alone for a
+   * station's lead on the station's own case. */
+  function offered(c) {
+    const menu = DESK_ACTIONS[c.state] || [];
+    if (canDispatch()) return menu;
+    return canWhistle(c) ? menu.filter((a) => WHISTLE_ONLY.has(a)) : null;
+  }
+
   function actions(c) {
-    if (!canDispatch()) return null;
-    const available = DESK_ACTIONS[c.state] || [];
-    if (!available.length && !c.extension && !open.notice) return null;
-    if (open.form === null && c.state === TRIAGE) open.form = "triage";
+    const available = offered(c);
+    if (available === null) return null;
+    const desk = canDispatch();
+    if (!available.length && !(c.extension && desk) && !open.notice) return null;
+    if (open.form === null && c.state === TRIAGE && desk) open.form = "triage";
     const box = h("section", { class: "actions" });
     const bar = h("div", { class: "desk-bar" }, available.filter((a) => a !== "triage")
       .map((name) => h("button", { type: "button", dataset: { desk: name },
@@ -321,7 +333,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, onSelect 
     if (bar.childElementCount) box.append(bar);
     if (open.form === "whistle" && available.includes("whistle")) box.append(whistleForm(c));
     else if (open.form && available.includes(open.form)) box.append(deskForm(c, open.form));
-    if (c.extension) {
+    if (c.extension && desk) {
       box.append(h("div", { class: "extension" },
         h("p", null, t("case.extension", { hours: c.extension.hours, reason: c.extension.reason || "" })),
         h("button", { type: "button", dataset: { action: "approve_extension" },

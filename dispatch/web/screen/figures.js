@@ -22,8 +22,9 @@ function share(value) {
   return value > 1 ? value / PERCENT_MAX : value;
 }
 
-/** ``derive()`` gives figures worked out on the page, used only when the server has none. */
-export function createFigures({ derive = () => ({}) }) {
+/** ``derive()`` gives figures worked out on the page, used only when the server has none;
+ * ``caption``: a text key said before the tiles (the street's figures on a station's screen). */
+export function createFigures({ derive = () => ({}), caption = null }) {
   const root = byId("figures");
   let figures = {};
 
@@ -37,7 +38,9 @@ export function createFigures({ derive = () => ({}) }) {
   }
 
   function render() {
-    root.replaceChildren(...TILES.map(({ key, rate, tone }) => {
+    const note = caption ? [h("span", { class: "figures-caption", dataset: { caption } },
+      t(caption))] : [];
+    root.replaceChildren(...note, ...TILES.map(({ key, rate, tone }) => {
       const v = value(key);
       const text = v === null ? t("time.none") : rate ? formatPercent(share(v)) : String(v);
       return h("div", { class: "figure", dataset: { figure: key, tone: tone && v ? tone : "" } },

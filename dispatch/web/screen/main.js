@@ -26,8 +26,12 @@ const NOTICE_KEY = "dispatch.screen.notice";
 const SHADE_KEY = "dispatch.screen.shade";
 const SHADE_MODES = ["cases", "patrol"];
 /** Roles that may watch the screen, and those that may also dispatch from it. */
-const WATCH_ROLES = new Set(["screen", "dispatcher", "assessor", "dept_lead", "admin"]);
+const WATCH_ROLES = new Set(["screen", "dispatcher", "assessor", "dept_lead", "admin",
+  "station_lead"]);
 const DISPATCH_ROLES = new Set(["dispatcher", "admin"]);
+/** A station's lead (网格站站长) watches the station's screen and blows the whistle on its
+ * cases; the workers' tracks and patrols stay with the centre. */
+const STATION_LEAD = "station_lead";
 const OFFLINE_STATES = new Set(["offline", "unknown"]);
 const OUT_OF_GRID = "out_of_grid";
 const HTTP_UNAUTHORIZED = 401;
@@ -85,9 +89,18 @@ function mayActOn(user, alert) {
   return user.role === "dept_lead" && Boolean(user.scope) && alert.department === user.scope;
 }
 
-async function loadGrids() {
+/** The station a station lead's screen shows (null: the whole street). */
+function stationOf(user) {
+  return user.role === STATION_LEAD ? String(user.scope || "") : null;
+}
+
+/** The street's grids, or the station's own for a station lead. */
+async function loadGrids(station) {
   try {
-    return { grids: await api.get("/api/v1/grids"), error: null };
+    const grids = await api.get("/api/v1/grids");
+    if (station === null) return { grids, error: null };
+    const own = (grids.features || []).filter((f) => String(f.properties.station) === station);
+    return { grids: { ...grids, features: own }, error: null };
   } catch (error) {
     return { grids: { type: "FeatureCollection", features: [] }, error };
   }
@@ -97,7 +110,9 @@ async function startScreen() {
   byId("login-view").hidden = true;
   byId("screen-view").hidden = false;
   const user = session.user;
-  const [names, { grids, error: gridError }] = await Promise.all([loadNames(api), loadGrids()]);
+  const station = stationOf(user);
+  const [names, { grids, error: gridError }] = await Promise.all([loadNames(api),
+    loadGrids(station)]);
   if (gridError && gridError.status === HTTP_UNAUTHORIZED) return; // signing out
   names.setGrids(grids.features || []);
   const street = names.meta();
@@ -115,20 +130,25 @@ async function startScreen() {
   let workers = null;
   const patrols = createPatrols({ api, card, names, replay,
     onWorker: (name) => workers.select(name, { reveal: true }) });
-  workers = createWorkers({ map, card, api, names, patrols, onChange: scheduleRefresh });
+  workers = createWorkers({ map, card, api, names, patrols: station === null ? patrols : null,
+    tracks: station === null, onChange: scheduleRefresh });
   let caseCard = null;
   const cases = createCases({ map, names, onSelect: (id) => caseCard.show(id),
     onChange: scheduleRefresh });
   map.onReproject(() => cases.render()); // case markers follow the zoom
   byId("patrols-open").addEventListener("click", () => patrols.openList());
+  byId("patrols-open").hidden = station !== null;
   caseCard = createCaseCard({ api, card, cases, names,
-    canDispatch: () => DISPATCH_ROLES.has(user.role) });
+    canDispatch: () => DISPATCH_ROLES.has(user.role),
+    canWhistle: (c) => DISPATCH_ROLES.has(user.role)
+      || (station !== null && String(c.station || "") === station) });
   const alerts = createAlerts({ names, api, canAct: (a) => mayActOn(user, a),
     onWorker: (name) => workers.select(name, { reveal: true }), onCase: (id) => caseCard.show(id) });
   const search = createSearch({ api, names, onSelect: (id) => caseCard.show(id) });
   const sos = createSos({ api, names, canAck: () => DISPATCH_ROLES.has(user.role),
     onWorker: (name) => workers.select(name, { reveal: true }) });
-  const figures = createFigures({ derive: () => {
+  const figures = createFigures({ caption: station === null ? null : "fig.street_wide",
+    derive: () => {
     const counts = workers.counts();
     const known = Object.values(counts).reduce((a, b) => a + b, 0);
     const online = Object.entries(counts).filter(([state]) => !OFFLINE_STATES.has(state))
@@ -159,8 +179,13 @@ async function startScreen() {
     translate();
     document.title = t("app.title");
     byId("street-name").textContent = names.street();
-    byId("user").textContent = t("header.user", { name: user.name || user.username,
-      role: label("role.", user.role) });
+    byId("user").textContent = t(station === null ? "header.user" : "header.station_user",
+      { name: user.name || user.username, role: label("role.", user.role),
+        station: names.station(station) });
+    if (station !== null) {
+      document.querySelector(".map-panel h2").textContent = t("map.station_title",
+        { station: names.station(station) });
+    }
     byId("grid-count").textContent = gridError
       ? t("map.no_grids", { message: gridError.message })
       : t("map.grids", { count: (grids.features || []).length });

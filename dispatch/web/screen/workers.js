@@ -104,7 +104,8 @@ function clusterIcon(cluster) {
 /**
  * ``patrols``: the patrol list (rows and the patrol card); ``tolerance`` comes from the map.
  */
-export function createWorkers({ map, card, api, names, patrols = null, onChange = () => {} }) {
+export function createWorkers({ map, card, api, names, patrols = null, tracks = true,
+  onChange = () => {} }) {
   const workers = new Map();
   const markers = new Map();
   const cluster = L.markerClusterGroup({
@@ -266,8 +267,12 @@ export function createWorkers({ map, card, api, names, patrols = null, onChange 
       open.date = dateInput.value;
       loadPatrols(name);
     });
-    body.append(open.fieldsEl, h("h4", { "data-i18n": "worker.track", text: t("worker.track") }),
-      open.statusEl);
+    if (tracks) {
+      body.append(open.fieldsEl, h("h4", { "data-i18n": "worker.track", text: t("worker.track") }),
+        open.statusEl);
+    } else {
+      body.append(open.fieldsEl);
+    }
     if (patrols) {
       body.append(h("div", { class: "card-subhead" },
         h("h4", { "data-i18n": "worker.patrols", text: t("worker.patrols") }), dateInput),
@@ -277,7 +282,7 @@ export function createWorkers({ map, card, api, names, patrols = null, onChange 
     for (const [n, w] of workers) if (markers.has(n)) place(n, w);
     const marker = markers.get(name);
     if (reveal && marker) cluster.zoomToShowLayer(marker, () => {});
-    loadTrack(name);
+    if (tracks) loadTrack(name);
     loadPatrols(name);
   }
 
