@@ -261,6 +261,8 @@ class ClusterScriptPipe:
         self._pipes: dict[tuple[str, int], ScriptPipe] = {}
         self._slots: list[tuple[str, int] | None] = [None] * REDIS_CLUSTER_HASH_SLOTS
         self._mapped = False
+        #: Nodes whose connection failed last: asked for the map after the others.
+        self._failed: set[tuple[str, int]] = set()
         self._refreshing: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -277,14 +279,17 @@ class ClusterScriptPipe:
         if self._refreshing is None or self._loop is not loop:
             self._refreshing, self._loop = asyncio.Lock(), loop
         async with self._refreshing:
-            candidates = list(dict.fromkeys([*self._pipes, *self._seeds]))
+            known = list(dict.fromkeys([*self._pipes, *self._seeds]))
+            candidates = sorted(known, key=lambda node: node in self._failed)
             last: BaseException | None = None
             for node in candidates:
                 try:
                     ranges = await self._pipe(node).execute(["CLUSTER", "SLOTS"])
                 except (RedisConnectionError, OSError, ResponseError) as exc:
                     last = exc
+                    self._failed.add(node)
                     continue
+                self._failed.discard(node)
                 slots: list[tuple[str, int] | None] = [None] * REDIS_CLUSTER_HASH_SLOTS
                 for start, end, master, *_ in ranges:
                     owner = (str(master[0]) or node[0], int(master[1]))
@@ -294,7 +299,7 @@ class ClusterScriptPipe:
                 return
             raise RedisConnectionError(f"no cluster node answers CLUSTER SLOTS ({last})")
 
-    async def _route(self, key: str) -> ScriptPipe:
+    async def _route(self, key: str) -> tuple[tuple[str, int], ScriptPipe]:
         if not self._mapped:
             await self.refresh()
         node = self._slots[key_slot(key.encode())]
@@ -303,15 +308,16 @@ class ClusterScriptPipe:
             node = self._slots[key_slot(key.encode())]
             if node is None:
                 raise RedisConnectionError(f"no master serves the slot of {key}")
-        return self._pipe(node)
+        return node, self._pipe(node)
 
     async def _routed(self, key: str, send: Any) -> Any:
         for _ in range(REROUTE_TRIES):
-            pipe = await self._route(key)
+            node, pipe = await self._route(key)
             try:
                 return await send(pipe)
             except (RedisConnectionError, OSError):
-                self._mapped = False  # a dead master: ask again next time
+                self._mapped = False  # a dead master: ask again next time, others first
+                self._failed.add(node)
                 raise
             except ResponseError as exc:
                 if not reroute(exc):
