@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from redis.asyncio import Redis
 
+from dispatch.connections import make_async
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.keys import Keys
 from dispatch.progress import Counter
@@ -63,7 +64,7 @@ def default_path(settings: Settings) -> Path:
 
 def _client(settings: Settings) -> Redis:
     url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
-    return Redis.from_url(url, decode_responses=False)
+    return make_async(url, decode_responses=False)
 
 
 async def _street_keys(redis: Redis, keys: Keys) -> list[bytes]:

@@ -19,8 +19,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from redis import Redis as SyncRedis
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from dispatch.alerts.cases import CaseAlerts
@@ -31,6 +30,7 @@ from dispatch.cases.plan import Planner
 from dispatch.cases.service import CaseService
 from dispatch.cases.store import CaseStore
 from dispatch.clock import MS_PER_MIN, S_PER_DAY, Now, now_ms
+from dispatch.connections import make_async, make_sync, queue_url
 from dispatch.embedded_redis import resolve_redis_url
 from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
@@ -41,7 +41,7 @@ from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.members import MemberPositions
 from dispatch.location.patrol_store import PatrolStore
 from dispatch.location.patrols import PatrolService
-from dispatch.location.pipe import ScriptPipe
+from dispatch.location.pipe import AckedScripts, ClusterScriptPipe, ScriptPipe, make_pipe
 from dispatch.location.positions import PositionsCoalescer
 from dispatch.location.service import (
     IngestResult,
@@ -67,10 +67,6 @@ from dispatch.scripts import RATE_LIMIT, ScriptRunner, Scripts
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch")
-HEALTH_TIMEOUT_S = 2.0
-#: Connections of one process's pool, and how long a command waits for one when all are busy.
-REDIS_MAX_CONNECTIONS = 128
-REDIS_POOL_WAIT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +97,8 @@ class Container:
     clock: Now
     #: Closed cases compacted out of the live store.
     archive: CaseArchiveStore
+    #: Case changes acknowledged once replicas have them (``DISPATCH_WAIT_REPLICAS``).
+    acked: AckedScripts | None = None
 
     async def ready(self) -> bool:
         with contextlib.suppress(Exception):
@@ -108,19 +106,15 @@ class Container:
         return False
 
     async def aclose(self) -> None:
+        if self.acked is not None:
+            await self.acked.aclose()
         await self.redis.aclose()
         self.queues.close()
 
 
 def make_redis(url: str) -> Redis:
-    """A client whose pool waits for a free connection instead of failing past its size
-    (thousands of sockets may each have a command in flight)."""
-    pool = BlockingConnectionPool.from_url(
-        url, decode_responses=True, health_check_interval=30,
-        socket_connect_timeout=HEALTH_TIMEOUT_S, max_connections=REDIS_MAX_CONNECTIONS,
-        timeout=REDIS_POOL_WAIT_S,
-    )
-    return Redis.from_pool(pool)
+    """The store's client (one server or a cluster: see ``dispatch/connections.py``)."""
+    return make_async(url)
 
 
 def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
@@ -129,11 +123,12 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
     ``clock`` gives now in UTC ms to every service (default: the wall clock)."""
     clock = clock or now_ms
     url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
+    queues_at = queue_url(url, settings.redis_queue_url)  # a cluster without one: refused
     redis = make_redis(url)
     keys = Keys(settings.street)
     scripts = Scripts(redis)
     metrics = metrics or Metrics()
-    queues = Queues(SyncRedis.from_url(settings.redis_queue_url or url), keys)
+    queues = Queues(make_sync(queues_at), keys)
     org = OrgStore(redis, keys)
     users = UserStore(redis, keys, scrypt_n=settings.scrypt_n)
     rules = RulesService(redis, keys, settings, org)
@@ -153,7 +148,9 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
                             location=location, events=events, clock=clock)
     members = MemberPositions(redis, keys, scripts, filter_config(settings),
                               ttl_s=settings.member_position_ttl_s, clock=clock)
-    cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts),
+    acked = (AckedScripts(make_pipe(url), settings.wait_replicas, settings.wait_timeout_ms)
+             if settings.wait_replicas > 0 else None)
+    cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts, writes=acked),
                         planner=Planner(keys), org=org, rules=rules, media=media, users=users,
                         clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)],
                         positions=members)
@@ -171,7 +168,7 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
         limiter=limiter, org=org, events=events, rules=rules, media=media,
         cases=cases, location=location, patrols=patrols,
         reports=reports, archive=archive,
-        alerts=alerts, clock=clock,
+        alerts=alerts, clock=clock, acked=acked,
         open311=Open311Service(redis, keys, settings, apikeys=ApiKeyStore(redis, keys),
                                cases=cases, rules=rules, org=org, media=media,
                                limiter=limiter),
@@ -186,17 +183,28 @@ class WebRuntime:
     container: Container
     hub: Hub
     positions: PositionsCoalescer
-    pipe: ScriptPipe
+    pipe: ScriptPipe | ClusterScriptPipe
     #: How fixes reach Redis: the pipe, or redis-py (``DISPATCH_INGEST_PIPE=false``).
     ingest_scripts: ScriptRunner
     snapshot: SnapshotSections
 
+    def _unstored(self, source: str, count: int) -> None:
+        self.container.metrics.counter(
+            "location_pings_unstored_total",
+            "Fixes refused because the store did not answer (a failover, an outage); the "
+            "phone keeps them and sends them again", ["source"]).labels(source).inc(count)
+
     async def ingest(self, worker: WorkerRef, pings: Sequence[Ping],
                      source: str) -> IngestResult:
         """A phone's fixes, stored through the ingest connection; when they moved the
-        worker, the new position goes out with this process's next ``positions`` event."""
-        result = await self.container.location.ingest(worker, pings, source,
-                                                      runner=self.ingest_scripts)
+        worker, the new position goes out with this process's next ``positions`` event.
+        Fixes the store did not take are counted (``location_pings_unstored_total``)."""
+        try:
+            result = await self.container.location.ingest(worker, pings, source,
+                                                          runner=self.ingest_scripts)
+        except RedisError:
+            self._unstored(source, len(pings))
+            raise
         if result.position is not None:
             self.positions.offer(result.position)
         return result
@@ -204,8 +212,12 @@ class WebRuntime:
     async def report(self, worker: WorkerRef, report: AppReport, source: str, *,
                      now: int | None = None) -> ReportResult:
         """A phone app's report (a fix, or presence and battery only), as :meth:`ingest`."""
-        result = await self.container.location.report(worker, report, source, now=now,
-                                                      runner=self.ingest_scripts)
+        try:
+            result = await self.container.location.report(worker, report, source, now=now,
+                                                          runner=self.ingest_scripts)
+        except RedisError:
+            self._unstored(source, 1)
+            raise
         if result.position is not None:
             self.positions.offer(result.position)
         return result
@@ -229,7 +241,7 @@ async def _warm_up(c: Container) -> None:
 @contextlib.asynccontextmanager
 async def web_runtime(c: Container) -> AsyncIterator[WebRuntime]:
     """Start the web process's own parts; stop them (and flush the last positions) at exit."""
-    pipe = ScriptPipe(c.redis_url)
+    pipe = make_pipe(c.redis_url)
     runtime = WebRuntime(
         container=c,
         hub=Hub(c.redis, c.keys.push_pattern(), c.metrics),

@@ -366,5 +366,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     install_redaction()  # no secret in any line this process logs
     settings = Settings.from_env()
+    problem = _redis_problem(args, settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_FAIL
     handler: Handler = args.func
     return handler(args, settings)
+
+
+#: Commands that do not use the configured Redis themselves.
+NO_REDIS_COMMANDS = frozenset({"redis", "simulate"})
+
+
+def _redis_problem(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why REDIS_URL / REDIS_QUEUE_URL cannot work (a cluster without a queue server)."""
+    if args.command in NO_REDIS_COMMANDS or not settings.redis_url:
+        return None
+    from dispatch.connections import RedisConfigError, queue_url
+
+    try:
+        queue_url(settings.redis_url, settings.redis_queue_url)
+    except RedisConfigError as exc:
+        return f"dispatch {args.command}: {exc}"
+    return None

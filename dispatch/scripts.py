@@ -117,7 +117,13 @@ class Scripts:
     async def queue(self, call: ScriptCall[Any], pipeline: Pipeline) -> None:
         """Queue ``call`` in ``pipeline``; its reply comes with the pipeline's (read it with
         ``call.from_reply``)."""
-        await self.get(call.script)(keys=call.to_keys(), args=call.to_argv(), client=pipeline)
+        if isinstance(pipeline, Pipeline):
+            await self.get(call.script)(keys=call.to_keys(), args=call.to_argv(),
+                                        client=pipeline)
+            return
+        # a cluster's pipeline: EVAL (a node promoted after a failover may not have the SHA)
+        keys = call.to_keys()
+        pipeline.eval(call.script.source, len(keys), *keys, *call.to_argv())
 
     async def load_all(self, scripts: Sequence[LuaScript]) -> None:
         """Load scripts into the server's cache up front (startup check of the Lua)."""

@@ -31,6 +31,12 @@ class Settings:
     # Where things live
     redis_url: str | None = _env("REDIS_URL", None, "Redis server; unset starts the embedded one")
     redis_queue_url: str | None = _env("REDIS_QUEUE_URL", None, "Redis for RQ queues")
+    wait_replicas: int = _env("DISPATCH_WAIT_REPLICAS", 0,
+                              "a case change is acknowledged only once this many replicas "
+                              "have it (Redis WAIT; 0: on the master's answer)")
+    wait_timeout_ms: int = _env("DISPATCH_WAIT_TIMEOUT", 1000,
+                                "... within this long, else the change is answered 503 "
+                                "not_replicated (ms)")
     data_dir: Path = _env("DISPATCH_DATA", Path("var"), "data directory (embedded Redis, media)")
     fsync: str = _env("DISPATCH_FSYNC", "everysec",
                       "embedded Redis's AOF fsync: always (every ack on disk), everysec, no")

@@ -22,18 +22,23 @@ from dispatch.cases.model import Case, case_id
 from dispatch.cases.plan import DESK_ROLE, LEADERSHIP_ROLES, Plan
 from dispatch.keys import Keys
 from dispatch.realtime.events import STREAM_MAXLEN
-from dispatch.scripts import Scripts
+from dispatch.scripts import ScriptRunner, Scripts
 
 __all__ = ["Applied", "CaseStore", "Fired", "Reported"]
 
 
 class CaseStore:
     def __init__(self, redis: Redis, keys: Keys, scripts: Scripts,
-                 maxlen: int = STREAM_MAXLEN) -> None:
+                 maxlen: int = STREAM_MAXLEN, *, writes: ScriptRunner | None = None) -> None:
         self.redis = redis
         self.keys = keys
         self.scripts = scripts
         self.maxlen = maxlen
+        #: What runs the scripts that change cases on someone's word (reports, transitions):
+        #: ``scripts``, or one acknowledging a change once replicas have it. Timers fire
+        #: through ``scripts``: a firing lost with its master leaves its timer due on the
+        #: promoted replica, and it fires again.
+        self.writes: ScriptRunner = writes or scripts
 
     def _timeline_suffix(self) -> str:
         """What follows a case id in its timeline key (scripts build it from the id)."""
@@ -96,14 +101,14 @@ class CaseStore:
                      duplicate: Plan, *, item: str, lon: float, lat: float, radius_m: float,
                      since_ms: int, reporter: str) -> Reported:
         k = self.keys
-        return await self.scripts.run(ReportCall(
+        return await self.writes.run(ReportCall(
             k.case(cid), k.case_timeline(cid), k.case_client_ids(), k.cases_near(item),
             self._events(), client_field, cid, fingerprint, new, duplicate, lon, lat, radius_m,
             since_ms, k.case(""), self._timeline_suffix(), reporter, self.maxlen))
 
     async def apply(self, cid: str, plan: Plan) -> Applied:
         k = self.keys
-        return await self.scripts.run(TransitionCall(k.case(cid), k.case_timeline(cid),
+        return await self.writes.run(TransitionCall(k.case(cid), k.case_timeline(cid),
                                                      self._events(), plan, self.maxlen))
 
     async def fire_due(self, now_ms: int, limit: int, late_ms: int) -> list[Fired]:

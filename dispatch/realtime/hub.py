@@ -2,9 +2,10 @@
 
 Publishers anywhere (any web process, a worker, the clock, a Lua script) PUBLISH on a
 channel built by ``keys.py``; every socket subscribed to that channel in any process
-receives it. A socket that cannot keep up overflows its own queue only: the
-subscription is marked and the socket decides (resync, re-deliver) without slowing
-the others.
+receives it. On a Redis Cluster a PUBLISH on any node reaches every node, so the hub
+listens on one (the master of the pattern's slot) and hears them all. A socket that
+cannot keep up overflows its own queue only: the subscription is marked and the socket
+decides (resync, re-deliver) without slowing the others.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ class Hub:
                 await asyncio.sleep(RECONNECT_S)
 
     async def _listen(self) -> None:
+        # a cluster client picks the pubsub's node from its slot map: have it read first
+        await self.redis.initialize()
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.psubscribe(self.pattern)
