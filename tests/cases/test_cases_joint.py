@@ -6,8 +6,7 @@ removing assisting departments. Time moves with an injected clock."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -18,8 +17,9 @@ from dispatch.bootstrap import bootstrap
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
+from tests.cases.conftest import MovableClock
 from tests.cases.helpers import HW_ITEM, Cases, Socket, of_type
-from tests.conftest import LiveServer, running
+from tests.conftest import LiveServer
 
 KEYS = Keys("jlc")
 MIN = 60_000
@@ -28,26 +28,9 @@ QUIET_S = 0.3
 #: Assisting: cgj (members dm001..dm024, lead01) and zhzf (dm025..dm046, lead02).
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = int(time.time() * 1000)
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, minutes: int) -> None:
-        self.now += minutes * MIN
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def live(settings: Settings, clock: Clock) -> Iterator[LiveServer]:
-    with running(settings, clock) as server:
-        yield server
+def live(clocked: LiveServer) -> LiveServer:
+    return clocked
 
 
 @pytest.fixture
@@ -86,7 +69,7 @@ def test_a_case_alone_has_no_parts(cases: Cases) -> None:
 
 
 def test_one_part_goes_overdue_while_the_other_closes(
-        live: LiveServer, tokens: Callable[[str], str], cases: Cases, clock: Clock,
+        live: LiveServer, tokens: Callable[[str], str], cases: Cases, clock: MovableClock,
         rdb: redis.Redis) -> None:
     cid = cases.report(item=HW_ITEM, grid="020")["id"]
     cases.act("dm073", cid, "accept")

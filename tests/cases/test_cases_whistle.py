@@ -6,8 +6,7 @@ marked late on the timeline and raised as an alert of the case's station."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,34 +14,18 @@ import pytest
 from dispatch.bootstrap import bootstrap
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
+from tests.cases.conftest import MovableClock
 from tests.cases.helpers import HW_ITEM, Cases, Socket, of_type
-from tests.conftest import LiveServer, running
+from tests.conftest import LiveServer
 
 MIN = 60_000
 QUIET_S = 0.3
 M_PER_DEG_LAT = 111_000.0
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = int(time.time() * 1000)
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, minutes: int) -> None:
-        self.now += minutes * MIN
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def live(settings: Settings, clock: Clock) -> Iterator[LiveServer]:
-    with running(settings, clock) as server:
-        yield server
+def live(clocked: LiveServer) -> LiveServer:
+    return clocked
 
 
 @pytest.fixture
@@ -69,7 +52,7 @@ def fire_whistles(settings: Settings, now: int) -> list[tuple[str, list[str]]]:
 
 
 def test_one_member_on_site_is_checked_in_one_far_away_is_refused(
-        live: LiveServer, tokens: Callable[[str], str], cases: Cases, clock: Clock) -> None:
+        live: LiveServer, tokens: Callable[[str], str], cases: Cases, clock: MovableClock) -> None:
     case = cases.report(item=HW_ITEM, grid="040")
     cid, lat, lon = case["id"], case["lat"], case["lon"]
     base = f"/api/v1/cases/{cid}"
@@ -161,7 +144,7 @@ def test_one_member_on_site_is_checked_in_one_far_away_is_refused(
     assert report["totals"]["arrival_mean_s"] == (720.0 + 32 * 60.0) / 2
 
 
-def test_member_positions_are_judged_like_patrols(cases: Cases, clock: Clock) -> None:
+def test_member_positions_are_judged_like_patrols(cases: Cases, clock: MovableClock) -> None:
     lat, lon = cases.places.point("041")
     got = send_fix(cases, "dm001", lat, lon, clock.now + 60 * MIN)  # from the future
     assert got["stored"] == 0 and got["verdicts"] == {"future": 1}
