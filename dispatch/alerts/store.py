@@ -16,6 +16,8 @@ from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 ID_PREFIX = "A"
 NO_CONDITION = ""
+#: Most alert scripts sent in one pipelined round trip (a burst of timers' alerts).
+PIPELINE_CALLS = 500
 
 
 @dataclass(frozen=True)
@@ -134,12 +136,19 @@ class ActCall(ScriptCall["Acted"]):
         return Acted(str(reply[0]))
 
 
+AlertCall = RaiseCall | ClearCall
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     maxlen: int = STREAM_MAXLEN
     log_max: int = 200
     keep: int = 5000
     burst_ms: int = 600_000
+    #: A burst alert takes at most this many members (each raise reads and writes the
+    #: whole alert: a department's thousands of overdue cases in one made every raise of a
+    #: timer burst slower than the last).
+    group_max: int = 200
 
 
 class AlertStore:
@@ -154,6 +163,7 @@ class AlertStore:
             "station_prefix": k.station_channel(""), "user_prefix": k.user_channel(""),
             "maxlen": config.maxlen, "log_max": max(1, config.log_max),
             "keep": max(1, config.keep), "burst_ms": config.burst_ms,
+            "group_max": max(1, config.group_max),
         }).decode()
 
     def _sets(self) -> AlertSets:
@@ -162,15 +172,26 @@ class AlertStore:
         return AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
                          k.alerts_cleared(), (stream, seq, channel))
 
-    async def raise_(self, body: dict[str, Any], when: Condition | None) -> Raised:
-        return await self.scripts.run(RaiseCall(self._sets(), self.keys.alerts_seq(), self.cfg,
-                                                body, when))
+    def raise_call(self, body: dict[str, Any], when: Condition | None) -> RaiseCall:
+        return RaiseCall(self._sets(), self.keys.alerts_seq(), self.cfg, body, when)
 
-    async def clear(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
-                    unless: Condition | None) -> list[str]:
+    def clear_call(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
+                   unless: Condition | None) -> ClearCall:
         body = {"kinds": list(kinds), "member": member, "now": now_ms, "reason": reason}
-        return await self.scripts.run(ClearCall(self._sets(), self.keys.alerts_seq(), self.cfg,
-                                                body, unless))
+        return ClearCall(self._sets(), self.keys.alerts_seq(), self.cfg, body, unless)
+
+    async def run_many(self, calls: Sequence[AlertCall]) -> list[Raised | list[str]]:
+        """Raise and clear calls in this order, ``PIPELINE_CALLS`` a round trip (each script
+        stays atomic; a later call sees what the earlier ones did)."""
+        out: list[Raised | list[str]] = []
+        for start in range(0, len(calls), PIPELINE_CALLS):
+            chunk = calls[start:start + PIPELINE_CALLS]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for call in chunk:
+                    await self.scripts.queue(call, pipe)
+                replies = await pipe.execute()
+            out += [call.from_reply(reply) for call, reply in zip(chunk, replies, strict=True)]
+        return out
 
     async def act(self, alert_id: str, action: str, sources: Sequence[str], by: str, note: str,
                   now_ms: int) -> Acted:
