@@ -72,7 +72,7 @@ class RaiseCall(ScriptCall[Raised]):
     script: ClassVar[LuaScript] = RAISE
     sets: AlertSets
     seq: str
-    cfg: str
+    cfg: bytes
     body: dict[str, Any]  # kind, severity, owner, scope, subject, member, group, ...
     when: Condition | None
 
@@ -83,7 +83,7 @@ class RaiseCall(ScriptCall[Raised]):
 
     def to_argv(self) -> list[Any]:
         _, field, value = _condition(self.when, self.seq)
-        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+        return [self.cfg, orjson.dumps(self.body), field, value]
 
     def from_reply(self, reply: Any) -> Raised:
         outcome, alert_id = reply
@@ -97,7 +97,7 @@ class ClearCall(ScriptCall[list[str]]):
     script: ClassVar[LuaScript] = CLEAR
     sets: AlertSets
     seq: str  # the key checked when there is no condition
-    cfg: str
+    cfg: bytes
     body: dict[str, Any]  # kinds, member, now, reason
     unless: Condition | None
 
@@ -108,7 +108,7 @@ class ClearCall(ScriptCall[list[str]]):
 
     def to_argv(self) -> list[Any]:
         _, field, value = _condition(self.unless, self.seq)
-        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+        return [self.cfg, orjson.dumps(self.body), field, value]
 
     def from_reply(self, reply: Any) -> list[str]:
         return [str(i) for i in reply]
@@ -118,7 +118,7 @@ class ClearCall(ScriptCall[list[str]]):
 class ActCall(ScriptCall["Acted"]):
     script: ClassVar[LuaScript] = ACT
     sets: AlertSets
-    cfg: str
+    cfg: bytes
     body: dict[str, Any]  # id, action, sources, by, note, now
 
     def to_keys(self) -> list[str]:
@@ -126,7 +126,7 @@ class ActCall(ScriptCall["Acted"]):
         return [s.groups, s.subjects, s.active, s.cleared, *s.events]
 
     def to_argv(self) -> list[Any]:
-        return [self.cfg, orjson.dumps(self.body).decode()]
+        return [self.cfg, orjson.dumps(self.body)]
 
     def from_reply(self, reply: Any) -> Acted:
         if reply[0] == "ok":
@@ -164,21 +164,20 @@ class AlertStore:
             "maxlen": config.maxlen, "log_max": max(1, config.log_max),
             "keep": max(1, config.keep), "burst_ms": config.burst_ms,
             "group_max": max(1, config.group_max),
-        }).decode()
-
-    def _sets(self) -> AlertSets:
-        k = self.keys
+        })
         stream, seq, channel = emit_keys(k)
-        return AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
-                         k.alerts_cleared(), (stream, seq, channel))
+        #: The keys every script names, built once (a timer burst makes thousands of calls).
+        self.sets = AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
+                              k.alerts_cleared(), (stream, seq, channel))
+        self.seq = k.alerts_seq()
 
     def raise_call(self, body: dict[str, Any], when: Condition | None) -> RaiseCall:
-        return RaiseCall(self._sets(), self.keys.alerts_seq(), self.cfg, body, when)
+        return RaiseCall(self.sets, self.seq, self.cfg, body, when)
 
     def clear_call(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
                    unless: Condition | None) -> ClearCall:
         body = {"kinds": list(kinds), "member": member, "now": now_ms, "reason": reason}
-        return ClearCall(self._sets(), self.keys.alerts_seq(), self.cfg, body, unless)
+        return ClearCall(self.sets, self.seq, self.cfg, body, unless)
 
     async def run_many(self, calls: Sequence[AlertCall]) -> list[Raised | list[str]]:
         """Raise and clear calls in this order, ``PIPELINE_CALLS`` a round trip (each script
@@ -197,7 +196,7 @@ class AlertStore:
                   now_ms: int) -> Acted:
         body = {"id": alert_id, "action": action, "sources": list(sources), "by": by,
                 "note": note, "now": now_ms}
-        return await self.scripts.run(ActCall(self._sets(), self.cfg, body))
+        return await self.scripts.run(ActCall(self.sets, self.cfg, body))
 
     # --- reads --------------------------------------------------------------
     async def get(self, alert_id: str) -> dict[str, Any] | None:
