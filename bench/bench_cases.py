@@ -24,8 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ async def seed(settings: Settings) -> dict[str, str]:
                 pipe.sadd(c.keys.dept_members(RACE_DEPARTMENT), user.username)
             await pipe.execute()
         tokens = {}
-        for name in (REPORTER, *members()):
+        for name in (REPORTER, *members(), *desk()):
             tokens[name], _ = await c.tokens.issue(await c.users.get(name))
         for user in racers:
             tokens[user.username], _ = await c.tokens.issue(user)
@@ -175,13 +176,17 @@ class Latency:
     name: str
     values_ms: list[float]
     expected: int
+    #: Reports answered 201 whose offer never arrived, by the department dispatched to.
+    missing: dict[str, int] = field(default_factory=dict)
 
     def row(self) -> str:
         v = self.values_ms
+        lost = ("  not offered: " + ", ".join(f"{d} {n}" for d, n in sorted(
+            self.missing.items()))) if self.missing else ""
         if not v:
-            return f"{self.name:<44} {0:>6}/{self.expected:<6} {'-':>8} {'-':>8} {'-':>8}"
+            return f"{self.name:<44} {0:>6}/{self.expected:<6} {'-':>8} {'-':>8} {'-':>8}{lost}"
         return (f"{self.name:<44} {len(v):>6}/{self.expected:<6} {statistics.median(v):>8.2f} "
-                f"{pct(v, 0.99):>8.2f} {max(v):>8.2f}")
+                f"{pct(v, 0.99):>8.2f} {max(v):>8.2f}{lost}")
 
 
 async def paced(count: int, rate: float, send: Callable[[int], Awaitable[None]]) -> None:
@@ -270,18 +275,21 @@ def spread_items() -> list[str]:
 async def report_to_offer(base: str, ws_base: str, tokens: dict[str, str], count: int,
                           rate: float) -> tuple[Latency, Latency]:
     """Reports at ``rate`` spread over items and departments, while every member of the
-    disposal force listens on their team socket: report -> the first job.offered."""
+    disposal force and the desk (the command centre's jobs are offered to the dispatchers)
+    listen on their team sockets: report -> the first job.offered. A report whose offer
+    never arrives is named by the department it was dispatched to."""
     points = places(count + WARMUP_REPORTS)
     items = spread_items()
     sent: dict[int, float] = {}
     answered: dict[int, float] = {}
     ids: dict[int, str] = {}
+    departments: dict[str, str] = {}
     arrived: dict[Any, float] = {}
     headers = {"Authorization": f"Bearer {tokens[REPORTER]}"}
     stamp = time.time_ns()
     async with contextlib.AsyncExitStack() as stack:
         sockets = []
-        for name in members():
+        for name in (*members(), *desk()):
             sockets.append(await stack.enter_async_context(
                 connect(f"{ws_base}/ws/team?token={tokens[name]}", max_size=None)))
         readers = [asyncio.create_task(read_socket(
@@ -304,14 +312,18 @@ async def report_to_offer(base: str, ws_base: str, tokens: dict[str, str], count
                 r = await http.post("/api/v1/cases", json=body)
                 answered[i] = time.perf_counter()
                 if r.status_code == 201:
-                    ids[i] = r.json()["id"]
+                    case = r.json()
+                    ids[i] = case["id"]
+                    departments[case["id"]] = str(case.get("department"))
 
             await paced(count, rate, send)
         await asyncio.sleep(DRAIN_S)
         for reader in readers:
             reader.cancel()
     offered = [(arrived[ids[i]] - sent[i]) * MS for i in ids if ids[i] in arrived]
-    return (Latency("report -> first job.offered, 240 sockets", offered, count),
+    lost = Counter(departments[cid] for cid in ids.values() if cid not in arrived)
+    return (Latency(f"report -> first job.offered, {len(sockets)} sockets", offered, count,
+                    dict(lost)),
             Latency("report -> HTTP 201 answer", [(answered[i] - sent[i]) * MS for i in ids],
                     count))
 
@@ -320,6 +332,12 @@ def members() -> list[str]:
     """The street's disposal force: dm001..dm240 (18 departments)."""
     return [p.user.username for p in street_preset().people
             if p.user.role is Role.DISPOSAL_MEMBER]
+
+
+def desk() -> list[str]:
+    """The command centre's dispatchers: the centre's own jobs are offered to them."""
+    return [p.user.username for p in street_preset().people
+            if p.user.role is Role.DISPATCHER]
 
 
 # --- 2. the accept race ------------------------------------------------------------------
@@ -568,7 +586,8 @@ def part_latency(url: str, settings: Settings, tokens: dict[str, str], port: int
     results = []
     for n in range(runs):
         phase(f"1. run {n + 1}/{runs}: {count} reports at {rate:.0f}/s over "
-              f"{len(spread_items())} items -> job.offered, 240 team sockets ({load()})")
+              f"{len(spread_items())} items -> job.offered, {len(members())} team sockets "
+              f"and the desk ({load()})")
         cpu0 = cpu_s(pid)
         offered, answered = asyncio.run(report_to_offer(base, ws_base, tokens, count, rate))
         results.append((offered, answered, cpu_s(pid) - cpu0))
@@ -589,7 +608,7 @@ def part_latency(url: str, settings: Settings, tokens: dict[str, str], port: int
           f"{min(p99s):.1f} / {statistics.median(p99s):.1f} / {max(p99s):.1f} ms")
     cpu = statistics.median([c for _, _, c in results])
     print(f"   web process CPU {cpu / count * MS:.2f} ms per report (median of runs; "
-          f"240 sockets listening)")
+          f"{len(members()) + len(desk())} sockets listening)")
     print()
 
 

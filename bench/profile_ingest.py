@@ -57,7 +57,7 @@ def main() -> None:
         settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
                                      scrypt_n=SCRYPT_N, patrol_windows=ALL_DAY)
         tokens = asyncio.run(seed(settings, 0))
-        t0 = int(time.time() * MS) - (WARMUP_PINGS + args.pings + 10) * FIX_S * MS
+        t0 = int(time.time() * MS) - (WARMUP_PINGS + args.pings + 10) * args.batch * FIX_S * MS
         pings = walks(CPU_PHONES, WARMUP_PINGS + args.pings, t0, batch=args.batch)
         out = Path(tmp) / "web.prof"
         with uvicorn(dispatch_app(), _env(url, Path(tmp) / "data"),

@@ -8,11 +8,10 @@ web runtime (``web_runtime``: hub, positions, ingest pipe, snapshot), both kept 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, cast
+from typing import Any
 
 from redis.exceptions import RedisError
 from starlette import status
@@ -26,6 +25,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from dispatch.bootstrap import Container, bootstrap, web_runtime
 from dispatch.errors import DispatchError, Unavailable
+from dispatch.heap import FULL_GENERATION, MALLOC_TRIM
 from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
 from dispatch.http.responses import error_body, error_response, json
 from dispatch.http.routes import all_routes, unguarded
@@ -39,11 +39,10 @@ log = logging.getLogger("dispatch")
 #: thousands of sockets' objects paused the server for 0.2-0.6 s (p99 ack latency ~1 s).
 #: What the process built at startup (modules, the app, caches) is frozen out of the
 #: collections, so a full one walks only what sockets and requests made since, and it
-#: comes after at most 10 younger ones: the cyclic garbage of sockets that closed is
-#: freed within a couple of million allocations (bench_reconnect: RSS flat over reconnect
-#: storms), not held for the hundred a threshold of 100 waited for.
+#: comes after at most 10 younger ones, or once enough sockets closed (dispatch.heap:
+#: their cyclic garbage waited for millions of allocations, and RSS grew with each
+#: reconnect storm).
 GC_THRESHOLDS = (10_000, 20, 10)
-FULL_GENERATION = 2
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "payload_too_large"}
 MEDIA_PREFIX = "/api/v1/media"
@@ -93,27 +92,13 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     return json(error_body("internal_error", "an internal error occurred"), status_code=500)
 
 
-def _libc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim`` (None elsewhere: musl, macOS)."""
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-    return cast(Callable[[int], int], trim)
-
-
-_MALLOC_TRIM = _libc_trim()
-
-
 def _trim_after_full_collection(phase: str, info: dict[str, Any]) -> None:
     """After a full collection, give the C heap's free pages back to the system: the
     sockets' buffers (WebSocket frames, compression state) are freed in between live
     objects, and without it the process's RSS climbed with every reconnect storm although
     its Python objects did not (bench_reconnect)."""
-    if phase == "stop" and info.get("generation") == FULL_GENERATION and _MALLOC_TRIM:
-        _MALLOC_TRIM(0)
+    if phase == "stop" and info.get("generation") == FULL_GENERATION and MALLOC_TRIM:
+        MALLOC_TRIM(0)
 
 
 @contextlib.contextmanager

@@ -14,10 +14,11 @@ No client is created at import time, and nothing is added to either object later
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -32,6 +33,7 @@ from dispatch.cases.store import CaseStore
 from dispatch.clock import MS_PER_MIN, S_PER_DAY, Now, now_ms
 from dispatch.connections import make_async, make_sync, queue_url
 from dispatch.embedded_redis import resolve_redis_url
+from dispatch.heap import HeapTrim
 from dispatch.identity.tokens import TokenStore
 from dispatch.identity.users import UserStore
 from dispatch.jobs.queues import Queues
@@ -187,6 +189,8 @@ class WebRuntime:
     #: How fixes reach Redis: the pipe, or redis-py (``DISPATCH_INGEST_PIPE=false``).
     ingest_scripts: ScriptRunner
     snapshot: SnapshotSections
+    #: The C heap given back while sockets close (see dispatch.heap).
+    heap: HeapTrim = field(default_factory=HeapTrim)
 
     def _unstored(self, source: str, count: int) -> None:
         self.container.metrics.counter(
@@ -253,9 +257,13 @@ async def web_runtime(c: Container) -> AsyncIterator[WebRuntime]:
     await _warm_up(c)
     await runtime.hub.start()
     runtime.positions.start()
+    trimming = asyncio.create_task(runtime.heap.run())
     try:
         yield runtime
     finally:
+        trimming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await trimming
         await runtime.positions.stop()
         await runtime.pipe.aclose()
         await runtime.hub.stop()

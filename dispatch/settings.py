@@ -173,6 +173,8 @@ class Settings:
     # Alerts
     alert_burst_s: int = _env("DISPATCH_ALERT_BURST", 10 * MINUTE_S,
                               "raises of one kind and scope this close are one alert (s)")
+    alert_group_max: int = _env("DISPATCH_ALERT_GROUP_MAX", 200,
+                                "most members a burst alert takes; more start another alert")
     alerts_keep: int = _env("DISPATCH_ALERTS_KEEP", 5000, "cleared alerts kept for the record")
     alert_log_max: int = _env("DISPATCH_ALERT_LOG_MAX", 200, "log entries kept per alert")
     rework_limit: int = _env("DISPATCH_REWORK_LIMIT", 2,

@@ -7,11 +7,11 @@ in that situation (resolved, suspended, cancelled, closed, an extension approved
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from dispatch.alerts.model import AlertKind, Scope, Subject, escalation_owner
 from dispatch.alerts.service import AlertService
+from dispatch.alerts.store import AlertCall
 from dispatch.cases.actions import Action
 from dispatch.cases.model import Case
 from dispatch.cases.states import RUNNING_STATES, TERMINAL_STATES
@@ -37,10 +37,6 @@ def case_data(case: Case, now_ms: int) -> dict[str, object]:
             "state": case.state.value, "assignee": case.assignee}
 
 
-#: Cases whose timer alerts are raised at the same time (each takes a pooled connection).
-TIMER_ALERTS_AT_ONCE = 32
-
-
 class CaseAlerts:
     """A case observer (see ``CaseService.observers``) raising and clearing case alerts."""
 
@@ -50,6 +46,8 @@ class CaseAlerts:
 
     async def timers_fired(self, fired: Sequence[Fired], cases: Sequence[Case],
                            now_ms: int) -> None:
+        """The alerts of a timer step's cases, pipelined: each case's calls in order, the
+        cases one after another in a few round trips (a burst fires thousands)."""
         by_case = {c.id: c for c in cases}
         kinds: dict[str, set[TimerKind]] = {}
         levels: dict[str, int] = {}
@@ -59,39 +57,38 @@ class CaseAlerts:
             kinds.setdefault(f.timer.case, set()).add(f.timer.kind)
             if f.timer.kind is TimerKind.ESCALATE:
                 levels[f.timer.case] = max(levels.get(f.timer.case, 0), f.timer.level)
-        gate = asyncio.Semaphore(TIMER_ALERTS_AT_ONCE)
+        calls: list[AlertCall] = []
+        for cid, fired_kinds in kinds.items():
+            case = by_case.get(cid)
+            if case is None or case.state not in RUNNING_STATES:
+                continue
+            calls += self._light(case, fired_kinds, now_ms)
+            if cid in levels:
+                calls.append(self._escalated(case, levels[cid], now_ms))
+        if calls:
+            await self.alerts.run_many(calls)
 
-        async def one(case: Case, fired_kinds: set[TimerKind]) -> None:
-            async with gate:  # a case's alerts in order; the cases side by side
-                await self._light(case, fired_kinds, now_ms)
-                if case.id in levels:
-                    await self._escalated(case, levels[case.id], now_ms)
-
-        # one round trip per alert, thousands of timers in a burst: not one after another
-        await asyncio.gather(*(one(case, fired_kinds) for cid, fired_kinds in kinds.items()
-                               if (case := by_case.get(cid)) is not None
-                               and case.state in RUNNING_STATES))
-
-    async def _light(self, case: Case, fired: set[TimerKind], now_ms: int) -> None:
+    def _light(self, case: Case, fired: set[TimerKind], now_ms: int) -> list[AlertCall]:
         subject = Subject(case=case.id)
         if fired & {TimerKind.RED, TimerKind.ESCALATE}:
-            await self.alerts.raise_alert(K.CASE_OVERDUE, subject=subject,
-                                          scope=case_scope(case),
-                                          data=case_data(case, now_ms), now_ms=now_ms)
-            await self.alerts.clear(K.CASE_NEAR_LIMIT, subject, now_ms=now_ms,
-                                    reason="overdue")
-        elif TimerKind.YELLOW in fired:
-            await self.alerts.raise_alert(K.CASE_NEAR_LIMIT, subject=subject,
-                                          scope=case_scope(case),
-                                          data=case_data(case, now_ms), now_ms=now_ms)
+            return [self.alerts.raise_call(K.CASE_OVERDUE, subject=subject,
+                                           scope=case_scope(case),
+                                           data=case_data(case, now_ms), now_ms=now_ms),
+                    self.alerts.clear_call(K.CASE_NEAR_LIMIT, subject, now_ms=now_ms,
+                                           reason="overdue")]
+        if TimerKind.YELLOW in fired:
+            return [self.alerts.raise_call(K.CASE_NEAR_LIMIT, subject=subject,
+                                           scope=case_scope(case),
+                                           data=case_data(case, now_ms), now_ms=now_ms)]
+        return []
 
-    async def _escalated(self, case: Case, level: int, now_ms: int) -> None:
+    def _escalated(self, case: Case, level: int, now_ms: int) -> AlertCall:
         notify = None
         if case.clock is not None and 0 < level <= len(case.clock.esc_notify):
             notify = case.clock.esc_notify[level - 1]
         owner, severity = escalation_owner(notify)
         data = {**case_data(case, now_ms), "level": level, "notify": notify}
-        await self.alerts.raise_alert(K.CASE_ESCALATED, subject=Subject(case=case.id),
+        return self.alerts.raise_call(K.CASE_ESCALATED, subject=Subject(case=case.id),
                                       scope=case_scope(case), data=data, now_ms=now_ms,
                                       owner=owner, severity=severity)
 

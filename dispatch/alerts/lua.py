@@ -8,7 +8,7 @@ Keys derived from an alert id at run time are built from the prefixes in ``cfg``
 
 cfg (ARGV[1], JSON): {prefix, id_prefix, log_suffix, station_prefix, user_prefix,
   maxlen (screen events), log_max (entries kept per alert), keep (cleared alerts kept),
-  burst_ms}
+  burst_ms, group_max (most raises a burst alert takes; the next starts another)}
 """
 
 from __future__ import annotations
@@ -113,6 +113,7 @@ end
 #   it must hold
 # A raise repeating a member's open cause in the same group changes nothing (a burst
 # kind) or counts once more (a subject kind); in another group it moves the member there.
+# A burst alert that took cfg.group_max raises takes no more: the next starts a new one.
 # Returns {'raised'|'joined'|'repeat'|'skipped', id}
 RAISE = LuaScript(
     "alert_raise",
@@ -144,7 +145,8 @@ if not a then
   local gid = redis.call('HGET', KEYS[1], r.group)
   if gid then
     local g = load(cfg, gid)
-    if g and g.state ~= 'cleared' and (r.by_subject or now - g.last_ts <= cfg.burst_ms) then
+    if g and g.state ~= 'cleared' and (r.by_subject or (now - g.last_ts <= cfg.burst_ms
+                                                        and g.count < cfg.group_max)) then
       a = g
     end
   end

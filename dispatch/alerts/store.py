@@ -16,6 +16,8 @@ from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 ID_PREFIX = "A"
 NO_CONDITION = ""
+#: Most alert scripts sent in one pipelined round trip (a burst of timers' alerts).
+PIPELINE_CALLS = 500
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ class RaiseCall(ScriptCall[Raised]):
     script: ClassVar[LuaScript] = RAISE
     sets: AlertSets
     seq: str
-    cfg: str
+    cfg: bytes
     body: dict[str, Any]  # kind, severity, owner, scope, subject, member, group, ...
     when: Condition | None
 
@@ -81,7 +83,7 @@ class RaiseCall(ScriptCall[Raised]):
 
     def to_argv(self) -> list[Any]:
         _, field, value = _condition(self.when, self.seq)
-        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+        return [self.cfg, orjson.dumps(self.body), field, value]
 
     def from_reply(self, reply: Any) -> Raised:
         outcome, alert_id = reply
@@ -95,7 +97,7 @@ class ClearCall(ScriptCall[list[str]]):
     script: ClassVar[LuaScript] = CLEAR
     sets: AlertSets
     seq: str  # the key checked when there is no condition
-    cfg: str
+    cfg: bytes
     body: dict[str, Any]  # kinds, member, now, reason
     unless: Condition | None
 
@@ -106,7 +108,7 @@ class ClearCall(ScriptCall[list[str]]):
 
     def to_argv(self) -> list[Any]:
         _, field, value = _condition(self.unless, self.seq)
-        return [self.cfg, orjson.dumps(self.body).decode(), field, value]
+        return [self.cfg, orjson.dumps(self.body), field, value]
 
     def from_reply(self, reply: Any) -> list[str]:
         return [str(i) for i in reply]
@@ -116,7 +118,7 @@ class ClearCall(ScriptCall[list[str]]):
 class ActCall(ScriptCall["Acted"]):
     script: ClassVar[LuaScript] = ACT
     sets: AlertSets
-    cfg: str
+    cfg: bytes
     body: dict[str, Any]  # id, action, sources, by, note, now
 
     def to_keys(self) -> list[str]:
@@ -124,7 +126,7 @@ class ActCall(ScriptCall["Acted"]):
         return [s.groups, s.subjects, s.active, s.cleared, *s.events]
 
     def to_argv(self) -> list[Any]:
-        return [self.cfg, orjson.dumps(self.body).decode()]
+        return [self.cfg, orjson.dumps(self.body)]
 
     def from_reply(self, reply: Any) -> Acted:
         if reply[0] == "ok":
@@ -134,12 +136,19 @@ class ActCall(ScriptCall["Acted"]):
         return Acted(str(reply[0]))
 
 
+AlertCall = RaiseCall | ClearCall
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     maxlen: int = STREAM_MAXLEN
     log_max: int = 200
     keep: int = 5000
     burst_ms: int = 600_000
+    #: A burst alert takes at most this many members (each raise reads and writes the
+    #: whole alert: a department's thousands of overdue cases in one made every raise of a
+    #: timer burst slower than the last).
+    group_max: int = 200
 
 
 class AlertStore:
@@ -154,29 +163,40 @@ class AlertStore:
             "station_prefix": k.station_channel(""), "user_prefix": k.user_channel(""),
             "maxlen": config.maxlen, "log_max": max(1, config.log_max),
             "keep": max(1, config.keep), "burst_ms": config.burst_ms,
-        }).decode()
-
-    def _sets(self) -> AlertSets:
-        k = self.keys
+            "group_max": max(1, config.group_max),
+        })
         stream, seq, channel = emit_keys(k)
-        return AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
-                         k.alerts_cleared(), (stream, seq, channel))
+        #: The keys every script names, built once (a timer burst makes thousands of calls).
+        self.sets = AlertSets(k.alerts_groups(), k.alerts_subjects(), k.alerts_active(),
+                              k.alerts_cleared(), (stream, seq, channel))
+        self.seq = k.alerts_seq()
 
-    async def raise_(self, body: dict[str, Any], when: Condition | None) -> Raised:
-        return await self.scripts.run(RaiseCall(self._sets(), self.keys.alerts_seq(), self.cfg,
-                                                body, when))
+    def raise_call(self, body: dict[str, Any], when: Condition | None) -> RaiseCall:
+        return RaiseCall(self.sets, self.seq, self.cfg, body, when)
 
-    async def clear(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
-                    unless: Condition | None) -> list[str]:
+    def clear_call(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
+                   unless: Condition | None) -> ClearCall:
         body = {"kinds": list(kinds), "member": member, "now": now_ms, "reason": reason}
-        return await self.scripts.run(ClearCall(self._sets(), self.keys.alerts_seq(), self.cfg,
-                                                body, unless))
+        return ClearCall(self.sets, self.seq, self.cfg, body, unless)
+
+    async def run_many(self, calls: Sequence[AlertCall]) -> list[Raised | list[str]]:
+        """Raise and clear calls in this order, ``PIPELINE_CALLS`` a round trip (each script
+        stays atomic; a later call sees what the earlier ones did)."""
+        out: list[Raised | list[str]] = []
+        for start in range(0, len(calls), PIPELINE_CALLS):
+            chunk = calls[start:start + PIPELINE_CALLS]
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for call in chunk:
+                    await self.scripts.queue(call, pipe)
+                replies = await pipe.execute()
+            out += [call.from_reply(reply) for call, reply in zip(chunk, replies, strict=True)]
+        return out
 
     async def act(self, alert_id: str, action: str, sources: Sequence[str], by: str, note: str,
                   now_ms: int) -> Acted:
         body = {"id": alert_id, "action": action, "sources": list(sources), "by": by,
                 "note": note, "now": now_ms}
-        return await self.scripts.run(ActCall(self._sets(), self.cfg, body))
+        return await self.scripts.run(ActCall(self.sets, self.cfg, body))
 
     # --- reads --------------------------------------------------------------
     async def get(self, alert_id: str) -> dict[str, Any] | None:

@@ -382,12 +382,15 @@ class LocationService:
 
     def count(self, source: str, verdicts: Sequence[Verdict]) -> None:
         """Count fixes by verdict (entry points add the ones they could not even read)."""
-        for verdict in verdicts:
+        tally: dict[Verdict, int] = {}
+        for verdict in verdicts:  # one increment per verdict, not per fix
+            tally[verdict] = tally.get(verdict, 0) + 1
+        for verdict, n in tally.items():
             child = self._counters.get((source, verdict))
             if child is None:
                 child = self._counters[source, verdict] = self._counter.labels(
                     source, verdict.value)
-            child.inc()
+            child.inc(n)
 
     # --- the clock's half --------------------------------------------------------------
 

@@ -52,19 +52,16 @@ class Verdict(StrEnum):
     JUMP = "jump"
 
 
-def _finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
 def is_invalid(ping: Ping) -> bool:
     """NaN/inf, out-of-range or exactly (0, 0) position, or a negative accuracy."""
-    if not (_finite(ping.lat) and _finite(ping.lon)) or ping.ts <= 0:
+    lat, lon, acc = ping.lat, ping.lon, ping.acc
+    # a range check is false for NaN and the infinities too (one test per value, per fix)
+    if (lat is None or lon is None or ping.ts <= 0
+            or not (-MAX_LAT <= lat <= MAX_LAT and -MAX_LON <= lon <= MAX_LON)):
         return True
-    if abs(ping.lat) > MAX_LAT or abs(ping.lon) > MAX_LON:
+    if lat == 0.0 and lon == 0.0:
         return True
-    if ping.lat == 0.0 and ping.lon == 0.0:
-        return True
-    return ping.acc is not None and not (_finite(ping.acc) and ping.acc >= 0.0)
+    return acc is not None and not (0.0 <= acc < math.inf)
 
 
 def is_duplicate(ping: Ping, prev: Ping | None) -> bool:
@@ -96,7 +93,9 @@ def classify(ping: Ping, *, now_ms: int | None, prev: Ping | None, cfg: FilterCo
         return Verdict.DUPLICATE
     if ping.acc is not None and ping.acc > cfg.max_accuracy_m:
         return Verdict.INACCURATE
-    if prev is not None and implied_speed_mps(ping, prev, cfg.jump_slack_m) > cfg.max_speed_mps:
+    # (no speed limit, no distance: the web process leaves jumps to the ingest script)
+    if (prev is not None and cfg.max_speed_mps < math.inf
+            and implied_speed_mps(ping, prev, cfg.jump_slack_m) > cfg.max_speed_mps):
         return Verdict.JUMP
     return Verdict.OK
 

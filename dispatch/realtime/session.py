@@ -186,6 +186,7 @@ class Session:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await writer
             self._open.dec()
+            self.runtime.heap.socket_closed()
             self.runtime.hub.unsubscribe(self.sub)
             # the socket's reference cycles (bound methods of itself and of its stream)
             # broken: its objects go when it closes, not at some later full collection

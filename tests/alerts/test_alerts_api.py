@@ -183,3 +183,24 @@ def test_screens_get_the_alerts_of_their_scope(live: LiveServer, seeded: OrgData
         snapshot = orjson.loads(ws.recv(timeout=5))
         assert {a["id"] for a in snapshot["alerts"]} == {early.id, mine.id}
         assert {a["scope"]["station"] for a in snapshot["alerts"]} == {s01, far}
+
+
+def test_a_burst_alert_that_is_full_starts_another(seeded: OrgData, settings: Settings) -> None:
+    """A burst alert takes DISPATCH_ALERT_GROUP_MAX members; the next starts a new one,
+    and both clear by their own causes."""
+    small = settings.replace(alert_group_max=2)
+    first = out_of_grid(small, seeded, "001", T)
+    second = out_of_grid(small, seeded, "002", T + MIN)
+    third = out_of_grid(small, seeded, "003", T + 2 * MIN)
+    assert (first.outcome, second.outcome, third.outcome) == ("raised", "joined", "raised")
+    assert first.id == second.id != third.id
+    assert station_of(seeded, "004") == station_of(seeded, "001")
+    fourth = out_of_grid(small, seeded, "004", T + 3 * MIN)
+    assert (fourth.outcome, fourth.id) == ("joined", third.id)  # the new one takes the next
+    full = with_alerts(small, lambda a: a.store.get(str(first.id)))
+    assert full is not None and (full["state"], full["active"]) == ("open", 2)
+    assert back(small, "003", T + 4 * MIN) == [third.id]
+    assert back(small, "004", T + 4 * MIN) == [third.id]
+    assert sorted(back(small, g, T + 5 * MIN)[0] for g in ("001", "002")) == [first.id] * 2
+    done = with_alerts(small, lambda a: a.store.get(str(first.id)))
+    assert done is not None and done["state"] == "cleared"

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.cases.helpers import CGJ_ITEM, Cases, Socket, of_type
+from tests.cases.helpers import CGJ_ITEM, HARD_ITEM, Cases, Socket, of_type
 from tests.conftest import LiveServer
 
 RACERS = 24  # cgj has 24 members: dm001..dm024
@@ -111,3 +111,17 @@ def test_offers_are_for_the_department_and_pending_ones_arrive_on_connect(
     jobs = cases.listing("lead01", state="open")["items"]
     assert {(j["id"], j["assignee"]) for j in jobs} == {(first, None), (second, None),
                                                         (taken, "dm005")}
+
+
+def test_a_job_for_the_command_centre_is_offered_on_the_desk_socket(
+        live: LiveServer, tokens: Callable[[str], str], cases: Cases) -> None:
+    """The centre's jobs go to the desk (dispatchers' team sockets), not to a department."""
+    with Socket(live, tokens("disp1"), settle_s=QUIET_S) as desk, \
+            Socket(live, tokens("dm001"), settle_s=QUIET_S) as member:
+        case = cases.report(item=HARD_ITEM)
+        assert (case["state"], case["department"]) == ("dispatched", "centre")
+        offer = desk.wait(of_type("job.offered", case["id"]))
+        assert offer["case"]["department"] == "centre"
+        mine = cases.report(item=CGJ_ITEM)["id"]
+        member.wait(of_type("job.offered", mine))
+        assert not [m for m in member.seen if of_type("job.offered", case["id"])(m)]
