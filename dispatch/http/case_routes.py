@@ -21,6 +21,7 @@ from dispatch.cases.commands import (
 )
 from dispatch.cases.listing import parse_query
 from dispatch.cases.parts import PartAction
+from dispatch.cases.people import usernames
 from dispatch.errors import Forbidden, NotFound
 from dispatch.http.body import read_object
 from dispatch.http.context import container
@@ -145,11 +146,14 @@ async def list_cases(request: Request, principal: Principal) -> Response:
 @guard()
 @op(ok=Case)
 async def get_case(request: Request, principal: Principal) -> Response:
-    """One case with its whole timeline (a citizen's contact details for the desk only)."""
+    """One case with its whole timeline, the names of the people it mentions (``people``)
+    and a citizen's contact details (for the desk only)."""
     c = container(request)
     case = await c.cases.get(principal, request.path_params["id"])
     if case.get("source") == OPEN311 and principal.role in DESK_ROLES:
         case["citizen"] = await c.open311.contact(case["id"])
+    case["people"] = {u.username: u.name for u in await c.users.many(usernames(case))
+                      if u.name}
     return json(case)
 
 

@@ -42,6 +42,13 @@ def test_the_parts_on_the_case_card(page: Page, live: LiveServer, seeded: OrgDat
     card = page.locator("#card")
     expect(card).to_have_attribute("data-key", cid)
     expect(card.locator(".parts")).to_have_count(0)  # a case alone shows as before
+    # people by their names, not their logins: the reporter, the holder, the timeline's actors
+    named = {p.user.username: p.user.name for p in seeded.people}
+    fields = card.locator("dl.fields")
+    expect(fields).to_contain_text(named["gw060"])
+    expect(fields).to_contain_text(named["dm073"])
+    expect(card.locator(".timeline tbody")).to_contain_text(named["dm073"])
+    assert "gw060" not in fields.inner_text() and "dm073" not in fields.inner_text()
 
     card_action(page, "assist", department="cgj")
     card_action(page, "assist", department="zhzf", limit_hours="1")
@@ -59,7 +66,7 @@ def test_the_parts_on_the_case_card(page: Page, live: LiveServer, seeded: OrgDat
     part_action(live, tokens("dm025"), cid, "zhzf", "accept")
     expect(cgj).to_contain_text("已办结", timeout=LIVE_MS)
     expect(zhzf).to_contain_text("协办中")
-    expect(zhzf).to_contain_text("dm025")
+    expect(zhzf).to_contain_text(named["dm025"])
     shoot(page, "desk-card-parts")
 
     # zhzf's own hour passes (the page's clock moves; the server judges the same way)

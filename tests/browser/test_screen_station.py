@@ -82,7 +82,9 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     expect(card.locator(".whistle li")).to_have_count(2, timeout=LIVE_MS)
     expect(card.locator('.whistle li[data-summoned="zhzf"]')).to_contain_text("待报到")
     expect(card.locator(".whistle li").first).to_contain_text("城市管理")
-    expect(card.locator(".timeline")).to_contain_text(LEAD)
+    lead_name = next(p.user.name for p in seeded.people if p.user.username == LEAD)
+    expect(card.locator(".timeline")).to_contain_text(lead_name)
+    expect(card.locator(".timeline")).to_contain_text("系统")  # the routing, not "system"
 
     # Another station's case: neither seen nor whistled by this lead (the centre may).
     with live.client(tokens(LEAD)) as c:

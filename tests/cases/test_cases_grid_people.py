@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from dispatch.org.model import OrgData
-from tests.cases.helpers import CGJ_ITEM, SIMPLE_ITEM, Cases, Socket, of_type
+from tests.cases.helpers import CGJ_ITEM, HW_ITEM, SIMPLE_ITEM, Cases, Socket, of_type
 from tests.conftest import LiveServer
 from tests.location.fixtures import ALL_DAY_WINDOWS
 
@@ -90,3 +90,12 @@ def test_a_grid_assistant_patrols_apart(cases: Cases) -> None:
     assert report["totals"]["patrols_complete"] + report["totals"]["patrols_incomplete"] == 0
     case = cases.report("ga005", item=CGJ_ITEM, grid="005")
     assert case["timeline"][0]["reporter_role"] == "grid_assistant"
+
+
+def test_a_case_names_its_people(cases: Cases, seeded: OrgData) -> None:
+    """GET a case: ``people`` gives the name of everyone it mentions, for the pages."""
+    named = {p.user.username: p.user.name for p in seeded.people}
+    case = cases.report("gw021", HW_ITEM, "021")
+    cases.act("dm073", case["id"], "accept")
+    detail = cases.call("disp1", "GET", f"/api/v1/cases/{case['id']}").json()
+    assert detail["people"] == {"gw021": named["gw021"], "dm073": named["dm073"]}

@@ -88,6 +88,8 @@ class Case(CaseSummary, kw_only=True):
     #: The latest whistle (吹哨): its limit and each summoned department's check-in.
     whistle: dict[str, Any] | None = None
     timeline: list[TimelineEntry] = []
+    #: GET only: the name of each user the case mentions, by user name.
+    people: dict[str, str] = {}
 
 
 class CasePage(Struct):

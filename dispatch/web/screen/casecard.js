@@ -42,6 +42,16 @@ const WHISTLE_ONLY = new Set(["whistle"]);
 /** Who may be assigned a case by name. */
 const ASSIGNABLE_ROLES = new Set(["disposal_member", "dept_lead"]);
 
+/** Who the server's own steps (routing, timers) are by. */
+const SYSTEM_ACTOR = "system";
+
+/** A person the case names, by their name (the detail's ``people``), else their login. */
+function person(c, username) {
+  if (!username) return "";
+  if (username === SYSTEM_ACTOR) return t("case.by_system");
+  return (c.people && c.people[username]) || username;
+}
+
 export function createCaseCard({ api, card, cases, names, canDispatch, canWhistle = () => false,
   onSelect = () => {} }) {
   // The open card: {id, detail, error, photos: Map(mediaId -> object URL), leftEl, notice,
@@ -61,8 +71,8 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
       [t("case.category"), names.category(c.category)],
       [t("case.grid"), c.grid ? `${c.grid} ${names.gridName(c.grid)}` : ""],
       [t("case.department"), names.department(c.department)],
-      [t("case.assignee"), c.assignee || ""],
-      [t("case.reporter"), c.reporter || ""],
+      [t("case.assignee"), person(c, c.assignee)],
+      [t("case.reporter"), person(c, c.reporter)],
       [t("case.created"), Number.isFinite(c.created) ? formatDateTime(c.created) : ""],
       [t("case.deadline"), Number.isFinite(c.deadline) ? formatDateTime(c.deadline) : ""],
       [t("case.left"), open.leftEl],
@@ -85,7 +95,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
       h("span", { class: "light", dataset: { light: partLight(p, c) } }),
       h("strong", null, names.department(p.department)),
       h("span", { class: "part-state" }, label("part.state.", p.state)),
-      h("span", null, p.assignee || ""),
+      h("span", null, person(c, p.assignee)),
       h("time", null, Number.isFinite(p.deadline) ? formatDateTime(p.deadline) : ""),
       removable ? h("button", { type: "button", class: "secondary", dataset: { unassist: p.department },
         onclick: () => {
@@ -158,7 +168,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
     return el;
   }
 
-  function timeline(entries) {
+  function timeline(entries, c) {
     if (!entries || !entries.length) return null;
     const states = (e) => (e.from || e.to ? `${label("state.", e.from)} → ${label("state.", e.to)}` : "");
     const extra = (e) => [e.department ? names.department(e.department) : "",
@@ -173,7 +183,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
           .map((col) => h("th", null, t(`case.col.${col}`))))),
         h("tbody", null, entries.map((e) => h("tr", null,
           h("td", null, formatDateTime(e.ts)),
-          h("td", null, e.by || ""),
+          h("td", null, person(c, e.by)),
           h("td", null, label("action.", e.action)),
           h("td", null, states(e)),
           h("td", null, [e.note || "", extra(e)].filter(Boolean).join(" · ")))))));
@@ -363,7 +373,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
       open.detail ? null : open.error ? null : h("p", { class: "muted" }, t("card.loading")),
       actions(c),
       photos(c.media),
-      timeline(c.timeline),
+      timeline(c.timeline, c),
     ].filter(Boolean));
   }
 
