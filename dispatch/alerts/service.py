@@ -66,14 +66,15 @@ class AlertService:
                           scope: Scope | None = None, data: Mapping[str, Any] | None = None,
                           now_ms: int | None = None, severity: Severity | None = None,
                           owner: Owner | None = None, bucket: str = "",
-                          when: Condition | None = None) -> Raised:
+                          when: Condition | None = None, member: str | None = None) -> Raised:
         """Raise (or join, or repeat) an alert of ``kind`` about ``subject``.
 
         ``scope`` names the station and department (the street is filled in); ``data``
         carries extras shown with it (a position, a battery level, a window, a level);
         ``bucket`` keeps raises of different occasions apart (e.g. ``2026-05-02|pm``);
         ``when`` raises only while a hash field holds a value. Severity and owner
-        default to the kind's.
+        default to the kind's. ``member`` names the cause within the subject when a
+        subject has several (an assisting part of a case); the subject's id otherwise.
         """
         kind = AlertKind(kind)
         check_subject(kind, subject)
@@ -87,7 +88,7 @@ class AlertService:
         body = {
             "kind": kind.value, "severity": (severity or policy.severity).label,
             "owner": chosen_owner.value, "scope": where.public(),
-            "subject": {subject.type: subject.id}, "member": subject.id,
+            "subject": {subject.type: subject.id}, "member": member or subject.id,
             "group": group_key(kind, chosen_owner, where, subject, bucket), "bucket": bucket,
             "data": orjson.loads(extras), "now": at_or_now(now_ms, self.clock),
             "by_subject": policy.grouping is Grouping.SUBJECT,
@@ -96,13 +97,14 @@ class AlertService:
 
     async def clear(self, kinds: AlertKind | str | Iterable[AlertKind | str], subject: Subject, *,
                     now_ms: int | None = None, reason: str = CAUSE_ENDED,
-                    unless: Condition | None = None) -> list[str]:
-        """The cause of ``kinds`` about ``subject`` ended: it leaves its alert, which clears
-        when no member's cause is left. Returns the alerts it left."""
+                    unless: Condition | None = None, member: str | None = None) -> list[str]:
+        """The cause of ``kinds`` about ``subject`` (or its ``member``, as raised) ended: it
+        leaves its alert, which clears when no member's cause is left. Returns the alerts
+        it left."""
         found = [kinds] if isinstance(kinds, str) else list(kinds)
         names = [AlertKind(k).value for k in found]
         at = at_or_now(now_ms, self.clock)
-        return await self.store.clear(names, subject.id, at, reason, unless)
+        return await self.store.clear(names, member or subject.id, at, reason, unless)
 
     # --- people -------------------------------------------------------------
     async def act(self, actor: Principal, alert_id: str, action: AlertAction, note: str = "",
