@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -212,6 +214,10 @@ def recount_checkins(timeline: list[dict[str, Any]]) -> dict[str, tuple[int, int
 
 def test_a_missed_check_in_counts_against_the_department_s_score(
         cases: Cases, clock: Clock) -> None:
+    # the whole story within one local day, whatever the hour the test runs at
+    zone = ZoneInfo(cases.live.settings.tz)
+    noon = datetime.now(zone).replace(hour=12, minute=0, second=0, microsecond=0)
+    clock.now = int(noon.timestamp() * 1000)
     case = cases.report(item=HW_ITEM, grid="040")
     cid, lat, lon = case["id"], case["lat"], case["lon"]
     base = f"/api/v1/cases/{cid}"
