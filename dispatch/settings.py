@@ -185,7 +185,8 @@ class Settings:
                                "weights of a grid worker's score")
     department_weights: str = _env(
         "DISPATCH_DEPARTMENT_WEIGHTS",
-        "on_time=0.4,rework=0.15,overdue=0.15,handling=0.1,supervised=0.1,rating=0.1",
+        "on_time=0.4,rework=0.15,overdue=0.15,handling=0.1,supervised=0.1,rating=0.1,"
+        "checkin=0.1",
         "weights of a department's score")
     warn_last: int = _env("DISPATCH_WARN_LAST", 3, "the last N of a ranking are warned")
     stuck_hours: int = _env("DISPATCH_STUCK_HOURS", 72, "an open case untouched this long is stuck")

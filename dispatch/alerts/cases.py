@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dispatch.alerts.model import AlertKind, Scope, Subject, escalation_owner
+from dispatch.alerts.model import AlertKind, Scope, Subject, escalation_owner, part_member
 from dispatch.alerts.service import AlertService
 from dispatch.alerts.store import AlertCall
 from dispatch.cases.actions import Action
 from dispatch.cases.model import Case
+from dispatch.cases.parts import Part, find
 from dispatch.cases.states import RUNNING_STATES, TERMINAL_STATES
 from dispatch.cases.store import Fired
 from dispatch.cases.timers import TimerKind
@@ -35,6 +36,18 @@ def case_data(case: Case, now_ms: int) -> dict[str, object]:
     return {"item": case.item, "item_name": case.item_name, "grid": case.grid,
             "deadline": case.deadline, "light": case.light(now_ms),
             "state": case.state.value, "assignee": case.assignee}
+
+
+PART_KINDS = (K.PART_NEAR_LIMIT, K.PART_OVERDUE)
+#: Why a part's alert cleared, by the part's state.
+PART_REASONS = {"resolved": "part_resolved", "left_open": "part_left_open"}
+
+
+def part_data(case: Case, part: Part, now_ms: int) -> dict[str, object]:
+    """A part's alert names the case and the assisting department (``part``)."""
+    return {**case_data(case, now_ms), "part": part.department,
+            "part_deadline": part.deadline, "part_light": part.light,
+            "part_assignee": part.assignee}
 
 
 class CaseAlerts:
@@ -97,6 +110,10 @@ class CaseAlerts:
         if action in (Action.CHECKIN_MISSED, Action.CHECKIN):
             await self._checkin(after, action, now_ms)
             return
+        if action in (Action.PART_NEAR_LIMIT, Action.PART_OVERDUE):
+            await self._part_light(before, after, now_ms)
+            return
+        await self._parts_ended(before, after, action, now_ms)
         if self._quiet(before, now_ms) and after.rework_count <= self.rework_limit:
             return  # green before (no timer fired yet): no case alert to clear or move
         subject = Subject(case=after.id)
@@ -145,6 +162,42 @@ class CaseAlerts:
                 scope=Scope(station=case.station, department=department), now_ms=now_ms,
                 data={**case_data(case, now_ms), "whistle": whistle.n, "due": whistle.due,
                       "summoned": department}, bucket=f"{whistle.n}|{department}")
+
+    async def _part_light(self, before: Case, after: Case, now_ms: int) -> None:
+        """协办临期 / 协办超期: the part whose light the clock just turned, an alert of its
+        department naming the case and the part (one member per part)."""
+        for part in after.parts:
+            was = find(before.parts, part.department)
+            if was is None or was.light == part.light or part.light == Light.GREEN.value:
+                continue
+            subject = Subject(case=after.id)
+            member = part_member(after.id, part.department)
+            red = part.light == Light.RED.value
+            await self.alerts.raise_alert(
+                K.PART_OVERDUE if red else K.PART_NEAR_LIMIT, subject=subject,
+                scope=Scope(station=after.station, department=part.department),
+                data=part_data(after, part, now_ms), now_ms=now_ms, member=member)
+            if red:
+                await self.alerts.clear(K.PART_NEAR_LIMIT, subject, now_ms=now_ms,
+                                        reason="overdue", member=member)
+
+    async def _parts_ended(self, before: Case, after: Case, action: Action,
+                           now_ms: int) -> None:
+        """A part's alerts clear once the part is no longer open on a running case (its
+        result reported, left open, removed, or the case ended or suspended)."""
+        running = after.state in RUNNING_STATES
+        for was in before.parts:
+            if was.light == Light.GREEN.value:
+                continue  # no alert was raised for it
+            now = find(after.parts, was.department)
+            if now is not None and now.open and running:
+                continue
+            reason = (PART_REASONS.get(now.state.value, action.value) if now is not None
+                      and running else "part_removed" if now is None
+                      else REASONS.get(action, action.value))
+            await self.alerts.clear(PART_KINDS, Subject(case=after.id), now_ms=now_ms,
+                                    reason=reason, member=part_member(after.id,
+                                                                      was.department))
 
     @staticmethod
     def _quiet(case: Case, now_ms: int) -> bool:

@@ -31,6 +31,8 @@ class AlertKind(StrEnum):
     SOS = "sos"  # 紧急求助
     REWORK_LIMIT = "rework_limit"  # 返工超限
     CHECKIN_LATE = "checkin_late"  # 吹哨未按时报到: a summoned department not on site in time
+    PART_NEAR_LIMIT = "part_near_limit"  # 协办临期: an assisting part near its own limit
+    PART_OVERDUE = "part_overdue"  # 协办超期: an assisting part past its own limit
 
 
 class Severity(IntEnum):
@@ -95,6 +97,9 @@ POLICIES: Mapping[AlertKind, KindPolicy] = MappingProxyType({
     AlertKind.SOS: _P(Severity.CRITICAL, Owner.CENTRE, Grouping.SUBJECT, WORKER),
     AlertKind.REWORK_LIMIT: _P(Severity.MAJOR, Owner.CENTRE, Grouping.SUBJECT, CASE),
     AlertKind.CHECKIN_LATE: _P(Severity.MAJOR, Owner.STATION, Grouping.SUBJECT, CASE),
+    # about one part of a case: the member is "<case>|<department>" (see part_member)
+    AlertKind.PART_NEAR_LIMIT: _P(Severity.INFO, Owner.DEPARTMENT, Grouping.BURST, CASE),
+    AlertKind.PART_OVERDUE: _P(Severity.MAJOR, Owner.DEPARTMENT, Grouping.BURST, CASE),
 })
 
 #: The states each person's action may start from.
@@ -144,6 +149,12 @@ class Subject:
     @property
     def id(self) -> str:
         return self.worker if self.worker is not None else str(self.case)
+
+
+def part_member(case_id: str, department: str) -> str:
+    """The member of a part's alert: the case and the assisting department (two parts of
+    one case are two causes)."""
+    return GROUP_SEPARATOR.join((case_id, department))
 
 
 def owner_value(owner: Owner, scope: Scope) -> str:

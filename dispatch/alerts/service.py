@@ -75,24 +75,25 @@ class AlertService:
                           scope: Scope | None = None, data: Mapping[str, Any] | None = None,
                           now_ms: int | None = None, severity: Severity | None = None,
                           owner: Owner | None = None, bucket: str = "",
-                          when: Condition | None = None) -> Raised:
+                          when: Condition | None = None, member: str | None = None) -> Raised:
         """Raise (or join, or repeat) an alert of ``kind`` about ``subject``.
 
         ``scope`` names the station and department (the street is filled in); ``data``
         carries extras shown with it (a position, a battery level, a window, a level);
         ``bucket`` keeps raises of different occasions apart (e.g. ``2026-05-02|pm``);
         ``when`` raises only while a hash field holds a value. Severity and owner
-        default to the kind's.
+        default to the kind's. ``member`` names the cause within the subject when a
+        subject has several (an assisting part of a case); the subject's id otherwise.
         """
         return await self.store.scripts.run(self.raise_call(
             kind, subject=subject, scope=scope, data=data, now_ms=now_ms, severity=severity,
-            owner=owner, bucket=bucket, when=when))
+            owner=owner, bucket=bucket, when=when, member=member))
 
     def raise_call(self, kind: AlertKind | str, *, subject: Subject,
                    scope: Scope | None = None, data: Mapping[str, Any] | None = None,
                    now_ms: int | None = None, severity: Severity | None = None,
                    owner: Owner | None = None, bucket: str = "",
-                   when: Condition | None = None) -> RaiseCall:
+                   when: Condition | None = None, member: str | None = None) -> RaiseCall:
         """The script call of :meth:`raise_alert`, to run with others (:meth:`run_many`)."""
         kind = AlertKind(kind)
         check_subject(kind, subject)
@@ -106,7 +107,7 @@ class AlertService:
         body = {
             "kind": kind.value, "severity": (severity or policy.severity).label,
             "owner": chosen_owner.value, "scope": where.public(),
-            "subject": {subject.type: subject.id}, "member": subject.id,
+            "subject": {subject.type: subject.id}, "member": member or subject.id,
             "group": group_key(kind, chosen_owner, where, subject, bucket), "bucket": bucket,
             "data": orjson.loads(extras), "now": at_or_now(now_ms, self.clock),
             "by_subject": policy.grouping is Grouping.SUBJECT,
@@ -115,20 +116,21 @@ class AlertService:
 
     async def clear(self, kinds: AlertKind | str | Iterable[AlertKind | str], subject: Subject, *,
                     now_ms: int | None = None, reason: str = CAUSE_ENDED,
-                    unless: Condition | None = None) -> list[str]:
-        """The cause of ``kinds`` about ``subject`` ended: it leaves its alert, which clears
-        when no member's cause is left. Returns the alerts it left."""
-        return await self.store.scripts.run(self.clear_call(kinds, subject, now_ms=now_ms,
-                                                            reason=reason, unless=unless))
+                    unless: Condition | None = None, member: str | None = None) -> list[str]:
+        """The cause of ``kinds`` about ``subject`` (or its ``member``, as raised) ended: it
+        leaves its alert, which clears when no member's cause is left. Returns the alerts
+        it left."""
+        return await self.store.scripts.run(self.clear_call(
+            kinds, subject, now_ms=now_ms, reason=reason, unless=unless, member=member))
 
     def clear_call(self, kinds: AlertKind | str | Iterable[AlertKind | str], subject: Subject,
                    *, now_ms: int | None = None, reason: str = CAUSE_ENDED,
-                   unless: Condition | None = None) -> ClearCall:
+                   unless: Condition | None = None, member: str | None = None) -> ClearCall:
         """The script call of :meth:`clear`, to run with others (:meth:`run_many`)."""
         found = [kinds] if isinstance(kinds, str) else list(kinds)
         names = [AlertKind(k).value for k in found]
         at = at_or_now(now_ms, self.clock)
-        return self.store.clear_call(names, subject.id, at, reason, unless)
+        return self.store.clear_call(names, member or subject.id, at, reason, unless)
 
     async def run_many(self, calls: Sequence[AlertCall]) -> list[Raised | list[str]]:
         """Many raises and clears in order, pipelined: a few round trips, not one each."""

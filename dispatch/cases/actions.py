@@ -39,6 +39,7 @@ class Action(StrEnum):
     CHECKIN = "checkin"  # 报到: a summoned member on site (the service's ``checkin``)
     CHECKIN_MISSED = "checkin_missed"  # the clock: summoned departments late
     PART_OVERDUE = "part_overdue"  # the clock: an assisting part past its own deadline
+    PART_NEAR_LIMIT = "part_near_limit"  # the clock: an assisting part near its deadline
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,12 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
     Action.CHECKIN: _t(_OPEN, None),
     Action.CHECKIN_MISSED: _t(_OPEN, None),
     Action.PART_OVERDUE: _t(_WORKING, None),
+    Action.PART_NEAR_LIMIT: _t(_WORKING, None),
 })
 #: Actions that are not a route of their own under /api/v1/cases/{id}/ (or not this one's).
 INTERNAL_ACTIONS: frozenset[Action] = frozenset({Action.PART, Action.CHECKIN,
-                                                 Action.CHECKIN_MISSED, Action.PART_OVERDUE})
+                                                 Action.CHECKIN_MISSED, Action.PART_OVERDUE,
+                                                 Action.PART_NEAR_LIMIT})
 
 #: A reporter may withdraw a report only while nobody has taken it.
 REPORTER_CANCEL_SOURCES: frozenset[CaseState] = frozenset({S.REPORTED, S.DISPATCHED, S.TRIAGE})

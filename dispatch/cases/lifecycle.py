@@ -20,6 +20,7 @@ from dispatch.cases.commands import Command
 from dispatch.cases.model import Case
 from dispatch.cases.parts import (
     ASSIST_ENTRY,
+    NEAR_ENTRY,
     OVERDUE_ENTRY,
     PART_ENTRY,
     PART_SOURCES,
@@ -32,7 +33,7 @@ from dispatch.cases.parts import (
     encode_parts,
     find,
     open_parts,
-    part_timer,
+    part_timers,
     replaced,
     without,
 )
@@ -317,8 +318,7 @@ def _assist(case: Case, cmd: Command, actor: Principal, now: int, ctx: Context) 
                 times.deadline if times else None, times.yellow_at if times else None,
                 times.light(now) if times else "green", now)
     fields, removed = _parts_fields((*case.parts, part))
-    timers = ((part.deadline, part_timer(case.id, department, part.deadline)),) \
-        if part.deadline is not None else ()
+    timers = part_timers(case.id, department, part.deadline, part.yellow_at)
     return Change(Action.ASSIST, case.state, fields, removed, note=cmd.note,
                   extras={"part": department, "part_deadline": part.deadline},
                   entry_action=ASSIST_ENTRY, part_offers=(department,), part_timers=timers,
@@ -448,6 +448,24 @@ def _part_overdue(case: Case, cmd: Command, actor: Principal, now: int,
                   dept_messages=() if part.assignee else ((department, message),))
 
 
+def _part_near_limit(case: Case, cmd: Command, actor: Principal, now: int,
+                     ctx: Context) -> Change:
+    """The clock: an assisting part reached its yellow instant (临期): its light turns
+    yellow, its holder (or, while nobody holds it, its department) is told."""
+    department = cmd.department or ""
+    part = find(case.parts, department)
+    if part is None or not part.open:
+        raise Conflict(f"no open part of {department}", code="invalid_state")
+    fields, removed = _parts_fields(replaced(case.parts, replace(part, light="yellow")))
+    message = {"type": "job.warning", "kind": "yellow", "part": department}
+    return Change(Action.PART_NEAR_LIMIT, case.state, fields, removed,
+                  extras={"part": department, "due": part.deadline,
+                          "assignee": part.assignee},
+                  entry_action=NEAR_ENTRY,
+                  user_messages=((part.assignee, message),) if part.assignee else (),
+                  dept_messages=() if part.assignee else ((department, message),))
+
+
 def _fields(part: Part) -> dict[str, Any]:
     return {name: getattr(part, name) for name in Part.__dataclass_fields__}
 
@@ -461,7 +479,7 @@ BUILDERS: Mapping[Action, Builder] = MappingProxyType({
     Action.RETURN: _return, Action.REOPEN: _reopen, Action.ASSIST: _assist,
     Action.UNASSIST: _unassist, Action.PART: _part, Action.WHISTLE: _whistle,
     Action.CHECKIN: _checkin, Action.CHECKIN_MISSED: _checkin_missed,
-    Action.PART_OVERDUE: _part_overdue,
+    Action.PART_OVERDUE: _part_overdue, Action.PART_NEAR_LIMIT: _part_near_limit,
 })
 
 

@@ -45,20 +45,46 @@ class PartAction(StrEnum):
 PART_ENTRY = {PartAction.ACCEPT: "part_accept", PartAction.PROGRESS: "part_progress",
               PartAction.RESOLVE: "part_resolve", PartAction.REWORK: "part_rework"}
 ASSIST_ENTRY, UNASSIST_ENTRY, LEFT_OPEN_ENTRY = "assist", "unassist", "part_left_open"
-OVERDUE_ENTRY = "part_overdue"
+OVERDUE_ENTRY, NEAR_ENTRY = "part_overdue", "part_near_limit"
 TIMER_SEPARATOR = "|"
+#: The light a part's timer turns on: its deadline (red, the member has no fourth field)
+#: or its yellow instant (临期, the member ends in ``|yellow``).
+RED_TIMER, YELLOW_TIMER = Light.RED.value, Light.YELLOW.value
+TIMER_FIELDS = 3
 
 
-def part_timer(case_id: str, department: str, deadline: int) -> str:
-    """The member of a part's deadline in the part timers' set."""
-    return TIMER_SEPARATOR.join((case_id, department, str(deadline)))
+def part_timer(case_id: str, department: str, deadline: int, light: str = RED_TIMER) -> str:
+    """The member of a part's deadline (or, ``light`` yellow, of its yellow instant) in the
+    part timers' set; the deadline in both tells a timer of an older clock."""
+    fields = (case_id, department, str(deadline))
+    return TIMER_SEPARATOR.join(fields if light == RED_TIMER else (*fields, light))
 
 
-def parse_part_timer(member: str) -> tuple[str, str, int] | None:
-    cid, _, rest = member.partition(TIMER_SEPARATOR)
-    department, _, deadline = rest.partition(TIMER_SEPARATOR)
-    return (cid, department, int(deadline)) if cid and department and deadline.isdigit() \
-        else None
+def parse_part_timer(member: str) -> tuple[str, str, int, str] | None:
+    """(case, department, deadline, light) of a part timer's member."""
+    fields = member.split(TIMER_SEPARATOR)
+    if len(fields) == TIMER_FIELDS:
+        fields.append(RED_TIMER)
+    if len(fields) != TIMER_FIELDS + 1:
+        return None
+    cid, department, deadline, light = fields
+    if not cid or not department or not deadline.isdigit() \
+            or light not in (RED_TIMER, YELLOW_TIMER):
+        return None
+    return cid, department, int(deadline), light
+
+
+def part_timers(case_id: str, department: str, deadline: int | None,
+                yellow_at: int | None) -> tuple[tuple[int, str], ...]:
+    """(due, member) of a part's timers: its yellow instant (when before the deadline) and
+    its deadline."""
+    if deadline is None:
+        return ()
+    found: list[tuple[int, str]] = []
+    if yellow_at is not None and yellow_at < deadline:
+        found.append((yellow_at, part_timer(case_id, department, deadline, YELLOW_TIMER)))
+    found.append((deadline, part_timer(case_id, department, deadline)))
+    return tuple(found)
 
 #: Parts still being worked on: the lead may not resolve past them without a reason.
 OPEN_PART_STATES: frozenset[PartState] = frozenset({PartState.OFFERED, PartState.ACCEPTED})

@@ -18,7 +18,7 @@ from dispatch.cases.clock import Times, csv_ints
 from dispatch.cases.intake import Intake, as_duplicate
 from dispatch.cases.lifecycle import Change, ClockOp
 from dispatch.cases.model import Case, case_number
-from dispatch.cases.parts import part_timer
+from dispatch.cases.parts import part_timers
 from dispatch.cases.states import TERMINAL_STATES, CaseState
 from dispatch.cases.timers import Timer, TimerKind, members, pending
 from dispatch.identity.principal import Principal
@@ -137,8 +137,10 @@ class Planner:
         for department in new.assisting:  # the rule's assisting departments (协办)
             plan.zadd.append((k.cases_assisted_by(department), score, new.case_id))
             if new.times is not None:
-                plan.zadd.append((k.case_part_timers(), str(new.times.deadline),
-                                  part_timer(new.case_id, department, new.times.deadline)))
+                plan.zadd.extend((k.case_part_timers(), str(due), member)
+                                 for due, member in part_timers(
+                                     new.case_id, department, new.times.deadline,
+                                     new.times.yellow_at))
             plan.zadd.append((k.case_part_offers(department), score, new.case_id))
             plan.send(k.dept_channel(department), {"type": "job.offered", "part": department})
         if new.state is S.ACCEPTED and new.assignee:

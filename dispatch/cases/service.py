@@ -38,7 +38,7 @@ from dispatch.cases.listing import (
     scan,
 )
 from dispatch.cases.model import Case
-from dispatch.cases.parts import PartState, find, parse_part_timer
+from dispatch.cases.parts import YELLOW_TIMER, PartState, find, parse_part_timer
 from dispatch.cases.plan import Planner
 from dispatch.cases.search import ArchivePage, CaseArchive, merge
 from dispatch.cases.states import CaseState
@@ -53,7 +53,7 @@ from dispatch.keys import Keys
 from dispatch.location.members import MemberPositions
 from dispatch.media import MediaStore
 from dispatch.org.store import OrgStore
-from dispatch.rules import CENTRE, Tier
+from dispatch.rules import CENTRE, Light, Tier
 from dispatch.rules.vocab import CENTRE_NAMES
 from dispatch.rules_service import RulesService
 from dispatch.settings import Settings
@@ -282,29 +282,35 @@ class CaseService:
                 return await self._changed(case, Action.CHECKIN, now)
         raise Conflict(f"case {cid} keeps changing; try again", code="busy")
 
-    async def fire_parts_due(self, now_ms: int | None = None) -> list[tuple[str, str]]:
-        """Every assisting part past its own deadline while open on a working case: its
-        light turns red, on the timeline (``part_overdue``), and its holder is told.
-        Returns (case, department) of each."""
+    async def fire_parts_due(self, now_ms: int | None = None) -> list[tuple[str, str, str]]:
+        """Every assisting part at its yellow instant or past its own deadline while open on
+        a working case: its light turns yellow (``part_near_limit``) or red
+        (``part_overdue``) on the timeline, its holder is told and the observers raise the
+        part's alert. A yellow timer due with the deadline passed is skipped (red follows).
+        Returns (case, department, light) of each."""
         now = self.now(now_ms)
-        fired: list[tuple[str, str]] = []
-        sources = TRANSITIONS[Action.PART_OVERDUE].sources
+        fired: list[tuple[str, str, str]] = []
         for member in await self.store.parts_due(now, self.settings.timer_batch):
             parsed = parse_part_timer(member)
             if parsed is None:
                 continue
-            cid, department, deadline = parsed
+            cid, department, deadline, light = parsed
+            yellow = light == YELLOW_TIMER
+            action = Action.PART_NEAR_LIMIT if yellow else Action.PART_OVERDUE
+            sources = TRANSITIONS[action].sources
             for _ in range(MAX_ATTEMPTS):
                 case = await self.store.load(cid)
                 part = find(case.parts, department) if case else None
                 if (case is None or part is None or not part.open or part.deadline != deadline
-                        or case.state not in sources):
+                        or case.state not in sources
+                        or (yellow and (now >= deadline or part.light != Light.GREEN.value))):
                     break
-                change = change_for(case, Command(Action.PART_OVERDUE, department=department),
+                change = change_for(case, Command(action, department=department),
                                     SYSTEM_PRINCIPAL, now, Context(self.rules.calendar))
                 plan = self.planner.transition(case, change, SYSTEM_PRINCIPAL, now, sources)
                 if (await self.store.apply(case.id, plan)).ok:
-                    fired.append((cid, department))
+                    fired.append((cid, department, light))
+                    await self._changed(case, action, now)
                     break
         return fired
 

@@ -58,6 +58,7 @@ PART_LABELS: dict[str, tuple[str, str]] = {
     "handling": ("办理时长", "Handling time"),
     "supervised": ("督办", "Supervision"),
     "rating": ("评议", "Rating"),
+    "checkin": ("吹哨报到", "Whistle check-ins"),
 }
 
 

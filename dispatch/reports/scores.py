@@ -39,6 +39,8 @@ ACTIVITY = ("reported", "dispatched", "due", "overdue", "closed", "supervised", 
 #: The figures of a department's assisting parts (协办), shown in its raw figures.
 PART_FIGURES = ("parts_due", "parts_in_time", "parts_overdue", "parts_reported",
                 "parts_reworks")
+#: The figures of the whistles a department was summoned by (吹哨报到), in its raw figures.
+WHISTLE_FIGURES = ("summoned", "checkins_on_time", "checkins_late")
 
 
 def on_time(f: Mapping[str, Any]) -> float | None:
@@ -63,6 +65,13 @@ def reworked(f: Mapping[str, Any]) -> int:
 def checked(f: Mapping[str, Any]) -> int:
     """Results judged: cases verified, parts reported."""
     return int(f["verified"]) + int(f["parts_reported"])
+
+
+def checkin(f: Mapping[str, Any]) -> float | None:
+    """吹哨报到: check-ins on site in time, of the summons judged by T (on site in time,
+    late, or missing once the limit passed); None when none was judged."""
+    judged = int(f["checkins_on_time"]) + int(f["checkins_late"])
+    return int(f["checkins_on_time"]) / judged if judged else None
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,7 @@ def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], t:
             if active else None,
             "rating": _part((rating - RATING_LOW) / (RATING_HIGH - RATING_LOW))
             if rating is not None else None,
+            "checkin": _part(checkin(f)),
         }
         raw = {"on_time_rate": f["on_time_rate"], "closed_in_time": f["closed_in_time"],
                "due": f["due"], "due_suspended": f["due_suspended"],
@@ -206,5 +216,7 @@ def department_scores(departments: Sequence[str], cases: Sequence[CaseFacts], t:
                "mean_handling_s": round(handled, 1) if handled is not None else None}
         if any(f[k] for k in PART_FIGURES):  # the department's own assisting parts
             raw.update({k: f[k] for k in PART_FIGURES})
+        if any(f[k] for k in WHISTLE_FIGURES):  # the whistles it was summoned by
+            raw.update({k: f[k] for k in WHISTLE_FIGURES})
         out.append(Score(d, weighted(parts, weights), parts, raw))
     return rank(out, warn_last)

@@ -171,3 +171,57 @@ def test_a_station_lead_blows_the_whistle_on_the_station_s_cases(cases: Cases) -
     assert refused.status_code == 403
     assert cases.call("sl04", "POST", f"/api/v1/cases/{own['id']}/supervise",
                       json={"note": "x"}).status_code == 403  # the desk's, not the station's
+
+
+def recount_checkins(timeline: list[dict[str, Any]]) -> dict[str, tuple[int, int, int]]:
+    """(summoned, on site in time, late or missing) per department, from a case's timeline
+    alone: each whistle's departments, their check-ins and the clock's missed marks."""
+    summoned: dict[tuple[int, str], str] = {}
+    for e in timeline:
+        if e["action"] == "whistle":
+            summoned.update({(e["n"], d): "waiting" for d in e["departments"]})
+        elif e["action"] == "checkin" and summoned.get((e["n"], e["summoned"])) != "on_time":
+            summoned[(e["n"], e["summoned"])] = "late" if e["late"] else "on_time"
+        elif e["action"] == "checkin_missed":
+            for d in e["missing"]:
+                if summoned.get((e["n"], d)) == "waiting":
+                    summoned[(e["n"], d)] = "late"
+    out: dict[str, tuple[int, int, int]] = {}
+    for (_, d), verdict in summoned.items():
+        n, on, late = out.get(d, (0, 0, 0))
+        out[d] = (n + 1, on + (verdict == "on_time"), late + (verdict == "late"))
+    return out
+
+
+def test_a_missed_check_in_counts_against_the_department_s_score(
+        cases: Cases, clock: MovableClock) -> None:
+    case = cases.report(item=HW_ITEM, grid="040")
+    cid, lat, lon = case["id"], case["lat"], case["lon"]
+    base = f"/api/v1/cases/{cid}"
+    blown = cases.call("disp1", "POST", f"{base}/whistle",
+                       json={"departments": ["cgj", "zhzf"], "respond_min": 30})
+    assert blown.status_code == 200, blown.text
+    clock.advance(10)
+    send_fix(cases, "dm001", lat + 20 / M_PER_DEG_LAT, lon, clock.now - 2_000)
+    assert cases.call("dm001", "POST", f"{base}/checkin").status_code == 200  # cgj in time
+    clock.advance(25)  # zhzf never comes
+    assert fire_whistles(cases.live.settings, clock.now) == [(cid, ["zhzf"])]
+
+    scores = cases.call("assess1", "GET", "/api/v1/scores", params={"period": "day"}).json()
+    rows = {s["subject"]: s for s in scores["departments"]}
+    cgj, zhzf = rows["cgj"], rows["zhzf"]
+    # alike in everything but the check-in: the one that missed it scores lower
+    assert cgj["parts"]["checkin"] == 1.0 and zhzf["parts"]["checkin"] == 0.0
+    assert cgj["score"] is not None and zhzf["score"] is not None
+    assert zhzf["score"] < cgj["score"]
+    assert zhzf["rank"] > cgj["rank"]
+    # the figures equal a recount from the case's own timeline
+    timeline = cases.get("disp1", cid)["timeline"]
+    recount = recount_checkins(timeline)
+    assert recount == {"cgj": (1, 1, 0), "zhzf": (1, 0, 1)}
+    for department, (n, on, late) in recount.items():
+        raw = rows[department]["raw"]
+        assert (raw["summoned"], raw["checkins_on_time"], raw["checkins_late"]) == (n, on, late)
+        assert rows[department]["parts"]["checkin"] == on / (on + late)
+    # a department summoned by no whistle is not judged on check-ins
+    assert rows.get("hw", {"parts": {}})["parts"].get("checkin") is None

@@ -19,6 +19,8 @@ const DEFAULT_EXTENSION_HOURS = 24;
 const TEAM_ROLES = new Set(["disposal_member", "dept_lead"]);
 const LEAD = "dept_lead";
 const GRID_WORKER = "grid_worker";
+/** A grid's helpers (一格多员): a grid assistant and an informant. */
+const GRID_HELPERS = new Set(["grid_assistant", "informant"]);
 const WORKING = new Set(["dispatched", "accepted", "reopened"]);
 const FIX_TIMEOUT_MS = 20000;
 /** Part actions: the app's name -> the path under /parts/{department}/. */
@@ -46,6 +48,9 @@ function currentFix() {
  */
 export function allowedActions(c, me) {
   const mine = c.assignee === me.username;
+  // a grid's helper holds only a simple problem they reported, solved on the spot (现场处置)
+  // with a photo; the grid's worker verifies it
+  if (GRID_HELPERS.has(me.role)) return c.state === "accepted" && mine ? ["progress", "resolve"] : [];
   const team = TEAM_ROLES.has(me.role) && Boolean(me.scope) && c.department === me.scope;
   const lead = team && me.role === LEAD;
   const handling = mine || lead;

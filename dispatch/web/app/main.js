@@ -1,5 +1,8 @@
 // The field app: sign in once, then the role decides what the phone shows. A grid worker
-// patrols (position streamed while the page is open), reports and verifies; a disposal member
+// patrols (position streamed while the page is open), reports and verifies; a grid assistant
+// patrols and reports in their grid; an informant only reports in their grid (the place from
+// one position asked when reporting, or a tap on the map: never tracked) and follows their
+// own reports, solving a simple one on the spot with a photo; a disposal member
 // takes jobs live and handles them; a department lead also sees the department's open jobs.
 // Installed on the home screen, the app opens and records with no signal (offline.js).
 
@@ -16,7 +19,8 @@ import { loadNames } from "./names.js";
 import { registerShell, shellVersion } from "./offline.js";
 import { FIXES, openOutbox, REPORTS } from "./outbox.js";
 import {
-  api, LEAD_ROLE, logout, servesRole, signIn, takeNotice, token, user, WORKER_ROLES,
+  api, INFORMANT_ROLE, LEAD_ROLE, logout, servesRole, signIn, takeNotice, token,
+  TRACKING_SETUP_ROLE, user, WORKER_ROLES,
 } from "./session.js";
 import { setPhotoLimits } from "./photo.js";
 import { createSocket } from "./socket.js";
@@ -94,7 +98,7 @@ function createMenu(u, outbox) {
     if (!menu.hidden && !menu.contains(event.target) && event.target !== button) setOpen(false);
   });
   byId("logout").addEventListener("click", () => logout());
-  byId("menu-tracking").hidden = !WORKER_ROLES.has(u.role);
+  byId("menu-tracking").hidden = u.role !== TRACKING_SETUP_ROLE;
   return { render };
 }
 
@@ -129,6 +133,55 @@ async function startWorker(u, names, alerts) {
   createSosButton({ socket, tracker });
   return { socket, outbox, views, parts: [patrol, report, cases, sheet], tracker,
     alertView: "patrol", alertsChanged: () => patrol.alertsChanged() };
+}
+
+/** One position, asked when the informant opens the app or taps for it: a report's place,
+ * nothing streamed or kept. Shaped like the tracker's status for the report form. */
+const PLACE_TIMEOUT_MS = 15 * SECOND_MS;
+const PLACE_MAX_AGE_MS = 60 * SECOND_MS;
+function createOnePlace(onChange) {
+  let lastFix = null;
+  function locate() {
+    if (!navigator.geolocation) return;
+    navigator.geolocation.getCurrentPosition((p) => {
+      lastFix = { lat: p.coords.latitude, lon: p.coords.longitude, acc: p.coords.accuracy,
+        ts: p.timestamp || Date.now() };
+      onChange();
+    }, () => {}, { enableHighAccuracy: true, timeout: PLACE_TIMEOUT_MS,
+      maximumAge: PLACE_MAX_AGE_MS });
+  }
+  return { status: () => ({ lastFix, tracking: false }), locate };
+}
+
+/** No socket for an informant (its phone is not a tracked device): the lists refresh on
+ * their own, the header's light says whether the phone is online. */
+function createQuietSocket() {
+  const listeners = [];
+  const state = () => ({ name: navigator.onLine ? "open" : "offline", info: {} });
+  const tell = () => listeners.forEach((fn) => fn(state().name));
+  window.addEventListener("online", tell);
+  return { on: () => {}, onState: (fn) => listeners.push(fn), state, start: () => {},
+    restart: () => {}, send: () => false };
+}
+
+async function startInformant(u, names) {
+  const outbox = await openOutbox(u.username);
+  const socket = createQuietSocket();
+  const views = createViews([
+    { id: "report", title: "tab.report", icon: "camera" },
+    { id: "cases", title: "tab.my_reports", icon: "list" },
+  ]);
+  let report = null;
+  let cases = null;
+  const place = createOnePlace(() => report && report.fixChanged());
+  const sheet = createCaseSheet({ api, names, me: u, onChanged: (c) => cases.update(c) });
+  report = createReport({ api, user: u, names, tracker: place, outbox, socket,
+    section: views.section("report"), onSent: (c) => cases.update(c),
+    onCount: (n) => views.setBadge("report", n) });
+  cases = createWorkerCases({ api, user: u, names, socket, sheet, grid: false,
+    section: views.section("cases"), onCount: (n) => views.setBadge("cases", n) });
+  place.locate();
+  return { socket, outbox, views, parts: [report, cases, sheet], alertView: "report" };
 }
 
 async function startMember(u, names, alerts) {
@@ -168,7 +221,8 @@ async function startApp() {
     onChange: () => app && app.alertsChanged && app.alertsChanged(),
   });
   app = WORKER_ROLES.has(u.role) ? await startWorker(u, names, alerts)
-    : await startMember(u, names, alerts);
+    : u.role === INFORMANT_ROLE ? await startInformant(u, names)
+      : await startMember(u, names, alerts);
   const connection = createConnection(app.socket);
   const menu = createMenu(u, app.outbox);
 

@@ -6,10 +6,15 @@ import { clearSession, createApi, loadSession, saveSession } from "../common/api
 export const SESSION_KEY = "dispatch.app.session";
 const NOTICE_KEY = "dispatch.app.notice";
 
-/** The roles this app serves, and what each sees. */
-export const WORKER_ROLES = new Set(["grid_worker"]);
+/** The roles this app serves, and what each sees: a grid worker and a grid assistant
+ * (网格辅助员) patrol and report in their grid; an informant (信息员, 楼栋长) only reports
+ * in their grid and follows their own reports: no tracking, no patrol. */
+export const WORKER_ROLES = new Set(["grid_worker", "grid_assistant"]);
+export const INFORMANT_ROLE = "informant";
 export const MEMBER_ROLES = new Set(["disposal_member", "dept_lead"]);
 export const LEAD_ROLE = "dept_lead";
+/** The only role with a tracking app set-up of its own (OwnTracks, OsmAnd). */
+export const TRACKING_SETUP_ROLE = "grid_worker";
 
 let session = loadSession(SESSION_KEY);
 if (session && Number.isFinite(session.expires) && session.expires <= Date.now()) {
@@ -32,7 +37,7 @@ export function token() {
 
 /** Whether this app serves ``role`` at all. */
 export function servesRole(role) {
-  return WORKER_ROLES.has(role) || MEMBER_ROLES.has(role);
+  return WORKER_ROLES.has(role) || MEMBER_ROLES.has(role) || role === INFORMANT_ROLE;
 }
 
 export async function signIn(username, password) {

@@ -7,7 +7,7 @@ addTexts({
   zh: {
     "field.title": "网格通",
     "field.login_title": "网格员 · 处置人员登录",
-    "field.login_forbidden": "账号 {user}（{role}）不使用手机端。网格员、处置人员和部门负责人请在此登录；指挥中心请使用指挥大屏。",
+    "field.login_forbidden": "账号 {user}（{role}）不使用手机端。网格员、网格辅助员、网格信息员、处置人员和部门负责人请在此登录；指挥中心请使用指挥大屏。",
     "field.menu": "菜单",
     "field.offline": "离线",
     "field.outbox": "手机上待上传：{fixes} 个定位点，{reports} 条上报（下次联网自动上传）",
@@ -15,6 +15,9 @@ addTexts({
     "tab.patrol": "巡查",
     "tab.report": "上报",
     "tab.cases": "我的案件",
+    "tab.my_reports": "我的上报",
+    "role.grid_assistant": "网格辅助员",
+    "role.informant": "网格信息员",
     "tab.jobs": "任务",
     "tab.team": "本部门",
 
@@ -285,7 +288,7 @@ addTexts({
   en: {
     "field.title": "Grid Field App",
     "field.login_title": "Sign in: grid workers and disposal members",
-    "field.login_forbidden": "{user} ({role}) does not use the field app. Grid workers, disposal members and department leads sign in here; the centre uses the command screen.",
+    "field.login_forbidden": "{user} ({role}) does not use the field app. Grid workers, part-time grid workers, grid informants, disposal members and department leads sign in here; the centre uses the command screen.",
     "field.menu": "Menu",
     "field.offline": "Offline",
     "field.outbox": "Waiting on this phone: {fixes} fixes, {reports} reports (sent when online)",
@@ -293,6 +296,9 @@ addTexts({
     "tab.patrol": "Patrol",
     "tab.report": "Report",
     "tab.cases": "My cases",
+    "tab.my_reports": "My reports",
+    "role.grid_assistant": "part-time grid worker",
+    "role.informant": "grid informant",
     "tab.jobs": "Jobs",
     "tab.team": "Department",
 

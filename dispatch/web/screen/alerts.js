@@ -23,6 +23,9 @@ const FOLDING = new Set(["out_of_grid", "signal_lost", "offline_on_patrol", "pat
  * kinds' buckets name other things, e.g. a whistle's "n|department". */
 const WINDOW_BUCKET_KINDS = new Set(["patrol_missed"]);
 const PERCENT = 100;
+/** Kinds about one assisting part (协办) of a case: a member is "case|department". */
+const PART_KINDS = new Set(["part_near_limit", "part_overdue"]);
+const PART_MEMBER_SEPARATOR = "|";
 /** Fewer alerts of one kind and occasion than this are shown one by one. */
 const FOLD_MIN = 3;
 
@@ -116,13 +119,16 @@ export function createAlerts({ names, api = null, canAct = () => false, onWorker
 
   function memberChip(a, name, active) {
     const isCase = a.subject && a.subject.case !== undefined;
+    // a part's member is "case|department": the case opens, the department by its name
+    const [caseId, part] = PART_KINDS.has(a.kind) ? name.split(PART_MEMBER_SEPARATOR)
+      : [name, ""];
     return h("button", { type: "button", class: "chip member", dataset: { member: name,
       active: active ? "true" : "false" },
     onclick: (event) => {
       event.stopPropagation();
-      if (isCase) onCase(name);
+      if (isCase) onCase(caseId);
       else onWorker(name);
-    } }, name);
+    } }, part ? `${caseId} ${names.department(part)}` : name);
   }
 
   /** Who or what the alert is about, and where: a worker and grid, a case, the members. */
@@ -156,6 +162,8 @@ export function createAlerts({ names, api = null, canAct = () => false, onWorker
       a.at_grid && a.at_grid !== a.grid ? t("alert.at_grid", { grid: a.at_grid }) : "",
       a.kind === "case_escalated" && a.level ? t("alert.level", { n: a.level }) : "",
       a.kind === "rework_limit" && a.rework_count ? t("alert.rework", { n: a.rework_count }) : "",
+      PART_KINDS.has(a.kind) && a.part ? t("alert.part", { department: names.department(a.part),
+        time: a.part_deadline ? formatClock(Number(a.part_deadline)) : "" }) : "",
       battery !== null ? t("alert.battery", { n: battery }) : "",
       !has(`alert.kind.${a.kind}`) && a.message ? a.message : "",
     ].filter(Boolean).join(" · ");

@@ -15,7 +15,7 @@ const LIST_LIMIT = 100;
 const REFRESH_MS = 60 * SECOND_MS;
 const TASK = "task";
 
-export function createWorkerCases({ api, user, names, socket, sheet, section,
+export function createWorkerCases({ api, user, names, socket, sheet, section, grid = true,
                                     onCount = () => {} }) {
   const me = user.username;
   const cases = new Map();
@@ -30,11 +30,11 @@ export function createWorkerCases({ api, user, names, socket, sheet, section,
   const titles = { todo: h("h2", null), mine: h("h2", null), grid: h("h2", null) };
   const message = h("p", { class: "notice error", hidden: true });
   const refreshButton = h("button", { type: "button", class: "secondary", onclick: () => load() });
-  section.append(
+  section.append(...[
     h("div", { class: "panel tasks-panel" }, titles.todo, lists.todo),
     h("div", { class: "panel" }, titles.mine, lists.mine),
-    h("div", { class: "panel" }, titles.grid, lists.grid),
-    message, h("div", { class: "centre" }, refreshButton));
+    grid ? h("div", { class: "panel", id: "case-grid-panel" }, titles.grid, lists.grid) : null,
+    message, h("div", { class: "centre" }, refreshButton)].filter(Boolean));
 
   const isTodo = (c) => allowedActions(c, user).length > 0;
 
