@@ -46,8 +46,8 @@ def entries(case: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [e for e in case["timeline"] if e["action"] == action]
 
 
-def fire_parts_due(settings: Settings, now: int) -> list[tuple[str, str]]:
-    async def go() -> list[tuple[str, str]]:
+def fire_parts_due(settings: Settings, now: int) -> list[tuple[str, str, str]]:
+    async def go() -> list[tuple[str, str, str]]:
         c = bootstrap(settings)
         try:
             return await c.cases.fire_parts_due(now)
@@ -145,7 +145,7 @@ def test_one_part_goes_overdue_while_the_other_closes(
     # zhzf passes its limit: its light turns red, the case's and cgj's stay as they are
     clock.advance(45)  # 65 min in: zhzf's hour is up
     with Socket(live, tokens("dm025"), settle_s=QUIET_S) as zhzf_holder:
-        assert fire_parts_due(live.settings, clock.now) == [(cid, "zhzf")]
+        assert fire_parts_due(live.settings, clock.now) == [(cid, "zhzf", "red")]
         told = zhzf_holder.wait(lambda m: of_type("job.overdue", cid)(m) and "part" in m)
         assert told["part"] == "zhzf"
     assert fire_parts_due(live.settings, clock.now) == []  # once
