@@ -5,7 +5,7 @@ result is reported. Time moves with an injected clock."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -15,10 +15,10 @@ from websockets.sync.client import ClientConnection, connect
 
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData
-from dispatch.settings import Settings
+from tests.cases.conftest import MovableClock
 from tests.cases.helpers import HW_ITEM, Cases
-from tests.cases.test_cases_joint import Clock, entries, fire_parts_due, part
-from tests.conftest import LiveServer, running
+from tests.cases.test_cases_joint import entries, fire_parts_due, part
+from tests.conftest import LiveServer
 
 KEYS = Keys("jlc")
 MIN = 60_000
@@ -27,14 +27,8 @@ PART_KINDS = ("part_near_limit", "part_overdue")
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def live(settings: Settings, clock: Clock) -> Iterator[LiveServer]:
-    with running(settings, clock) as server:
-        yield server
+def live(clocked: LiveServer) -> LiveServer:
+    return clocked
 
 
 @pytest.fixture
@@ -64,7 +58,7 @@ def raises(cases: Cases, alert_id: str) -> int:
 
 
 def test_one_part_goes_overdue_with_its_alerts_while_the_other_closes_in_time(
-        live: LiveServer, tokens: Callable[[str], str], cases: Cases, clock: Clock,
+        live: LiveServer, tokens: Callable[[str], str], cases: Cases, clock: MovableClock,
         rdb: redis.Redis) -> None:
     cid = cases.report(item=HW_ITEM, grid="020")["id"]
     cases.act("dm073", cid, "accept")
