@@ -1,0 +1,142 @@
+"""Many streets in one deployment: each user acts on their own street's data only."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from dispatch.bootstrap import bootstrap
+from dispatch.org.model import OrgData, Street
+from dispatch.org.seed import seed_org
+from dispatch.settings import Settings
+from tests.cases.helpers import CGJ_ITEM, Places
+from tests.conftest import PASSWORD, LiveServer, run_async, running
+
+HOME, OTHER = "jlc", "hd"
+RECV_S = 5.0
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"streets": f"{HOME},{OTHER}"}
+
+
+@pytest.fixture
+def district(settings: Settings, street: OrgData) -> dict[str, OrgData]:
+    """Two streets seeded (the reference street twice: the same user names in each)."""
+    other = dataclasses.replace(street, street=Street(code=OTHER, name="华东街道",
+                                                      name_en="Huadong Street",
+                                                      district="东丽区"))
+    streets = {HOME: street, OTHER: other}
+
+    async def go() -> None:
+        for code, data in streets.items():
+            c = bootstrap(dataclasses.replace(settings, street=code))
+            try:
+                await seed_org(c.redis, c.keys, c.users, c.org, data, PASSWORD,
+                               seeded_ms=int(time.time() * 1000))
+            finally:
+                await c.aclose()
+
+    run_async(go())
+    return streets
+
+
+@pytest.fixture
+def login(live: LiveServer, district: dict[str, OrgData]) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def get(username: str) -> str:
+        if username not in cache:
+            cache[username] = live.login(username)
+        return cache[username]
+
+    return get
+
+
+def call(live: LiveServer, token: str, method: str, path: str, **kw: Any) -> Any:
+    with live.client(token) as c:
+        return c.request(method, path, **kw)
+
+
+def report(live: LiveServer, token: str, places: Places, n: int) -> dict[str, Any]:
+    lat, lon = places.point("001")
+    r = call(live, token, "POST", "/api/v1/cases",
+             json={"item": CGJ_ITEM, "lat": lat, "lon": lon, "client_id": f"cid-{n}",
+                   "description": "路灯不亮"})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+@pytest.fixture
+def places(live: LiveServer, login: Callable[[str], str]) -> Places:
+    return Places(call(live, login("admin"), "GET", "/api/v1/grids").json())
+
+
+@contextlib.contextmanager
+def screen(live: LiveServer, token: str) -> Iterator[ClientConnection]:
+    with connect(f"{live.ws_url}/ws/screen?token={token}", open_timeout=RECV_S) as ws:
+        assert orjson.loads(ws.recv(timeout=RECV_S))["type"] == "snapshot"
+        yield ws
+
+
+def test_login_resolves_the_users_street(live: LiveServer,
+                                         login: Callable[[str], str]) -> None:
+    assert login("gw001").startswith(f"{HOME}.")
+    assert login(f"gw001@{OTHER}").startswith(f"{OTHER}.")
+    me = call(live, login(f"disp1@{OTHER}"), "GET", "/api/v1/me")
+    assert me.status_code == 200 and me.json()["username"] == "disp1"
+
+
+def test_a_street_sees_and_acts_on_its_own_cases_only(
+        live: LiveServer, login: Callable[[str], str], places: Places) -> None:
+    case = report(live, login(f"gw001@{OTHER}"), places, 1)
+    other_desk = call(live, login(f"disp1@{OTHER}"), "GET", "/api/v1/cases").json()
+    home_desk = call(live, login("disp1"), "GET", "/api/v1/cases").json()
+    assert case["id"] in [c["id"] for c in other_desk["items"]]
+    assert home_desk["items"] == []
+    assert call(live, login("disp1"), "GET", f"/api/v1/cases/{case['id']}").status_code == 404
+    refused = call(live, login("disp1"), "POST", f"/api/v1/cases/{case['id']}/cancel",
+                   json={"reason": "不是本街道的"})
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "unknown_case"
+    theirs = call(live, login(f"disp1@{OTHER}"), "GET", f"/api/v1/cases/{case['id']}")
+    assert theirs.status_code == 200 and theirs.json()["state"] == case["state"]
+
+
+def test_a_token_is_good_for_its_own_street_only(live: LiveServer,
+                                                 login: Callable[[str], str]) -> None:
+    secret = login(f"disp1@{OTHER}").partition(".")[2]
+    for forged in (f"{HOME}.{secret}", f"zz.{secret}", secret):
+        r = call(live, forged, "GET", "/api/v1/me")
+        assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
+
+
+def test_a_screen_streams_its_own_street_only(
+        live: LiveServer, login: Callable[[str], str], places: Places) -> None:
+    with screen(live, login("screen1")) as home, screen(live, login(f"screen1@{OTHER}")) as other:
+        theirs = report(live, login(f"gw001@{OTHER}"), places, 1)
+        ours = report(live, login("gw001"), places, 2)
+        assert first_case(other)["id"] == theirs["id"]
+        assert first_case(home)["id"] == ours["id"]  # the other street's case never came
+
+
+def first_case(ws: ClientConnection) -> dict[str, Any]:
+    while True:
+        message = orjson.loads(ws.recv(timeout=RECV_S))
+        if message.get("type") == "case":
+            return dict(message["case"])
+
+
+def test_one_street_deployment_issues_tokens_as_before(
+        settings: Settings, seeded: OrgData) -> None:
+    one = dataclasses.replace(settings, streets="")
+    with running(one) as server:
+        token = server.login("disp1")
+    assert "." not in token
