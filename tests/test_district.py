@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+import redis
 from websockets.sync.client import ClientConnection, connect
 
 from dispatch.bootstrap import bootstrap
+from dispatch.jobs import tasks
+from dispatch.keys import Keys
 from dispatch.org.model import OrgData, Street
 from dispatch.org.seed import seed_org
 from dispatch.settings import Settings
 from tests.cases.helpers import CGJ_ITEM, Places
 from tests.conftest import PASSWORD, LiveServer, run_async, running
+from tests.waiting import wait_until
 
 HOME, OTHER = "jlc", "hd"
 RECV_S = 5.0
+CLOCK_LEASE_S = 2.0
+PROCESS_WAIT_S = 60.0
 
 
 @pytest.fixture
@@ -140,3 +151,49 @@ def test_one_street_deployment_issues_tokens_as_before(
     with running(one) as server:
         token = server.login("disp1")
     assert "." not in token
+
+
+def _process_env(settings: Settings) -> dict[str, str]:
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "REDIS_"))}
+    env.update(REDIS_URL=settings.redis_url or "", DISPATCH_DATA=str(settings.data_dir),
+               DISPATCH_STREETS=f"{HOME},{OTHER}", DISPATCH_CLOCK_LEASE=str(CLOCK_LEASE_S),
+               DISPATCH_SCRYPT_N=str(settings.scrypt_n), PYTHONPATH=str(root))
+    return env
+
+
+def test_one_clock_process_leads_every_street(
+        settings: Settings, district: dict[str, OrgData], rdb: redis.Redis,
+        tmp_path: Path) -> None:
+    with open(tmp_path / "clock.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "dispatch", "clock"],
+                                env=_process_env(settings), stdout=log,
+                                stderr=subprocess.STDOUT)
+    try:
+        beats = [Keys(code).clock_heartbeat() for code in (HOME, OTHER)]
+        wait_until(lambda: all(rdb.exists(k) for k in beats), "both streets' heartbeats",
+                   PROCESS_WAIT_S)
+        leaders = {rdb.get(Keys(code).clock_leader()) for code in (HOME, OTHER)}
+        assert None not in leaders  # each street holds a lease of its own
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_a_job_runs_on_its_own_streets_data(
+        settings: Settings, district: dict[str, OrgData], rdb: redis.Redis) -> None:
+    day = date.today() - timedelta(days=1)
+
+    async def enqueue() -> None:
+        c = bootstrap(dataclasses.replace(settings, street=OTHER))
+        try:
+            c.queues.enqueue(tasks.build_report, "daily", day.isoformat(), queue="reports")
+        finally:
+            await c.aclose()
+
+    run_async(enqueue())
+    done = subprocess.run([sys.executable, "-m", "dispatch", "worker", "--burst"],
+                          env=_process_env(settings), capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert rdb.keys(Keys(OTHER).report("daily", "*"))
+    assert not rdb.keys(Keys(HOME).report("daily", "*"))
