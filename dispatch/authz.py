@@ -56,6 +56,10 @@ def policy_of(endpoint: Any) -> Policy | None:
     return getattr(endpoint, POLICY_ATTR, None)
 
 
+#: The query parameter naming the street a district user acts on (drill-down).
+STREET_PARAM = "street"
+
+
 def bearer_token(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
     if header[: len(BEARER)].lower() == BEARER:
@@ -75,7 +79,8 @@ async def authenticate(conn: HTTPConnection, roles: frozenset[Role],
         raise Unauthorized("the token is unknown, expired or revoked", code="invalid_token")
     if principal.role not in roles:
         raise Forbidden(f"role {principal.role.value} may not do this", code="role_forbidden")
-    use_street(conn, c.keys.street)
+    acting = conn.app.state.deployment.drill_down(c, conn.query_params.get(STREET_PARAM))
+    use_street(conn, acting.keys.street, c.keys.street)
     return principal
 
 

@@ -35,11 +35,14 @@ def street_codes(settings: Settings) -> list[str]:
     the home street (``DISPATCH_STREET`` when listed, else the first) comes first."""
     listed = [s.strip() for s in settings.streets.split(",") if s.strip()]
     if not listed:
-        return [settings.street]
+        return [settings.street] + (
+            [settings.district] if settings.district not in ("", settings.street) else [])
     for code in listed:
         if not STREET_CODE.match(code):
             raise ValueError(f"street code {code!r} must match {STREET_CODE.pattern}")
     codes = list(dict.fromkeys(listed))
+    if settings.district and settings.district not in codes:
+        codes.append(settings.district)
     if settings.street in codes:
         codes.remove(settings.street)
         codes.insert(0, settings.street)
@@ -51,6 +54,8 @@ class Deployment:
     """Every street's container, the home street's first."""
 
     containers: dict[str, Container]
+    #: The district centre's code (its users act for the district), if there is one.
+    district: str | None = None
 
     @property
     def home(self) -> Container:
@@ -69,6 +74,26 @@ class Deployment:
 
     def of(self, street: str) -> Container | None:
         return self.containers.get(street)
+
+    @property
+    def street_containers(self) -> list[Container]:
+        """Every street's container, the district centre's left out."""
+        return [c for code, c in self.containers.items() if code != self.district]
+
+    def is_district(self, c: Container) -> bool:
+        return self.district is not None and c.keys.street == self.district
+
+    def visible_to(self, c: Container) -> list[Container]:
+        """The streets a user of ``c`` sees: every street for the district centre's users,
+        their own street for everyone else's."""
+        return self.street_containers if self.is_district(c) else [c]
+
+    def drill_down(self, c: Container, street: str | None) -> Container:
+        """What a request of a user of ``c`` that names ``street`` acts on: that street for
+        a district user, their own street otherwise (a street user's naming is ignored)."""
+        if street and self.is_district(c) and street != self.district:
+            return self.containers.get(street, c)
+        return c
 
     def by_token(self, token: str) -> tuple[Container | None, str]:
         """The container a token belongs to, and the token as that street stores it
@@ -107,7 +132,7 @@ def bootstrap_deployment(settings: Settings, *, metrics: Metrics | None = None,
         code: bootstrap(dataclasses.replace(settings, street=code, redis_url=url),
                         metrics=metrics, clock=clock)
         for code in street_codes(settings)
-    })
+    }, district=settings.district or None)
 
 
 def single(container: Container) -> Deployment:

@@ -19,6 +19,8 @@ import redis
 from websockets.sync.client import ClientConnection, connect
 
 from dispatch.bootstrap import bootstrap
+from dispatch.identity.roles import Role
+from dispatch.identity.users import User
 from dispatch.jobs import tasks
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData, Street
@@ -28,15 +30,17 @@ from tests.cases.helpers import CGJ_ITEM, Places
 from tests.conftest import PASSWORD, LiveServer, run_async, running
 from tests.waiting import wait_until
 
-HOME, OTHER = "jlc", "hd"
+HOME, OTHER, CENTRE = "jlc", "hd", "qu"
 RECV_S = 5.0
+DISTRICT_USERS = (User("qdisp", Role.DISPATCHER, None, "区指挥中心值班员"),
+                  User("qscreen", Role.SCREEN, None, "区大屏"))
 CLOCK_LEASE_S = 2.0
 PROCESS_WAIT_S = 60.0
 
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"streets": f"{HOME},{OTHER}"}
+    return {"streets": f"{HOME},{OTHER}", "district": CENTRE}
 
 
 @pytest.fixture
@@ -55,6 +59,13 @@ def district(settings: Settings, street: OrgData) -> dict[str, OrgData]:
                                seeded_ms=int(time.time() * 1000))
             finally:
                 await c.aclose()
+
+        c = bootstrap(dataclasses.replace(settings, street=CENTRE))
+        try:  # the district centre's own people
+            for user in DISTRICT_USERS:
+                await c.users.add(user, PASSWORD)
+        finally:
+            await c.aclose()
 
     run_async(go())
     return streets
@@ -147,7 +158,7 @@ def first_case(ws: ClientConnection) -> dict[str, Any]:
 
 def test_one_street_deployment_issues_tokens_as_before(
         settings: Settings, seeded: OrgData) -> None:
-    one = dataclasses.replace(settings, streets="")
+    one = dataclasses.replace(settings, streets="", district="")
     with running(one) as server:
         token = server.login("disp1")
     assert "." not in token
@@ -157,7 +168,8 @@ def _process_env(settings: Settings) -> dict[str, str]:
     root = Path(__file__).resolve().parents[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "REDIS_"))}
     env.update(REDIS_URL=settings.redis_url or "", DISPATCH_DATA=str(settings.data_dir),
-               DISPATCH_STREETS=f"{HOME},{OTHER}", DISPATCH_CLOCK_LEASE=str(CLOCK_LEASE_S),
+               DISPATCH_STREETS=f"{HOME},{OTHER}", DISPATCH_DISTRICT=CENTRE,
+               DISPATCH_CLOCK_LEASE=str(CLOCK_LEASE_S),
                DISPATCH_SCRYPT_N=str(settings.scrypt_n), PYTHONPATH=str(root))
     return env
 
@@ -197,3 +209,35 @@ def test_a_job_runs_on_its_own_streets_data(
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert rdb.keys(Keys(OTHER).report("daily", "*"))
     assert not rdb.keys(Keys(HOME).report("daily", "*"))
+
+
+def test_the_district_sees_every_street_and_its_totals_are_their_sums(
+        live: LiveServer, login: Callable[[str], str], places: Places) -> None:
+    report(live, login("gw001"), places, 1)
+    for n in (2, 3):
+        report(live, login(f"gw001@{OTHER}"), places, n)
+    district = call(live, login("qdisp"), "GET", "/api/v1/district").json()
+    rows = {r["street"]: r for r in district["streets"]}
+    assert set(rows) == {HOME, OTHER} and district["district"] == CENTRE
+    assert (rows[HOME]["reported"], rows[OTHER]["reported"]) == (1, 2)
+    assert (rows[HOME]["open"], rows[OTHER]["open"]) == (1, 2)
+    assert rows[OTHER]["name"] == "华东街道"
+    totals = district["totals"]
+    for name in ("open", "red", "reported", "reported_closed", "due", "patrols_complete",
+                 "patrols_missed"):
+        assert totals[name] == rows[HOME][name] + rows[OTHER][name], name
+    assert totals["streets"] == 2
+    street = call(live, login("disp1"), "GET", "/api/v1/district").json()
+    assert [r["street"] for r in street["streets"]] == [HOME]  # a street sees its own only
+
+
+def test_the_district_drills_down_to_a_streets_screen_and_desk(
+        live: LiveServer, login: Callable[[str], str], places: Places) -> None:
+    with screen(live, f"{login('qscreen')}&street={OTHER}") as ws:
+        theirs = report(live, login(f"gw001@{OTHER}"), places, 1)
+        assert first_case(ws)["id"] == theirs["id"]
+    desk = call(live, login("qdisp"), "GET", "/api/v1/cases", params={"street": OTHER})
+    assert [c["id"] for c in desk.json()["items"]] == [theirs["id"]]
+    # a street's user naming another street still acts on their own
+    own = call(live, login("disp1"), "GET", "/api/v1/cases", params={"street": OTHER})
+    assert own.json()["items"] == []
