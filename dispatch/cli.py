@@ -272,7 +272,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.demo import run_demo
 
     return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet,
-                    reset=args.reset)
+                    reset=args.reset, district=args.preset == "district")
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -355,6 +355,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--password", default="demo")
     s.add_argument("--quiet", action="store_true", help="no simulator")
+    s.add_argument("--preset", choices=["street", "district"], default="street",
+                   help="the reference street (with the simulator), or the Jizhou-scale "
+                        "district: 26 streets and the district centre (no simulator yet)")
     s.add_argument("--reset", action="store_true",
                    help="start from an empty street (removes the demo's data first)")
     s.set_defaults(func=cmd_demo)

@@ -58,7 +58,8 @@ class Clock:
         self.c.metrics.gauge("clock_leading", "This clock leads (1) or waits (0)").set(
             int(self.leading))
         if self.leading != was:
-            log.info("clock %s the lead", "took" if self.leading else "lost")
+            log.info("clock %s the lead of %s", "took" if self.leading else "lost",
+                     self.c.keys.street)
         if self.leading:
             await self.c.redis.set(self.c.keys.clock_heartbeat(), self.now())
         return self.leading
