@@ -19,6 +19,8 @@ import redis
 from websockets.sync.client import ClientConnection, connect
 
 from dispatch.bootstrap import bootstrap
+from dispatch.cases.commands import ReportCommand
+from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.identity.users import User
 from dispatch.jobs import tasks
@@ -26,7 +28,7 @@ from dispatch.keys import Keys
 from dispatch.org.model import OrgData, Street
 from dispatch.org.seed import seed_org
 from dispatch.settings import Settings
-from tests.cases.helpers import CGJ_ITEM, Places
+from tests.cases.helpers import CGJ_ITEM, HW_ITEM, Places
 from tests.conftest import PASSWORD, LiveServer, run_async, running
 from tests.waiting import wait_until
 
@@ -241,3 +243,60 @@ def test_the_district_drills_down_to_a_streets_screen_and_desk(
     # a street's user naming another street still acts on their own
     own = call(live, login("disp1"), "GET", "/api/v1/cases", params={"street": OTHER})
     assert own.json()["items"] == []
+
+
+#: SR01 (sanitation) with a third tier to the district: 2 h limit, then +1 h the lead,
+#: +4 h the street's centre, +8 h the district.
+DISTRICT_TIER_RULE = """
+[[rule]]
+id = "sanitation-to-the-district"
+priority = 40
+match = { items = ["SR01"] }
+department = "hw"
+limit = "2h"
+clock = "clock"
+escalation = [
+  { after = "1h", notify = "lead", name_zh = "环卫督办", name_en = "Sanitation lead reminded" },
+  { after = "4h", notify = "dispatcher", name_zh = "中心督办", name_en = "Street centre" },
+  { after = "8h", notify = "district", name_zh = "区级督办", name_en = "The district supervises" },
+]
+"""
+T0 = 1_800_000_000_000
+HOUR_MS = 3_600_000
+
+
+def test_the_third_tier_escalates_a_case_to_the_district(
+        settings: Settings, district: dict[str, OrgData], tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    default = Path(__file__).resolve().parents[1] / "dispatch" / "rules" / "default_rules.toml"
+    rules.write_text(default.read_text(encoding="utf-8") + DISTRICT_TIER_RULE, encoding="utf-8")
+    with_rules = dataclasses.replace(settings, rules_file=rules)
+    lat, lon = Places(district[OTHER].grids).point("001")
+
+    async def escalate() -> str:
+        c = bootstrap(dataclasses.replace(with_rules, street=OTHER))
+        try:
+            await c.rules.ensure_installed()
+            cmd = ReportCommand("d1", HW_ITEM, lat, lon, "垃圾满溢", None, (), None)
+            case, _ = await c.cases.report(Principal("gw001", Role.GRID_WORKER, "001"), cmd,
+                                           now_ms=T0)
+            for hours in (3, 6, 10):  # past each tier
+                await c.cases.fire_due(T0 + hours * HOUR_MS)
+            return str(case["id"])
+        finally:
+            await c.aclose()
+
+    case_id = run_async(escalate())
+    with running(with_rules) as live:
+        with live.client(live.login("qdisp")) as c:
+            seen = c.get("/api/v1/district").json()
+        with live.client(live.login("disp1")) as c:
+            street = c.get("/api/v1/district").json()
+    [escalation] = seen["escalations"]
+    assert escalation["street"] == OTHER and escalation["subject"] == {"case": case_id}
+    assert (escalation["data"]["level"], escalation["data"]["notify"]) == (3, "district")
+    assert escalation["severity"] == "critical"
+    rows = {r["street"]: r for r in seen["streets"]}
+    assert (rows[OTHER]["escalated"], rows[HOME]["escalated"], seen["totals"]["escalated"]) \
+        == (1, 0, 1)
+    assert street["escalations"] == []  # the home street does not see the other's

@@ -16,3 +16,5 @@ class District(Struct, kw_only=True):
     at: int
     streets: list[StreetFigures]
     totals: StreetFigures
+    #: The active alerts of cases escalated to the district, each with its ``street``.
+    escalations: list[dict[str, Any]]
