@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +40,7 @@ DISTRICT_USERS = (User("qdisp", Role.DISPATCHER, None, "区指挥中心值班员
                   User("qscreen", Role.SCREEN, None, "区大屏"))
 CLOCK_LEASE_S = 2.0
 PROCESS_WAIT_S = 60.0
+LEAD_TAKEN = re.compile(r"clock took the lead of (\S+)")
 
 
 @pytest.fixture
@@ -300,3 +303,35 @@ def test_the_third_tier_escalates_a_case_to_the_district(
     assert (rows[OTHER]["escalated"], rows[HOME]["escalated"], seen["totals"]["escalated"]) \
         == (1, 0, 1)
     assert street["escalations"] == []  # the home street does not see the other's
+
+
+def _leads(log: Path) -> set[str]:
+    """The streets a clock's log says it took the lead of."""
+    return set(LEAD_TAKEN.findall(log.read_text(encoding="utf-8", errors="replace")))
+
+
+def test_two_clocks_share_the_streets_and_one_takes_over_a_dead_ones(
+        settings: Settings, district: dict[str, OrgData], tmp_path: Path) -> None:
+    procs, logs = [], [tmp_path / f"clock{n}.log" for n in range(2)]
+    env = {**_process_env(settings), "DISPATCH_CLOCK_METRICS_PORT": "0",
+           "DISPATCH_LOG_LEVEL": "info"}
+    for path in logs:
+        with open(path, "wb") as log:
+            procs.append(subprocess.Popen([sys.executable, "-m", "dispatch", "clock"],
+                                          env=env, stdout=log, stderr=subprocess.STDOUT))
+    streets = {HOME, OTHER, CENTRE}
+    try:
+        wait_until(lambda: _leads(logs[0]) | _leads(logs[1]) == streets,
+                   "every street led by a clock", PROCESS_WAIT_S)
+        victim = 0 if _leads(logs[0]) else 1
+        held = _leads(logs[victim])
+        procs[victim].send_signal(signal.SIGKILL)  # no release: its leases run out
+        procs[victim].wait(20)
+        survivor = logs[1 - victim]
+        wait_until(lambda: held <= _leads(survivor), "the survivor takes the dead one's streets",
+                   PROCESS_WAIT_S)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(20)
