@@ -23,7 +23,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from dispatch.bootstrap import Container, bootstrap, web_runtime
+from dispatch.bootstrap import Container, web_runtime
+from dispatch.district import bootstrap_deployment, single
 from dispatch.errors import DispatchError, Unavailable
 from dispatch.heap import FULL_GENERATION, MALLOC_TRIM
 from dispatch.http.middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -128,12 +129,17 @@ def create_app(container: Container | None = None, settings: Settings | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        c = container or bootstrap(settings, metrics=metrics, clock=clock)
-        app.state.container = c
+        streets = (single(container) if container
+                   else bootstrap_deployment(settings, metrics=metrics, clock=clock))
+        app.state.deployment = streets
+        app.state.container = streets.home
         try:
             with collector_thresholds(GC_THRESHOLDS):
-                async with web_runtime(c) as runtime:
-                    app.state.runtime = runtime
+                async with contextlib.AsyncExitStack() as stack:
+                    app.state.runtimes = {
+                        c.keys.street: await stack.enter_async_context(web_runtime(c))
+                        for c in streets}
+                    app.state.runtime = app.state.runtimes[streets.home.keys.street]
                     gc.collect()
                     gc.freeze()  # startup's objects: never garbage, never walked again
                     # a full collection counts the objects it keeps, and the next one waits
@@ -144,7 +150,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
                     yield
         finally:
             if container is None:
-                await c.aclose()
+                await streets.aclose()
 
     proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
     app = Starlette(

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dispatch.errors import DispatchError, Forbidden, Unauthorized, Unavailable
+from dispatch.http.context import runtime, use_street
 from dispatch.http.responses import error_response
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import ALL_ROLES, Role
@@ -55,6 +56,10 @@ def policy_of(endpoint: Any) -> Policy | None:
     return getattr(endpoint, POLICY_ATTR, None)
 
 
+#: The query parameter naming the street a district user acts on (drill-down).
+STREET_PARAM = "street"
+
+
 def bearer_token(conn: HTTPConnection) -> str | None:
     header = conn.headers.get("authorization", "")
     if header[: len(BEARER)].lower() == BEARER:
@@ -68,11 +73,14 @@ async def authenticate(conn: HTTPConnection, roles: frozenset[Role],
     token = token or bearer_token(conn)
     if token is None:
         raise Unauthorized("a bearer token is required", code="missing_token")
-    principal: Principal | None = await conn.app.state.container.tokens.resolve(token)
+    c, secret = conn.app.state.deployment.by_token(token)
+    principal: Principal | None = await c.tokens.resolve(secret) if c is not None else None
     if principal is None:
         raise Unauthorized("the token is unknown, expired or revoked", code="invalid_token")
     if principal.role not in roles:
         raise Forbidden(f"role {principal.role.value} may not do this", code="role_forbidden")
+    acting = conn.app.state.deployment.drill_down(c, conn.query_params.get(STREET_PARAM))
+    use_street(conn, acting.keys.street, c.keys.street)
     return principal
 
 
@@ -113,7 +121,7 @@ def guard_ws(*roles: Role) -> Callable[[WsHandler], Callable[[WebSocket], Awaita
         async def endpoint(websocket: WebSocket) -> None:
             principal = await socket_principal(websocket, allowed)
             if principal is not None:
-                await handler(websocket, principal, websocket.app.state.runtime)
+                await handler(websocket, principal, runtime(websocket))
 
         setattr(endpoint, POLICY_ATTR, Policy(allowed, _summary(handler)))
         return endpoint

@@ -65,6 +65,9 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.org.files import OrgFileError, export_org, load_org
     from dispatch.org.preset import street_preset
 
+    if args.preset == "district":
+        password = str(args.password or getpass.getpass("password for every seeded user: "))
+        return run(_seed_district(settings, password, args.force))
     try:
         if args.preset:
             data = street_preset()
@@ -84,6 +87,28 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     password = str(args.password or getpass.getpass("password for every seeded user: "))
     return run(_seed(settings, data, password, args.force))
+
+
+async def _seed_district(settings: Settings, password: str, force: bool) -> int:
+    from dispatch.errors import DispatchError
+    from dispatch.org.district_preset import CENTRE, centre_people, district_preset
+    from dispatch.org.district_seed import seed_district
+    from dispatch.progress import Counter
+
+    streets, centre = district_preset(), centre_people()
+    total = sum(len(s.people) for s in streets) + len(centre)
+    try:
+        with Counter("hashing passwords", total) as counter:
+            report = await seed_district(settings, streets, CENTRE, centre, password,
+                                         force=force, progress=counter.update)
+    except DispatchError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"seeded {len(report.streets)} streets, {report.grids} grids, "
+          f"{report.users} users; the district centre is {CENTRE}")
+    print(f"serve them with DISPATCH_STREETS={','.join(report.streets)} "
+          f"DISPATCH_DISTRICT={CENTRE}")
+    return EXIT_OK
 
 
 async def _seed(settings: Settings, data: Any, password: str, force: bool) -> int:
@@ -247,7 +272,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.demo import run_demo
 
     return run_demo(settings, port=args.port, password=args.password, simulate=not args.quiet,
-                    reset=args.reset)
+                    reset=args.reset, district=args.preset == "district")
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -279,7 +304,9 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_redis)
 
     s = sub.add_parser("seed", help="store a street's organisation and people")
-    s.add_argument("--preset", choices=["street"], help="the reference street of docs/domain.md")
+    s.add_argument("--preset", choices=["street", "district"],
+                   help="the reference street of docs/domain.md, or a Jizhou-scale district "
+                        "(26 streets, 1,248 grids, every street under its own code)")
     s.add_argument("--grids", help="GeoJSON FeatureCollection of the grids")
     s.add_argument("--org", help="TOML file of stations, departments and people")
     s.add_argument("--password", help="password of every seeded user")
@@ -328,6 +355,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--password", default="demo")
     s.add_argument("--quiet", action="store_true", help="no simulator")
+    s.add_argument("--preset", choices=["street", "district"], default="street",
+                   help="the reference street (with the simulator), or the Jizhou-scale "
+                        "district: 26 streets and the district centre (no simulator yet)")
     s.add_argument("--reset", action="store_true",
                    help="start from an empty street (removes the demo's data first)")
     s.set_defaults(func=cmd_demo)

@@ -221,7 +221,7 @@ def _wait_ready(url: str, procs: Processes) -> None:
 
 
 def run_demo(settings: Settings, *, port: int | None, password: str, simulate: bool,
-             reset: bool = False) -> int:
+             reset: bool = False, district: bool = False) -> int:
     lock = DemoLock(settings.data_dir)
     if not lock.acquire():
         url = lock.running_url()
@@ -234,7 +234,8 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
     try:
         if reset:
             reset_data(settings)
-        return _run(settings, lock, port=port, password=password, simulate=simulate)
+        return _run(settings, lock, port=port, password=password, simulate=simulate,
+                    district=district)
     finally:
         lock.release()
 
@@ -249,8 +250,40 @@ def _choose_port(settings: Settings, asked: int | None) -> int:
     return chosen
 
 
+def _seed_district_if_empty(settings: Settings, password: str) -> None:
+    from dispatch.bootstrap import bootstrap
+    from dispatch.org.district_preset import CENTRE, STREETS, centre_people, district_preset
+    from dispatch.org.district_seed import seed_district
+    from dispatch.progress import Counter
+
+    async def go() -> None:
+        c = bootstrap(settings.replace(street=STREETS[-1][0]))
+        try:
+            seeded = await c.org.exists()
+        finally:
+            await c.aclose()
+        if seeded:
+            print("district already seeded; keeping its data")
+            return
+        streets, centre = district_preset(), centre_people()
+        total = sum(len(s.people) for s in streets) + len(centre)
+        with Counter("seeding the district", total) as counter:
+            await seed_district(settings, streets, CENTRE, centre, password, force=True,
+                                progress=counter.update)
+
+    asyncio.run(go())
+
+
+def district_env() -> dict[str, str]:
+    """What makes the demo's processes serve the whole district."""
+    from dispatch.org.district_preset import CENTRE, STREETS
+
+    return {"DISPATCH_STREETS": ",".join(code for code, _ in STREETS),
+            "DISPATCH_DISTRICT": CENTRE}
+
+
 def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
-         simulate: bool) -> int:
+         simulate: bool, district: bool = False) -> int:
     redis_server = EmbeddedRedis(settings.redis_dir, settings.fsync)
     started_redis = False
     if settings.redis_url:
@@ -262,6 +295,8 @@ def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
     env = dict(DEMO_ENV, DISPATCH_PATROL_WINDOWS=windows, **os.environ)
     env.update(REDIS_URL=redis_url, DISPATCH_PORT=str(port),
                DISPATCH_RULES=str(settings.rules_file or _demo_rules()))
+    if district:
+        env.update(district_env())
     settings = settings.replace(redis_url=redis_url,
                                 scrypt_n=min(settings.scrypt_n, DEMO_SCRYPT_N))
     procs = Processes(settings.data_dir / "logs")
@@ -274,20 +309,30 @@ def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        _seed_if_empty(settings, password)
+        if district:
+            _seed_district_if_empty(settings, password)
+        else:
+            _seed_if_empty(settings, password)
         procs.start("web", ["serve", "--port", str(port)], env)
         procs.start("worker", ["worker"], env)
         procs.start("clock", ["clock"], env)
         url = f"http://{settings.host}:{port}"
         _wait_ready(url, procs)
         lock.announce(url)
-        if simulate and importlib.util.find_spec("clients.simulator.main"):
+        if district:
+            print(f"\n  dispatch is running the district ({len(env['DISPATCH_STREETS'].split(','))}"
+                  f" streets).\n  District figures: {url}/api/v1/district\n  Command screen: "
+                  f"{url}/ (a street's: log in as yuyang.screen; the district: district.screen)"
+                  f"\n  Password of every user: {password}\n  Logs: {procs.log_dir}/\n"
+                  "  Ctrl-C stops everything.\n", flush=True)
+        elif simulate and importlib.util.find_spec("clients.simulator.main"):
             procs.start("simulator", ["simulate", "--url", url, "--password", password], env,
                         terminal=True)
-        print(f"\n  dispatch is running.\n  Command screen: {url}/\n  Field app:      {url}/app"
-              f"\n  Log in as screen1 / {password} (or disp1, admin, gw001, dm001: "
-              f"same password)\n  Logs: {procs.log_dir}/\n  Ctrl-C stops everything.\n",
-              flush=True)
+        if not district:
+            print(f"\n  dispatch is running.\n  Command screen: {url}/\n  Field app:      "
+                  f"{url}/app\n  Log in as screen1 / {password} (or disp1, admin, gw001, "
+                  f"dm001: same password)\n  Logs: {procs.log_dir}/\n  Ctrl-C stops "
+                  "everything.\n", flush=True)
         while not stopping:
             problem = procs.dead()
             if problem:

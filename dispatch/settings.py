@@ -41,6 +41,12 @@ class Settings:
     fsync: str = _env("DISPATCH_FSYNC", "everysec",
                       "embedded Redis's AOF fsync: always (every ack on disk), everysec, no")
     street: str = _env("DISPATCH_STREET", "jlc", "street code, the hash tag of every key")
+    streets: str = _env("DISPATCH_STREETS", "",
+                        "streets served by one deployment (comma-separated codes; empty: "
+                        "DISPATCH_STREET alone)")
+    district: str = _env("DISPATCH_DISTRICT", "",
+                         "code of the district centre, served with the streets: its users see "
+                         "every street and name one with ?street= (empty: no district centre)")
     host: str = _env("DISPATCH_HOST", "127.0.0.1", "web server address")
     port: int = _env("DISPATCH_PORT", 8000, "web server port")
     web_workers: int = _env("DISPATCH_WEB_WORKERS", 1,

@@ -161,6 +161,9 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports/{kind}"):                "no  no  own yes yes yes yes no  no  no",
     ("GET", "/api/v1/reports/{kind}/figures/{figure}"):"no  no  own yes yes yes yes no  no  no",
     ("GET", "/api/v1/scores"):                        "no  no  yes yes yes no  yes no  no  no",
+    # the district centre: every street's figures for the district's users; a street's
+    # users see their own street's row (here, a one-street deployment: theirs)
+    ("GET", "/api/v1/district"):                      "no  no  no  yes yes yes yes no  no  no",
     # citizens (Open311 GeoReport v2 and the public report page): open to anyone, the API
     # key or the request's token deciding the rest
     **{route: PUBLIC for route in open311_examples()},

@@ -179,7 +179,7 @@ def escalation_owner(notify: str | None) -> tuple[Owner, Severity]:
     """Who an escalation level goes to (the rules' ``notify``), and how severe it is."""
     if notify == "lead":
         return Owner.DEPARTMENT, Severity.MAJOR
-    if notify == "leadership":
+    if notify in ("leadership", "district"):
         return Owner.CENTRE, Severity.CRITICAL
     return Owner.CENTRE, Severity.MAJOR
 

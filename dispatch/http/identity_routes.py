@@ -8,7 +8,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import bearer_token, guard, public
 from dispatch.errors import Unauthorized
-from dispatch.http.context import container
+from dispatch.http.context import container, deployment
 from dispatch.http.models.common import Ok
 from dispatch.http.models.identity import LoginBody, LoginOut, Revoked, User, Users, UsersQuery
 from dispatch.http.responses import json
@@ -22,9 +22,9 @@ from dispatch.ratelimit import Limit
 @op(body=LoginBody, ok=LoginOut, errors=(401, 429))
 async def login(request: Request) -> Response:
     """Sign in with a user name and password; returns a bearer token."""
-    c = container(request)
     body = body_of(request, LoginBody)
-    username, password = body.username.strip().lower(), body.password
+    c, username = await deployment(request).for_login(body.username.strip().lower())
+    password = body.password
     s = c.settings
     address = request.client.host if request.client else "unknown"
     await c.limiter.hit(Limit("login_addr", s.login_limit_addr, s.login_window_s), address)
@@ -35,7 +35,8 @@ async def login(request: Request) -> Response:
         outcome.labels("refused").inc()
         raise Unauthorized("wrong user name or password", code="bad_credentials")
     outcome.labels("ok").inc()
-    token, expires = await c.tokens.issue(user)
+    secret, expires = await c.tokens.issue(user)
+    token = deployment(request).token_for(c, secret)
     return json({"token": token, "expires": expires, "user": user.public()})
 
 
@@ -45,7 +46,7 @@ async def logout(request: Request, principal: Principal) -> Response:
     """Revoke the token of this request."""
     token = bearer_token(request)
     if token:
-        await container(request).tokens.revoke(token)
+        await container(request).tokens.revoke(deployment(request).by_token(token)[1])
     return json({"ok": True})
 
 

@@ -24,7 +24,7 @@ from dispatch.authz import BEARER, guard, public
 from dispatch.clock import now_ms
 from dispatch.errors import BadRequest, DispatchError, Forbidden, NotFound, Unauthorized
 from dispatch.http.body import read_object
-from dispatch.http.context import container, runtime
+from dispatch.http.context import container, deployment, runtime, use_street
 from dispatch.http.models.common import Feature
 from dispatch.http.models.location import (
     EMPTY_LIST,
@@ -184,19 +184,21 @@ def _basic(header: str) -> tuple[str, str] | None:
 
 
 async def _owntracks_worker(request: Request) -> WorkerRef:
-    c = container(request)
     header = request.headers.get("authorization", "")
     basic = _basic(header)
     if basic is not None:
-        worker = await c.location.directory.by_password(*basic)
+        street, name = await deployment(request).for_login(basic[0])
+        worker = await street.location.directory.by_password(name, basic[1])
         if worker is None:
             raise Unauthorized("wrong user name or password", code="bad_credentials")
+        use_street(request, street.keys.street)
         return worker
     if header[: len(BEARER)].lower() != BEARER:
         raise Unauthorized("HTTP Basic credentials or a bearer token are required",
                            code="missing_credentials")
-    principal = await c.tokens.resolve(header[len(BEARER):].strip())
-    if principal is None:
+    owner, secret = deployment(request).by_token(header[len(BEARER):].strip())
+    principal = await owner.tokens.resolve(secret) if owner is not None else None
+    if principal is None or owner is None:
         raise Unauthorized("the token is unknown, expired or revoked", code="invalid_token")
     if principal.role is not Role.GRID_WORKER:
         raise Forbidden(f"role {principal.role.value} sends no location", code="role_forbidden")
@@ -204,7 +206,8 @@ async def _owntracks_worker(request: Request) -> WorkerRef:
     if named is not None and named.strip().lower() != principal.username:
         raise Forbidden("X-Limit-U names another user", code="not_your_location",
                         field="X-Limit-U")
-    return await c.location.directory.of_principal(principal)
+    use_street(request, owner.keys.street)
+    return await container(request).location.directory.of_principal(principal)
 
 
 def _owntracks_body(raw: bytes) -> Any:
@@ -223,13 +226,13 @@ def _owntracks_body(raw: bytes) -> Any:
 async def owntracks(request: Request) -> Response:
     """OwnTracks HTTP mode: locations stored, transitions of the worker's grid recorded,
     every other type (waypoint, lwt, card, ...) answered and ignored; answers []."""
-    c = container(request)
     try:
         worker = await _owntracks_worker(request)
     except Unauthorized as exc:
         response = error_response(exc)
         response.headers["WWW-Authenticate"] = BASIC_CHALLENGE
         return response
+    c = container(request)  # the worker's street
     now = now_ms()
     body = _owntracks_body(await request.body())
     if body is None:

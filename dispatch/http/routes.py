@@ -8,6 +8,7 @@ from dispatch.authz import policy_of
 from dispatch.http import (
     alert_routes,
     case_routes,
+    district_routes,
     identity_routes,
     location_routes,
     media_routes,
@@ -26,7 +27,7 @@ from dispatch.realtime import phone, screen
 #: overlaps another area's path).
 AREAS = (phone, location_routes, ops_routes, identity_routes, org_routes, rules_routes,
          media_routes, case_routes, screen, patrol_routes, report_routes, alert_routes,
-         open311_routes, web_routes)
+         open311_routes, district_routes, web_routes)
 
 
 def all_routes() -> list[BaseRoute]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from dispatch.bootstrap import Container, bootstrap
+from dispatch.bootstrap import Container
 from dispatch.clock import Now, now_ms
 from dispatch.jobs.leader import LeaderLock
 from dispatch.jobs.recurring import Occurrence, Recurring, RecurringRunner
@@ -58,7 +58,8 @@ class Clock:
         self.c.metrics.gauge("clock_leading", "This clock leads (1) or waits (0)").set(
             int(self.leading))
         if self.leading != was:
-            log.info("clock %s the lead", "took" if self.leading else "lost")
+            log.info("clock %s the lead of %s", "took" if self.leading else "lost",
+                     self.c.keys.street)
         if self.leading:
             await self.c.redis.set(self.c.keys.clock_heartbeat(), self.now())
         return self.leading
@@ -78,31 +79,40 @@ class Clock:
         return await self.run_calendar()
 
     def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """This street's jobs on ``scheduler`` (ids carry the street: one scheduler runs
+        every street's clock)."""
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-        scheduler.add_job(self.renew, "interval", seconds=self.renew_s, id="lead", **common)
+        street = self.c.keys.street
+        scheduler.add_job(self.renew, "interval", seconds=self.renew_s, id=f"{street}:lead",
+                          **common)
         for job in self.periodic:
             scheduler.add_job(self.run_periodic, "interval", args=[job], seconds=job.every_s,
-                              id=job.name, **common)
+                              id=f"{street}:{job.name}", **common)
         scheduler.add_job(self.run_calendar, "interval", seconds=CALENDAR_TICK_S,
-                          id="calendar", **common)
+                          id=f"{street}:calendar", **common)
 
 
 async def serve_clock(settings: Settings) -> None:
+    """Every street's clock in one process: each street has its own lease (its own leader
+    key), so two clock processes share the streets, and a dead one's are taken over."""
+    from dispatch.district import bootstrap_deployment
     from dispatch.jobs.schedule import periodic_jobs, recurring_jobs, refresh_metrics
 
-    c = bootstrap(settings)
-    clock = Clock(c, periodic_jobs(c), recurring_jobs(c),
-                  lease_ms=int(settings.clock_lease_s * 1000))
+    streets = bootstrap_deployment(settings)
+    clocks = [Clock(c, periodic_jobs(c), recurring_jobs(c),
+                    lease_ms=int(settings.clock_lease_s * 1000)) for c in streets]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     scheduler = AsyncIOScheduler(timezone=settings.tz)
-    await clock.step()
-    clock.schedule(scheduler)
+    for clock in clocks:
+        await clock.step()
+        clock.schedule(scheduler)
+    c, home = streets.home, clocks[0]
     if c.metrics.serve(settings.metrics_host, settings.clock_metrics_port) is not None:
-        await refresh_metrics(c, clock)
-        scheduler.add_job(refresh_metrics, "interval", args=[c, clock],
+        await refresh_metrics(c, home)
+        scheduler.add_job(refresh_metrics, "interval", args=[c, home],
                           seconds=settings.metrics_every_s, id="metrics", max_instances=1,
                           coalesce=True, misfire_grace_time=None)
     scheduler.start()
@@ -110,9 +120,10 @@ async def serve_clock(settings: Settings) -> None:
         await stop.wait()
     finally:
         scheduler.shutdown(wait=False)
-        with contextlib.suppress(Exception):
-            await clock.lock.release()
-        await c.aclose()
+        for clock in clocks:
+            with contextlib.suppress(Exception):
+                await clock.lock.release()
+        await streets.aclose()
 
 
 def run_clock(settings: Settings) -> int:

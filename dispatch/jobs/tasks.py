@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import orjson
+from rq import get_current_job
 
 from dispatch.bootstrap import Container
 from dispatch.realtime.hub import publish
@@ -26,15 +27,22 @@ class JobRuntime:
     """What a worker process gives its jobs: the container, and an event loop to run them
     on (one per process: a job forked into a work horse gets a loop of its own)."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Container,
+                 by_queue: dict[str, Container] | None = None) -> None:
         self.container = container
+        #: Every street's container by its queues' names: a job runs on its queue's street.
+        self.by_queue = by_queue or {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = 0
+
+    def container_of_job(self) -> Container:
+        job = get_current_job()
+        return self.by_queue.get(job.origin, self.container) if job else self.container
 
     def run(self, work: Callable[[Container], Awaitable[T]]) -> T:
         if self._loop is None or self._pid != os.getpid():
             self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
-        return self._loop.run_until_complete(work(self.container))
+        return self._loop.run_until_complete(work(self.container_of_job()))
 
 
 _runtime: JobRuntime | None = None

@@ -11,9 +11,9 @@ import threading
 
 from rq import Worker
 
-from dispatch.bootstrap import bootstrap
+from dispatch.district import bootstrap_deployment
 from dispatch.jobs import tasks
-from dispatch.jobs.queues import Queues
+from dispatch.jobs.queues import QUEUE_NAMES, Queues
 from dispatch.metrics import PREFIX, Metrics
 from dispatch.observe import WorkerJobs, measure_redis_sync, refresh_queues
 from dispatch.settings import Settings
@@ -50,14 +50,19 @@ def export_metrics(worker: Worker, settings: Settings, queues: Queues) -> thread
 
 
 def run_worker(settings: Settings, *, burst: bool = False) -> int:
-    c = bootstrap(settings)
-    tasks.install(tasks.JobRuntime(c))
-    worker = Worker(c.queues.all(), connection=c.queues.connection,
+    streets = bootstrap_deployment(settings)
+    c = streets.home
+    by_queue = {q.name: s for s in streets for q in s.queues.all()}
+    tasks.install(tasks.JobRuntime(c, by_queue))
+    # every street's queues, the most urgent first across streets
+    queues = [s.queues.queue(name) for name in QUEUE_NAMES for s in streets]
+    worker = Worker(queues, connection=c.queues.connection,
                     maintenance_interval=MAINTENANCE_S)
     stop = export_metrics(worker, settings, c.queues)
     try:
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
     finally:
         stop.set()
-        c.queues.close()
+        for s in streets:
+            s.queues.close()
     return 0

@@ -34,6 +34,9 @@ class Notify(StrEnum):
     LEAD = "lead"
     DISPATCHER = "dispatcher"
     LEADERSHIP = "leadership"
+    #: The third tier of a multi-street deployment: from the street's centre to the
+    #: district's (the street's desk is told; the district centre sees it).
+    DISTRICT = "district"
 
 
 @dataclass(frozen=True)
