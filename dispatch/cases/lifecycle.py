@@ -434,34 +434,29 @@ def _part_overdue(case: Case, cmd: Command, actor: Principal, now: int,
                   ctx: Context) -> Change:
     """The clock: an assisting part is past its own deadline: its light turns red, its
     holder (or, while nobody holds it, its department) is told."""
-    department = cmd.department or ""
-    part = find(case.parts, department)
-    if part is None or not part.open:
-        raise Conflict(f"no open part of {department}", code="invalid_state")
-    fields, removed = _parts_fields(replaced(case.parts, replace(part, light="red")))
-    message = {"type": "job.overdue", "kind": "red", "part": department}
-    return Change(Action.PART_OVERDUE, case.state, fields, removed,
-                  extras={"part": department, "due": part.deadline,
-                          "assignee": part.assignee},
-                  entry_action=OVERDUE_ENTRY,
-                  user_messages=((part.assignee, message),) if part.assignee else (),
-                  dept_messages=() if part.assignee else ((department, message),))
+    return _part_light(case, cmd, Action.PART_OVERDUE, "red", "job.overdue", OVERDUE_ENTRY)
 
 
 def _part_near_limit(case: Case, cmd: Command, actor: Principal, now: int,
                      ctx: Context) -> Change:
     """The clock: an assisting part reached its yellow instant (临期): its light turns
     yellow, its holder (or, while nobody holds it, its department) is told."""
+    return _part_light(case, cmd, Action.PART_NEAR_LIMIT, "yellow", "job.warning", NEAR_ENTRY)
+
+
+def _part_light(case: Case, cmd: Command, action: Action, light: str, message_type: str,
+                entry_action: str) -> Change:
+    """An open part's light turns ``light``, and its holder (or its department) is told."""
     department = cmd.department or ""
     part = find(case.parts, department)
     if part is None or not part.open:
         raise Conflict(f"no open part of {department}", code="invalid_state")
-    fields, removed = _parts_fields(replaced(case.parts, replace(part, light="yellow")))
-    message = {"type": "job.warning", "kind": "yellow", "part": department}
-    return Change(Action.PART_NEAR_LIMIT, case.state, fields, removed,
+    fields, removed = _parts_fields(replaced(case.parts, replace(part, light=light)))
+    message = {"type": message_type, "kind": light, "part": department}
+    return Change(action, case.state, fields, removed,
                   extras={"part": department, "due": part.deadline,
                           "assignee": part.assignee},
-                  entry_action=NEAR_ENTRY,
+                  entry_action=entry_action,
                   user_messages=((part.assignee, message),) if part.assignee else (),
                   dept_messages=() if part.assignee else ((department, message),))
 

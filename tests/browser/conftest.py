@@ -6,6 +6,7 @@ Chromium the tests skip, except in CI (``CI=true``) where a missing browser is a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -77,8 +78,9 @@ def page_errors() -> PageErrors:
     return PageErrors([])
 
 
-@pytest.fixture
-def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
+@contextlib.contextmanager
+def screen_page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
+    """A page of its own (a wall screen, a desk), its errors collected in ``page_errors``."""
     context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     opened = context.new_page()
     opened.on("console", page_errors.on_console)
@@ -87,6 +89,12 @@ def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
         yield opened
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
+    with screen_page(browser, page_errors) as opened:
+        yield opened
 
 
 def open_screen(page: Page, live: LiveServer, username: str = "screen1") -> None:

@@ -14,11 +14,11 @@ from playwright.sync_api import Browser, Page, expect
 from dispatch.org.model import OrgData
 from tests.browser.conftest import (
     LIVE_MS,
-    VIEWPORT,
     PageErrors,
     grid_centre,
     open_screen,
     report_case,
+    screen_page,
     station_of,
 )
 from tests.browser.test_screen_desk import shoot, with_container
@@ -33,14 +33,8 @@ OWN_GRID, OTHER_GRID = "003", "013"
 @pytest.fixture
 def centre(browser: Browser, page_errors: PageErrors) -> Iterator[Page]:
     """A second page: the centre's screen, signed in as a dispatcher."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    opened = context.new_page()
-    opened.on("console", page_errors.on_console)
-    opened.on("pageerror", page_errors.on_error)
-    try:
+    with screen_page(browser, page_errors) as opened:
         yield opened
-    finally:
-        context.close()
 
 
 def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: LiveServer,
