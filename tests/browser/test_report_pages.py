@@ -44,6 +44,11 @@ def test_each_report_page_with_its_figures_rankings_and_downloads(
     expect(page.locator("#chart-rates")).to_have_attribute("data-points", "7")
     expect(page.locator("#chart-patrols")).to_have_attribute("data-bars", "11")
     expect(page.locator("#rank-departments tbody tr")).to_have_count(18)
+    # the workers' ranking names people, not logins
+    gw001 = next(p.user.name for p in seeded.people if p.user.username == "gw001")
+    workers_ranked = page.locator("#rank-workers tbody")
+    expect(workers_ranked).to_contain_text(gw001)
+    assert "gw001" not in workers_ranked.inner_text()
     expect(page.locator("#as-of")).to_contain_text("Asia/Shanghai")
     assert "centre" not in page.locator("#report-view").inner_text()
 

@@ -39,6 +39,7 @@ const state = {
   kind: KINDS.includes(params.get("kind")) ? params.get("kind") : "daily",
   period: params.get("period") || null, // a label or a day; null: the current period
   street: null, report: null, scores: null, scoresError: null, workerGrids: new Map(),
+  workerNames: new Map(),
 };
 
 function zone() {
@@ -124,6 +125,11 @@ function rankRows(items, nameOf) {
   h("td", {}, s.score === null ? t("rank.na") : s.score.toFixed(2))));
 }
 
+/** A grid worker's own name (their user name when the street does not say). */
+function workerName(username) {
+  return state.workerNames.get(username) || username;
+}
+
 function renderRankings() {
   const head = () => h("thead", {}, h("tr", {}, h("th", {}, t("rank.rank")),
     h("th", {}, t("rank.subject")), h("th", {}, t("rank.score"))));
@@ -131,7 +137,8 @@ function renderRankings() {
     ["rank-departments", "departments", (d) => groupName("department", d)],
     ["rank-workers", "workers", (w) => {
       const grid = state.workerGrids.get(w);
-      return grid ? `${w} · ${grid}` : w;
+      const name = workerName(w);
+      return grid ? `${name} · ${grid}` : name;
     }]]) {
     const el = byId(id);
     if (!state.scores) {
@@ -204,7 +211,7 @@ async function describe(item, subject) {
     const p = await api.get(`/api/v1/patrols/${item.id}`).catch(() => null);
     if (!p) return item.id;
     const window = p.kind === "extra" ? t("members.extra") : (p.window && p.window.name) || "";
-    return `${p.id} · ${t("members.patrol", { worker: p.worker, window: `${p.date} ${window}`,
+    return `${p.id} · ${t("members.patrol", { worker: workerName(p.worker), window: `${p.date} ${window}`,
       status: label("patrol.status.", p.status) })}`;
   }
   const c = await api.get(`/api/v1/cases/${item.id}`).catch(() => null);
@@ -269,6 +276,7 @@ async function start() {
   state.street = street;
   for (const f of (grids && grids.features) || []) {
     if (f.properties.worker) state.workerGrids.set(f.properties.worker, localName(f.properties, f.properties.id));
+    if (f.properties.worker_name) state.workerNames.set(f.properties.worker, f.properties.worker_name);
   }
   for (const b of document.querySelectorAll("[data-kind]")) {
     b.addEventListener("click", () => go(b.dataset.kind, null));
