@@ -112,6 +112,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def name_of(street: OrgData, username: str) -> str:
+    """A person's name as the pages show it."""
+    return next(p.user.name for p in street.people if p.user.username == username)
+
+
 def grid_centre(street: OrgData, grid: str) -> tuple[float, float]:
     """(lat, lon) of the middle of a grid (the mean of its outer ring's corners)."""
     for feature in street.grids["features"]:

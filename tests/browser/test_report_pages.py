@@ -10,7 +10,14 @@ import openpyxl
 from playwright.sync_api import Page, expect
 
 from dispatch.org.model import OrgData
-from tests.browser.conftest import ARTIFACTS, READY_MS, PageErrors, case_action, grid_centre
+from tests.browser.conftest import (
+    ARTIFACTS,
+    READY_MS,
+    PageErrors,
+    case_action,
+    grid_centre,
+    name_of,
+)
 from tests.browser.conftest import report_case as report
 from tests.conftest import PASSWORD, LiveServer
 
@@ -45,7 +52,7 @@ def test_each_report_page_with_its_figures_rankings_and_downloads(
     expect(page.locator("#chart-patrols")).to_have_attribute("data-bars", "11")
     expect(page.locator("#rank-departments tbody tr")).to_have_count(18)
     # the workers' ranking names people, not logins
-    gw001 = next(p.user.name for p in seeded.people if p.user.username == "gw001")
+    gw001 = name_of(seeded, "gw001")
     workers_ranked = page.locator("#rank-workers tbody")
     expect(workers_ranked).to_contain_text(gw001)
     assert "gw001" not in workers_ranked.inner_text()

@@ -22,6 +22,7 @@ from tests.browser.conftest import (
     CaseSpec,
     PageErrors,
     case_event,
+    name_of,
     now_ms,
     open_screen,
 )
@@ -209,7 +210,7 @@ def test_a_workers_track_and_a_patrol_replay(open_page: Callable[..., Page], liv
     expect(dot).to_have_attribute("data-state", "idle", timeout=LIVE_MS)
     dot.click()
     card = page.locator("#card")
-    name = next(p.user.name for p in seeded.people if p.user.username == WORKER)
+    name = name_of(seeded, WORKER)
     expect(card.locator("#card-title")).to_have_text(name)
     if patrol["date"] == datetime.now(ZoneInfo(STREET_TZ)).date().isoformat():
         fixes_today += len(done.pings)  # after noon this morning's patrol is today's too

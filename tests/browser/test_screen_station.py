@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     LIVE_MS,
     PageErrors,
     grid_centre,
+    name_of,
     open_screen,
     report_case,
     screen_page,
@@ -76,7 +77,7 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
     expect(card.locator(".whistle li")).to_have_count(2, timeout=LIVE_MS)
     expect(card.locator('.whistle li[data-summoned="zhzf"]')).to_contain_text("待报到")
     expect(card.locator(".whistle li").first).to_contain_text("城市管理")
-    lead_name = next(p.user.name for p in seeded.people if p.user.username == LEAD)
+    lead_name = name_of(seeded, LEAD)
     expect(card.locator(".timeline")).to_contain_text(lead_name)
     expect(card.locator(".timeline")).to_contain_text("系统")  # the routing, not "system"
 
@@ -100,6 +101,8 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
         assert c.post(f"/api/v1/cases/{own['id']}/checkin").status_code == 200
     expect(card.locator('.whistle li[data-summoned="cgj"]')).to_have_attribute(
         "data-checked", "true", timeout=LIVE_MS)
+    expect(card.locator('.whistle li[data-summoned="cgj"]')).to_contain_text(
+        name_of(seeded, "dm001"))
     open_screen(centre, live, "disp1")
     expect(centre.locator("#figures .figures-caption")).to_have_count(0)
     expect(centre.locator('#figures [data-figure="reported"] .figure-value')).to_have_text("2")
@@ -130,7 +133,7 @@ def test_the_station_screen_and_its_whistle(page: Page, centre: Page, live: Live
         assert c.post(f"/api/v1/cases/{own['id']}/checkin").status_code == 200
     zhzf = card.locator('.whistle li[data-summoned="zhzf"]')
     expect(zhzf).to_have_attribute("data-checked", "true", timeout=LIVE_MS)
-    expect(zhzf).to_contain_text("dm025")
+    expect(zhzf).to_contain_text(name_of(seeded, "dm025"))
     expect(late).to_have_attribute("data-cleared", "true", timeout=LIVE_MS)
     expect(centre.locator("#alert-list li[data-kind=checkin_late][data-cleared=false]")
            ).to_have_count(1, timeout=LIVE_MS)  # S02's zhzf is still not there

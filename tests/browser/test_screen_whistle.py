@@ -13,6 +13,7 @@ from tests.browser.conftest import (
     LIVE_MS,
     PageErrors,
     grid_centre,
+    name_of,
     now_ms,
     open_screen,
     report_case,
@@ -60,7 +61,7 @@ def test_the_whistle_on_the_desk(page: Page, live: LiveServer, seeded: OrgData,
     assert (far.status_code, far.json()["error"]["code"]) == (409, "not_on_site")
     cgj = card.locator('.whistle li[data-summoned="cgj"]')
     expect(cgj).to_have_attribute("data-checked", "true", timeout=LIVE_MS)
-    expect(cgj).to_contain_text("dm001")
+    expect(cgj).to_contain_text(name_of(seeded, "dm001"))
     expect(card.locator('.whistle li[data-summoned="zhzf"]')).to_have_attribute(
         "data-checked", "false")
     expect(card.locator(".timeline")).to_contain_text("吹哨")

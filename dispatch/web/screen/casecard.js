@@ -112,7 +112,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
     const w = c.whistle;
     if (!w) return null;
     const status = (d) => {
-      if (d.checkin) return t(d.late ? "whistle.late_in" : "whistle.in", { member: d.checkin.member,
+      if (d.checkin) return t(d.late ? "whistle.late_in" : "whistle.in", { member: person(c, d.checkin.member),
         at: formatDateTime(d.checkin.ts), m: Math.round(d.checkin.distance_m) });
       return t(d.late ? "whistle.missing" : "whistle.waiting");
     };
@@ -172,7 +172,7 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
     if (!entries || !entries.length) return null;
     const states = (e) => (e.from || e.to ? `${label("state.", e.from)} → ${label("state.", e.to)}` : "");
     const extra = (e) => [e.department ? names.department(e.department) : "",
-      e.part ? t("case.part_of", { department: names.department(e.part) }) : "", e.member || "",
+      e.part ? t("case.part_of", { department: names.department(e.part) }) : "", person(c, e.member),
       e.duplicate_of ? `→ ${e.duplicate_of}` : "", e.case || "",
       e.level ? t("alert.level", { n: e.level }) : "",
       e.hours ? `${e.hours}h` : ""].filter(Boolean).join(" ");
