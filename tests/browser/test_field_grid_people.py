@@ -11,7 +11,7 @@ from collections.abc import Callable
 from playwright.sync_api import expect
 
 from dispatch.org.model import OrgData
-from tests.browser.conftest import grid_centre
+from tests.browser.conftest import grid_centre, name_of
 from tests.browser.test_field_app import (  # noqa: F401
     LIVE_MS,
     Phones,
@@ -81,6 +81,10 @@ def test_an_informant_reports_and_solves_a_simple_problem_on_the_spot_untracked(
     task.locator("button").first.click()
     sheet = page.locator("#case-sheet")
     expect(sheet).to_have_attribute("data-case", cid, timeout=LIVE_MS)
+    # the people by name: the informant reported it and holds it; routing is the system's
+    expect(sheet.locator("dl.facts")).to_contain_text(name_of(seeded, "inf017-1"))
+    assert "inf017-1" not in sheet.locator("dl.facts").inner_text()
+    expect(sheet.locator(".timeline")).to_contain_text("系统")
     for refused in ("accept", "reject", "extend", "verify"):
         expect(sheet.locator(f'form[data-action="{refused}"]')).to_have_count(0)
     resolve = sheet.locator('form[data-action="resolve"]')

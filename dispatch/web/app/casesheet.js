@@ -8,6 +8,7 @@
 import { h } from "../common/dom.js";
 import { formatDateTime } from "../common/format.js";
 import { label, t } from "../common/i18n.js";
+import { personName } from "../common/people.js";
 import { createGridMap, mapBox } from "./gridmap.js";
 import { createPhotoPicker, uploadPhoto } from "./photo.js";
 import { lightOf, timeLeftText } from "./lights.js";
@@ -120,8 +121,8 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
       ...row("case.category", names.category(c.category)),
       ...row("case.grid", c.grid ? `${c.grid} ${names.grid(c.grid)}` : ""),
       ...row("case.department", names.department(c.department)),
-      ...row("case.assignee", c.assignee || ""),
-      ...row("case.reporter", c.reporter || ""),
+      ...row("case.assignee", personName(c, c.assignee)),
+      ...row("case.reporter", personName(c, c.reporter)),
       ...row("case.created", Number.isFinite(c.created) ? formatDateTime(c.created) : ""),
       ...row("case.deadline", Number.isFinite(c.deadline) ? formatDateTime(c.deadline) : ""),
       ...row("case.severity", c.severity ? label("severity.", c.severity) : ""),
@@ -163,12 +164,12 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
     return h("section", { class: "panel" }, h("h3", null, t("case.photos")), box);
   }
 
-  function timeline(entries) {
+  function timeline(entries, c) {
     if (!entries || !entries.length) return null;
     return h("section", { class: "panel" }, h("h3", null, t("case.timeline")),
       h("ol", { class: "timeline" }, entries.map((e) => h("li", null,
         h("time", { class: "muted" }, formatDateTime(e.ts)),
-        h("span", null, `${e.by || ""} · ${label("action.", e.action)}`,
+        h("span", null, `${personName(c, e.by)} · ${label("action.", e.action)}`,
           e.from !== e.to && e.to ? ` → ${label("state.", e.to)}` : ""),
         e.note ? h("p", { class: "note" }, e.note) : null))));
   }
@@ -316,7 +317,7 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
         partState: p.state } },
       h("span", { class: "light", dataset: { light: p.light || "green" } }),
       ` ${names.department(p.department)} · ${label("part.state.", p.state)}`,
-      p.assignee ? ` · ${p.assignee}` : ""))));
+      p.assignee ? ` · ${personName(c, p.assignee)}` : ""))));
   }
 
   function render() {
@@ -350,7 +351,7 @@ export function createCaseSheet({ api, names, me, onChanged = () => {}, onAccept
       open.notice ? h("p", { class: open.notice.error ? "notice error" : "notice" },
         open.notice.text) : null,
       open.forms,
-      timeline(c.timeline),
+      timeline(c.timeline, c),
     ].filter(Boolean));
   }
 

@@ -27,6 +27,7 @@ const TABLE = {
     "login.expired": "登录已失效，请重新登录",
     "header.logout": "退出",
     "header.user": "{name}（{role}）",
+    "case.by_system": "系统",
 
     "role.grid_worker": "网格员",
     "role.disposal_member": "处置人员",
@@ -221,6 +222,7 @@ const TABLE = {
     "login.expired": "Your session has expired, please sign in again",
     "header.logout": "Sign out",
     "header.user": "{name} ({role})",
+    "case.by_system": "System",
 
     "role.grid_worker": "grid worker",
     "role.disposal_member": "disposal member",

@@ -7,6 +7,7 @@
 import { h } from "../common/dom.js";
 import { formatDateTime } from "../common/format.js";
 import { label, t } from "../common/i18n.js";
+import { personName as person } from "../common/people.js";
 import { fields } from "./card.js";
 import { lightOf, timeLeftText } from "./cases.js";
 
@@ -41,16 +42,6 @@ const DESK_ACTIONS = {
 const WHISTLE_ONLY = new Set(["whistle"]);
 /** Who may be assigned a case by name. */
 const ASSIGNABLE_ROLES = new Set(["disposal_member", "dept_lead"]);
-
-/** Who the server's own steps (routing, timers) are by. */
-const SYSTEM_ACTOR = "system";
-
-/** A person the case names, by their name (the detail's ``people``), else their login. */
-function person(c, username) {
-  if (!username) return "";
-  if (username === SYSTEM_ACTOR) return t("case.by_system");
-  return (c.people && c.people[username]) || username;
-}
 
 export function createCaseCard({ api, card, cases, names, canDispatch, canWhistle = () => false,
   onSelect = () => {} }) {
@@ -112,8 +103,10 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
     const w = c.whistle;
     if (!w) return null;
     const status = (d) => {
-      if (d.checkin) return t(d.late ? "whistle.late_in" : "whistle.in", { member: person(c, d.checkin.member),
-        at: formatDateTime(d.checkin.ts), m: Math.round(d.checkin.distance_m) });
+      if (d.checkin) {
+        return t(d.late ? "whistle.late_in" : "whistle.in", { member: person(c, d.checkin.member),
+          at: formatDateTime(d.checkin.ts), m: Math.round(d.checkin.distance_m) });
+      }
       return t(d.late ? "whistle.missing" : "whistle.waiting");
     };
     return h("section", { class: "whistle", dataset: { n: String(w.n) } },

@@ -11,7 +11,6 @@ export const DESK_TEXTS = {
     "role.informant": "网格信息员",
     "header.station_user": "{station} · {name}（{role}）",
     "fig.station_own": "本站指标",
-    "case.by_system": "系统",
     "map.station_title": "{station}网格图",
 
     "alerts.unacked": "未确认 {n}",
@@ -150,7 +149,6 @@ export const DESK_TEXTS = {
     "role.informant": "grid informant",
     "header.station_user": "{station} · {name} ({role})",
     "fig.station_own": "This station",
-    "case.by_system": "System",
     "map.station_title": "{station}: grid map",
 
     "alerts.unacked": "{n} new",
