@@ -42,13 +42,18 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
 
 
+def emptied(url: str) -> str:
+    """``url``'s server with nothing in it."""
+    client = redis.Redis.from_url(url)
+    client.flushall()
+    client.close()
+    return url
+
+
 @pytest.fixture
 def redis_url(redis_server: str) -> str:
     """A clean database for each test."""
-    client = redis.Redis.from_url(redis_server)
-    client.flushall()
-    client.close()
-    return redis_server
+    return emptied(redis_server)
 
 
 @pytest.fixture

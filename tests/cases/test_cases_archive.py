@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 
 from dispatch.bootstrap import bootstrap
@@ -41,10 +40,6 @@ GOAL_BYTES = 1500
 COMPACT_S = 60.0
 DESCRIPTION = "小区东门路灯不亮，夜间通行不便，请尽快维修"
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
 
 
 def closed_case(cases: Cases, grid: str = "001", reporter: str = "gw001") -> tuple[str, list[str]]:

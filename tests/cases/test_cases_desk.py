@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import pytest
 import redis
 
 from dispatch.keys import Keys
@@ -18,10 +17,6 @@ from tests.conftest import LiveServer
 KEYS = Keys("jlc")
 QUIET_S = 0.3
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
 
 
 def last(case: dict[str, Any]) -> dict[str, Any]:

@@ -22,10 +22,6 @@ def settings_overrides() -> dict[str, object]:
     return {"patrol_windows": ALL_DAY_WINDOWS}
 
 
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str], seeded: OrgData) -> Cases:
-    return Cases(live, tokens)
-
 
 def phone_socket(live: LiveServer, token: str) -> Socket:
     sock = Socket(live, token, settle_s=QUIET_S)

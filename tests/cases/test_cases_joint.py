@@ -15,7 +15,6 @@ import redis
 
 from dispatch.bootstrap import bootstrap
 from dispatch.keys import Keys
-from dispatch.org.model import OrgData
 from dispatch.settings import Settings
 from tests.cases.conftest import MovableClock
 from tests.cases.helpers import HW_ITEM, Cases, Socket, of_type
@@ -32,10 +31,6 @@ QUIET_S = 0.3
 def live(clocked: LiveServer) -> LiveServer:
     return clocked
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str], seeded: OrgData) -> Cases:
-    return Cases(live, tokens)
 
 
 def part(case: dict[str, Any], department: str) -> dict[str, Any]:

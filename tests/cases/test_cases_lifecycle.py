@@ -17,10 +17,6 @@ KEYS = Keys("jlc")
 QUIET_S = 0.3
 
 
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
-
 
 @pytest.fixture
 def phone(rdb: redis.Redis) -> Iterator[Any]:

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from tests.cases.helpers import Cases
-from tests.conftest import LiveServer
-
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
 
 
 @pytest.fixture

@@ -6,18 +6,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from tests.cases.helpers import CGJ_ITEM, HARD_ITEM, Cases, Socket, of_type
 from tests.conftest import LiveServer
 
 RACERS = 24  # cgj has 24 members: dm001..dm024
 QUIET_S = 0.3
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
 
 
 def members(n: int) -> list[str]:

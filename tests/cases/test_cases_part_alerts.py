@@ -14,7 +14,6 @@ import redis
 from websockets.sync.client import ClientConnection, connect
 
 from dispatch.keys import Keys
-from dispatch.org.model import OrgData
 from tests.cases.conftest import MovableClock
 from tests.cases.helpers import HW_ITEM, Cases
 from tests.cases.test_cases_joint import entries, fire_parts_due, part
@@ -30,10 +29,6 @@ PART_KINDS = ("part_near_limit", "part_overdue")
 def live(clocked: LiveServer) -> LiveServer:
     return clocked
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str], seeded: OrgData) -> Cases:
-    return Cases(live, tokens)
 
 
 def screen_alert(ws: ClientConnection, kind: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +10,10 @@ import redis
 
 from dispatch.keys import Keys
 from tests.cases.helpers import CGJ_ITEM, LATTICE_M, M_PER_DEG_LAT, Cases
-from tests.conftest import PNG_1PX, LiveServer
+from tests.conftest import PNG_1PX
 
 KEYS = Keys("jlc")
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
 
 
 def test_same_client_id_returns_the_first_case(cases: Cases, rdb: redis.Redis) -> None:

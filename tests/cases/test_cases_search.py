@@ -4,12 +4,9 @@ closed cases included, each caller's scope kept, and an archive merged under one
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from dispatch.bootstrap import bootstrap
 from dispatch.cases.listing import Query, decode_cursor
@@ -19,14 +16,9 @@ from dispatch.identity.roles import Role
 from dispatch.org.model import OrgData
 from dispatch.settings import Settings
 from tests.cases.helpers import HW_ITEM, Cases
-from tests.conftest import LiveServer
 
 TZ = ZoneInfo("Asia/Shanghai")
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str]) -> Cases:
-    return Cases(live, tokens)
 
 
 def ids(cases: Cases, user: str = "disp1", **params: Any) -> list[str]:

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from dispatch.bootstrap import bootstrap
-from dispatch.org.model import OrgData
 from dispatch.settings import Settings
 from tests.cases.conftest import MovableClock
 from tests.cases.helpers import HW_ITEM, Cases, Socket, of_type
@@ -27,10 +26,6 @@ M_PER_DEG_LAT = 111_000.0
 def live(clocked: LiveServer) -> LiveServer:
     return clocked
 
-
-@pytest.fixture
-def cases(live: LiveServer, tokens: Callable[[str], str], seeded: OrgData) -> Cases:
-    return Cases(live, tokens)
 
 
 def send_fix(cases: Cases, member: str, lat: float, lon: float, ts: int) -> dict[str, Any]:

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from redis.cluster import ClusterNode, RedisCluster
 
 from dispatch.connections import parse_cluster_url
 from dispatch.scratch_cluster import ScratchCluster, scratch_cluster
 from dispatch.settings import Settings
-from tests.conftest import TEST_SCRYPT_N
+from tests.conftest import TEST_SCRYPT_N, emptied
 
 
 @pytest.fixture(scope="session")
@@ -32,10 +31,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScratchCluster
 @pytest.fixture
 def queue_url(redis_server: str) -> str:
     """The plain Redis of the RQ queues, emptied."""
-    client = redis.Redis.from_url(redis_server)
-    client.flushall()
-    client.close()
-    return redis_server
+    return emptied(redis_server)
 
 
 @pytest.fixture

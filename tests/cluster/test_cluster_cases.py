@@ -4,7 +4,8 @@ conftest)."""
 
 from __future__ import annotations
 
-from tests.cases.test_cases_lifecycle import cases, phone, test_report_to_rating
+from tests.cases.conftest import cases
+from tests.cases.test_cases_lifecycle import phone, test_report_to_rating
 from tests.cases.test_cases_timers import desk, test_each_timer_fires_once_at_its_time
 
 __all__ = ["cases", "desk", "phone", "test_each_timer_fires_once_at_its_time",
