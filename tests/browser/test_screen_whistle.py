@@ -65,6 +65,9 @@ def test_the_whistle_on_the_desk(page: Page, live: LiveServer, seeded: OrgData,
     expect(card.locator('.whistle li[data-summoned="zhzf"]')).to_have_attribute(
         "data-checked", "false")
     expect(card.locator(".timeline")).to_contain_text("吹哨")
+    # a whistle keeps the case's state: its row names that state once, not "A → A"
+    whistled = card.locator(".timeline tbody tr", has_text="吹哨").first
+    expect(whistled).not_to_contain_text("→")
     shoot(page, "desk-card-whistle")
 
     due = case["created"]  # the limit passes: the clock marks zhzf late

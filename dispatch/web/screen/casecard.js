@@ -163,7 +163,10 @@ export function createCaseCard({ api, card, cases, names, canDispatch, canWhistl
 
   function timeline(entries, c) {
     if (!entries || !entries.length) return null;
-    const states = (e) => (e.from || e.to ? `${label("state.", e.from)} → ${label("state.", e.to)}` : "");
+    // an action that keeps the state (a whistle, a check-in, 督办) shows the state once
+    const states = (e) => (!e.from && !e.to ? ""
+      : e.from === e.to || !e.to ? label("state.", e.from || e.to)
+        : `${label("state.", e.from)} → ${label("state.", e.to)}`);
     const extra = (e) => [e.department ? names.department(e.department) : "",
       e.part ? t("case.part_of", { department: names.department(e.part) }) : "", person(c, e.member),
       e.duplicate_of ? `→ ${e.duplicate_of}` : "", e.case || "",
