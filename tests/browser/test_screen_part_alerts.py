@@ -20,6 +20,9 @@ from tests.browser.conftest import (
 from tests.browser.test_screen_desk import shoot, with_container
 from tests.conftest import LiveServer
 
+#: The screen palette's --red and --green, as the browser computes them.
+RED = "rgb(255, 77, 79)"
+GREEN = "rgb(46, 204, 113)"
 HW_ITEM = "SR01"
 
 
@@ -53,6 +56,9 @@ def test_an_assisting_part_s_alerts_on_the_screen(page: Page, live: LiveServer,
     expect(late).not_to_contain_text("zhzf")
     expect(late).to_have_attribute("data-cleared", "false")
     expect(near).to_have_attribute("data-cleared", "true", timeout=LIVE_MS)
+    # overdue is red on the wall, as a case's is; the cleared near-limit line turns green
+    expect(late).to_have_css("border-left-color", RED)
+    expect(near).to_have_css("border-left-color", GREEN)
     expect(page.locator("#alert-list li[data-kind=part_overdue]")
            .filter(has_text="城管")).to_have_count(0)  # cgj's part is in time
     shoot(page, "screen-part-overdue")
