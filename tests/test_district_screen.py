@@ -78,9 +78,16 @@ def test_an_escalation_in_a_street_arrives_live_on_the_district_socket(
         assert rows[second.street.code]["open"] == 1 and figures["totals"]["open"] == 1
         ws.send(orjson.dumps({"type": "ping", "seq": 7}).decode())
         assert received(ws, "pong")["seq"] == 7
-    with connect(f"{live.ws_url}{SOCKET}?token={token}", open_timeout=RECV_S) as again:
-        [kept] = received(again, "snapshot")["escalations"]  # a new screen sees it too
-        assert kept["street"] == second.street.code and kept["subject"] == {"case": case_id}
+        with connect(f"{live.ws_url}{SOCKET}?token={token}", open_timeout=RECV_S) as again:
+            [kept] = received(again, "snapshot")["escalations"]  # a new screen sees it too
+            assert kept["street"] == second.street.code
+            assert kept["subject"] == {"case": case_id}
+        with live.client(live.login(f"{second.street.code}.disp1")) as c:  # the street ends it
+            done = c.post(f"/api/v1/cases/{case_id}/cancel", json={"reason": "重复上报"})
+        assert done.status_code == 200, done.text
+        cleared = received(ws, "escalation")
+        assert (cleared["alert"]["id"], cleared["alert"]["state"]) \
+            == (message["alert"]["id"], "cleared")
 
 
 def test_a_streets_users_are_refused_the_district_socket(

@@ -23,6 +23,8 @@ const WATCH_ROLES = new Set(["screen", "dispatcher", "assessor", "admin"]);
 /** The socket's refusal of a street's user. */
 const NOT_DISTRICT = "district_only";
 const HTTP_UNAUTHORIZED = 401;
+/** How often the escalations' "how long ago" is written again (s). */
+const AGO_EVERY_S = 30;
 
 addTexts(DISTRICT_TEXTS);
 
@@ -207,8 +209,11 @@ async function startDistrict() {
   escalations.render();
   refresh();
   stream.start();
+  let ticks = 0;
   setInterval(() => {
     byId("clock").textContent = formatClock(Date.now());
+    ticks += 1;
+    if (ticks % AGO_EVERY_S === 0) escalations.render(); // "3 min ago" moves on
     if (connection.state === "waiting") renderConnection();
   }, SECOND_MS);
   byId("clock").textContent = formatClock(Date.now());

@@ -12,6 +12,10 @@ const FIT_PADDING_PX = 16;
 const ZOOM_SNAP = 0.25;
 const LABEL_PANE = "labels";
 const LABEL_PANE_Z = 450;
+/** A label's name may take this share of its street's width on the screen... */
+const LABEL_ROOM = 0.9;
+/** ... and is shown when one character fits (px). */
+const LABEL_MIN_PX = 14;
 
 function latLngs(geometry, toLatLng) {
   const polys = geometry.type === "MultiPolygon" ? geometry.coordinates : [ringsOf(geometry)];
@@ -60,10 +64,27 @@ export function createDistrictMap(el, streets, { tiles = null, onSelect = () => 
           html: "", iconSize: [0, 0] }) }).addTo(map));
     }
   }
+  /** Each label's name wraps within its street's width on the screen (hidden when not
+   * even one character fits: the tooltip names the street). */
+  function fitLabels() {
+    for (const [code, marker] of labels) {
+      const box = marker.getElement() && marker.getElement().firstElementChild;
+      if (!box) continue;
+      const b = polygons.get(code).getBounds();
+      const width = map.latLngToLayerPoint(b.getNorthEast()).x
+        - map.latLngToLayerPoint(b.getSouthWest()).x;
+      const room = Math.floor(width * LABEL_ROOM);
+      box.style.setProperty("max-width", `${room}px`);
+      box.dataset.fit = room >= LABEL_MIN_PX ? "name" : "value";
+    }
+  }
+
   new ResizeObserver(() => {
     map.invalidateSize({ pan: false });
     fit();
+    fitLabels();
   }).observe(el);
+  map.on("zoomend", fitLabels);
 
   function labelBox(street, value) {
     const box = document.createElement("span");
@@ -85,6 +106,10 @@ export function createDistrictMap(el, streets, { tiles = null, onSelect = () => 
         if (!marker) continue;
         marker.setIcon(L.divIcon({ className: "street-label", iconSize: [0, 0],
           html: labelBox(s, valueOf(s.street)) }));
+      }
+      fitLabels();
+      for (const polygon of polygons.values()) {  // an open tooltip shows the new figures
+        if (polygon.isTooltipOpen()) polygon.getTooltip().update();
       }
     },
     /** Mark a street (hovered in the table), or none. */
