@@ -3,6 +3,7 @@ against real uvicorn with a real WebSocket client on a three-street district."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from shapely.geometry import shape
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+import dispatch
 from dispatch.org.model import OrgData
 from dispatch.realtime.messages import schema_of
 from dispatch.settings import Settings
@@ -145,3 +147,15 @@ def test_the_map_has_each_streets_outline_and_they_make_up_the_district(
     with live.client(live.login(f"{code}.disp1")) as c:  # a street's users: their own
         own = c.get("/api/v1/district/map").json()
     assert [s["street"] for s in own["streets"]] == [code]
+
+
+def test_every_text_of_the_district_screen_is_in_chinese_and_english() -> None:
+    texts = (Path(dispatch.__file__).parent / "web" / "district" / "texts.js").read_text(
+        encoding="utf-8")
+    zh, en = texts.split("\n  en: {", 1)
+    key = re.compile(r'^\s+"([a-z_.0-9]+)":', re.MULTILINE)
+    used = set(re.findall(r't\("((?:district|dfig)\.[a-z_.0-9]+)"', "".join(
+        p.read_text(encoding="utf-8")
+        for p in (Path(dispatch.__file__).parent / "web" / "district").glob("*.js"))))
+    assert set(key.findall(zh)) == set(key.findall(en))
+    assert used <= set(key.findall(zh)), "texts used but not written"
