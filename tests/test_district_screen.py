@@ -3,6 +3,7 @@ against real uvicorn with a real WebSocket client on a three-street district."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ import dispatch
 from dispatch.org.model import OrgData
 from dispatch.realtime.messages import schema_of
 from dispatch.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, emit, running
 from tests.districts import district_overrides, escalate_to_district, seed_small_district
 from tests.test_docs import problems
 
@@ -159,3 +160,21 @@ def test_every_text_of_the_district_screen_is_in_chinese_and_english() -> None:
         for p in (Path(dispatch.__file__).parent / "web" / "district").glob("*.js"))))
     assert set(key.findall(zh)) == set(key.findall(en))
     assert used <= set(key.findall(zh)), "texts used but not written"
+
+
+#: A queue this short overflows under a burst of a street's events.
+SHORT_QUEUE = 2
+BURST = 300
+
+
+def test_a_district_screen_that_falls_behind_is_resynced(
+        settings: Settings, streets: list[OrgData]) -> None:
+    short = dataclasses.replace(settings, ws_queue_len=SHORT_QUEUE)
+    with running(short) as live:
+        token = live.login("district.screen")
+        with connect(f"{live.ws_url}{SOCKET}?token={token}", open_timeout=RECV_S) as ws:
+            received(ws, "snapshot")
+            street = dataclasses.replace(settings, street=streets[0].street.code)
+            emit(street, *({"type": "positions", "items": []} for _ in range(BURST)))
+            assert received(ws, "resync")["reason"]
+            assert len(received(ws, "snapshot")["streets"]) == len(streets)
