@@ -23,6 +23,7 @@ from dispatch.settings import Settings
 from tests.conftest import LiveServer, emit, running
 from tests.districts import district_overrides, escalate_to_district, seed_small_district
 from tests.test_docs import problems
+from tests.waiting import wait_until
 
 RECV_S = 5.0
 #: The figures come again this often here (DISPATCH_DISTRICT_FIGURES_EVERY).
@@ -178,3 +179,39 @@ def test_a_district_screen_that_falls_behind_is_resynced(
             emit(street, *({"type": "positions", "items": []} for _ in range(BURST)))
             assert received(ws, "resync")["reason"]
             assert len(received(ws, "snapshot")["streets"]) == len(streets)
+
+
+def hub_messages(live: LiveServer) -> float:
+    """Messages the process's hubs handed to sockets so far (/metrics)."""
+    with live.client() as c:
+        text = c.get("/metrics").text
+    found = re.search(r"^dispatch_hub_messages_total (\S+)$", text, re.MULTILINE)
+    assert found is not None, "no hub_messages_total in /metrics"
+    return float(found.group(1))
+
+
+def test_a_closed_district_screen_leaves_no_subscription_behind(
+        live_district: LiveServer, settings: Settings, streets: list[OrgData]) -> None:
+    """A street's event reaches each socket subscribed to it once: with the district
+    screen open, a street's own screen and the district's (2); once the district's closed,
+    the street's screen only (1)."""
+    live = live_district
+    code = streets[2].street.code
+    street = dataclasses.replace(settings, street=code)
+    token = live.login("district.screen")
+
+    def handed_out(screen: ClientConnection) -> float:
+        before = hub_messages(live)
+        emit(street, {"type": "positions", "items": []})
+        while orjson.loads(screen.recv(timeout=RECV_S))["type"] != "positions":
+            pass
+        return hub_messages(live) - before
+
+    with connect(f"{live.ws_url}/ws/screen?token={token}&street={code}",
+                 open_timeout=RECV_S) as screen:
+        assert orjson.loads(screen.recv(timeout=RECV_S))["type"] == "snapshot"
+        with connect(f"{live.ws_url}{SOCKET}?token={token}", open_timeout=RECV_S) as ws:
+            received(ws, "snapshot")
+            assert handed_out(screen) == 2
+        wait_until(lambda: handed_out(screen) == 1, "the district's subscription dropped",
+                   timeout_s=RECV_S)
