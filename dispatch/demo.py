@@ -69,6 +69,8 @@ LOCK_FILE = "demo.lock"
 STATE_FILE = "demo.json"
 #: What --reset removes from the data directory (the street's data; never anything else).
 RESET_DIRS = ("redis", "media", "logs")
+#: Keys scanned and unlinked at a time by --reset on a Redis of REDIS_URL.
+RESET_BATCH = 1000
 EXIT_OK = 0
 EXIT_FAIL = 1
 
@@ -117,32 +119,49 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def reset_data(settings: Settings) -> None:
-    """Remove the demo street's data: the embedded Redis (stopped first), photos and logs;
-    with ``REDIS_URL``, the street's keys on that server."""
+def served_streets(settings: Settings, *, district: bool = False) -> list[str]:
+    """Every street the demo serves: the settings' (``DISPATCH_STREETS``, the district
+    centre), and with the district preset every street of the district and its centre."""
+    from dispatch.district import street_codes
+
+    codes = street_codes(settings)
+    if district:
+        from dispatch.org.district_preset import CENTRE, STREETS
+
+        codes += [code for code, _ in STREETS] + [CENTRE]
+    return list(dict.fromkeys(codes))
+
+
+def reset_data(settings: Settings, *, district: bool = False) -> None:
+    """Remove the demo's data: the embedded Redis (stopped first), photos and logs; with
+    ``REDIS_URL``, the keys of every street served (see :func:`served_streets`) on that
+    server."""
+    codes = served_streets(settings, district=district)
     if settings.redis_url:
-        asyncio.run(_delete_street_keys(settings))
+        asyncio.run(_delete_street_keys(str(settings.redis_url), codes))
     else:
         EmbeddedRedis(settings.redis_dir).stop()
     for name in RESET_DIRS:
         shutil.rmtree(settings.data_dir / name, ignore_errors=True)
-    print(f"reset: the demo street's data under {settings.data_dir}/ was removed")
+    print(f"reset: the demo's data ({len(codes)} street{'s' if len(codes) > 1 else ''}) "
+          f"under {settings.data_dir}/ was removed")
 
 
-async def _delete_street_keys(settings: Settings) -> None:
+async def _delete_street_keys(url: str, codes: list[str]) -> None:
     from dispatch.bootstrap import make_redis
     from dispatch.keys import Keys
 
-    redis = make_redis(str(settings.redis_url))
+    redis = make_redis(url)
     try:
-        batch: list[str] = []
-        async for key in redis.scan_iter(match=Keys(settings.street).pattern(), count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
+        for code in codes:
+            batch: list[str] = []
+            async for key in redis.scan_iter(match=Keys(code).pattern(), count=RESET_BATCH):
+                batch.append(key)
+                if len(batch) >= RESET_BATCH:
+                    await redis.unlink(*batch)
+                    batch.clear()
+            if batch:
                 await redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            await redis.unlink(*batch)
     finally:
         await redis.aclose()
 
@@ -233,7 +252,7 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
         return EXIT_OK
     try:
         if reset:
-            reset_data(settings)
+            reset_data(settings, district=district)
         return _run(settings, lock, port=port, password=password, simulate=simulate,
                     district=district)
     finally:

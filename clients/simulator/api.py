@@ -70,18 +70,26 @@ def _retry_after(response: httpx.Response) -> float:
         return DEFAULT_RETRY_AFTER_S
 
 
+def client(url: str, connections: int) -> httpx.AsyncClient:
+    """An HTTP client of ``connections`` pooled connections to ``url``."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    return httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
+
+
 class Api:
-    def __init__(self, url: str, stats: Stats, *, connections: int = DEFAULT_CONNECTIONS
-                 ) -> None:
+    def __init__(self, url: str, stats: Stats, *, connections: int = DEFAULT_CONNECTIONS,
+                 http: httpx.AsyncClient | None = None) -> None:
+        """``http``: a client shared with other Apis (the streets of a district), which
+        its owner closes; else one of ``connections`` pooled connections of our own."""
         self.url = url
         self.stats = stats
-        limits = httpx.Limits(max_connections=connections,
-                              max_keepalive_connections=connections)
-        timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-        self.http = httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
+        self.owned = http is None
+        self.http = http or client(url, connections)
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self.owned:
+            await self.http.aclose()
 
     async def send(self, method: str, path: str, token: str | None = None, *,
                    body: Any = None, params: Mapping[str, Any] | None = None,

@@ -21,7 +21,15 @@ from typing import Any, Protocol
 
 from clients.simulator.context import Ctx
 from clients.simulator.sockets import Socket
-from clients.simulator.stats import ACK_MS, ACKS, ALERTS, LATE_UPLOADED, PINGS, TASKS
+from clients.simulator.stats import (
+    ACK_MS,
+    ACKS,
+    ALERTS,
+    LATE_UPLOADED,
+    PINGS,
+    TASKS,
+    pings_of,
+)
 
 MS_PER_S = 1000
 #: Simulated seconds between two fixes, and between two socket batches.
@@ -131,6 +139,7 @@ class SocketPhone:
                 self.undelivered.extend(batch)
             return
         self.ctx.stats.add(PINGS, len(batch))
+        self.ctx.stats.add(pings_of(self.kind), len(batch))
 
     async def _message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -225,6 +234,7 @@ class HttpPhone:
         self.ctx.ledger.record(self.username, _ts_s(ping) * MS_PER_S)
         if await self.send_one(ping):
             self.ctx.stats.add(PINGS)
+            self.ctx.stats.add(pings_of(self.kind))
 
     async def upload_late(self, pings: list[Ping]) -> None:
         for ping in sorted(pings, key=lambda p: int(p["ts"])):
