@@ -1,8 +1,11 @@
 """``dispatch demo``: embedded Redis, the street seeded, web + worker + clock (+ simulator).
 
-Prints the screen's URL and a login; Ctrl-C stops everything it started. One demo runs per
-data directory: a second one says where the first is and exits. ``--reset`` starts from an
-empty street (the data directory's Redis data, photos and logs are removed first).
+Prints the screen's URL and a login; Ctrl-C stops everything it started. With
+``--preset district`` the Jizhou district is seeded and served, and the simulator plays
+every street at once (a share of each street's people: DEMO_DISTRICT_SCALE). One demo
+runs per data directory: a second one says where the first is and exits. ``--reset`` starts from
+empty streets (the data directory's Redis data, photos and logs are removed first; with
+``REDIS_URL``, the keys of every street served).
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ DEMO_WINDOW_MIN = 8
 DEMO_WINDOW_EVERY_MIN = 20
 DEMO_FIRST_WINDOW_IN_MIN = 1
 MINUTES_PER_DAY = 24 * 60
+#: The district demo's simulator plays this share of every street's grid workers and
+#: members, with at most this many WebSockets in all (two cores stay responsive).
+DEMO_DISTRICT_SCALE = 0.1
+DEMO_DISTRICT_SOCKETS = 400
 
 
 def demo_windows(now: datetime) -> str:
@@ -301,6 +308,22 @@ def district_env() -> dict[str, str]:
             "DISPATCH_DISTRICT": CENTRE}
 
 
+def district_simulator_args(url: str, password: str) -> list[str]:
+    """The district demo's simulator: every street, a share of each one's people."""
+    return ["simulate", "--district", "--url", url, "--password", password,
+            "--scale", str(DEMO_DISTRICT_SCALE), "--max-sockets", str(DEMO_DISTRICT_SOCKETS)]
+
+
+def district_banner(url: str, password: str, streets: int, logs: Path) -> str:
+    return (f"\n  dispatch is running the district ({streets} streets).\n"
+            f"  District screen: {url}/district  (log in as district.screen)\n"
+            f"  Command screen:  {url}/  (a street's: yuyang.screen, or any street's "
+            "code.screen)\n"
+            f"  District figures: {url}/api/v1/district\n"
+            f"  Password of every user: {password}\n  Logs: {logs}/\n"
+            "  Ctrl-C stops everything.\n")
+
+
 def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
          simulate: bool, district: bool = False) -> int:
     redis_server = EmbeddedRedis(settings.redis_dir, settings.fsync)
@@ -338,16 +361,17 @@ def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
         url = f"http://{settings.host}:{port}"
         _wait_ready(url, procs)
         lock.announce(url)
+        can_simulate = simulate and importlib.util.find_spec("clients.simulator.main")
         if district:
-            print(f"\n  dispatch is running the district ({len(env['DISPATCH_STREETS'].split(','))}"
-                  f" streets).\n  District figures: {url}/api/v1/district\n  Command screen: "
-                  f"{url}/ (a street's: log in as yuyang.screen; the district: district.screen)"
-                  f"\n  Password of every user: {password}\n  Logs: {procs.log_dir}/\n"
-                  "  Ctrl-C stops everything.\n", flush=True)
-        elif simulate and importlib.util.find_spec("clients.simulator.main"):
-            procs.start("simulator", ["simulate", "--url", url, "--password", password], env,
-                        terminal=True)
-        if not district:
+            if can_simulate:
+                procs.start("simulator", district_simulator_args(url, password), env,
+                            terminal=True)
+            print(district_banner(url, password, len(env["DISPATCH_STREETS"].split(",")),
+                                  procs.log_dir), flush=True)
+        else:
+            if can_simulate:
+                procs.start("simulator", ["simulate", "--url", url, "--password", password],
+                            env, terminal=True)
             print(f"\n  dispatch is running.\n  Command screen: {url}/\n  Field app:      "
                   f"{url}/app\n  Log in as screen1 / {password} (or disp1, admin, gw001, "
                   f"dm001: same password)\n  Logs: {procs.log_dir}/\n  Ctrl-C stops "

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
@@ -25,7 +23,6 @@ from clients.simulator.clock import SimClock
 from clients.simulator.config import DISTRICT_STREET_SCREEN_USER, STREET_USER_SEP, SimConfig
 from clients.simulator.context import Ctx, Spawner
 from clients.simulator.district_screen import DistrictWatch
-from clients.simulator.phones import PhoneKind
 from clients.simulator.stats import Stats
 from clients.simulator.street_mode import (
     LOGIN_CONCURRENCY,
@@ -183,10 +180,6 @@ def _worker_span(ctx: Ctx, workers: int) -> int:
     return numbers[min(workers, len(numbers)) - 1] if numbers else workers
 
 
-def protocol_kinds() -> list[str]:
-    return [kind.value for kind in PhoneKind]
-
-
 def totals(district: District) -> Stats:
     """The district's figures: the sums of its streets' (and the district view's)."""
     merged = Stats(rng=district.stats.rng, started=district.stats.started)
@@ -195,10 +188,6 @@ def totals(district: District) -> Stats:
         merged.errors.update(stats.errors)
         merged.last_error.update(stats.last_error)
     return merged
-
-
-def per_street_share(total: int, streets: int) -> int:
-    return math.ceil(total / max(1, streets))
 
 
 def describe_plan(district: District) -> str:
@@ -210,7 +199,3 @@ def describe_plan(district: District) -> str:
                   for s in planned)
     return (f"district: {len(district.planned)} streets, {workers} grid workers, "
             f"{members} members and leads, about {sockets:.0f} WebSockets")
-
-
-def view_rows(district: District) -> dict[str, dict[str, Any]]:
-    return district.watch.rows
