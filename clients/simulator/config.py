@@ -6,6 +6,9 @@ import argparse
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 PASSWORD_ENV = "DISPATCH_SIM_PASSWORD"
@@ -133,7 +136,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=STREET_WORKERS, help="grid workers gw001..")
     p.add_argument("--members", type=int, default=STREET_MEMBERS,
                    help="disposal members, spread over the departments")
-    p.add_argument("--screens", type=int, default=DEFAULT_SCREENS, help="screen sockets")
+    p.add_argument("--screens", type=int, default=None,
+                   help=f"screen sockets (of each street; default {DEFAULT_SCREENS}, "
+                        f"district {DISTRICT_SCREENS})")
     p.add_argument("--speed", type=_positive, default=DEFAULT_SPEED,
                    help="time acceleration of the walk and of human delays (1 = real time)")
     p.add_argument("--duration", type=_positive, default=None,
@@ -191,7 +196,9 @@ def parse_args(argv: Sequence[str]) -> SimConfig:
         duration = DEFAULT_LOAD_DURATION_S
     return SimConfig(
         url=a.url.rstrip("/"), password=a.password, workers=max(0, a.workers),
-        members=max(0, a.members), screens=max(0, a.screens), speed=a.speed,
+        members=max(0, a.members), speed=a.speed,
+        screens=max(0, _default(a.screens, DISTRICT_SCREENS if a.district
+                                else DEFAULT_SCREENS)),
         duration_s=duration, seed=a.seed, report_every_s=a.report_every,
         osmand_share=_default(a.osmand_share, DISTRICT_OSMAND_SHARE if a.district
                               else DEFAULT_OSMAND_SHARE),
@@ -209,5 +216,5 @@ def parse_args(argv: Sequence[str]) -> SimConfig:
     )
 
 
-def _default(value: float | None, default: float) -> float:
+def _default(value: _T | None, default: _T) -> _T:
     return default if value is None else value

@@ -15,7 +15,7 @@ from typing import Any
 from clients.simulator.api import Api
 from clients.simulator.config import SimConfig
 from clients.simulator.context import Spawner
-from clients.simulator.stats import Stats
+from clients.simulator.stats import PEOPLE, Stats
 
 DISTRICT_PATH = "/api/v1/district"
 DISTRICT_POLLS = "district_polls"
@@ -38,6 +38,7 @@ class DistrictWatch:
 
     async def sign_in(self) -> list[str]:
         """Sign in; the codes of the streets the district user sees."""
+        self.stats.add(PEOPLE)
         self.token = await self.api.login(self.config.district_user, self.config.password)
         if not await self.poll():
             return []

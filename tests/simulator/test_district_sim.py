@@ -142,6 +142,7 @@ def test_district_mode_defaults_to_the_protocol_mix_of_the_district() -> None:
     street = parse_args([])
     assert (street.osmand_share, street.owntracks_share) == (0.1, 0.1)
     assert parse_args(["--district", "--osmand-share", "0"]).osmand_share == 0.0
+    assert (district.screens, street.screens) == (1, 3)
 
 
 def _keys_of(client: redis.Redis, code: str) -> int:
