@@ -33,6 +33,8 @@ NONE = "-"
 #: (label, what) of every column after the street's code.
 COLUMNS = ("in", "ping/s", "ws", "osmand", "owntr", "reports", "offers", "accepted",
            "resolved", "verified", "errors", "open", "red", "closed")
+#: The table's heading of each column, where it is shorter than the plain line's.
+HEADINGS = {"accepted": "acc", "resolved": "resolv", "verified": "verif", "errors": "err"}
 
 Snapshot = dict[str, Counter[str]]
 
@@ -75,9 +77,11 @@ def table(district: District, previous: Snapshot, dt: float) -> Table:
     elapsed = time.monotonic() - district.stats.started
     t = Table(title=f"dispatch simulate --district  ({elapsed:.0f} s; open/red/closed: "
                     "the district view)")
-    t.add_column("street", style="cyan")
+    width = max([len(TOTAL), *(len(code) for code in district.streets)])
+    t.add_column("street", style="cyan", no_wrap=True, min_width=width)
     for label in COLUMNS:
-        t.add_column(label, justify="right")
+        heading = HEADINGS.get(label, label)
+        t.add_column(heading, justify="right", no_wrap=True, min_width=len(heading))
     for code, shown in rows(district, previous, dt):
         t.add_row(code, *shown, style="bold" if code == TOTAL else None)
     return t

@@ -10,6 +10,8 @@ each street's desk (and the district centre) sees it.
 from __future__ import annotations
 
 import asyncio
+import io
+import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -17,11 +19,20 @@ from typing import Any
 
 import pytest
 import redis
+from rich.console import Console
 
 from clients.simulator import stats as S
 from clients.simulator.config import SimConfig, parse_args
-from clients.simulator.district_display import summary
-from clients.simulator.district_mode import District, Size, fit, totals
+from clients.simulator.district_display import COLUMNS, TABLE_WIDTH, TOTAL, rows, summary, table
+from clients.simulator.district_mode import (
+    District,
+    Size,
+    fit,
+    make_district,
+    street_ctx,
+    totals,
+)
+from clients.simulator.district_screen import DISTRICT_POLLS
 from clients.simulator.main import simulate_district
 from clients.simulator.phones import PhoneKind
 from dispatch.demo import reset_data
@@ -121,9 +132,6 @@ def test_every_street_plays_on_every_protocol_in_its_own_street(
     assert any(line.strip().startswith("total ") for line in lines), lines
 
 
-DISTRICT_POLLS = "district_polls"
-
-
 def test_people_are_scaled_to_fit_the_sockets_allowed() -> None:
     sizes = {code: Size(workers=48, members=36, leads=18) for code, _ in STREETS}
     config = SimConfig(district=True, scale=0.25, max_sockets=400, osmand_share=0.2,
@@ -168,3 +176,31 @@ def test_demo_reset_of_the_district_preset_wipes_the_district(
     reset_data(one_street, district=True)
     for code in (*CODES, CENTRE):
         assert _keys_of(rdb, code) == 0, code
+
+
+def test_figures_show_every_street_and_the_totals() -> None:
+    async def build() -> District:
+        district = make_district(SimConfig(district=True))
+        for n, code in enumerate(CODES):
+            ctx = street_ctx(district, code, random.Random(n))
+            ctx.stats.add(S.PINGS, 10 * (n + 1))
+            ctx.stats.add(S.pings_of(PhoneKind.OSMAND.value), n + 1)
+            ctx.stats.add(S.REPORTS, n)
+            district.streets[code] = ctx
+        district.watch.rows = {CODES[0]: {"street": CODES[0], "open": 7, "red": 2,
+                                          "reported_closed": 5}}
+        await district.aclose()
+        return district
+
+    district = asyncio.run(build())
+    shown = dict(rows(district, {}, 1.0))
+    assert list(shown) == [*CODES, TOTAL]
+    cell = dict(zip(COLUMNS, shown[TOTAL], strict=True))
+    assert (cell["ping/s"], cell["osmand"], cell["reports"]) == ("60.0", "6", "3")
+    first = dict(zip(COLUMNS, shown[CODES[0]], strict=True))
+    assert (first["open"], first["red"], first["closed"]) == ("7", "2", "5")
+    assert dict(zip(COLUMNS, shown[CODES[1]], strict=True))["open"] == "-"
+    out = io.StringIO()
+    Console(file=out, width=TABLE_WIDTH).print(table(district, {}, 1.0))
+    printed = out.getvalue()
+    assert all(code in printed for code in (*CODES, TOTAL)), printed
