@@ -111,9 +111,15 @@ class Api:
         return Reply(response.status_code, _decode(response))
 
     async def call(self, what: str, method: str, path: str, token: str | None = None, *,
-                   expected: Collection[int] = (), **kw: Any) -> Reply:
-        """A request whose failure is an error unless its status is ``expected``."""
+                   expected: Collection[int] = (), resend: int = 0, **kw: Any) -> Reply:
+        """A request whose failure is an error unless its status is ``expected``; sent
+        again up to ``resend`` times after a transport failure (a kept-alive connection
+        the server closed as it was reused), as the phone apps do."""
         reply = await self.send(method, path, token, **kw)
+        for _ in range(resend):
+            if reply.status:
+                break
+            reply = await self.send(method, path, token, **kw)
         if not reply.ok and reply.status not in expected:
             self.stats.error(f"{what} {reply.status or 'transport'}", reply.describe())
         return reply
