@@ -29,13 +29,20 @@ from clients.simulator.district_mode import (
     Size,
     fit,
     make_district,
+    socket_share,
     street_ctx,
     totals,
 )
 from clients.simulator.district_screen import DISTRICT_POLLS
 from clients.simulator.main import simulate_district
 from clients.simulator.phones import PhoneKind
-from dispatch.demo import reset_data
+from dispatch.demo import (
+    DEMO_DISTRICT_SCALE,
+    DEMO_DISTRICT_SOCKETS,
+    district_banner,
+    district_simulator_args,
+    reset_data,
+)
 from dispatch.keys import Keys
 from dispatch.org.district_preset import CENTRE, STREETS, centre_people, district_preset
 from dispatch.org.district_seed import seed_district
@@ -204,3 +211,19 @@ def test_figures_show_every_street_and_the_totals() -> None:
     Console(file=out, width=TABLE_WIDTH).print(table(district, {}, 1.0))
     printed = out.getvalue()
     assert all(code in printed for code in (*CODES, TOTAL)), printed
+
+
+def test_the_district_demo_plays_every_street_at_its_scale() -> None:
+    args = district_simulator_args("http://127.0.0.1:8123", "pw")
+    assert args[0] == "simulate"
+    config = parse_args(args[1:])
+    assert config.district and not config.streets
+    assert (config.url, config.password) == ("http://127.0.0.1:8123", "pw")
+    assert (config.scale, config.max_sockets) == (DEMO_DISTRICT_SCALE, DEMO_DISTRICT_SOCKETS)
+    sizes = {code: Size(workers=48, members=36, leads=18) for code, _ in STREETS}
+    planned = fit(config, sizes)
+    assert sum(s.sockets(socket_share(config), config.screens)
+               for s in planned.values()) <= DEMO_DISTRICT_SOCKETS
+    banner = district_banner("http://127.0.0.1:8123", "pw", len(STREETS), Path("/logs"))
+    assert "http://127.0.0.1:8123/district" in banner
+    assert "Command screen:  http://127.0.0.1:8123/ " in banner
