@@ -131,12 +131,12 @@ def served_streets(settings: Settings, *, district: bool = False) -> list[str]:
     centre), and with the district preset every street of the district and its centre."""
     from dispatch.district import street_codes
 
-    codes = street_codes(settings)
     if district:
         from dispatch.org.district_preset import CENTRE, STREETS
 
-        codes += [code for code, _ in STREETS] + [CENTRE]
-    return list(dict.fromkeys(codes))
+        settings = settings.replace(streets=",".join(code for code, _ in STREETS),
+                                    district=CENTRE)
+    return street_codes(settings)
 
 
 def reset_data(settings: Settings, *, district: bool = False) -> None:

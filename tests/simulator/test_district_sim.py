@@ -42,6 +42,7 @@ from dispatch.demo import (
     district_banner,
     district_simulator_args,
     reset_data,
+    served_streets,
 )
 from dispatch.keys import Keys
 from dispatch.org.district_preset import CENTRE, STREETS, centre_people, district_preset
@@ -180,6 +181,7 @@ def test_demo_reset_of_the_district_preset_wipes_the_district(
         settings: Settings, rdb: redis.Redis) -> None:
     seed(settings)
     one_street = settings.replace(streets="", district="")  # the demo's own settings
+    assert len(served_streets(one_street, district=True)) == len(STREETS) + 1
     reset_data(one_street, district=True)
     for code in (*CODES, CENTRE):
         assert _keys_of(rdb, code) == 0, code
