@@ -168,7 +168,8 @@ async def start_district(district: District) -> None:
         ctx.config = dataclasses.replace(ctx.config, workers=_worker_span(ctx, size.workers),
                                          members=size.members, leads=size.leads)
         populate(ctx, street, (asyncio.Semaphore(1), shared))
-    district.watch.start()
+    if district.watch.token:  # the district user signed in
+        district.watch.start()
 
 
 def _worker_span(ctx: Ctx, workers: int) -> int:

@@ -229,3 +229,15 @@ def test_the_district_demo_plays_every_street_at_its_scale() -> None:
     banner = district_banner("http://127.0.0.1:8123", "pw", len(STREETS), Path("/logs"))
     assert "http://127.0.0.1:8123/district" in banner
     assert "Command screen:  http://127.0.0.1:8123/ " in banner
+
+
+def test_named_streets_are_played_without_the_district_user(
+        live: LiveServer, seeded_district: list[str]) -> None:
+    config = district_config(live, streets=(CODES[1],), district_user="nobody",
+                             duration_s=4.0)
+    district = asyncio.run(simulate_district(config))
+    assert list(district.streets) == [CODES[1]]
+    played = district.streets[CODES[1]]
+    assert played.stats[S.PINGS] > 0 and played.stats[S.ERRORS] == 0
+    assert dict(totals(district).errors) == {"district login refused": 1}
+    assert totals(district)[DISTRICT_POLLS] == 0
