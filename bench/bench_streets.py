@@ -113,8 +113,8 @@ def measure_web(r: redis.Redis, env: dict[str, str], streets: list[str]) -> dict
         at_start = connections(r) - before
         with httpx.Client(base_url=url) as client:
             for n in range(REQUESTS):  # a login reads its street's store
-                client.post("/api/v1/login", json={"username": f"nobody@{streets[n % len(streets)]}",
-                                                   "password": "wrong-password"})
+                name = f"nobody@{streets[n % len(streets)]}"
+                client.post("/api/v1/login", json={"username": name, "password": "wrong"})
         return {"start_s": started, "connections": at_start,
                 "after_requests": connections(r) - before, "rss_mb": rss_mb(proc.pid)}
     finally:
