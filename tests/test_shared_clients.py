@@ -23,7 +23,7 @@ from dispatch.district import bootstrap_deployment
 from dispatch.jobs import tasks
 from dispatch.keys import Keys
 from dispatch.org.district_preset import CENTRE, STREETS
-from dispatch.org.model import OrgData, Street
+from dispatch.org.model import OrgData
 from dispatch.org.seed import seed_org
 from dispatch.settings import Settings
 from tests.cases.helpers import Places
