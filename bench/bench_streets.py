@@ -1,8 +1,9 @@
 """Benchmark: what one process costs per street served (the Jizhou district: 26 streets and
 the centre, 27 containers), in Redis connections, memory and startup time.
 
-Starts its own redis-server, then a web process (``dispatch serve``) serving every street
-of the district preset (no seeding: a street needs no grids to be served), and measures
+Starts its own redis-server (``--seed``: seeds the district preset in it, 1,248 grids),
+then a web process (``dispatch serve``) serving every street of the district preset (a
+street needs no grids to be served), and measures
   - its Redis client connections (CLIENT LIST, less this benchmark's own), once it answers
     /readyz and again after a round of requests;
   - its resident memory (VmRSS) and the time from spawn to the first /readyz 200;
@@ -13,7 +14,9 @@ Goal: connections bounded independently of the number of streets (at most GOAL_C
 per process, against 27 listeners and 27 pools before); baseline, from the one-street
 figures of the same run (``--streets 1``).
 
-Run from the repository root:  python bench/bench_streets.py  [--runs 3]
+Run from the repository root:
+  python bench/bench_streets.py  [--runs 3] [--seed] [--baseline-root DIR]
+(``--baseline-root``: another tree, e.g. ``git archive main``, measured in the same run.)
 """
 
 from __future__ import annotations
@@ -44,6 +47,10 @@ START_TIMEOUT_S = 60.0
 POLL_S = 0.05
 REQUESTS = 200
 KB_PER_MB = 1024
+SEED_PASSWORD = "bench-streets-1"
+#: The seed hashes thousands of passwords: at a low cost here (no one logs in with them).
+SEED_ENV = {"DISPATCH_SCRYPT_N": "16"}
+SEED_TIMEOUT_S = 600
 
 
 def env_for(url: str, data: Path, streets: list[str], root: Path) -> dict[str, str]:
@@ -136,10 +143,10 @@ def measure_clock(r: redis.Redis, env: dict[str, str], streets: list[str]) -> fl
 
 
 def measure_worker(r: redis.Redis, env: dict[str, str]) -> float:
-    before = connections(r)
+    before, known = connections(r), set(r.keys("rq:worker:*"))
     proc = spawn(["worker"], env)
-    try:
-        wait(lambda: bool(r.keys("rq:worker:*")), proc, "the worker")
+    try:  # (a stopped worker's key may outlive it: wait for this one's)
+        wait(lambda: bool(set(r.keys("rq:worker:*")) - known), proc, "the worker")
         time.sleep(1.0)  # its scheduler and maintenance start after registering
         return connections(r) - before
     finally:
@@ -150,12 +157,22 @@ def summary(values: list[float]) -> str:
     return f"min {min(values):.2f} median {statistics.median(values):.2f} max {max(values):.2f}"
 
 
-def run(streets: list[str], runs: int, root: Path) -> dict[str, list[float]]:
+def seed(env: dict[str, str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "dispatch", "seed", "--preset", "district",
+                           "--password", SEED_PASSWORD], env={**env, **SEED_ENV},
+                          cwd=env["PYTHONPATH"], capture_output=True, timeout=SEED_TIMEOUT_S)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr.decode()[-2000:])
+
+
+def run(streets: list[str], runs: int, root: Path, seeded: bool) -> dict[str, list[float]]:
     figures: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-streets-") as tmp, \
             scratch_redis(Path(tmp)) as server:
         r = redis.Redis.from_url(server.url)
         env = env_for(server.url, Path(tmp) / "data", streets, root)
+        if seeded:
+            seed(env)
         for _ in range(runs):
             for name, value in measure_web(r, env, streets).items():
                 figures.setdefault(f"web {name}", []).append(value)
@@ -172,12 +189,15 @@ def main() -> int:
     parser.add_argument("--baseline-root", type=Path, default=None,
                         help="another tree of the project (e.g. `git archive main`) to "
                              "measure the district beside this one in the same run")
+    parser.add_argument("--seed", action="store_true",
+                        help="seed the district preset first (about a minute a tree)")
     args = parser.parse_args()
     district = [code for code, _ in STREETS]
-    columns = {"one street": run(["jlc"], args.runs, ROOT)}
+    columns = {"one street": run(district[:1], args.runs, ROOT, args.seed)}
     if args.baseline_root is not None:
-        columns["district, baseline"] = run(district, args.runs, args.baseline_root.resolve())
-    columns["district"] = many = run(district, args.runs, ROOT)
+        columns["district, baseline"] = run(district, args.runs, args.baseline_root.resolve(),
+                                            args.seed)
+    columns["district"] = many = run(district, args.runs, ROOT, args.seed)
     print(f"{len(district)} streets + the centre ({len(district) + 1} containers) against one "
           f"street, {args.runs} runs each (goal: <= {GOAL_CONNECTIONS} connections a process)")
     for name in many:
