@@ -45,7 +45,7 @@ PINGS = 5
 PING_EVERY_MS = 5_000
 #: Who pings in each street (both streets have both users: a screen that saw the other
 #: street's positions would name the other one).
-PINGER = {HOME: "gw001", OTHER: "gw002"}
+PINGER = {HOME: ("gw001", "001"), OTHER: ("gw002", "002")}
 
 
 @pytest.fixture
@@ -103,16 +103,16 @@ def test_a_district_web_process_holds_a_few_connections_and_keeps_its_streets_ap
             ours = report(live, live.login(f"gw001@{HOME}"), places, 2)
             assert first_case(other)["id"] == theirs["id"]
             assert first_case(home)["id"] == ours["id"]  # the other street's never came
-            for code, username in PINGER.items():
-                sent = pings(district[code], f"00{username[-1]}", t0)
+            for code, (username, grid) in PINGER.items():
+                sent = pings(district[code], grid, t0)
                 r = call(live, live.login(f"{username}@{code}"), "POST", "/api/v1/locations",
                          json={"items": sent})
                 assert r.status_code == 200 and r.json()["stored"] == PINGS, r.text
-            assert positions_of(home) == {PINGER[HOME]}
-            assert positions_of(other) == {PINGER[OTHER]}
+            assert positions_of(home) == {PINGER[HOME][0]}
+            assert positions_of(other) == {PINGER[OTHER][0]}
             held = connections(rdb) - before
         assert held <= MAX_CONNECTIONS, f"{held} connections for {len(CODES) + 1} containers"
-    for code, username in PINGER.items():
+    for code, (username, _) in PINGER.items():
         track = with_service(dataclasses.replace(settings, street=code),
                              lambda c, u=username: c.location.track_between(
                                  u, t0, t0 + PINGS * PING_EVERY_MS))
