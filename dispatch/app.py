@@ -1,8 +1,9 @@
 """The ASGI application: routes, middleware, error shape, lifespan.
 
-The lifespan is the web process's composition: the container (``bootstrap``), then the
-web runtime (``web_runtime``: hub, positions, ingest pipe, snapshot), both kept on
-``app.state`` for the routes and sockets.
+The lifespan is the web process's composition: a container per street on one set of
+clients (``bootstrap_deployment``), then a web runtime per street (``web_runtimes``: one
+hub and one ingest pipe for every street, each street's positions and snapshot), all kept
+on ``app.state`` for the routes and sockets (``app.state.runtimes[street]``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from dispatch.bootstrap import Container, web_runtime
+from dispatch.bootstrap import Container, web_runtimes
 from dispatch.district import bootstrap_deployment, single
 from dispatch.errors import DispatchError, Unavailable
 from dispatch.heap import FULL_GENERATION, MALLOC_TRIM
@@ -135,10 +136,8 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         app.state.container = streets.home
         try:
             with collector_thresholds(GC_THRESHOLDS):
-                async with contextlib.AsyncExitStack() as stack:
-                    app.state.runtimes = {
-                        c.keys.street: await stack.enter_async_context(web_runtime(c))
-                        for c in streets}
+                async with web_runtimes(list(streets)) as runtimes:
+                    app.state.runtimes = runtimes
                     app.state.runtime = app.state.runtimes[streets.home.keys.street]
                     gc.collect()
                     gc.freeze()  # startup's objects: never garbage, never walked again

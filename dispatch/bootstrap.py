@@ -1,13 +1,20 @@
 """The composition root: settings in, every store and service of a process out.
 
-- :func:`bootstrap` builds the :class:`Container`: the Redis clients, the scripts, every
-  store and every service, each given what it uses. Every process builds one, once: the
-  web process in its lifespan (``app.py``), the RQ worker before it takes jobs
-  (``jobs/worker.py``), the clock before it leads (``jobs/clock.py``), the command line.
-- :func:`web_runtime` builds what only a web process has, for its life: the hub (one
-  pub/sub listener fanning out to the sockets), the positions coalescer, the ingest pipe
-  and the screen snapshot's sections. It yields them as one :class:`WebRuntime`, which
-  the sockets and the ingest routes receive.
+- :func:`make_clients` makes a process's :class:`Clients` of the store: the async client
+  (one pool, or the cluster client), the queues' synchronous client and, when changes wait
+  for replicas, their pipe. A deployment of many streets makes them once and hands them to
+  every street's container (``dispatch/district.py``), so a process holds as many
+  connections serving 27 streets as serving one.
+- :func:`bootstrap` builds the :class:`Container`: the scripts, every store and every
+  service, each given what it uses, on the clients it is given (then it does not close
+  them) or on clients of its own. Every process builds them once: the web process in its
+  lifespan (``app.py``), the RQ worker before it takes jobs (``jobs/worker.py``), the
+  clock before it leads (``jobs/clock.py``), the command line.
+- :func:`web_runtimes` builds what only a web process has, for its life: the hub (one
+  pub/sub listener fanning out to the sockets of every street), the ingest pipe (one set
+  of connections), and for each street the positions coalescer and the screen snapshot's
+  sections. It yields a :class:`WebRuntime` per street, which that street's sockets and
+  ingest routes receive.
 
 No client is created at import time, and nothing is added to either object later.
 """
@@ -20,6 +27,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -72,6 +80,36 @@ log = logging.getLogger("dispatch")
 
 
 @dataclass(frozen=True)
+class Clients:
+    """A process's clients of the store (``redis_url``), shared by the containers built on
+    them; whoever made them closes them, once."""
+
+    redis_url: str
+    redis: Redis
+    #: RQ's queues' connection (``REDIS_QUEUE_URL``, else the store).
+    queues: SyncRedis
+    #: Case changes acknowledged once replicas have them (``DISPATCH_WAIT_REPLICAS``).
+    acked: AckedScripts | None = None
+
+    async def aclose(self) -> None:
+        if self.acked is not None:
+            await self.acked.aclose()
+        await self.redis.aclose()
+        self.queues.close()
+
+
+def make_clients(settings: Settings, url: str | None = None) -> Clients:
+    """The clients of the store at ``url`` (default: resolved from ``settings``, starting
+    the embedded Redis when no URL is set). No connection opens before the first command."""
+    url = url or resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
+    queues_at = queue_url(url, settings.redis_queue_url)  # a cluster without one: refused
+    acked = (AckedScripts(make_pipe(url), settings.wait_replicas, settings.wait_timeout_ms)
+             if settings.wait_replicas > 0 else None)
+    return Clients(redis_url=url, redis=make_redis(url), queues=make_sync(queues_at),
+                   acked=acked)
+
+
+@dataclass(frozen=True)
 class Container:
     """The wired application: what every entry point (HTTP, WS, job, clock) uses."""
 
@@ -99,8 +137,16 @@ class Container:
     clock: Now
     #: Closed cases compacted out of the live store.
     archive: CaseArchiveStore
-    #: Case changes acknowledged once replicas have them (``DISPATCH_WAIT_REPLICAS``).
-    acked: AckedScripts | None = None
+    #: The clients above (``redis``, the queues' connection, ``acked``) and whether this
+    #: container made them (then :meth:`aclose` closes them) or was given them (their
+    #: maker closes them: a deployment's streets share one set).
+    clients: Clients
+    owns_clients: bool = True
+
+    @property
+    def acked(self) -> AckedScripts | None:
+        """Case changes acknowledged once replicas have them (``DISPATCH_WAIT_REPLICAS``)."""
+        return self.clients.acked
 
     async def ready(self) -> bool:
         with contextlib.suppress(Exception):
@@ -108,10 +154,8 @@ class Container:
         return False
 
     async def aclose(self) -> None:
-        if self.acked is not None:
-            await self.acked.aclose()
-        await self.redis.aclose()
-        self.queues.close()
+        if self.owns_clients:
+            await self.clients.aclose()
 
 
 def make_redis(url: str) -> Redis:
@@ -120,17 +164,19 @@ def make_redis(url: str) -> Redis:
 
 
 def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
-              clock: Now | None = None) -> Container:
-    """Build the container; starts (or attaches to) the embedded Redis when no URL is set.
-    ``clock`` gives now in UTC ms to every service (default: the wall clock)."""
+              clock: Now | None = None, clients: Clients | None = None) -> Container:
+    """Build the container of ``settings.street`` on ``clients`` (shared: the container
+    leaves them open), else on clients of its own (:func:`make_clients`: starts or attaches
+    to the embedded Redis when no URL is set). ``clock`` gives now in UTC ms to every
+    service (default: the wall clock)."""
     clock = clock or now_ms
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
-    queues_at = queue_url(url, settings.redis_queue_url)  # a cluster without one: refused
-    redis = make_redis(url)
+    owns = clients is None
+    clients = clients or make_clients(settings)
+    url, redis, acked = clients.redis_url, clients.redis, clients.acked
     keys = Keys(settings.street)
     scripts = Scripts(redis)
     metrics = metrics or Metrics()
-    queues = Queues(make_sync(queues_at), keys)
+    queues = Queues(clients.queues, keys)
     org = OrgStore(redis, keys)
     users = UserStore(redis, keys, scrypt_n=settings.scrypt_n)
     rules = RulesService(redis, keys, settings, org)
@@ -150,8 +196,6 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
                             location=location, events=events, clock=clock)
     members = MemberPositions(redis, keys, scripts, filter_config(settings),
                               ttl_s=settings.member_position_ttl_s, clock=clock)
-    acked = (AckedScripts(make_pipe(url), settings.wait_replicas, settings.wait_timeout_ms)
-             if settings.wait_replicas > 0 else None)
     cases = CaseService(settings, keys=keys, store=CaseStore(redis, keys, scripts, writes=acked),
                         planner=Planner(keys), org=org, rules=rules, media=media, users=users,
                         clock=clock, observers=[CaseAlerts(alerts, settings.rework_limit)],
@@ -170,7 +214,7 @@ def bootstrap(settings: Settings, *, metrics: Metrics | None = None,
         limiter=limiter, org=org, events=events, rules=rules, media=media,
         cases=cases, location=location, patrols=patrols,
         reports=reports, archive=archive,
-        alerts=alerts, clock=clock, acked=acked,
+        alerts=alerts, clock=clock, clients=clients, owns_clients=owns,
         open311=Open311Service(redis, keys, settings, apikeys=ApiKeyStore(redis, keys),
                                cases=cases, rules=rules, org=org, media=media,
                                limiter=limiter),
@@ -242,28 +286,63 @@ async def _warm_up(c: Container) -> None:
         log.error("the configured rules file is refused:\n%s", exc)
 
 
+def _by_clients(containers: Sequence[Container]) -> list[list[Container]]:
+    """The containers grouped by the clients they are built on (a deployment's: one group)."""
+    groups: dict[int, list[Container]] = {}
+    for c in containers:
+        groups.setdefault(id(c.clients), []).append(c)
+    return list(groups.values())
+
+
+@contextlib.asynccontextmanager
+async def _listening(containers: Sequence[Container]) -> AsyncIterator[
+        tuple[Hub, ScriptPipe | ClusterScriptPipe]]:
+    """One hub (one pub/sub connection, a pattern per street) and one ingest pipe for
+    ``containers``, which share their clients."""
+    first = containers[0]
+    hub = Hub(first.redis, [c.keys.push_pattern() for c in containers], first.metrics)
+    pipe = make_pipe(first.redis_url)
+    await hub.start()
+    try:
+        yield hub, pipe
+    finally:
+        await pipe.aclose()
+        await hub.stop()
+
+
+@contextlib.asynccontextmanager
+async def web_runtimes(containers: Sequence[Container]) -> AsyncIterator[dict[str, WebRuntime]]:
+    """Start the web process's own parts for every street of ``containers``, by street:
+    the streets on the same clients share one hub and one ingest pipe, and every street
+    has its positions and its snapshot's sections. At exit: the last positions flushed,
+    then the pipe and the hub closed."""
+    heap = HeapTrim()
+    async with contextlib.AsyncExitStack() as stack:
+        runtimes: dict[str, WebRuntime] = {}
+        for group in _by_clients(containers):
+            hub, pipe = await stack.enter_async_context(_listening(group))
+            for c in group:
+                runtimes[c.keys.street] = WebRuntime(
+                    container=c, hub=hub,
+                    positions=PositionsCoalescer(c.events, c.settings.positions_flush_ms,
+                                                 c.metrics),
+                    pipe=pipe, ingest_scripts=pipe if c.settings.ingest_pipe else c.scripts,
+                    snapshot=screen_sections(c), heap=heap)
+        for runtime in runtimes.values():
+            await _warm_up(runtime.container)
+            runtime.positions.start()
+            stack.push_async_callback(runtime.positions.stop)
+        trimming = asyncio.create_task(heap.run())
+        try:
+            yield runtimes
+        finally:
+            trimming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trimming
+
+
 @contextlib.asynccontextmanager
 async def web_runtime(c: Container) -> AsyncIterator[WebRuntime]:
-    """Start the web process's own parts; stop them (and flush the last positions) at exit."""
-    pipe = make_pipe(c.redis_url)
-    runtime = WebRuntime(
-        container=c,
-        hub=Hub(c.redis, c.keys.push_pattern(), c.metrics),
-        positions=PositionsCoalescer(c.events, c.settings.positions_flush_ms, c.metrics),
-        pipe=pipe,
-        ingest_scripts=pipe if c.settings.ingest_pipe else c.scripts,
-        snapshot=screen_sections(c),
-    )
-    await _warm_up(c)
-    await runtime.hub.start()
-    runtime.positions.start()
-    trimming = asyncio.create_task(runtime.heap.run())
-    try:
-        yield runtime
-    finally:
-        trimming.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await trimming
-        await runtime.positions.stop()
-        await runtime.pipe.aclose()
-        await runtime.hub.stop()
+    """One street's web runtime (:func:`web_runtimes` of ``c`` alone)."""
+    async with web_runtimes([c]) as runtimes:
+        yield runtimes[c.keys.street]

@@ -7,6 +7,9 @@ nodes listed, and redis-py's cluster client is used. Every street's keys carry t
 as a hash tag (``dispatch/keys.py``), so a street's scripts and transactions stay in one
 slot while different streets spread over the cluster.
 
+A process makes its clients once (``dispatch.bootstrap.make_clients``) and every street it
+serves uses them: its connections do not grow with the number of streets.
+
 RQ cannot use a cluster (rq/rq#1942): the queues live on ``REDIS_QUEUE_URL``, a plain Redis.
 On a cluster without it, :func:`queue_url` refuses at start with a message saying so.
 """
@@ -29,7 +32,8 @@ CLUSTER_SCHEMES = {"redis+cluster": False, "rediss+cluster": True}
 DEFAULT_PORT = 6379
 #: How long a command waits to connect (s).
 CONNECT_TIMEOUT_S = 2.0
-#: Connections of one process's pool, and how long a command waits for one when all are busy.
+#: Connections of one process's pool (shared by every street the process serves:
+#: ``bootstrap.make_clients``), and how long a command waits for one when all are busy.
 REDIS_MAX_CONNECTIONS = 128
 REDIS_POOL_WAIT_S = 10.0
 HEALTH_CHECK_S = 30

@@ -9,6 +9,11 @@ before, built once at startup with that street's code. What is per street is exp
 - the token a multi-street deployment issues starts with its street (``street.secret``),
   so every request and socket resolves its user's street with one lookup, and acts on
   that street's container only. A one-street deployment issues tokens as before.
+
+What is shared: the streets' containers are built on one set of clients of the store
+(:class:`~dispatch.bootstrap.Clients`: one pool, the queues' connection), which the
+deployment closes once; the web process adds one hub and one ingest pipe for all of them
+(``bootstrap.web_runtimes``). A process's connections do not grow with its streets.
 """
 
 from __future__ import annotations
@@ -17,9 +22,8 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dispatch.bootstrap import Container, bootstrap
+from dispatch.bootstrap import Clients, Container, bootstrap, make_clients
 from dispatch.clock import Now
-from dispatch.embedded_redis import resolve_redis_url
 from dispatch.keys import STREET_CODE
 from dispatch.metrics import Metrics
 from dispatch.settings import Settings
@@ -56,6 +60,9 @@ class Deployment:
     containers: dict[str, Container]
     #: The district centre's code (its users act for the district), if there is one.
     district: str | None = None
+    #: The clients every container is built on, closed by :meth:`aclose` (None: each
+    #: container has its own).
+    clients: Clients | None = None
 
     @property
     def home(self) -> Container:
@@ -120,19 +127,23 @@ class Deployment:
 
     async def aclose(self) -> None:
         for c in self:
-            await c.aclose()
+            await c.aclose()  # (a container leaves the shared clients open)
+        if self.clients is not None:
+            await self.clients.aclose()
 
 
 def bootstrap_deployment(settings: Settings, *, metrics: Metrics | None = None,
                          clock: Now | None = None) -> Deployment:
-    """A container per street served, on one Redis (resolved, or started, once)."""
-    url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
+    """A container per street served, all on one set of clients of one Redis (resolved,
+    or started, once)."""
+    clients = make_clients(settings)
     metrics = metrics or Metrics()
     return Deployment({
-        code: bootstrap(dataclasses.replace(settings, street=code, redis_url=url),
-                        metrics=metrics, clock=clock)
+        code: bootstrap(dataclasses.replace(settings, street=code,
+                                            redis_url=clients.redis_url),
+                        metrics=metrics, clock=clock, clients=clients)
         for code in street_codes(settings)
-    }, district=settings.district or None)
+    }, district=settings.district or None, clients=clients)
 
 
 def single(container: Container) -> Deployment:

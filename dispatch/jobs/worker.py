@@ -1,7 +1,9 @@
 """``dispatch worker``: an RQ worker on the street's queues, exporting its own metrics.
 
-The worker builds the container once, before it takes jobs; every job it runs (in the
-work horse RQ forks for it) uses that container (:class:`dispatch.jobs.tasks.JobRuntime`).
+The worker builds the containers once (one per street, on one set of clients: one
+queues' connection, one pool), before it takes jobs; every job it runs (in the work
+horse RQ forks for it) uses its queue's street's container
+(:class:`dispatch.jobs.tasks.JobRuntime`).
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ def run_worker(settings: Settings, *, burst: bool = False) -> int:
         worker.work(burst=burst, with_scheduler=True, logging_level=settings.log_level.upper())
     finally:
         stop.set()
-        for s in streets:
-            s.queues.close()
+        closed = set()
+        for s in streets:  # the shared connection once
+            if id(s.queues.connection) not in closed:
+                closed.add(id(s.queues.connection))
+                s.queues.close()
     return 0

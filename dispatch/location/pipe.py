@@ -9,8 +9,9 @@ that arrived in the same loop turn share one round trip.
 Why it is kept beside redis-py: bench_ingest measures the whole path of a phone's ping
 (socket, filter, store, positions) at 170 us of server CPU through this pipe against
 372 us through redis-py (2.6x and 5.6x a bare WebSocket endpoint's 66 us, 50 phones x
-100 pings, same run). Only the web runtime uses it (``web_runtime`` opens and closes it;
-``DISPATCH_INGEST_PIPE=false`` turns it off) and the ingest tests run through both.
+100 pings, same run). Only the web process uses it: one per process, shared by every street
+it serves (``bootstrap.web_runtimes`` opens and closes it; ``DISPATCH_INGEST_PIPE=false``
+turns it off), and the ingest tests run through both.
 
 On a Redis Cluster, :class:`ClusterScriptPipe` keeps one such pipe per master and sends
 each call to the master of its first key's slot (every key of a call shares the street's

@@ -1,5 +1,10 @@
 """One listener task per process fans Redis pub/sub messages out to a bounded queue per socket.
 
+The process's one pub/sub connection subscribes to a pattern per street it serves (every
+street's channels carry the street, ``keys.py``), so a process serving 27 streets listens
+on one connection, as one serving a single street does; a socket subscribes to channels of
+its own street only, and receives that street's messages only.
+
 Publishers anywhere (any web process, a worker, the clock, a Lua script) PUBLISH on a
 channel built by ``keys.py``; every socket subscribed to that channel in any process
 receives it. On a Redis Cluster a PUBLISH on any node reaches every node, so the hub
@@ -14,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -86,9 +91,16 @@ class Subscription:
 
 
 class Hub:
-    def __init__(self, redis: Redis, pattern: str, metrics: Metrics) -> None:
+    """The listener of ``patterns`` (one street's, or every street's of a deployment) on
+    one pub/sub connection of ``redis``."""
+
+    def __init__(self, redis: Redis, patterns: str | Sequence[str], metrics: Metrics) -> None:
         self.redis = redis
-        self.pattern = pattern
+        # (once each: a message matching a pattern twice would be delivered twice)
+        self.patterns = tuple(dict.fromkeys([patterns] if isinstance(patterns, str)
+                                            else patterns))
+        if not self.patterns:
+            raise ValueError("a hub listens to at least one pattern")
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -147,7 +159,8 @@ class Hub:
         await self.redis.initialize()
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.psubscribe(self.pattern)
+            # one command: a cluster's pubsub picks its node from the first pattern
+            await pubsub.psubscribe(*self.patterns)
             self._ready.set()
             while True:
                 message = await pubsub.get_message(timeout=None)
