@@ -49,6 +49,7 @@ from dispatch.location.apps import (
     osmand_report,
     owntracks_message,
 )
+from dispatch.location.devices import device_worker
 from dispatch.location.directory import WorkerRef
 from dispatch.location.protocols import ping_from_json
 from dispatch.location.setup import is_local, owntracks_setup, traccar_setup
@@ -160,7 +161,7 @@ async def osmand(request: Request) -> Response:
     if device is None:
         raise NotFound("the request names no device (id or deviceid)", code="unknown_device",
                        field="id")
-    worker = await c.location.directory.by_device(device)
+    c, worker = await device_worker(request, device)  # the street that registered it
     if worker is None:
         raise NotFound(f"no device {device}", code="unknown_device", field="id")
     results = [await runtime(request).report(worker, r, OSMAND, now=now) for r in reports]

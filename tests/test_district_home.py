@@ -1,0 +1,108 @@
+"""Every street of a multi-street deployment is served by its own street, not the home one:
+tracking devices, Open311 (keys, jurisdictions, the citizens' page), the command line and
+the clock's metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+
+from dispatch.bootstrap import bootstrap
+from dispatch.clock import now_ms
+from dispatch.keys import Keys
+from dispatch.org.model import OrgData, Street
+from dispatch.org.seed import seed_org
+from dispatch.settings import Settings
+from tests.cases.helpers import Places
+from tests.conftest import PASSWORD, LiveServer, run_async
+from tests.test_district import CENTRE, DISTRICT_USERS, HOME, OTHER, call, login  # noqa: F401
+
+#: The other street's phones carry ids of their own (the same people's names otherwise).
+DEVICE_PREFIX = "hd-"
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"streets": f"{HOME},{OTHER}", "district": CENTRE}
+
+
+def other_street(street: OrgData) -> OrgData:
+    people = [dataclasses.replace(p, device=f"{DEVICE_PREFIX}{p.device}" if p.device else None)
+              for p in street.people]
+    return dataclasses.replace(street, people=people, street=Street(
+        code=OTHER, name="华东街道", name_en="Huadong Street", district="东丽区"))
+
+
+@pytest.fixture
+def district(settings: Settings, street: OrgData) -> dict[str, OrgData]:
+    """Two streets (the reference street twice, the other's devices renamed) and the
+    district centre's own people."""
+    streets = {HOME: street, OTHER: other_street(street)}
+
+    async def go() -> None:
+        for code, data in streets.items():
+            c = bootstrap(dataclasses.replace(settings, street=code))
+            try:
+                await seed_org(c.redis, c.keys, c.users, c.org, data, PASSWORD,
+                               seeded_ms=int(time.time() * 1000))
+            finally:
+                await c.aclose()
+        c = bootstrap(dataclasses.replace(settings, street=CENTRE))
+        try:
+            for user in DISTRICT_USERS:
+                await c.users.add(user, PASSWORD)
+        finally:
+            await c.aclose()
+
+    run_async(go())
+    return streets
+
+
+# --- tracking devices ------------------------------------------------------------------------
+
+
+def osmand(live: LiveServer, device: str, lat: float, lon: float) -> Any:
+    with live.client() as http:
+        return http.post(f"/osmand?id={device}&timestamp={now_ms() // 1000 - 5}"
+                         f"&lat={lat}&lon={lon}&speed=1.0")
+
+
+def test_a_device_files_its_fixes_in_the_street_that_registered_it(
+        live: LiveServer, district: dict[str, OrgData], rdb: redis.Redis) -> None:
+    lat, lon = Places(district[OTHER].grids).centre("001")
+    for _ in range(2):  # the second fix comes from the cached street
+        r = osmand(live, f"{DEVICE_PREFIX}gw001", lat, lon)
+        assert r.status_code == 200, r.text
+    assert rdb.exists(Keys(OTHER).loc_live("gw001"))
+    assert not rdb.exists(Keys(HOME).loc_live("gw001"))
+    r = osmand(live, "gw002", lat, lon)  # a home street's device stays at home
+    assert r.status_code == 200, r.text
+    assert rdb.exists(Keys(HOME).loc_live("gw002"))
+    assert not rdb.exists(Keys(OTHER).loc_live("gw002"))
+
+
+def test_a_street_sees_its_own_devices_workers_only(
+        live: LiveServer, district: dict[str, OrgData],
+        login: Callable[[str], str]) -> None:  # noqa: F811
+    lat, lon = Places(district[OTHER].grids).centre("003")
+    assert osmand(live, f"{DEVICE_PREFIX}gw003", lat, lon).status_code == 200
+
+    def positioned(token: str) -> set[str]:
+        items = call(live, token, "GET", "/api/v1/workers").json()["items"]
+        return {w["worker"] for w in items if w["position"] is not None}
+
+    assert "gw003" in positioned(login(f"disp1@{OTHER}"))
+    assert "gw003" not in positioned(login("disp1"))
+
+
+def test_an_unknown_device_is_refused_in_every_street(
+        live: LiveServer, district: dict[str, OrgData]) -> None:
+    lat, lon = Places(district[HOME].grids).centre("001")
+    for device in ("nobody", f"{DEVICE_PREFIX}nobody"):
+        r = osmand(live, device, lat, lon)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_device"
