@@ -135,9 +135,30 @@ async def _seed(settings: Settings, data: Any, password: str, force: bool) -> in
     return EXIT_OK
 
 
+# --- the street a command acts on ----------------------------------------------
+def _street_settings(args: argparse.Namespace, settings: Settings) -> Settings | None:
+    """``settings`` for the street named by ``--street`` (default the home street); None,
+    said why, when this deployment serves no such street."""
+    from dispatch.district import street_codes
+
+    codes = street_codes(settings)
+    code = getattr(args, "street", None) or codes[0]
+    if code not in codes:
+        print(f"no street {code} is served here (DISPATCH_STREETS: {', '.join(codes)})",
+              file=sys.stderr)
+        return None
+    return settings.replace(street=code)
+
+
+def _street_arg(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--street", metavar="CODE",
+                   help="the street to act on (default the home street)")
+
+
 # --- users ------------------------------------------------------------------
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    return run(_users(args, settings))
+    street = _street_settings(args, settings)
+    return EXIT_USAGE if street is None else run(_users(args, street))
 
 
 async def _users(args: argparse.Namespace, settings: Settings) -> int:
@@ -178,7 +199,8 @@ async def _users(args: argparse.Namespace, settings: Settings) -> int:
 
 # --- open311 ----------------------------------------------------------------
 def cmd_open311(args: argparse.Namespace, settings: Settings) -> int:
-    return run(_open311_keys(args, settings))
+    street = _street_settings(args, settings)
+    return EXIT_USAGE if street is None else run(_open311_keys(args, street))
 
 
 async def _open311_keys(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,7 +238,10 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "check":
         return check_file(Path(args.file))
-    return int(run(reload_rules(settings, Path(args.file) if args.file else None)))
+    street = _street_settings(args, settings)
+    if street is None:
+        return EXIT_USAGE
+    return int(run(reload_rules(street, Path(args.file) if args.file else None)))
 
 
 # --- backup / restore -------------------------------------------------------
@@ -234,6 +259,11 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.bootstrap import bootstrap
+
+    street = _street_settings(args, settings)
+    if street is None:
+        return EXIT_USAGE
+    settings = street
 
     async def go() -> tuple[int, int]:
         c = bootstrap(settings)
@@ -321,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--scope")
     s.add_argument("--name")
     s.add_argument("--password")
+    _street_arg(s)
     s.set_defaults(func=cmd_users)
 
     s = sub.add_parser("open311", help="Open311 API keys of the systems that file requests")
@@ -329,11 +360,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="the key's name (add) or id (revoke)")
     s.add_argument("--rate", type=int, help="requests per window (default "
                    "DISPATCH_OPEN311_KEY_RATE)")
+    _street_arg(s)
     s.set_defaults(func=cmd_open311)
 
     s = sub.add_parser("rules", help="check or reload the routing rules")
     s.add_argument("action", choices=["check", "reload"])
     s.add_argument("file", nargs="?")
+    _street_arg(s)
     s.set_defaults(func=cmd_rules)
 
     s = sub.add_parser("backup", help="write the street's data and photos to an archive")
@@ -344,6 +377,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("archive", help="compact every closed case due into the archive now "
                        "(the clock does it as it goes)")
     s.add_argument("--status", action="store_true", help="only count the archived cases")
+    _street_arg(s)
     s.set_defaults(func=cmd_archive)
 
     s = sub.add_parser("restore", help="put a backup archive back (replaces the street's data)")

@@ -106,3 +106,66 @@ def test_an_unknown_device_is_refused_in_every_street(
     for device in ("nobody", f"{DEVICE_PREFIX}nobody"):
         r = osmand(live, device, lat, lon)
         assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_device"
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """``dispatch ARGS`` in this process, configured as the deployment under test."""
+    from dispatch.cli import main
+
+    for name, value in {"REDIS_URL": str(settings.redis_url),
+                        "DISPATCH_DATA": str(settings.data_dir),
+                        "DISPATCH_SCRYPT_N": str(settings.scrypt_n),
+                        "DISPATCH_STREETS": f"{HOME},{OTHER}",
+                        "DISPATCH_DISTRICT": CENTRE}.items():
+        monkeypatch.setenv(name, value)
+
+    def run(*args: str) -> int:
+        return main(list(args))
+
+    return run
+
+
+def test_users_act_on_the_street_named(
+        live: LiveServer, login: Callable[[str], str], cli: Callable[..., int],  # noqa: F811
+        rdb: redis.Redis, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli("users", "add", "disp9", "--role", "dispatcher", "--password", "first-pw",
+               "--street", OTHER) == 0
+    assert rdb.exists(Keys(OTHER).user("disp9")) and not rdb.exists(Keys(HOME).user("disp9"))
+    assert live.login("disp9", "first-pw").startswith(f"{OTHER}.")
+    theirs, ours = login(f"disp1@{OTHER}"), login("disp1")
+    capsys.readouterr()
+    assert cli("users", "revoke", "disp1", "--street", OTHER) == 0
+    assert "1 token(s) revoked" in capsys.readouterr().out
+    assert call(live, theirs, "GET", "/api/v1/me").status_code == 401
+    assert call(live, ours, "GET", "/api/v1/me").status_code == 200  # the home one's kept
+    assert cli("users", "list", "--role", "dispatcher") == 0  # the home street by default
+    assert "disp9" not in capsys.readouterr().out
+    assert cli("users", "list", "--street", OTHER, "--role", "dispatcher") == 0
+    assert "disp9" in capsys.readouterr().out
+
+
+def test_a_street_not_served_is_refused(
+        district: dict[str, OrgData], cli: Callable[..., int],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (("users", "list"), ("rules", "reload"), ("open311", "keys", "list"),
+                 ("archive", "--status")):
+        assert cli(*args, "--street", "zz") == 2
+        assert "no street zz" in capsys.readouterr().err
+
+
+def test_rules_reload_and_open311_keys_act_on_the_street_named(
+        district: dict[str, OrgData], cli: Callable[..., int], rdb: redis.Redis) -> None:
+    def version(code: str) -> str | None:
+        found = rdb.hget(Keys(code).rules_current(), "version")
+        return None if found is None else str(found)
+
+    before = version(HOME)
+    assert cli("rules", "reload", "--street", OTHER) == 0
+    assert version(OTHER) is not None and version(HOME) == before
+    assert cli("open311", "keys", "add", "their-system", "--street", OTHER) == 0
+    assert rdb.hlen(Keys(OTHER).open311_keys()) == 1
+    assert not rdb.exists(Keys(HOME).open311_keys())
