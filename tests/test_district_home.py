@@ -169,3 +169,69 @@ def test_rules_reload_and_open311_keys_act_on_the_street_named(
     assert cli("open311", "keys", "add", "their-system", "--street", OTHER) == 0
     assert rdb.hlen(Keys(OTHER).open311_keys()) == 1
     assert not rdb.exists(Keys(HOME).open311_keys())
+
+
+# --- the clock's figures ---------------------------------------------------------------------
+
+T0 = 1_800_000_000_000
+DAY_MS = 24 * 3_600_000
+
+
+def samples(text: str, family: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """A family's samples by their labels, from a /metrics text."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {tuple(sorted(s.labels.items())): s.value
+            for f in text_string_to_metric_families(text) for s in f.samples
+            if s.name == family}
+
+
+def of_street(found: dict[tuple[tuple[str, str], ...], float], street: str) -> float:
+    return sum(v for labels, v in found.items() if ("street", street) in labels)
+
+
+def test_one_clock_reports_every_street_it_leads(
+        settings: Settings, district: dict[str, OrgData]) -> None:
+    from dispatch.cases.commands import ReportCommand
+    from dispatch.district import bootstrap_deployment
+    from dispatch.identity.principal import Principal
+    from dispatch.identity.roles import Role
+    from dispatch.jobs.clock import Clock
+    from dispatch.jobs.schedule import periodic_jobs, recurring_jobs, refresh_metrics
+    from tests.cases.helpers import HW_ITEM
+
+    lat, lon = Places(district[OTHER].grids).centre("001")
+    at = {"now": T0}
+
+    async def go() -> str:
+        streets = bootstrap_deployment(settings)
+        try:
+            clocks = [Clock(c, periodic_jobs(c), recurring_jobs(c), now=lambda: at["now"])
+                      for c in streets]
+            other = streets.containers[OTHER]
+            await other.rules.ensure_installed()
+            cmd = ReportCommand("m1", HW_ITEM, lat, lon, "垃圾满溢", None, (), None)
+            await other.cases.report(Principal("gw001", Role.GRID_WORKER, "001"), cmd,
+                                     now_ms=T0)
+            for clock in clocks:
+                await clock.step()  # the first start: nothing before now is owed
+            at["now"] = T0 + DAY_MS  # past the case's timers and the daily report
+            for clock in clocks:
+                await clock.step()
+            await refresh_metrics(streets.home, clocks)
+            return streets.home.metrics.render().decode()
+        finally:
+            await streets.aclose()
+
+    text = run_async(go())
+    leading = samples(text, "dispatch_clock_leading")
+    assert {of_street(leading, s) for s in (HOME, OTHER, CENTRE)} == {1.0}
+    late = samples(text, "dispatch_timer_lateness_seconds_count")
+    assert of_street(late, OTHER) >= 1 and of_street(late, HOME) == 0  # its own timers only
+    ran = samples(text, "dispatch_clock_occurrences_total")
+    for street in (HOME, OTHER):
+        assert ran[(("job", "daily"), ("street", street))] == 1.0
+    ticks = samples(text, "dispatch_clock_job_seconds_count")
+    assert ticks[(("job", "timers"), ("street", OTHER))] == 2.0
+    cases = samples(text, "dispatch_cases")
+    assert (of_street(cases, OTHER), of_street(cases, HOME)) == (1.0, 0.0)
