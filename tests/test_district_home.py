@@ -235,3 +235,86 @@ def test_one_clock_reports_every_street_it_leads(
     assert ticks[(("job", "timers"), ("street", OTHER))] == 2.0
     cases = samples(text, "dispatch_cases")
     assert (of_street(cases, OTHER), of_street(cases, HOME)) == (1.0, 0.0)
+
+
+# --- Open311 ---------------------------------------------------------------------------------
+
+V2 = "/open311/v2"
+
+
+def key_of(settings: Settings, street: str) -> str:
+    from tests.open311.helpers import api_key
+
+    return api_key(dataclasses.replace(settings, street=street), name=f"{street}-hotline")
+
+
+def get(live: LiveServer, path: str, **params: str) -> Any:
+    with live.client() as http:
+        return http.get(path, params=params)
+
+
+def file_in(live: LiveServer, district: dict[str, OrgData], key: str, grid: str = "001",
+            **extra: str) -> Any:
+    lat, lon = Places(district[OTHER].grids).point(grid)
+    with live.client() as http:
+        return http.post(f"{V2}/requests.json", data={
+            "api_key": key, "service_code": "SS01", "lat": str(lat), "long": str(lon),
+            "description": "路灯坏了", **extra})
+
+
+def test_an_api_key_of_a_street_files_into_that_street(
+        live: LiveServer, settings: Settings, district: dict[str, OrgData],
+        login: Callable[[str], str]) -> None:  # noqa: F811
+    r = file_in(live, district, key_of(settings, OTHER))
+    assert r.status_code == 200, r.text
+    cid, token = r.json()[0]["service_request_id"], r.json()[0]["token"]
+    theirs = get(live, f"{V2}/requests/{cid}.json", jurisdiction_id=OTHER)
+    assert theirs.status_code == 200 and theirs.json()[0]["service_request_id"] == cid
+    listed = get(live, f"{V2}/requests.json", jurisdiction_id=OTHER).json()
+    assert [x["service_request_id"] for x in listed] == [cid]
+    assert get(live, f"{V2}/requests.json").json() == []  # the home street has none
+    home = get(live, f"{V2}/requests/{cid}.json", jurisdiction_id=HOME)
+    assert home.status_code == 404 and home.json()[0]["code"] == 404
+    desk = call(live, login(f"disp1@{OTHER}"), "GET", f"/api/v1/cases/{cid}")
+    assert desk.status_code == 200 and desk.json()["source"] == "open311"
+    assert call(live, login("disp1"), "GET", f"/api/v1/cases/{cid}").status_code == 404
+    followed = get(live, f"{V2}/tokens/{token}.json").json()[0]  # found wherever issued
+    assert (followed["service_request_id"], followed["jurisdiction_id"]) == (cid, OTHER)
+    assert get(live, f"{V2}/tokens/{token}.json", jurisdiction_id=HOME).status_code == 404
+
+
+def test_a_key_cannot_file_into_another_street_and_a_jurisdiction_must_be_served(
+        live: LiveServer, settings: Settings, district: dict[str, OrgData]) -> None:
+    theirs = key_of(settings, OTHER)
+    refused = file_in(live, district, theirs, jurisdiction_id=HOME)
+    assert refused.status_code == 403 and refused.json()[0]["code"] == 403
+    assert file_in(live, district, key_of(settings, HOME)).status_code == 200
+    assert get(live, f"{V2}/requests.json", jurisdiction_id=OTHER).json() == []
+    for code in ("zz", CENTRE):  # the district centre is no jurisdiction
+        r = get(live, f"{V2}/services.json", jurisdiction_id=code)
+        assert r.status_code == 404 and "no jurisdiction" in r.json()[0]["description"]
+        assert file_in(live, district, theirs, jurisdiction_id=code).status_code == 404
+    assert get(live, f"{V2}/services.json", jurisdiction_id=OTHER).status_code == 200
+    xml = get(live, f"{V2}/services.xml", jurisdiction_id="zz")
+    assert xml.status_code == 404 and "<errors>" in xml.text
+
+
+def test_the_citizens_page_of_a_street_files_into_it(
+        live: LiveServer, district: dict[str, OrgData]) -> None:
+    home = get(live, "/report/config.json").json()
+    theirs = get(live, "/report/config.json", street=OTHER).json()
+    assert get(live, "/report/config.json", jurisdiction_id=OTHER).json() == theirs
+    assert (home["street"]["code"], theirs["street"]["code"]) == (HOME, OTHER)
+    assert theirs["street"]["name"] == "华东街道"
+    assert [s["code"] for s in theirs["streets"]] == [HOME, OTHER]  # to choose from
+    assert theirs["api_key"] != home["api_key"]
+    filed = file_in(live, district, theirs["api_key"], jurisdiction_id=OTHER)
+    assert filed.status_code == 200, filed.text
+    cid = filed.json()[0]["service_request_id"]
+    assert get(live, f"{V2}/requests/{cid}.json", jurisdiction_id=OTHER).status_code == 200
+    refused = file_in(live, district, theirs["api_key"], jurisdiction_id=HOME)
+    assert refused.status_code == 403
+    unknown = get(live, "/report/config.json", street="zz")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["code"] == "unknown_jurisdiction"
+    assert unknown.json()["error"]["field"] == "street"
