@@ -122,5 +122,5 @@ def test_a_bad_district_file_is_refused(tmp_path: Path) -> None:
     problems = "\n".join(raised.value.problems)
     assert "code 'Bad Code' must match" in problems and "needs a name" in problems
     assert "no street" in problems
-    with pytest.raises(OrgFileError, match="no district.toml"):
+    with pytest.raises(OrgFileError, match=r"no district\.toml"):
         load_district(tmp_path / "absent")
