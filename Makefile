@@ -46,7 +46,8 @@ redis-status: $(STAMP)
 help:
 	@echo "make demo          everything, with the simulated street (DISPATCH_PORT, default 8000)"
 	@echo "make demo-reset    the same, from an empty street"
-	@echo "make demo-district the Jizhou-scale district: 26 streets and the district centre"
+	@echo "make demo-district the Jizhou-scale district: 26 streets and the district centre,"
+	@echo "                   the simulator playing every street at once"
 	@echo "make test          the whole test suite"
 	@echo "make serve|worker|clock   one process of a deployment (the Procfile's lines)"
 	@echo "make seed          store the reference street (asks for a password)"

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from dispatch.errors import DispatchError, Forbidden, Unauthorized, Unavailable
-from dispatch.http.context import runtime, use_street
+from dispatch.http.context import deployment, runtime, use_street, user_container
 from dispatch.http.responses import error_response
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import ALL_ROLES, Role
@@ -169,6 +169,18 @@ async def _auth_message(websocket: WebSocket) -> str:
         raise Unauthorized('the first message is {"type":"auth","token":"..."}',
                            code="auth_required")
     return token
+
+
+def in_district(conn: HTTPConnection) -> bool:
+    """Whether the signed-in caller is one of the district centre's users (who see every
+    street): the district's sockets and pages are theirs only."""
+    return deployment(conn).is_district(user_container(conn))
+
+
+async def refuse(websocket: WebSocket, exc: DispatchError) -> None:
+    """Refuse a socket its guard let in (by role) for a reason of scope: the HTTP error
+    before the handshake, else an error message and close 1008."""
+    await _refuse(websocket, exc)
 
 
 async def _refuse(websocket: WebSocket, exc: DispatchError) -> None:

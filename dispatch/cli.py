@@ -416,15 +416,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="replace a street that has data")
     s.set_defaults(func=cmd_restore)
 
-    s = sub.add_parser("demo", help="everything together, with the simulated street")
+    s = sub.add_parser("demo", help="everything together, with the simulated street "
+                       "(or the simulated district)")
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--password", default="demo")
     s.add_argument("--quiet", action="store_true", help="no simulator")
     s.add_argument("--preset", choices=["street", "district"], default="street",
-                   help="the reference street (with the simulator), or the Jizhou-scale "
-                        "district: 26 streets and the district centre (no simulator yet)")
+                   help="the reference street, or the Jizhou-scale district: 26 streets and "
+                        "the district centre, the simulator playing every street at once")
     s.add_argument("--reset", action="store_true",
-                   help="start from an empty street (removes the demo's data first)")
+                   help="start from empty streets (removes the demo's data of every street "
+                        "served first)")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("simulate", help="play the street against a running server",

@@ -1,8 +1,11 @@
 """``dispatch demo``: embedded Redis, the street seeded, web + worker + clock (+ simulator).
 
-Prints the screen's URL and a login; Ctrl-C stops everything it started. One demo runs per
-data directory: a second one says where the first is and exits. ``--reset`` starts from an
-empty street (the data directory's Redis data, photos and logs are removed first).
+Prints the screen's URL and a login; Ctrl-C stops everything it started. With
+``--preset district`` the Jizhou district is seeded and served, and the simulator plays
+every street at once (a share of each street's people: DEMO_DISTRICT_SCALE). One demo
+runs per data directory: a second one says where the first is and exits. ``--reset`` starts from
+empty streets (the data directory's Redis data, photos and logs are removed first; with
+``REDIS_URL``, the keys of every street served).
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ DEMO_WINDOW_MIN = 8
 DEMO_WINDOW_EVERY_MIN = 20
 DEMO_FIRST_WINDOW_IN_MIN = 1
 MINUTES_PER_DAY = 24 * 60
+#: The district demo's simulator plays this share of every street's grid workers and
+#: members, with at most this many WebSockets in all (two cores stay responsive).
+DEMO_DISTRICT_SCALE = 0.1
+DEMO_DISTRICT_SOCKETS = 400
 
 
 def demo_windows(now: datetime) -> str:
@@ -69,6 +76,8 @@ LOCK_FILE = "demo.lock"
 STATE_FILE = "demo.json"
 #: What --reset removes from the data directory (the street's data; never anything else).
 RESET_DIRS = ("redis", "media", "logs")
+#: Keys scanned and unlinked at a time by --reset on a Redis of REDIS_URL.
+RESET_BATCH = 1000
 EXIT_OK = 0
 EXIT_FAIL = 1
 
@@ -117,32 +126,49 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def reset_data(settings: Settings) -> None:
-    """Remove the demo street's data: the embedded Redis (stopped first), photos and logs;
-    with ``REDIS_URL``, the street's keys on that server."""
+def served_streets(settings: Settings, *, district: bool = False) -> list[str]:
+    """Every street the demo serves: the settings' (``DISPATCH_STREETS``, the district
+    centre), and with the district preset every street of the district and its centre."""
+    from dispatch.district import street_codes
+
+    if district:
+        from dispatch.org.district_preset import CENTRE, STREETS
+
+        settings = settings.replace(streets=",".join(code for code, _ in STREETS),
+                                    district=CENTRE)
+    return street_codes(settings)
+
+
+def reset_data(settings: Settings, *, district: bool = False) -> None:
+    """Remove the demo's data: the embedded Redis (stopped first), photos and logs; with
+    ``REDIS_URL``, the keys of every street served (see :func:`served_streets`) on that
+    server."""
+    codes = served_streets(settings, district=district)
     if settings.redis_url:
-        asyncio.run(_delete_street_keys(settings))
+        asyncio.run(_delete_street_keys(str(settings.redis_url), codes))
     else:
         EmbeddedRedis(settings.redis_dir).stop()
     for name in RESET_DIRS:
         shutil.rmtree(settings.data_dir / name, ignore_errors=True)
-    print(f"reset: the demo street's data under {settings.data_dir}/ was removed")
+    print(f"reset: the demo's data ({len(codes)} street{'s' if len(codes) > 1 else ''}) "
+          f"under {settings.data_dir}/ was removed")
 
 
-async def _delete_street_keys(settings: Settings) -> None:
+async def _delete_street_keys(url: str, codes: list[str]) -> None:
     from dispatch.bootstrap import make_redis
     from dispatch.keys import Keys
 
-    redis = make_redis(str(settings.redis_url))
+    redis = make_redis(url)
     try:
-        batch: list[str] = []
-        async for key in redis.scan_iter(match=Keys(settings.street).pattern(), count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
+        for code in codes:
+            batch: list[str] = []
+            async for key in redis.scan_iter(match=Keys(code).pattern(), count=RESET_BATCH):
+                batch.append(key)
+                if len(batch) >= RESET_BATCH:
+                    await redis.unlink(*batch)
+                    batch.clear()
+            if batch:
                 await redis.unlink(*batch)
-                batch.clear()
-        if batch:
-            await redis.unlink(*batch)
     finally:
         await redis.aclose()
 
@@ -233,7 +259,7 @@ def run_demo(settings: Settings, *, port: int | None, password: str, simulate: b
         return EXIT_OK
     try:
         if reset:
-            reset_data(settings)
+            reset_data(settings, district=district)
         return _run(settings, lock, port=port, password=password, simulate=simulate,
                     district=district)
     finally:
@@ -282,6 +308,22 @@ def district_env() -> dict[str, str]:
             "DISPATCH_DISTRICT": CENTRE}
 
 
+def district_simulator_args(url: str, password: str) -> list[str]:
+    """The district demo's simulator: every street, a share of each one's people."""
+    return ["simulate", "--district", "--url", url, "--password", password,
+            "--scale", str(DEMO_DISTRICT_SCALE), "--max-sockets", str(DEMO_DISTRICT_SOCKETS)]
+
+
+def district_banner(url: str, password: str, streets: int, logs: Path) -> str:
+    return (f"\n  dispatch is running the district ({streets} streets).\n"
+            f"  District screen: {url}/district  (log in as district.screen)\n"
+            f"  Command screen:  {url}/  (a street's: yuyang.screen, or any street's "
+            "code.screen)\n"
+            f"  District figures: {url}/api/v1/district\n"
+            f"  Password of every user: {password}\n  Logs: {logs}/\n"
+            "  Ctrl-C stops everything.\n")
+
+
 def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
          simulate: bool, district: bool = False) -> int:
     redis_server = EmbeddedRedis(settings.redis_dir, settings.fsync)
@@ -319,16 +361,17 @@ def _run(settings: Settings, lock: DemoLock, *, port: int | None, password: str,
         url = f"http://{settings.host}:{port}"
         _wait_ready(url, procs)
         lock.announce(url)
+        can_simulate = simulate and importlib.util.find_spec("clients.simulator.main")
         if district:
-            print(f"\n  dispatch is running the district ({len(env['DISPATCH_STREETS'].split(','))}"
-                  f" streets).\n  District figures: {url}/api/v1/district\n  Command screen: "
-                  f"{url}/ (a street's: log in as yuyang.screen; the district: district.screen)"
-                  f"\n  Password of every user: {password}\n  Logs: {procs.log_dir}/\n"
-                  "  Ctrl-C stops everything.\n", flush=True)
-        elif simulate and importlib.util.find_spec("clients.simulator.main"):
-            procs.start("simulator", ["simulate", "--url", url, "--password", password], env,
-                        terminal=True)
-        if not district:
+            if can_simulate:
+                procs.start("simulator", district_simulator_args(url, password), env,
+                            terminal=True)
+            print(district_banner(url, password, len(env["DISPATCH_STREETS"].split(",")),
+                                  procs.log_dir), flush=True)
+        else:
+            if can_simulate:
+                procs.start("simulator", ["simulate", "--url", url, "--password", password],
+                            env, terminal=True)
             print(f"\n  dispatch is running.\n  Command screen: {url}/\n  Field app:      "
                   f"{url}/app\n  Log in as screen1 / {password} (or disp1, admin, gw001, "
                   f"dm001: same password)\n  Logs: {procs.log_dir}/\n  Ctrl-C stops "

@@ -197,6 +197,8 @@ class Settings:
     warn_last: int = _env("DISPATCH_WARN_LAST", 3, "the last N of a ranking are warned")
     stuck_hours: int = _env("DISPATCH_STUCK_HOURS", 72, "an open case untouched this long is stuck")
     figures_every_s: int = _env("DISPATCH_FIGURES_EVERY", 15, "screen figures refresh (s)")
+    district_figures_every_s: float = _env("DISPATCH_DISTRICT_FIGURES_EVERY", 15.0,
+                                           "the district screen's figures refresh (s)")
 
     # The command screen's map
     map_tiles_url: str = _env("DISPATCH_MAP_TILES", "",

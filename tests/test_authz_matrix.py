@@ -17,6 +17,7 @@ test, so the table stays complete; review it like the contract it restates.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
 from collections.abc import Awaitable, Callable, Iterator
@@ -43,8 +44,9 @@ from dispatch.identity.roles import Role
 from dispatch.location.members import MemberFixCall
 from dispatch.org.model import OrgData
 from dispatch.patrol.filters import Ping
+from dispatch.settings import Settings
 from tests.cases.helpers import Places
-from tests.conftest import PASSWORD, PNG_1PX, LiveServer
+from tests.conftest import PASSWORD, PNG_1PX, LiveServer, running
 from tests.location.fixtures import ALL_DAY_WINDOWS, now_ms
 from tests.open311.scenarios import examples as open311_examples
 
@@ -72,6 +74,7 @@ TABLE: dict[tuple[str, str], str] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/app"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
+    ("GET", "/district"): PUBLIC,
     ("GET", "/app/sw.js"): PUBLIC,
     ("GET", "/app/manifest.webmanifest"): PUBLIC,
     ("GET", "/static"): PUBLIC,
@@ -164,6 +167,7 @@ TABLE: dict[tuple[str, str], str] = {
     # the district centre: every street's figures for the district's users; a street's
     # users see their own street's row (here, a one-street deployment: theirs)
     ("GET", "/api/v1/district"):                      "no  no  no  yes yes yes yes no  no  no",
+    ("GET", "/api/v1/district/map"):                  "no  no  no  yes yes yes yes no  no  no",
     # citizens (Open311 GeoReport v2 and the public report page): open to anyone, the API
     # key or the request's token deciding the rest
     **{route: PUBLIC for route in open311_examples()},
@@ -173,7 +177,12 @@ SOCKETS: dict[str, str] = {
     "/ws/phone":                                      "yes no  no  no  no  no  no  no  yes no",
     "/ws/team":                                       "no  yes yes yes no  no  yes no  no  no",
     "/ws/screen":                                     "no  no  own yes yes yes yes own no  no",
+    # the district screen's stream: the district centre's users only (a street's users,
+    # here every user of the one-street deployment, are refused by scope: see below)
+    "/ws/district":                                   "no  no  no  own own own own no  no  no",
 }
+#: Sockets whose ``own`` is the district centre's: a street's users are refused them.
+DISTRICT_SOCKETS = frozenset({"/ws/district"})
 
 CGJ_ITEM, HW_ITEM = "SS01", "SR01"  # routed to city management (cgj) and sanitation (hw)
 SIMPLE_ITEM, HARD_ITEM = "SR04", "ZA20"  # handled by the grid's worker; by the centre
@@ -739,6 +748,9 @@ async def _socket_by_message(world: World, path: str, token: str) -> str:
     async with connect(world.live.ws_url + path, open_timeout=5) as ws:
         await ws.send(orjson.dumps({"type": "auth", "token": token}).decode())
         reply = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+        if reply["type"] == "auth.ok" and path in DISTRICT_SOCKETS:  # then the scope's say
+            reply = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+            return "auth.ok" if reply["type"] == "snapshot" else str(reply.get("code"))
         return "auth.ok" if reply["type"] == "auth.ok" else str(reply["code"])
 
 
@@ -753,11 +765,13 @@ async def _socket(world: World, path: str) -> list[str]:
         failures.append(f"{path} with a bogus token: {status}")
     for role, cell in cells(SOCKETS[path]).items():
         token = await world.token(ROLE_USERS[role])
+        outside = path in DISTRICT_SOCKETS and cell == "own"  # a street's user: no district
         by_message = await _socket_by_message(world, path, token)
-        if by_message != ("role_forbidden" if cell == "no" else "auth.ok"):
+        wanted = "role_forbidden" if cell == "no" else "district_only" if outside else "auth.ok"
+        if by_message != wanted:
             failures.append(f"{path} by message as {role.value}: {by_message}")
         status, first = await _socket_status(world, path, token)
-        if status != (403 if cell == "no" else 101):
+        if status != (403 if cell == "no" or outside else 101):
             failures.append(f"{path} as {role.value}: {status}")
         elif first is not None and role is SL:  # a station's lead watches their station
             if first["filter"]["station"] != SL_STATION:
@@ -794,4 +808,45 @@ def test_every_route_and_socket_against_the_table(live: LiveServer,
         return [f for group in found for f in group]
 
     failures = asyncio.run(go())
+    assert failures == [], "\n".join(failures)
+
+
+# --- the district centre's scope (a deployment of streets and their district) ------------------
+
+#: The district's routes and sockets, for the centre's users and a street's: the centre's
+#: see every street, a street's users their own street (routes) or nothing (sockets).
+DISTRICT_ROUTES = ("/api/v1/district", "/api/v1/district/map")
+
+
+def test_the_district_centre_sees_every_street_and_a_street_its_own(
+        settings: Settings) -> None:
+    from dispatch.org.district_preset import CENTRE
+    from tests.districts import seed_small_district
+
+    streets = [s.street.code for s in seed_small_district(settings)]
+    deployment = dataclasses.replace(settings, streets=",".join(streets), district=CENTRE)
+    centre = {DISP: "district.disp1", ASSESS: "district.assess", SCREEN: "district.screen",
+              ADMIN: "district.admin"}
+    street = {role: f"{streets[0]}.{name}" for role, name in
+              ((DISP, "disp1"), (ASSESS, "assess"), (SCREEN, "screen"), (ADMIN, "admin"))}
+
+    async def socket(live: LiveServer, token: str) -> int | str:
+        try:
+            async with connect(f"{live.ws_url}/ws/district?token={token}", open_timeout=5) as ws:
+                return str(orjson.loads(await asyncio.wait_for(ws.recv(), 5))["type"])
+        except InvalidStatus as exc:
+            return int(exc.response.status_code)
+
+    failures = []
+    with running(deployment) as live:
+        for users, seen, opened in ((centre, streets, "snapshot"), (street, streets[:1], 403)):
+            for role, user in users.items():
+                token = live.login(user)
+                with live.client(token) as c:
+                    for path in DISTRICT_ROUTES:
+                        got = [r["street"] for r in c.get(path).json()["streets"]]
+                        if got != seen:
+                            failures.append(f"{path} as {user}: {got}")
+                if (found := asyncio.run(socket(live, token))) != opened:
+                    failures.append(f"/ws/district as {user} ({role.value}): {found}")
     assert failures == [], "\n".join(failures)

@@ -32,6 +32,7 @@ from dispatch.org.seed import seed_org
 from dispatch.settings import Settings
 from tests.cases.helpers import CGJ_ITEM, HW_ITEM, Places
 from tests.conftest import PASSWORD, LiveServer, run_async, running
+from tests.districts import DISTRICT_TIER_RULE
 from tests.waiting import wait_until
 
 HOME, OTHER, CENTRE = "jlc", "hd", "qu"
@@ -248,22 +249,6 @@ def test_the_district_drills_down_to_a_streets_screen_and_desk(
     assert own.json()["items"] == []
 
 
-#: SR01 (sanitation) with a third tier to the district: 2 h limit, then +1 h the lead,
-#: +4 h the street's centre, +8 h the district.
-DISTRICT_TIER_RULE = """
-[[rule]]
-id = "sanitation-to-the-district"
-priority = 40
-match = { items = ["SR01"] }
-department = "hw"
-limit = "2h"
-clock = "clock"
-escalation = [
-  { after = "1h", notify = "lead", name_zh = "环卫督办", name_en = "Sanitation lead reminded" },
-  { after = "4h", notify = "dispatcher", name_zh = "中心督办", name_en = "Street centre" },
-  { after = "8h", notify = "district", name_zh = "区级督办", name_en = "The district supervises" },
-]
-"""
 T0 = 1_800_000_000_000
 HOUR_MS = 3_600_000
 

@@ -70,18 +70,26 @@ def _retry_after(response: httpx.Response) -> float:
         return DEFAULT_RETRY_AFTER_S
 
 
+def client(url: str, connections: int) -> httpx.AsyncClient:
+    """An HTTP client of ``connections`` pooled connections to ``url``."""
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    return httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
+
+
 class Api:
-    def __init__(self, url: str, stats: Stats, *, connections: int = DEFAULT_CONNECTIONS
-                 ) -> None:
+    def __init__(self, url: str, stats: Stats, *, connections: int = DEFAULT_CONNECTIONS,
+                 http: httpx.AsyncClient | None = None) -> None:
+        """``http``: a client shared with other Apis (the streets of a district), which
+        its owner closes; else one of ``connections`` pooled connections of our own."""
         self.url = url
         self.stats = stats
-        limits = httpx.Limits(max_connections=connections,
-                              max_keepalive_connections=connections)
-        timeout = httpx.Timeout(TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-        self.http = httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout)
+        self.owned = http is None
+        self.http = http or client(url, connections)
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self.owned:
+            await self.http.aclose()
 
     async def send(self, method: str, path: str, token: str | None = None, *,
                    body: Any = None, params: Mapping[str, Any] | None = None,
@@ -103,9 +111,15 @@ class Api:
         return Reply(response.status_code, _decode(response))
 
     async def call(self, what: str, method: str, path: str, token: str | None = None, *,
-                   expected: Collection[int] = (), **kw: Any) -> Reply:
-        """A request whose failure is an error unless its status is ``expected``."""
+                   expected: Collection[int] = (), resend: int = 0, **kw: Any) -> Reply:
+        """A request whose failure is an error unless its status is ``expected``; sent
+        again up to ``resend`` times after a transport failure (a kept-alive connection
+        the server closed as it was reused), as the phone apps do."""
         reply = await self.send(method, path, token, **kw)
+        for _ in range(resend):
+            if reply.status:
+                break
+            reply = await self.send(method, path, token, **kw)
         if not reply.ok and reply.status not in expected:
             self.stats.error(f"{what} {reply.status or 'transport'}", reply.describe())
         return reply

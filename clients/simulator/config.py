@@ -6,6 +6,9 @@ import argparse
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 PASSWORD_ENV = "DISPATCH_SIM_PASSWORD"
@@ -33,6 +36,22 @@ DEFAULT_REJECT_SHARE = 0.05
 #: Patrol length and rest between patrols, in simulated minutes.
 DEFAULT_PATROL_MIN = 6.0
 DEFAULT_PATROL_REST_MIN = 2.0
+
+#: District mode: every street at once, each phone on one of the three protocols
+#: (70% our socket, 20% OsmAnd, 10% OwnTracks), a share of each street's people
+#: (--scale) and at most DEFAULT_MAX_SOCKETS WebSockets in all.
+DISTRICT_OSMAND_SHARE = 0.2
+DISTRICT_OWNTRACKS_SHARE = 0.1
+DEFAULT_SCALE = 0.25
+DEFAULT_MAX_SOCKETS = 600
+DISTRICT_SCREENS = 1
+DEFAULT_DISTRICT_USER = "district.screen"
+DEFAULT_DISTRICT_POLL_S = 10.0
+#: A district street's user names carry its code: ``yuyang.gw001``; its screen is
+#: ``yuyang.screen``.
+STREET_USER_SEP = "."
+STREET_SCREEN_USER = "screen1"
+DISTRICT_STREET_SCREEN_USER = "screen"
 
 #: Load mode defaults: one ping per phone every few seconds.
 DEFAULT_LOAD_INTERVAL_S = 5.0
@@ -67,6 +86,20 @@ class SimConfig:
     server_pid: int | None = None
     plain: bool = False
     quiet: bool = False
+    # district mode
+    district: bool = False
+    #: The streets played (empty: every street the district user sees).
+    streets: tuple[str, ...] = ()
+    scale: float = DEFAULT_SCALE
+    max_sockets: int = DEFAULT_MAX_SOCKETS
+    district_user: str = DEFAULT_DISTRICT_USER
+    district_poll_s: float = DEFAULT_DISTRICT_POLL_S
+    #: Prefix of every user name of the street played (``yuyang.`` in a district).
+    prefix: str = ""
+    #: The street's screen user (after ``prefix``).
+    screen_user: str = STREET_SCREEN_USER
+    #: Department leads signed in (None: every department's).
+    leads: int | None = None
 
     @property
     def load_mode(self) -> bool:
@@ -103,7 +136,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=STREET_WORKERS, help="grid workers gw001..")
     p.add_argument("--members", type=int, default=STREET_MEMBERS,
                    help="disposal members, spread over the departments")
-    p.add_argument("--screens", type=int, default=DEFAULT_SCREENS, help="screen sockets")
+    p.add_argument("--screens", type=int, default=None,
+                   help=f"screen sockets (of each street; default {DEFAULT_SCREENS}, "
+                        f"district {DISTRICT_SCREENS})")
     p.add_argument("--speed", type=_positive, default=DEFAULT_SPEED,
                    help="time acceleration of the walk and of human delays (1 = real time)")
     p.add_argument("--duration", type=_positive, default=None,
@@ -111,8 +146,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--report-every", type=_positive, default=DEFAULT_REPORT_EVERY_S,
                    help="mean simulated seconds between two reports of a worker")
-    p.add_argument("--osmand-share", type=_share, default=DEFAULT_OSMAND_SHARE)
-    p.add_argument("--owntracks-share", type=_share, default=DEFAULT_OWNTRACKS_SHARE)
+    p.add_argument("--osmand-share", type=_share, default=None,
+                   help=f"share of phones on OsmAnd / Traccar Client (default "
+                        f"{DEFAULT_OSMAND_SHARE}; district {DISTRICT_OSMAND_SHARE})")
+    p.add_argument("--owntracks-share", type=_share, default=None,
+                   help=f"share of phones on OwnTracks (default {DEFAULT_OWNTRACKS_SHARE}; "
+                        f"district {DISTRICT_OWNTRACKS_SHARE}); the rest use /ws/phone")
     p.add_argument("--bad-share", type=_share, default=DEFAULT_BAD_SHARE,
                    help="share of reports that must be refused")
     p.add_argument("--duplicate-share", type=_share, default=DEFAULT_DUPLICATE_SHARE)
@@ -125,6 +164,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--patrol-rest-minutes", type=_positive, default=DEFAULT_PATROL_REST_MIN)
     p.add_argument("--plain", action="store_true", help="a plain line per second, no table")
     p.add_argument("--quiet", action="store_true", help="no live figures")
+    district = p.add_argument_group("district mode")
+    district.add_argument("--district", action="store_true",
+                          help="play every street of a district deployment at once")
+    district.add_argument("--streets", default="",
+                          help="comma-separated street codes (default: every street)")
+    district.add_argument("--scale", type=_share, default=DEFAULT_SCALE,
+                          help="share of each street's grid workers and members played "
+                               "(default %(default)s)")
+    district.add_argument("--max-sockets", type=int, default=DEFAULT_MAX_SOCKETS,
+                          help="most WebSockets in all; the streets' people are scaled "
+                               "down to fit (default %(default)s)")
+    district.add_argument("--district-user", default=DEFAULT_DISTRICT_USER,
+                          help="the district centre's user whose view is polled")
+    district.add_argument("--district-poll", type=_positive, default=DEFAULT_DISTRICT_POLL_S,
+                          help="seconds between two polls of GET /api/v1/district")
     load = p.add_argument_group("load mode")
     load.add_argument("--phones", type=int, default=0, help="synthetic phones (enables load mode)")
     load.add_argument("--interval", type=_positive, default=DEFAULT_LOAD_INTERVAL_S,
@@ -142,13 +196,25 @@ def parse_args(argv: Sequence[str]) -> SimConfig:
         duration = DEFAULT_LOAD_DURATION_S
     return SimConfig(
         url=a.url.rstrip("/"), password=a.password, workers=max(0, a.workers),
-        members=max(0, a.members), screens=max(0, a.screens), speed=a.speed,
+        members=max(0, a.members), speed=a.speed,
+        screens=max(0, _default(a.screens, DISTRICT_SCREENS if a.district
+                                else DEFAULT_SCREENS)),
         duration_s=duration, seed=a.seed, report_every_s=a.report_every,
-        osmand_share=a.osmand_share, owntracks_share=a.owntracks_share,
+        osmand_share=_default(a.osmand_share, DISTRICT_OSMAND_SHARE if a.district
+                              else DEFAULT_OSMAND_SHARE),
+        owntracks_share=_default(a.owntracks_share, DISTRICT_OWNTRACKS_SHARE if a.district
+                                 else DEFAULT_OWNTRACKS_SHARE),
         bad_share=a.bad_share, duplicate_share=a.duplicate_share, retry_share=a.retry_share,
         verify_fail_share=a.verify_fail_share, late_share=a.late_share,
         reject_share=a.reject_share, patrol_min=a.patrol_minutes,
         patrol_rest_min=a.patrol_rest_minutes, phones=max(0, a.phones),
         interval_s=a.interval, reports_per_s=max(0.0, a.reports_per_s),
-        server_pid=a.server_pid, plain=a.plain, quiet=a.quiet,
+        server_pid=a.server_pid, plain=a.plain, quiet=a.quiet, district=a.district,
+        streets=tuple(c.strip() for c in a.streets.split(",") if c.strip()),
+        scale=a.scale, max_sockets=max(1, a.max_sockets), district_user=a.district_user,
+        district_poll_s=a.district_poll,
     )
+
+
+def _default(value: _T | None, default: _T) -> _T:
+    return default if value is None else value

@@ -110,6 +110,8 @@ class Ctx:
     playing: bool = False
     #: Cases whose holder asked for more time, for the desk to approve.
     extensions: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    #: Each grid worker playing, and the protocol of their phone.
+    phones: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.reports = Reports(self.stats)

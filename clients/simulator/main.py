@@ -1,4 +1,5 @@
-"""``dispatch simulate``: the street (the demo) or a load test, until Ctrl-C or --duration.
+"""``dispatch simulate``: the street (the demo), every street of a district (--district)
+or a load test, until Ctrl-C or --duration.
 
 Ctrl-C and SIGTERM stop it cleanly: every task is cancelled, every socket closed.
 """
@@ -10,13 +11,22 @@ import contextlib
 import random
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from clients.simulator.api import Api, LoginRefused
 from clients.simulator.clock import SimClock
 from clients.simulator.config import SimConfig, parse_args
 from clients.simulator.context import Ctx, Spawner
 from clients.simulator.display import FiguresPrinter, error_lines, figures
+from clients.simulator.district_display import DistrictPrinter, summary
+from clients.simulator.district_mode import (
+    District,
+    describe_plan,
+    make_district,
+    start_district,
+    totals,
+)
 from clients.simulator.load import REPORTS_IN_FLIGHT, print_table, run_load
 from clients.simulator.stats import Stats
 from clients.simulator.street_mode import SetupFailed, start_street
@@ -58,26 +68,63 @@ def print_summary(stats: Stats) -> None:
         print("\n".join(lines))
 
 
-async def simulate(config: SimConfig, stop: asyncio.Event | None = None) -> Stats:
-    """Run until ``stop`` is set or the duration is over; returns the figures."""
-    stop = stop or asyncio.Event()
-    ctx = make_context(config)
-    work = asyncio.create_task(_play(ctx, stop), name="simulate")
+async def _until_stopped(play: Coroutine[Any, Any, None], stop: asyncio.Event,
+                         playing: Callable[[], bool]) -> None:
+    """Run ``play`` until it ends or ``stop`` is set; stopped while ``playing()``, it may
+    wind down (a setup, signing in or connecting, is cut short)."""
+    work = asyncio.create_task(play, name="simulate")
     stopped = asyncio.create_task(stop.wait(), name="stop")
     try:
         await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        if not work.done() and ctx.playing:  # stopped while playing: let it wind down
+        if not work.done() and playing():
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(work), WIND_DOWN_S)
-        work.cancel()  # a setup (signing in, connecting) is cut short
+        work.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await work
     finally:
         stopped.cancel()
         work.cancel()
+
+
+async def simulate(config: SimConfig, stop: asyncio.Event | None = None) -> Stats:
+    """Run until ``stop`` is set or the duration is over; returns the figures (a
+    district's totals in district mode)."""
+    if config.district:
+        return totals(await simulate_district(config, stop))
+    stop = stop or asyncio.Event()
+    ctx = make_context(config)
+    try:
+        await _until_stopped(_play(ctx, stop), stop, lambda: ctx.playing)
+    finally:
         await ctx.tasks.cancel_all()
         await ctx.api.aclose()
     return ctx.stats
+
+
+async def run_district(district: District, stop: asyncio.Event) -> None:
+    await start_district(district)
+    district.playing = True
+    config = district.config
+    if not config.quiet:
+        print(describe_plan(district), flush=True)
+        district.watch.tasks.spawn(DistrictPrinter(district, plain=config.plain).run(),
+                                   "figures")
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), config.duration_s)
+
+
+async def simulate_district(config: SimConfig, stop: asyncio.Event | None = None
+                            ) -> District:
+    """Every street of the district until ``stop`` or the duration; the streets' figures."""
+    stop = stop or asyncio.Event()
+    district = make_district(config)
+    try:
+        await _until_stopped(run_district(district, stop), stop, lambda: district.playing)
+    finally:
+        await district.cancel_all()
+        await district.aclose()
+    return district
 
 
 async def _play(ctx: Ctx, stop: asyncio.Event) -> None:
@@ -87,26 +134,34 @@ async def _play(ctx: Ctx, stop: asyncio.Event) -> None:
         await run_street(ctx, stop)
 
 
-async def _main(config: SimConfig) -> Stats:
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    return await simulate(config, stop)
+    return stop
+
+
+async def _main(config: SimConfig) -> None:
+    stop = _stop_on_signals()
+    if config.district:
+        print("\n".join(summary(await simulate_district(config, stop))))
+        return
+    stats = await simulate(config, stop)
+    if not config.load_mode:
+        print_summary(stats)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        stats = asyncio.run(_main(config))
+        asyncio.run(_main(config))
     except (SetupFailed, LoginRefused) as exc:
         print(f"simulate: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:
         return EXIT_OK
-    if not config.load_mode:
-        print_summary(stats)
     return EXIT_OK
 
 

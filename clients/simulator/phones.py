@@ -21,7 +21,15 @@ from typing import Any, Protocol
 
 from clients.simulator.context import Ctx
 from clients.simulator.sockets import Socket
-from clients.simulator.stats import ACK_MS, ACKS, ALERTS, LATE_UPLOADED, PINGS, TASKS
+from clients.simulator.stats import (
+    ACK_MS,
+    ACKS,
+    ALERTS,
+    LATE_UPLOADED,
+    PINGS,
+    TASKS,
+    pings_of,
+)
 
 MS_PER_S = 1000
 #: Simulated seconds between two fixes, and between two socket batches.
@@ -36,6 +44,9 @@ MAX_UPLOAD = 500
 MPS_PER_KNOT = 1852.0 / 3600.0
 KMH_PER_MPS = 3.6
 PERCENT = 100.0
+#: An HTTP phone sends a fix again this many times after a transport failure (the server
+#: stores each fix once).
+HTTP_RESENDS = 1
 #: Share of OsmAnd phones on the newer Traccar Client with a JSON body.
 OSMAND_JSON_SHARE = 0.5
 OWNTRACKS_OK: list[Any] = []
@@ -131,6 +142,7 @@ class SocketPhone:
                 self.undelivered.extend(batch)
             return
         self.ctx.stats.add(PINGS, len(batch))
+        self.ctx.stats.add(pings_of(self.kind), len(batch))
 
     async def _message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -225,6 +237,7 @@ class HttpPhone:
         self.ctx.ledger.record(self.username, _ts_s(ping) * MS_PER_S)
         if await self.send_one(ping):
             self.ctx.stats.add(PINGS)
+            self.ctx.stats.add(pings_of(self.kind))
 
     async def upload_late(self, pings: list[Ping]) -> None:
         for ping in sorted(pings, key=lambda p: int(p["ts"])):
@@ -267,9 +280,11 @@ class OsmAndPhone(HttpPhone):
     async def send_one(self, ping: Ping) -> bool:
         api = self.ctx.api
         if self.json_body:
-            reply = await api.post("osmand", "/osmand", None, self._json(ping))
+            reply = await api.post("osmand", "/osmand", None, self._json(ping),
+                                   resend=HTTP_RESENDS)
         else:
-            reply = await api.call("osmand", "POST", "/osmand", params=self._params(ping))
+            reply = await api.call("osmand", "POST", "/osmand", params=self._params(ping),
+                                   resend=HTTP_RESENDS)
         return reply.ok
 
 
@@ -291,7 +306,7 @@ class OwnTracksPhone(HttpPhone):
 
     async def send_one(self, ping: Ping) -> bool:
         reply = await self.ctx.api.post("owntracks", "/owntracks", None, self._body(ping),
-                                        auth=self.auth)
+                                        auth=self.auth, resend=HTTP_RESENDS)
         if reply.ok and reply.body != OWNTRACKS_OK:
             self.ctx.stats.error("owntracks answer", str(reply.body))
         return reply.ok

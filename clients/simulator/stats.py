@@ -63,6 +63,13 @@ WHISTLES = "whistles"
 CHECKINS = "checkins"
 CHECKINS_REFUSED = "checkins_refused_far"
 
+
+
+def pings_of(kind: str) -> str:
+    """The counter of the pings sent by one phone protocol (``socket``, ``osmand``, ...)."""
+    return f"{PINGS}_{kind}"
+
+
 # Latency names.
 ACK_MS = "ack"
 SCREEN_MS = "ping_screen"

@@ -8,12 +8,14 @@ then a lead per department, the grid workers, the members.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from clients.simulator.api import LoginRefused
 from clients.simulator.catalogue import Catalogue
+from clients.simulator.config import STREET_SCREEN_USER
 from clients.simulator.context import Ctx
 from clients.simulator.desk import Desk
 from clients.simulator.members import Department, Member
@@ -25,7 +27,7 @@ from clients.simulator.worker import GridWorker
 
 LOGIN_CONCURRENCY = 4
 DESK_USER = "disp1"
-SCREEN_USER = "screen1"
+SCREEN_USER = STREET_SCREEN_USER
 WORKER_PREFIX = "gw"
 WORKER_DIGITS = 3
 
@@ -40,11 +42,18 @@ class Person:
     start: Callable[[str], Awaitable[None]]
 
 
+def _phones_of(count: int, share: float) -> int:
+    """Phones of a protocol of ``share``: at least one of a few (a small street's still
+    speaks every protocol asked for)."""
+    wanted = round(count * share)
+    return max(wanted, 1) if share > 0 and count >= len(PhoneKind) else wanted
+
+
 def protocols(count: int, ctx: Ctx) -> list[PhoneKind]:
     """Which phone each worker has: exact shares of OsmAnd and OwnTracks, the rest ours."""
     cfg = ctx.config
-    osmand = round(count * cfg.osmand_share)
-    owntracks = min(count - osmand, round(count * cfg.owntracks_share))
+    osmand = min(count, _phones_of(count, cfg.osmand_share))
+    owntracks = min(count - osmand, _phones_of(count, cfg.owntracks_share))
     kinds = ([PhoneKind.OSMAND] * osmand + [PhoneKind.OWNTRACKS] * owntracks
              + [PhoneKind.SOCKET] * (count - osmand - owntracks))
     ctx.rng.shuffle(kinds)
@@ -93,7 +102,9 @@ async def own_grid(ctx: Ctx, username: str, token: str) -> GridShape | None:
 
 
 def _workers(ctx: Ctx) -> list[Person]:
-    names = [f"{WORKER_PREFIX}{n:0{WORKER_DIGITS}d}" for n in range(1, ctx.config.workers + 1)]
+    prefix = ctx.config.prefix
+    names = [f"{prefix}{WORKER_PREFIX}{n:0{WORKER_DIGITS}d}"
+             for n in range(1, ctx.config.workers + 1)]
     people = []
     for username, kind in zip(names, protocols(len(names), ctx), strict=True):
         grid = ctx.street.of_worker(username)
@@ -104,6 +115,7 @@ def _workers(ctx: Ctx) -> list[Person]:
                         grid: GridShape = grid) -> None:
             own = await own_grid(ctx, username, token)
             GridWorker(ctx, username, token, own or grid, kind).start()
+            ctx.phones[username] = kind.value
 
         people.append(Person(username, start))
     return people
@@ -118,6 +130,8 @@ def _force(ctx: Ctx, departments: list[dict[str, Any]]) -> tuple[list[Person], l
     for d in departments:
         if d.get("lead"):
             leads.append(_member(ctx, str(d["lead"]), teams[str(d["id"])], lead=True))
+    if ctx.config.leads is not None:
+        leads = leads[:max(0, ctx.config.leads)]
     members = [_member(ctx, name, teams[dept], lead=False)
                for name, dept in pick_members(departments, ctx.config.members)]
     return leads, members
@@ -140,30 +154,61 @@ def _screens(ctx: Ctx) -> list[Person]:
         for n in range(ctx.config.screens):
             Screen(ctx, token, n, timing=n == 0).start()
 
-    return [Person(SCREEN_USER, start)]
+    return [Person(ctx.config.prefix + ctx.config.screen_user, start)]
 
 
-async def _sign_in(ctx: Ctx, person: Person, gate: asyncio.Semaphore) -> None:
-    async with gate:
-        try:
-            token = await ctx.api.login(person.username, ctx.config.password)
-        except LoginRefused as exc:
-            ctx.stats.error("login refused", str(exc))
-            return
+Gates = tuple[asyncio.Semaphore, ...]
+
+
+async def _login(ctx: Ctx, username: str, gates: Gates) -> str:
+    """A token, once through every gate (in order)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for gate in gates:
+            await stack.enter_async_context(gate)
+        return await ctx.api.login(username, ctx.config.password)
+
+
+async def _sign_in(ctx: Ctx, person: Person, gates: Gates) -> None:
+    try:
+        token = await _login(ctx, person.username, gates)
+    except LoginRefused as exc:
+        ctx.stats.error("login refused", str(exc))
+        return
     await person.start(token)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A street read by its desk: what sizing and bringing its people in need."""
+
+    desk: str
+    desk_token: str
+    departments: list[dict[str, Any]]
+
+
+async def prepare_street(ctx: Ctx, gates: Gates = ()) -> Prepared:
+    """Sign in the desk and read the street (grids, catalogue, departments)."""
+    desk = ctx.config.prefix + DESK_USER
+    try:
+        desk_token = await _login(ctx, desk, gates or (asyncio.Semaphore(LOGIN_CONCURRENCY),))
+    except LoginRefused as exc:
+        raise SetupFailed(f"cannot sign in: {exc}") from exc
+    return Prepared(desk, desk_token, await load_street(ctx, desk_token))
+
+
+def populate(ctx: Ctx, street: Prepared, gates: Gates = ()) -> None:
+    """Start the desk and bring everyone else in, a few sign-ins at a time. ``gates``:
+    what limits the sign-ins at once (a district's streets pass one each, then a shared
+    one, so that they take turns)."""
+    gates = gates or (asyncio.Semaphore(LOGIN_CONCURRENCY),)
+    Desk(ctx, street.desk, street.desk_token).start()
+    leads, members = _force(ctx, street.departments)
+    people = _screens(ctx) + leads + _workers(ctx) + members
+    ctx.stats.add(PEOPLE, len(people) + 1)
+    for person in people:
+        ctx.spawn(_sign_in(ctx, person, gates), f"sign-in:{person.username}")
 
 
 async def start_street(ctx: Ctx) -> None:
     """Sign in the desk, read the street, then bring everyone else in."""
-    try:
-        desk_token = await ctx.api.login(DESK_USER, ctx.config.password)
-    except LoginRefused as exc:
-        raise SetupFailed(f"cannot sign in: {exc}") from exc
-    departments = await load_street(ctx, desk_token)
-    Desk(ctx, DESK_USER, desk_token).start()
-    leads, members = _force(ctx, departments)
-    people = _screens(ctx) + leads + _workers(ctx) + members
-    ctx.stats.add(PEOPLE, len(people) + 1)
-    gate = asyncio.Semaphore(LOGIN_CONCURRENCY)
-    for person in people:
-        ctx.spawn(_sign_in(ctx, person, gate), f"sign-in:{person.username}")
+    populate(ctx, await prepare_street(ctx))

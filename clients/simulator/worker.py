@@ -213,14 +213,8 @@ class GridWorker:
             coro.close()
             return
         self.busy.add(cid)
-
-        async def run() -> None:
-            try:
-                await coro
-            finally:
-                self.busy.discard(cid)
-
-        self.ctx.spawn(run(), f"{what}:{self.username}:{cid}")
+        task = self.ctx.spawn(coro, f"{what}:{self.username}:{cid}")
+        task.add_done_callback(lambda _: self.busy.discard(cid))
 
     async def solve(self, case: dict[str, Any]) -> None:
         ctx, cid = self.ctx, str(case["id"])

@@ -154,16 +154,16 @@ async def osmand(request: Request) -> Response:
 
     Answers 2xx to everything but an unknown device (404): the app retries a refused
     request forever and sends nothing newer meanwhile."""
-    c = container(request)
     now = now_ms()
     reports = await _osmand_reports(request, now)
     device = next((r.device for r in reports if r.device), None)
     if device is None:
         raise NotFound("the request names no device (id or deviceid)", code="unknown_device",
                        field="id")
-    c, worker = await device_worker(request, device)  # the street that registered it
+    worker = await device_worker(request, device)  # in the street that registered it
     if worker is None:
         raise NotFound(f"no device {device}", code="unknown_device", field="id")
+    c = container(request)  # the device's street
     results = [await runtime(request).report(worker, r, OSMAND, now=now) for r in reports]
     await alarms(c, worker, reports, OSMAND)
     if len(results) == 1:

@@ -20,14 +20,14 @@ from dispatch.http import (
     rules_routes,
     web_routes,
 )
-from dispatch.realtime import phone, screen
+from dispatch.realtime import district, phone, screen
 
 #: In the order a request is matched: the phones' fixes first (the most frequent
 #: requests by far; a route's match costs a few microseconds, and none of theirs
 #: overlaps another area's path).
 AREAS = (phone, location_routes, ops_routes, identity_routes, org_routes, rules_routes,
          media_routes, case_routes, screen, patrol_routes, report_routes, alert_routes,
-         open311_routes, district_routes, web_routes)
+         open311_routes, district_routes, district, web_routes)
 
 
 def all_routes() -> list[BaseRoute]:

@@ -1,5 +1,6 @@
 """The web pages the server itself serves: the command screen at ``/``, the field app at
 ``/app`` (with its manifest and offline service worker), the report pages at ``/reports``,
+the district screen at ``/district``,
 and their static files (plain ES modules, no build step, no CDN)."""
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ async def reports_page(request: Request) -> Response:
     return FileResponse(WEB_DIR / "reports" / "index.html", headers=NO_CACHE)
 
 
+@public
+@op(content=HTML)
+async def district_page(request: Request) -> Response:
+    """The district screen: every street on one map, their figures, escalations live."""
+    return FileResponse(WEB_DIR / "district" / "index.html", headers=NO_CACHE)
+
+
 class WebFiles(StaticFiles):
     """The pages' static files; public like the pages (the data behind them is not)."""
 
@@ -74,5 +82,6 @@ routes: list[BaseRoute] = [
     Route("/app/sw.js", field_app_worker, methods=["GET"]),
     Route(field_shell.MANIFEST_PATH, field_app_manifest, methods=["GET"]),
     Route("/reports", reports_page, methods=["GET"]),
+    Route("/district", district_page, methods=["GET"]),
     Mount("/static", app=static, name="static"),
 ]

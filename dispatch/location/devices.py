@@ -64,19 +64,19 @@ def device_streets(conn: HTTPConnection) -> DeviceStreets:
     return index
 
 
-async def device_worker(conn: HTTPConnection, device_id: str) -> tuple[Container, WorkerRef | None]:
-    """The street a device's fixes go to and the worker it is registered to (None: no
-    street has it). The request then acts on that street."""
+async def device_worker(conn: HTTPConnection, device_id: str) -> WorkerRef | None:
+    """The grid worker a device is registered to (None: no street served has it); the
+    request then acts on the street that registered it."""
     streets = deployment(conn)
     if not streets.multi:
-        return streets.home, await streets.home.location.directory.by_device(device_id)
+        return await streets.home.location.directory.by_device(device_id)
     index = device_streets(conn)
     c = await index.street_of(device_id)
     if c is None:
-        return streets.home, None
+        return None
     worker = await c.location.directory.by_device(device_id)
     if worker is None:
         index.forget(device_id)  # revoked or moved: looked up afresh after a short while
-        return c, None
+        return None
     use_street(conn, c.keys.street)
-    return c, worker
+    return worker

@@ -88,6 +88,16 @@ ALERT = message("alert", "An alert as it changes (docs/contract.md, \"Alerts\"),
                  "subject": {"type": "object"}, "count": INTEGER, "first_ts": TS,
                  "last_ts": TS, "note": nullable(STRING)})
 JOB = {"case": CASE}
+#: A street's row of the district's figures (dispatch/reports/district.py).
+STREET_ROWS: Schema = {"type": "array", "items": {"type": "object", "properties": {
+    "street": STRING, "name": STRING, "open": INTEGER, "red": INTEGER,
+    "escalated": INTEGER, "closure_rate": nullable(NUMBER), "on_time_rate": nullable(NUMBER),
+    "patrol_rate": nullable(NUMBER)}, "required": ["street", "name", "open", "red"]}}
+#: An alert of a case escalated to the district, with the street it is of.
+ESCALATED: Schema = {**{k: v for k, v in ALERT.items() if k not in ("title", "description")},
+                     "description": "An alert of kind case_escalated, with its street.",
+                     "properties": {**ALERT["properties"], "type": STRING, "street": STRING},
+                     "required": ["kind", "street"]}
 
 #: socket -> direction ("in": client to server, "out": server to client) -> type -> schema
 SOCKETS: dict[str, dict[str, dict[str, Schema]]] = {
@@ -175,6 +185,29 @@ SOCKETS: dict[str, dict[str, dict[str, Schema]]] = {
             "patrol": message("patrol", "A patrol started or ended.",
                               {"seq": SEQ, "patrol": PATROL}),
             "resync": message("resync", "The screen fell behind; a snapshot follows.",
+                              {"reason": STRING}),
+            "pong": message("pong", "The answer to ping.", optional={"seq": nullable(SEQ)}),
+            "error": ERROR,
+        },
+    },
+    "/ws/district": {
+        "in": {"ping": message("ping", "Keep-alive; answered by pong.", optional={"seq": SEQ})},
+        "out": {
+            "snapshot": message("snapshot", "Every street's figures, the district's totals "
+                                "and the cases escalated to the district, as GET "
+                                "/api/v1/district gives them.", {
+                                    "district": nullable(STRING), "date": STRING, "at": TS,
+                                    "streets": STREET_ROWS, "totals": {"type": "object"},
+                                    "escalations": {"type": "array", "items": ESCALATED}}),
+            "escalation": message("escalation", "A case of a street escalated to the "
+                                  "district (the third tier, notify district): its alert as "
+                                  "it opens, changes or clears.",
+                                  {"street": STRING, "alert": ESCALATED}),
+            "figures": message("figures", "Every street's figures and the totals again, "
+                               "every DISPATCH_DISTRICT_FIGURES_EVERY seconds.",
+                               {"district": nullable(STRING), "date": STRING, "at": TS,
+                                "streets": STREET_ROWS, "totals": {"type": "object"}}),
+            "resync": message("resync", "The district screen fell behind; a snapshot follows.",
                               {"reason": STRING}),
             "pong": message("pong", "The answer to ping.", optional={"seq": nullable(SEQ)}),
             "error": ERROR,

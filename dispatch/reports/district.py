@@ -8,10 +8,17 @@ rates are computed from those sums (not averaged), so they weigh each street by 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+from dispatch.alerts.model import AlertKind
+from dispatch.observe import count_cases
 from dispatch.reports.figures import CASE_NAMES, PATROL_NAMES, rate
+from dispatch.rules.model import Notify
+
+if TYPE_CHECKING:
+    from dispatch.bootstrap import Container
 
 #: What is open now, per street.
 NOW_NAMES = ("open", "red")
@@ -46,3 +53,35 @@ def district_totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     totals["streets"] = len(listed)
     totals.update(rates(totals))
     return totals
+
+
+def escalated_to_district(alert: Mapping[str, Any]) -> bool:
+    """Whether an alert is a case escalated to the district (the third tier)."""
+    return (alert.get("kind") == AlertKind.CASE_ESCALATED.value
+            and (alert.get("data") or {}).get("notify") == Notify.DISTRICT.value)
+
+
+async def street_figures(c: Container, now: int
+                         ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """A street's row, its day's figures as of ``now``, and its cases escalated to the
+    district (their active escalation alerts)."""
+    today = await c.reports.today_figures(now)
+    _, lights = await count_cases(c.redis, c.keys)
+    name = (await c.org.meta()).get("name") or c.keys.street
+    escalated = [a for a in await c.alerts.active() if escalated_to_district(a)]
+    row = street_row(c.keys.street, name, today, lights)
+    row["escalated"] = len(escalated)
+    return row, today, escalated
+
+
+async def district_view(streets: Sequence[Container], now: int) -> dict[str, Any]:
+    """Every street's row, the district's totals, and the escalations (each with its
+    ``street``), as of ``now``."""
+    found = await asyncio.gather(*(street_figures(c, now) for c in streets))
+    rows = [row for row, _, _ in found]
+    totals = district_totals(rows)
+    totals["escalated"] = sum(r["escalated"] for r in rows)
+    return {"date": found[0][1]["date"] if found else "", "at": now, "streets": rows,
+            "totals": totals,
+            "escalations": [{**a, "street": row["street"]}
+                            for row, _, alerts in found for a in alerts]}

@@ -10,6 +10,7 @@ export const DESK_TEXTS = {
     "role.grid_assistant": "网格辅助员",
     "role.informant": "网格信息员",
     "header.station_user": "{station} · {name}（{role}）",
+    "header.back_district": "返回区级大屏",
     "fig.station_own": "本站指标",
     "map.station_title": "{station}网格图",
 
@@ -148,6 +149,7 @@ export const DESK_TEXTS = {
     "role.grid_assistant": "part-time grid worker",
     "role.informant": "grid informant",
     "header.station_user": "{station} · {name} ({role})",
+    "header.back_district": "Back to the district",
     "fig.station_own": "This station",
     "map.station_title": "{station}: grid map",
 

@@ -19,6 +19,7 @@ import { createReplay } from "./replay.js";
 import { createSearch } from "./search.js";
 import { createSos } from "./sos.js";
 import { createStream } from "./stream.js";
+import { drilledStreet, streetApi } from "./street.js";
 import { createWorkers } from "./workers.js";
 
 const SESSION_KEY = "dispatch.screen.session";
@@ -46,10 +47,12 @@ if (session && Number.isFinite(session.expires) && session.expires <= Date.now()
   session = null;
 }
 
-const api = createApi({
+/** The street a district user drilled down to (null: the user's own street). */
+const drilled = drilledStreet();
+const api = streetApi(createApi({
   getToken: () => (session ? session.token : null),
   onUnauthorized: () => signOut("login.expired"),
-});
+}), drilled);
 
 /** Forget the session and start over on the sign-in form (with a notice to show there). */
 function signOut(noticeKey = null) {
@@ -138,6 +141,7 @@ async function startScreen() {
   map.onReproject(() => cases.render()); // case markers follow the zoom
   byId("patrols-open").addEventListener("click", () => patrols.openList());
   byId("patrols-open").hidden = station !== null;
+  byId("district-back").hidden = drilled === null;
   caseCard = createCaseCard({ api, card, cases, names,
     canDispatch: () => DISPATCH_ROLES.has(user.role),
     canWhistle: (c) => DISPATCH_ROLES.has(user.role)
@@ -215,7 +219,8 @@ async function startScreen() {
   const params = new URLSearchParams(location.search);
   const stream = createStream({
     token: () => session.token,
-    filter: { station: params.get("station"), department: params.get("department") },
+    filter: { station: params.get("station"), department: params.get("department"),
+      street: drilled },
     handlers: {
       snapshot(m) {
         workers.replace(m.workers);

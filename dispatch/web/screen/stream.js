@@ -8,7 +8,8 @@ const DELTAS = new Set(["positions", "case", "alert", "figures"]);
 
 /**
  * handlers: {snapshot(msg), positions(msg), case(msg), alert(msg), figures(msg), error(msg)};
- * filter: {station, department} from the page's address (optional).
+ * filter: {station, department} from the page's address (optional), and the street a
+ * district user drilled down to.
  */
 export function createStream({ token, filter = {}, handlers, onState, onFailure,
                                onSeq = () => {} }) {
