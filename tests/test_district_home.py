@@ -295,6 +295,9 @@ def test_a_key_cannot_file_into_another_street_and_a_jurisdiction_must_be_served
         assert r.status_code == 404 and "no jurisdiction" in r.json()[0]["description"]
         assert file_in(live, district, theirs, jurisdiction_id=code).status_code == 404
     assert get(live, f"{V2}/services.json", jurisdiction_id=OTHER).status_code == 200
+    found = get(live, f"{V2}/discovery.json", jurisdiction_id=OTHER).json()
+    assert found["contact"] == "华东街道"  # the street's own name
+    assert get(live, f"{V2}/discovery.json").json()["contact"] != "华东街道"
     xml = get(live, f"{V2}/services.xml", jurisdiction_id="zz")
     assert xml.status_code == 404 and "<errors>" in xml.text
 
