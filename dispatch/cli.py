@@ -8,9 +8,12 @@ import getpass
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dispatch.settings import Settings
+
+if TYPE_CHECKING:
+    from dispatch.org.district_files import District
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 EXIT_OK = 0
@@ -65,16 +68,16 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.org.files import OrgFileError, export_org, load_org
     from dispatch.org.preset import street_preset
 
-    if args.preset == "district":
-        password = str(args.password or getpass.getpass("password for every seeded user: "))
-        return run(_seed_district(settings, password, args.force))
+    if args.district or args.preset == "district":
+        return _cmd_seed_district(args, settings)
     try:
         if args.preset:
             data = street_preset()
         elif args.grids and args.org:
             data = load_org(Path(args.grids), Path(args.org))
         else:
-            print("seed needs --preset street, or --grids FILE --org FILE", file=sys.stderr)
+            print("seed needs --preset street|district, --grids FILE --org FILE, or "
+                  "--district DIR", file=sys.stderr)
             return EXIT_USAGE
     except OrgFileError as exc:
         for problem in exc.problems:
@@ -89,25 +92,50 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     return run(_seed(settings, data, password, args.force))
 
 
-async def _seed_district(settings: Settings, password: str, force: bool) -> int:
+def _cmd_seed_district(args: argparse.Namespace, settings: Settings) -> int:
+    """``seed --district DIR`` (a district from files) or ``--preset district``; with
+    ``--export DIR``, the district written in the files' layout instead of stored."""
+    from dispatch.org.district_files import export_district, load_district, preset_district
+    from dispatch.org.files import OrgFileError
+
+    if args.grids or args.org or (args.district and args.preset):
+        print("seed --district DIR goes alone (not with --preset, --grids or --org)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        district = load_district(Path(args.district)) if args.district else preset_district()
+    except OrgFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s); nothing was stored", file=sys.stderr)
+        return EXIT_FAIL
+    if args.export:
+        written = export_district(district, Path(args.export))
+        print(f"wrote {len(written)} files ({len(district.streets)} streets) to {args.export}")
+        return EXIT_OK
+    password = str(args.password or getpass.getpass("password for every seeded user: "))
+    return run(_seed_district(settings, district, password, args.force))
+
+
+async def _seed_district(settings: Settings, district: District, password: str,
+                         force: bool) -> int:
     from dispatch.errors import DispatchError
-    from dispatch.org.district_preset import CENTRE, centre_people, district_preset
     from dispatch.org.district_seed import seed_district
     from dispatch.progress import Counter
 
-    streets, centre = district_preset(), centre_people()
+    streets, centre = district.streets, district.centre
     total = sum(len(s.people) for s in streets) + len(centre)
     try:
         with Counter("hashing passwords", total) as counter:
-            report = await seed_district(settings, streets, CENTRE, centre, password,
+            report = await seed_district(settings, streets, district.code, centre, password,
                                          force=force, progress=counter.update)
     except DispatchError as exc:
         print(f"refused: {exc.message}", file=sys.stderr)
         return EXIT_FAIL
     print(f"seeded {len(report.streets)} streets, {report.grids} grids, "
-          f"{report.users} users; the district centre is {CENTRE}")
+          f"{report.users} users; the district centre is {district.code}")
     print(f"serve them with DISPATCH_STREETS={','.join(report.streets)} "
-          f"DISPATCH_DISTRICT={CENTRE}")
+          f"DISPATCH_DISTRICT={district.code}")
     return EXIT_OK
 
 
@@ -135,9 +163,30 @@ async def _seed(settings: Settings, data: Any, password: str, force: bool) -> in
     return EXIT_OK
 
 
+# --- the street a command acts on ----------------------------------------------
+def _street_settings(args: argparse.Namespace, settings: Settings) -> Settings | None:
+    """``settings`` for the street named by ``--street`` (default the home street); None,
+    said why, when this deployment serves no such street."""
+    from dispatch.district import street_codes
+
+    codes = street_codes(settings)
+    code = getattr(args, "street", None) or codes[0]
+    if code not in codes:
+        print(f"no street {code} is served here (DISPATCH_STREETS: {', '.join(codes)})",
+              file=sys.stderr)
+        return None
+    return settings.replace(street=code)
+
+
+def _street_arg(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--street", metavar="CODE",
+                   help="the street to act on (default the home street)")
+
+
 # --- users ------------------------------------------------------------------
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    return run(_users(args, settings))
+    street = _street_settings(args, settings)
+    return EXIT_USAGE if street is None else run(_users(args, street))
 
 
 async def _users(args: argparse.Namespace, settings: Settings) -> int:
@@ -178,7 +227,8 @@ async def _users(args: argparse.Namespace, settings: Settings) -> int:
 
 # --- open311 ----------------------------------------------------------------
 def cmd_open311(args: argparse.Namespace, settings: Settings) -> int:
-    return run(_open311_keys(args, settings))
+    street = _street_settings(args, settings)
+    return EXIT_USAGE if street is None else run(_open311_keys(args, street))
 
 
 async def _open311_keys(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,7 +266,10 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "check":
         return check_file(Path(args.file))
-    return int(run(reload_rules(settings, Path(args.file) if args.file else None)))
+    street = _street_settings(args, settings)
+    if street is None:
+        return EXIT_USAGE
+    return int(run(reload_rules(street, Path(args.file) if args.file else None)))
 
 
 # --- backup / restore -------------------------------------------------------
@@ -234,6 +287,11 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.bootstrap import bootstrap
+
+    street = _street_settings(args, settings)
+    if street is None:
+        return EXIT_USAGE
+    settings = street
 
     async def go() -> tuple[int, int]:
         c = bootstrap(settings)
@@ -311,6 +369,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--org", help="TOML file of stations, departments and people")
     s.add_argument("--password", help="password of every seeded user")
     s.add_argument("--force", action="store_true", help="replace existing data")
+    s.add_argument("--district", metavar="DIR",
+                   help="a district from files: DIR/district.toml (code, name, the centre's "
+                        "people) and DIR/<street>/grids.geojson + org.toml per street")
     s.add_argument("--export", metavar="DIR", help="write the files instead of storing them")
     s.set_defaults(func=cmd_seed)
 
@@ -321,6 +382,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--scope")
     s.add_argument("--name")
     s.add_argument("--password")
+    _street_arg(s)
     s.set_defaults(func=cmd_users)
 
     s = sub.add_parser("open311", help="Open311 API keys of the systems that file requests")
@@ -329,11 +391,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="the key's name (add) or id (revoke)")
     s.add_argument("--rate", type=int, help="requests per window (default "
                    "DISPATCH_OPEN311_KEY_RATE)")
+    _street_arg(s)
     s.set_defaults(func=cmd_open311)
 
     s = sub.add_parser("rules", help="check or reload the routing rules")
     s.add_argument("action", choices=["check", "reload"])
     s.add_argument("file", nargs="?")
+    _street_arg(s)
     s.set_defaults(func=cmd_rules)
 
     s = sub.add_parser("backup", help="write the street's data and photos to an archive")
@@ -344,6 +408,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("archive", help="compact every closed case due into the archive now "
                        "(the clock does it as it goes)")
     s.add_argument("--status", action="store_true", help="only count the archived cases")
+    _street_arg(s)
     s.set_defaults(func=cmd_archive)
 
     s = sub.add_parser("restore", help="put a backup archive back (replaces the street's data)")

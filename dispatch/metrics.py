@@ -19,6 +19,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 PREFIX = "dispatch_"
 #: A worker or clock whose metrics port is taken tries the next ones (several on a host).
 PORT_TRIES = 16
+#: The label naming the street a figure is of (a clock or worker serves several streets).
+STREET_LABEL = "street"
 log = logging.getLogger("dispatch.metrics")
 
 

@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from dispatch.alerts.model import AlertKind
 from dispatch.cases.states import OPEN_STATES, CaseState
 from dispatch.keys import Keys
-from dispatch.metrics import Metrics
+from dispatch.metrics import STREET_LABEL, Metrics
 
 #: Buckets of timer lateness (s): due -> fired, a second's tick is the usual.
 LATENESS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -95,15 +95,15 @@ def measure_redis_sync(redis: Any, metrics: Metrics) -> float | None:
 # --- timers (clock) -------------------------------------------------------------------------
 def timer_lateness(metrics: Metrics) -> Any:
     return metrics.histogram("timer_lateness_seconds", "Case timers: due -> fired",
-                             ["kind"], buckets=LATENESS_BUCKETS)
+                             [STREET_LABEL, "kind"], buckets=LATENESS_BUCKETS)
 
 
-def observe_fired(metrics: Metrics, fired: Iterable[Any]) -> None:
-    """Each fired timer's lateness (``Fired`` of the case store)."""
+def observe_fired(metrics: Metrics, fired: Iterable[Any], street: str) -> None:
+    """Each fired timer's lateness (``Fired`` of the case store) in ``street``."""
     hist = timer_lateness(metrics)
     for f in fired:
         if f.fired and f.timer is not None:
-            hist.labels(f.timer.kind.value).observe(max(0, f.late_ms) / MS)
+            hist.labels(street, f.timer.kind.value).observe(max(0, f.late_ms) / MS)
 
 
 # --- cases and alerts (clock) ---------------------------------------------------------------
@@ -127,28 +127,31 @@ async def count_cases(redis: Redis, keys: Keys) -> tuple[dict[str, int], dict[st
 
 
 async def refresh_cases(redis: Redis, keys: Keys, metrics: Metrics) -> None:
+    """A street's cases by state and its open cases by light (labelled by street)."""
     by_state, by_light = await count_cases(redis, keys)
-    states = metrics.gauge("cases", "Cases by state", ["state"])
+    street = keys.street
+    states = metrics.gauge("cases", "Cases by state", [STREET_LABEL, "state"])
     for state, n in by_state.items():
-        states.labels(state).set(n)
-    lights = metrics.gauge("cases_open_by_light", "Open cases by time light", ["light"])
+        states.labels(street, state).set(n)
+    lights = metrics.gauge("cases_open_by_light", "Open cases by time light",
+                           [STREET_LABEL, "light"])
     for light, n in by_light.items():
-        lights.labels(light).set(n)
+        lights.labels(street, light).set(n)
 
 
-def refresh_alerts(alerts: Iterable[dict[str, Any]], metrics: Metrics,
+def refresh_alerts(alerts: Iterable[dict[str, Any]], metrics: Metrics, street: str,
                    kinds: Iterable[str] = ()) -> None:
-    """Active alerts by kind: open ones, and acknowledged ones not yet cleared (every kind
-    in ``kinds`` shown, 0 when there is none)."""
+    """A street's active alerts by kind: open ones, and acknowledged ones not yet cleared
+    (every kind in ``kinds`` shown, 0 when there is none)."""
     wanted = list(kinds)
     found = list(alerts)
     for state, name, doc in (("open", "alerts_open", "Open alerts by kind"),
                              ("acked", "alerts_acked", "Acknowledged, uncleared alerts by kind")):
         counts: Counter[str] = Counter({k: 0 for k in wanted})
         counts.update(str(a.get("kind", "unknown")) for a in found if a.get("state") == state)
-        gauge = metrics.gauge(name, doc, ["kind"])
+        gauge = metrics.gauge(name, doc, [STREET_LABEL, "kind"])
         for kind, n in counts.items():
-            gauge.labels(kind).set(n)
+            gauge.labels(street, kind).set(n)
 
 
 #: Alert kinds always shown (0 when none is open); others appear when they occur.

@@ -49,6 +49,7 @@ from dispatch.location.apps import (
     osmand_report,
     owntracks_message,
 )
+from dispatch.location.devices import device_worker
 from dispatch.location.directory import WorkerRef
 from dispatch.location.protocols import ping_from_json
 from dispatch.location.setup import is_local, owntracks_setup, traccar_setup
@@ -62,8 +63,6 @@ JSON_TYPE = "application/json"
 OSMAND = "osmand"
 OWNTRACKS = "owntracks"
 BASIC_CHALLENGE = 'Basic realm="dispatch"'
-#: A device id named like its user in a district (``yuyang.gw001``) starts with its street.
-DEVICE_STREET_SEP = "."
 TRACK_ROLES = (*SCREEN_ROLES, Role.GRID_WORKER, Role.GRID_ASSISTANT)
 
 
@@ -161,7 +160,7 @@ async def osmand(request: Request) -> Response:
     if device is None:
         raise NotFound("the request names no device (id or deviceid)", code="unknown_device",
                        field="id")
-    worker = await _device_worker(request, device)
+    worker = await device_worker(request, device)  # in the street that registered it
     if worker is None:
         raise NotFound(f"no device {device}", code="unknown_device", field="id")
     c = container(request)  # the device's street
@@ -170,21 +169,6 @@ async def osmand(request: Request) -> Response:
     if len(results) == 1:
         return json(results[0].public())
     return json({"ok": True, "items": [r.public() for r in results]})
-
-
-async def _device_worker(request: Request, device: str) -> WorkerRef | None:
-    """The grid worker a device is registered to, in the street served that holds it
-    (first the street its id starts with, ``yuyang.gw001``), which becomes the request's."""
-    d = deployment(request)
-    if not d.multi:
-        return await container(request).location.directory.by_device(device)
-    hinted = d.of(device.partition(DEVICE_STREET_SEP)[0])
-    for c in [*([hinted] if hinted else []), *(c for c in d if c is not hinted)]:
-        worker = await c.location.directory.by_device(device)
-        if worker is not None:
-            use_street(request, c.keys.street)
-            return worker
-    return None
 
 
 def _basic(header: str) -> tuple[str, str] | None:

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import public
 from dispatch.errors import BadRequest, DispatchError, NotFound
-from dispatch.http.context import container
+from dispatch.http.context import container, deployment
 from dispatch.http.models.media import IMAGE
 from dispatch.http.models.open311 import (
     ERRORS_SCHEMA,
@@ -29,6 +29,7 @@ from dispatch.http.models.open311 import (
     RATING_BODY,
     XML,
     CitizenConfig,
+    CitizenQuery,
     Discovery,
     Service,
     ServiceDefinition,
@@ -41,6 +42,14 @@ from dispatch.http.web_routes import NO_CACHE, WEB_DIR
 from dispatch.open311 import views, xml
 from dispatch.open311.forms import parse_request
 from dispatch.open311.service import Filters
+from dispatch.open311.streets import (
+    JURISDICTION,
+    choose,
+    choose_by_key,
+    choose_by_media,
+    choose_by_token,
+    street_list,
+)
 from dispatch.open311.views import FORMATS, SPEC_URL, lang_of, parse_w3c, w3c
 
 PREFIX = "/open311/v2"
@@ -117,9 +126,12 @@ def _lang(request: Request) -> str:
 
 
 def _check_jurisdiction(request: Request, given: str | None) -> None:
-    if given and given != container(request).settings.street:
-        raise NotFound(f"no jurisdiction {given}", code="unknown_jurisdiction",
-                       field="jurisdiction_id")
+    """Act on the street ``given`` names (the home street when None; 404 when not served)."""
+    choose(request, given)
+
+
+def _jurisdiction(request: Request) -> str | None:
+    return request.query_params.get(JURISDICTION)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -129,7 +141,7 @@ def _check_jurisdiction(request: Request, given: str | None) -> None:
 @open311
 async def discovery(request: Request) -> Result:
     """GeoReport v2 discovery: where the endpoint is and what it speaks."""
-    c = container(request)
+    c = choose(request, _jurisdiction(request))
     meta = await c.org.meta()
     changeset = w3c(int(meta.get("seeded_ms") or 0) or None, c.open311.zone)
     return "discovery", {
@@ -208,10 +220,14 @@ async def get_request(request: Request) -> Result:
 @op(content=array_of(ServiceRequest), models=(ServiceRequest,), errors=(404,), **SPEC)
 @open311
 async def get_token(request: Request) -> Result:
-    """The request a token stands for."""
+    """The request a token stands for (and, serving several streets, its jurisdiction)."""
     token = request.path_params["token"]
-    cid = await container(request).open311.by_token(token)
-    return "service_requests", [{"service_request_id": cid, "token": token}]
+    c = await choose_by_token(request, token, _jurisdiction(request))
+    cid = await c.open311.by_token(token)
+    found = {"service_request_id": cid, "token": token}
+    if deployment(request).multi:
+        found[JURISDICTION] = c.keys.street
+    return "service_requests", [found]
 
 
 # --- filing and rating -----------------------------------------------------------------------
@@ -236,7 +252,7 @@ async def post_request(request: Request) -> Result:
         photo = await part.read(c.settings.max_media_bytes + 1) if isinstance(
             part, UploadFile) else None
     fields = dict(pairs)
-    _check_jurisdiction(request, fields.get("jurisdiction_id"))
+    c = await choose_by_key(request, fields.get("api_key", ""), fields.get(JURISDICTION))
     key = await c.open311.authorize(fields.get("api_key", ""), _client_address(request))
     new = parse_request(pairs, c.rules.catalogue)
     created = await c.open311.create(new, key, photo)
@@ -252,9 +268,10 @@ async def post_request(request: Request) -> Result:
 @open311
 async def rate_by_token(request: Request) -> Result:
     """The citizen rates the handled request, 1 to 5 with a note, once (党群评议)."""
-    c = container(request)
     async with request.form(max_files=0) as form:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    c = await choose_by_token(request, request.path_params["token"],
+                              fields.get(JURISDICTION) or _jurisdiction(request))
     raw = fields.get("score", "").strip()
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_SCORE:
         raise BadRequest("score is a whole number from 1 to 5", code="invalid_field",
@@ -272,10 +289,14 @@ async def citizen_page(request: Request) -> Response:
 
 
 @public
-@op(ok=CitizenConfig)
+@op(query=CitizenQuery, ok=CitizenConfig, errors=(404,))
 async def citizen_config(request: Request) -> Response:
-    """What the public page needs: its API key and the grids to place a report on."""
-    c = container(request)
+    """What the public page needs: its API key and the grids to place a report on, of the
+    street chosen by ``street`` (or ``jurisdiction_id``; default the home street), and
+    every street served, to choose from."""
+    q = request.query_params
+    c = choose(request, q.get("street") or q.get(JURISDICTION),
+               "street" if q.get("street") else JURISDICTION)
     grids = (await c.org.grids())["features"]
     public_grids = [{"type": "Feature", "geometry": f["geometry"], "properties": {
         "id": f["properties"]["id"], "name": f["properties"].get("name"),
@@ -283,8 +304,9 @@ async def citizen_config(request: Request) -> Response:
     meta = await c.org.meta()
     return ORJSONResponse({
         "api_key": await c.open311.page_key(),
-        "street": {"code": c.settings.street, "name": meta.get("name"),
+        "street": {"code": c.keys.street, "name": meta.get("name"),
                    "name_en": meta.get("name_en")},
+        "streets": await street_list(deployment(request)),
         "grids": {"type": "FeatureCollection", "features": public_grids},
         "open311": PREFIX,
     }, headers=NO_CACHE)
@@ -294,8 +316,11 @@ async def citizen_config(request: Request) -> Response:
 @op(content=IMAGE, errors=(404,), **SPEC)
 async def request_media(request: Request) -> Response:
     """A photo of a citizen's request (public like the request)."""
-    c = container(request)
     media_id = request.path_params["id"]
+    try:
+        c = await choose_by_media(request, media_id, _jurisdiction(request))
+    except NotFound as exc:
+        return spec_error(JSON_FORMAT, 404, exc.message)
     meta = await c.media.meta(media_id)
     if meta is None or not await c.media.owned_by(media_id, "open311"):
         return spec_error(JSON_FORMAT, 404, f"no photo {media_id}")

@@ -15,13 +15,15 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from time import perf_counter
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from dispatch.bootstrap import Container
-from dispatch.clock import Now, now_ms
+from dispatch.clock import MS_PER_S, Now, now_ms
 from dispatch.jobs.leader import LeaderLock
 from dispatch.jobs.recurring import Occurrence, Recurring, RecurringRunner
+from dispatch.metrics import STREET_LABEL, Metrics
 from dispatch.settings import Settings
 
 log = logging.getLogger("dispatch.clock")
@@ -30,7 +32,38 @@ RENEW_S = 2.0
 #: A leader renews at least this many times within its lease.
 RENEWALS_PER_LEASE = 4
 CALENDAR_TICK_S = 5.0
+#: Buckets (s) of a periodic job's run, and of an occurrence's lateness.
+JOB_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+OCCURRENCE_BUCKETS = (1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
 
+
+
+class ClockFigures:
+    """What a clock tells Prometheus of the street it runs, labelled with the street: whether
+    it leads it, how long each periodic job (the timers' tick first) takes, and the
+    occurrences of the rhythm (patrol windows, daily / weekly / monthly reports) run."""
+
+    def __init__(self, metrics: Metrics, street: str) -> None:
+        self.street = street
+        self.leading = metrics.gauge("clock_leading", "This clock leads (1) or waits (0)",
+                                     [STREET_LABEL]).labels(street)
+        self.seconds = metrics.histogram("clock_job_seconds",
+                                         "Time of one run of a periodic clock job",
+                                         [STREET_LABEL, "job"], buckets=JOB_BUCKETS)
+        self.occurrences = metrics.counter("clock_occurrences_total",
+                                           "Occurrences of the clock's jobs at times of day run",
+                                           [STREET_LABEL, "job"])
+        self.late = metrics.histogram("clock_occurrence_lateness_seconds",
+                                      "Occurrences of jobs at times of day: due -> run",
+                                      [STREET_LABEL], buckets=OCCURRENCE_BUCKETS)
+
+    def periodic(self, job: str, seconds: float) -> None:
+        self.seconds.labels(self.street, job).observe(seconds)
+
+    def ran(self, occurrences: list[Occurrence]) -> None:
+        for o in occurrences:
+            self.occurrences.labels(self.street, o.job).inc()
+            self.late.labels(self.street).observe(o.late_ms / MS_PER_S)
 
 
 @dataclass(frozen=True)
@@ -51,12 +84,12 @@ class Clock:
         self.renew_s = min(RENEW_S, lease_ms / 1000 / RENEWALS_PER_LEASE)
         self.runner = RecurringRunner(container.redis, container.keys.clock_marker, recurring)
         self.leading = False
+        self.figures = ClockFigures(container.metrics, container.keys.street)
 
     async def renew(self) -> bool:
         was = self.leading
         self.leading = await self.lock.hold()
-        self.c.metrics.gauge("clock_leading", "This clock leads (1) or waits (0)").set(
-            int(self.leading))
+        self.figures.leading.set(int(self.leading))
         if self.leading != was:
             log.info("clock %s the lead of %s", "took" if self.leading else "lost",
                      self.c.keys.street)
@@ -66,10 +99,16 @@ class Clock:
 
     async def run_periodic(self, job: Periodic) -> None:
         if self.leading:
+            started = perf_counter()
             await job.action(self.now())
+            self.figures.periodic(job.name, perf_counter() - started)
 
     async def run_calendar(self) -> list[Occurrence]:
-        return await self.runner.run_due(self.now()) if self.leading else []
+        if not self.leading:
+            return []
+        ran = await self.runner.run_due(self.now())
+        self.figures.ran(ran)
+        return ran
 
     async def step(self) -> list[Occurrence]:
         """One of everything, in order (what tests and a recovering clock call)."""
@@ -109,10 +148,10 @@ async def serve_clock(settings: Settings) -> None:
     for clock in clocks:
         await clock.step()
         clock.schedule(scheduler)
-    c, home = streets.home, clocks[0]
+    c = streets.home
     if c.metrics.serve(settings.metrics_host, settings.clock_metrics_port) is not None:
-        await refresh_metrics(c, home)
-        scheduler.add_job(refresh_metrics, "interval", args=[c, home],
+        await refresh_metrics(c, clocks)
+        scheduler.add_job(refresh_metrics, "interval", args=[c, clocks],
                           seconds=settings.metrics_every_s, id="metrics", max_instances=1,
                           coalesce=True, misfire_grace_time=None)
     scheduler.start()

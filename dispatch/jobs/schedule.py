@@ -24,6 +24,7 @@ from dispatch.clock import MS_PER_S
 from dispatch.jobs import tasks
 from dispatch.jobs.clock import Clock, Periodic
 from dispatch.jobs.recurring import Occurrence, Recurring
+from dispatch.metrics import STREET_LABEL
 from dispatch.observe import (
     ALERT_KINDS,
     measure_redis,
@@ -94,7 +95,7 @@ class TimerDrain:
             started = self.elapsed()
             fired = await self.c.cases.fire_due(now, limit)
             took = self.elapsed() - started
-            observe_fired(self.c.metrics, fired)
+            observe_fired(self.c.metrics, fired, self.c.keys.street)
             if took > 0 and fired:
                 per_timer = took / len(fired)
                 wanted = int(STEP_TARGET_S / per_timer)
@@ -181,15 +182,22 @@ def recurring_jobs(c: Container) -> list[Recurring]:
     return jobs + rhythm_jobs(c, tz)
 
 
-async def refresh_metrics(c: Container, clock: Clock) -> None:
-    """The clock's gauges: Redis and the queues always; cases and alerts when it leads."""
+async def refresh_metrics(c: Container, clocks: list[Clock]) -> None:
+    """The clock's gauges: Redis and the home street's queues always; the cases and alerts
+    of every street it leads, each labelled with its street."""
     await measure_redis(c.redis, c.metrics)
     try:
         await asyncio.to_thread(refresh_queues, c.queues.all(), c.metrics)
-        if clock.leading:
-            await refresh_cases(c.redis, c.keys, c.metrics)
-            c.metrics.gauge("cases_archived", "Closed cases compacted into the archive").set(
-                await c.archive.count())
-            refresh_alerts(await c.alerts.active(), c.metrics, ALERT_KINDS)
+        for clock in clocks:
+            if clock.leading:
+                await refresh_street(clock.c)
     except Exception as exc:  # Redis away: the next round tries again
         log.debug("clock metrics not refreshed: %s", exc)
+
+
+async def refresh_street(c: Container) -> None:
+    street = c.keys.street
+    await refresh_cases(c.redis, c.keys, c.metrics)
+    c.metrics.gauge("cases_archived", "Closed cases compacted into the archive",
+                    [STREET_LABEL]).labels(street).set(await c.archive.count())
+    refresh_alerts(await c.alerts.active(), c.metrics, street, ALERT_KINDS)

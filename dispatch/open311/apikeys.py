@@ -23,6 +23,8 @@ KEY_BYTES = 24
 ID_BYTES = 4
 #: The name of the key the public page uses.
 PAGE_KEY = "public-page"
+#: No key is longer (a longer one is refused unread).
+MAX_KEY_CHARS = 256
 
 
 def key_hash(key: str) -> str:
@@ -63,7 +65,7 @@ class ApiKeyStore:
 
     async def check(self, key: str) -> ApiKey | None:
         """The record of a valid, unrevoked key; None otherwise."""
-        if not key or len(key) > 256:
+        if not key or len(key) > MAX_KEY_CHARS:
             return None
         raw = await self.redis.hget(self.keys.open311_keys(), key_hash(key))
         if raw is None:

@@ -9,10 +9,25 @@ from dataclasses import dataclass
 
 from dispatch.bootstrap import bootstrap
 from dispatch.embedded_redis import resolve_redis_url
+from dispatch.errors import Conflict
 from dispatch.identity.users import User
 from dispatch.org.model import OrgData
 from dispatch.org.seed import SeedReport, hash_all, seed_org
 from dispatch.settings import Settings
+
+
+async def _refuse_seeded(settings: Settings, url: str, codes: list[str]) -> None:
+    seeded = []
+    for code in codes:
+        c = bootstrap(dataclasses.replace(settings, street=code, redis_url=url))
+        try:
+            if await c.org.exists():
+                seeded.append(code)
+        finally:
+            await c.aclose()
+    if seeded:
+        raise Conflict(f"street(s) {', '.join(seeded)} already have data; use --force to "
+                       "replace them", code="already_seeded")
 
 
 @dataclass(frozen=True)
@@ -33,8 +48,11 @@ class DistrictReport:
 async def seed_district(settings: Settings, streets: list[OrgData], centre: str,
                         centre_people: list[User], password: str, *, force: bool = False,
                         progress: Callable[[int], None] | None = None) -> DistrictReport:
-    """Store every street under its own code, then the centre's people under ``centre``."""
+    """Store every street under its own code, then the centre's people under ``centre``;
+    without ``force``, refused before anything is stored when any street has data."""
     url = resolve_redis_url(settings.redis_url, settings.redis_dir, settings.fsync)
+    if not force:
+        await _refuse_seeded(settings, url, [s.street.code for s in streets])
     done = 0
 
     def counted(n: int) -> None:

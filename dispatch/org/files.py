@@ -24,7 +24,7 @@ class OrgFileError(ValueError):
         self.problems = problems
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -107,7 +107,7 @@ def _check_people(people: list[Person], src: str, problems: list[str]) -> None:
 def load_org(grids_path: Path, org_path: Path) -> OrgData:
     """Read and validate both files; raise OrgFileError listing every problem."""
     grids = _read_geojson(grids_path)
-    doc = _read_toml(org_path)
+    doc = read_toml(org_path)
     src = org_path.name
     problems: list[str] = []
     street = _street(doc, src, problems)
@@ -131,29 +131,29 @@ def load_org(grids_path: Path, org_path: Path) -> OrgData:
     return OrgData(street, stations, grids, departments, people)
 
 
-def _toml_str(value: str) -> str:
+def toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def dump_org_toml(data: OrgData) -> str:
     """The organisation file of ``data`` (the format load_org reads)."""
     s = data.street
-    lines = ["[street]", f"code = {_toml_str(s.code)}", f"name = {_toml_str(s.name)}",
-             f"name_en = {_toml_str(s.name_en)}", f"district = {_toml_str(s.district)}", ""]
+    lines = ["[street]", f"code = {toml_str(s.code)}", f"name = {toml_str(s.name)}",
+             f"name_en = {toml_str(s.name_en)}", f"district = {toml_str(s.district)}", ""]
     for st in data.stations:
-        lines += ["[[station]]", f"id = {_toml_str(st.id)}", f"name = {_toml_str(st.name)}",
-                  f"name_en = {_toml_str(st.name_en)}", ""]
+        lines += ["[[station]]", f"id = {toml_str(st.id)}", f"name = {toml_str(st.name)}",
+                  f"name_en = {toml_str(st.name_en)}", ""]
     for d in data.departments:
-        lines += ["[[department]]", f"id = {_toml_str(d.id)}", f"name = {_toml_str(d.name)}",
-                  f"name_en = {_toml_str(d.name_en)}", ""]
+        lines += ["[[department]]", f"id = {toml_str(d.id)}", f"name = {toml_str(d.name)}",
+                  f"name_en = {toml_str(d.name_en)}", ""]
     for p in data.people:
         u = p.user
-        lines += ["[[user]]", f"username = {_toml_str(u.username)}",
-                  f"name = {_toml_str(u.name)}", f"role = {_toml_str(u.role.value)}"]
+        lines += ["[[user]]", f"username = {toml_str(u.username)}",
+                  f"name = {toml_str(u.name)}", f"role = {toml_str(u.role.value)}"]
         if u.scope:
-            lines.append(f"scope = {_toml_str(u.scope)}")
+            lines.append(f"scope = {toml_str(u.scope)}")
         if p.device:
-            lines.append(f"device = {_toml_str(p.device)}")
+            lines.append(f"device = {toml_str(p.device)}")
         lines.append("")
     return "\n".join(lines)
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from dispatch.jobs.schedule import MAX_TIMER_BATCH, MIN_TIMER_BATCH, TimerDrain
+from dispatch.keys import Keys
 from dispatch.metrics import Metrics
 
 STEP_OVERHEAD_S = 1e-4  # a round trip to Redis
@@ -35,7 +36,7 @@ class DueTimers:
 
 def drain(due: int, cost_s: float, batch: int = 500) -> tuple[DueTimers, TimerDrain]:
     timers = DueTimers(due, cost_s)
-    c = SimpleNamespace(cases=timers, metrics=Metrics(),
+    c = SimpleNamespace(cases=timers, metrics=Metrics(), keys=Keys("jlc"),
                         settings=SimpleNamespace(timer_batch=batch))
     tick = TimerDrain(c, timers.elapsed)  # type: ignore[arg-type]
     asyncio.run(tick(0))

@@ -109,7 +109,8 @@ def test_metrics_of_each_process_and_no_token_in_any_log(
         def clock_metrics() -> str:
             return httpx.get(f"{urls['clock']}/metrics").text
 
-        wait_until(lambda: 'dispatch_cases_open_by_light{light="green"}' in clock_metrics(),
+        green = f'dispatch_cases_open_by_light{{light="green",street="{settings.street}"}}'
+        wait_until(lambda: green in clock_metrics(),
                    "the clock's gauges to be refreshed", START_TIMEOUT_S)
         clock_text = clock_metrics()
         worker_text = httpx.get(f"{urls['worker']}/metrics").text
@@ -118,7 +119,7 @@ def test_metrics_of_each_process_and_no_token_in_any_log(
              "worker": families(worker_text)}
     missing = {p: sorted(set(names) - found[p]) for p, names in FAMILIES.items()}
     assert missing == {"web": [], "clock": [], "worker": []}
-    assert 'dispatch_alerts_open{kind="sos"} 0.0' in clock_text
+    assert f'dispatch_alerts_open{{kind="sos",street="{settings.street}"}} 0.0' in clock_text
     assert 'dispatch_rq_queue_jobs{queue="reports"}' in worker_text
 
     dashboard = (Path(__file__).resolve().parents[2] / "docs" / "grafana" / "dispatch.json")

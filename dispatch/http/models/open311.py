@@ -83,8 +83,17 @@ class ServiceRequest(Struct, kw_only=True, forbid_unknown_fields=False):
 class CitizenConfig(Struct, kw_only=True, forbid_unknown_fields=False):
     api_key: str | None
     street: dict[str, Any]
+    #: Every street served (code, name, name_en), the home street first.
+    streets: list[dict[str, Any]]
     grids: dict[str, Any]
     open311: str
+
+
+class CitizenQuery(Struct, kw_only=True, forbid_unknown_fields=False):
+    """The street whose page it is (a street code; default the home street)."""
+
+    street: str | None = None
+    jurisdiction_id: str | None = None
 
 
 def array_of(model: type) -> dict[str, Any]:

@@ -29,6 +29,7 @@ addTexts({
     "citizen.rate_note": "说点什么（可选）", "citizen.rate_submit": "提交评价",
     "citizen.rated": "您的评价：{score} 分，谢谢！", "citizen.not_found": "没有找到这个查询码",
     "citizen.failed": "提交失败：{message}", "citizen.choose": "请选择",
+    "citizen.street": "所在街道",
   },
   en: {
     "citizen.title": "Report a problem", "citizen.tab_report": "Report",
@@ -49,6 +50,7 @@ addTexts({
     "citizen.rate_submit": "Send rating", "citizen.rated": "Your rating: {score}, thank you!",
     "citizen.not_found": "No request has this code", "citizen.failed": "Could not send: {message}",
     "citizen.choose": "Choose",
+    "citizen.street": "Street",
   },
 });
 
@@ -59,13 +61,21 @@ let map = null;
 let services = [];
 let shown = null; // {token, request}
 
-function v2(path) {
-  const sep = path.includes("?") ? "&" : "?";
-  return `${config.open311}${path}${sep}lang=${lang()}`;
+// Serving several streets, every call names the page's street (its jurisdiction) but a
+// token's, which is found wherever it was issued.
+function several() {
+  return (config.streets || []).length > 1;
 }
 
-async function getJson(path) {
-  const response = await fetch(v2(path));
+function v2(path, jurisdiction = config.street.code) {
+  const sep = path.includes("?") ? "&" : "?";
+  const where = several() && jurisdiction
+    ? `&jurisdiction_id=${encodeURIComponent(jurisdiction)}` : "";
+  return `${config.open311}${path}${sep}lang=${lang()}${where}`;
+}
+
+async function getJson(path, jurisdiction) {
+  const response = await fetch(v2(path, jurisdiction));
   const body = await response.json();
   if (!response.ok) throw new Error(body[0] ? body[0].description : response.statusText);
   return body;
@@ -148,6 +158,7 @@ async function submit(event) {
   }
   const form = new FormData($("report-form"));
   form.set("api_key", config.api_key);
+  if (several()) form.set("jurisdiction_id", config.street.code);
   form.set("lat", String(place.lat));
   form.set("long", String(place.lon));
   for (const key of [...form.keys()]) {
@@ -219,9 +230,11 @@ async function follow(token) {
   message.hidden = true;
   $("follow-token").value = token;
   try {
-    const [found] = await getJson(`/tokens/${encodeURIComponent(token)}.json`);
-    const [request] = await getJson(`/requests/${encodeURIComponent(found.service_request_id)}.json`);
-    shown = { token, request };
+    const [found] = await getJson(`/tokens/${encodeURIComponent(token)}.json`, null);
+    const jurisdiction = found.jurisdiction_id || config.street.code;
+    const [request] = await getJson(
+      `/requests/${encodeURIComponent(found.service_request_id)}.json`, jurisdiction);
+    shown = { token, request, jurisdiction };
     remember(token, request.service_request_id);
     renderRequest();
   } catch {
@@ -236,7 +249,8 @@ async function rate(event) {
   event.preventDefault();
   if (!shown) return;
   const form = new FormData($("rating-form"));
-  const response = await fetch(v2(`/tokens/${encodeURIComponent(shown.token)}/rating.json`),
+  const response = await fetch(
+    v2(`/tokens/${encodeURIComponent(shown.token)}/rating.json`, shown.jurisdiction),
     { method: "POST", body: new URLSearchParams(form) });
   const body = await response.json();
   if (!response.ok) {
@@ -251,13 +265,33 @@ async function rate(event) {
 
 // --- start -----------------------------------------------------------------------------------
 
+async function loadConfig(params) {
+  const chosen = params.get("street") || params.get("jurisdiction_id");
+  if (chosen) {
+    const response = await fetch(`/report/config.json?street=${encodeURIComponent(chosen)}`);
+    if (response.ok) return response.json();
+  }
+  return (await fetch("/report/config.json")).json(); // no such street: the home street's
+}
+
+function renderStreets() {
+  const box = $("street-choice");
+  box.hidden = !several();
+  if (!several()) return;
+  const name = (s) => (lang() === "en" && s.name_en) || s.name || s.code;
+  box.replaceChildren(h("span", null, t("citizen.street")), ...config.streets.map((s) => h("a", {
+    href: `/report?street=${encodeURIComponent(s.code)}`, "data-street": s.code,
+    "aria-current": s.code === config.street.code ? "page" : null }, name(s))));
+}
+
 async function start() {
   translate();
   for (const b of document.querySelectorAll(".lang-toggle")) b.addEventListener("click", toggleLang);
   for (const b of document.querySelectorAll(".citizen-tabs button")) {
     b.addEventListener("click", () => showView(b.dataset.view));
   }
-  config = await (await fetch("/report/config.json")).json();
+  config = await loadConfig(new URLSearchParams(location.search));
+  renderStreets();
   map = createGridMap($("report-map"), config.grids.features,
     { onPick: (lon, lat) => setPlace(lon, lat), label: t("citizen.place_hint") });
   services = await getJson("/services.json");
@@ -277,6 +311,7 @@ async function start() {
   });
   onLangChange(async () => {
     translate();
+    renderStreets();
     services = await getJson("/services.json");
     renderServices();
     if (shown) await follow(shown.token);
