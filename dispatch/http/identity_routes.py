@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dispatch.authz import bearer_token, guard, public
+from dispatch.bootstrap import Container
 from dispatch.errors import Unauthorized
-from dispatch.http.context import container, deployment
+from dispatch.http.context import container, deployment, user_container
 from dispatch.http.models.common import Ok
 from dispatch.http.models.identity import LoginBody, LoginOut, Revoked, User, Users, UsersQuery
 from dispatch.http.responses import json
@@ -16,6 +19,12 @@ from dispatch.http.typed import body_of, op, query_of
 from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.ratelimit import Limit
+
+
+def placed(request: Request, c: Container, user: dict[str, Any]) -> dict[str, Any]:
+    """A user with their street, and whether it is the district centre (whose people work
+    from the district screen, and drill down to a street)."""
+    return {**user, "street": c.keys.street, "district": deployment(request).is_district(c)}
 
 
 @public
@@ -37,7 +46,7 @@ async def login(request: Request) -> Response:
     outcome.labels("ok").inc()
     secret, expires = await c.tokens.issue(user)
     token = deployment(request).token_for(c, secret)
-    return json({"token": token, "expires": expires, "user": user.public()})
+    return json({"token": token, "expires": expires, "user": placed(request, c, user.public())})
 
 
 @guard()
@@ -54,8 +63,9 @@ async def logout(request: Request, principal: Principal) -> Response:
 @op(ok=User, errors=(404,))
 async def me(request: Request, principal: Principal) -> Response:
     """The signed-in user."""
-    user = await container(request).users.get(principal.username)
-    return json(user.public())
+    c = user_container(request)  # a district user drilled down to a street is still theirs
+    user = await c.users.get(principal.username)
+    return json(placed(request, c, user.public()))
 
 
 @guard(Role.ADMIN, Role.DISPATCHER, Role.ASSESSOR)

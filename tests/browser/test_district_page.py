@@ -91,6 +91,9 @@ def test_the_district_sees_its_streets_an_escalation_live_and_drills_down(
     expect(back).to_be_visible()
     back.click()
     page.wait_for_selector("#district-view[data-at]", state="attached", timeout=READY_MS)
+    page.goto(f"{live.url}/")  # the street screen without a street: the district's own
+    page.wait_for_url("**/district")
+    page.wait_for_selector("#district-view[data-at]", state="attached", timeout=READY_MS)
     assert page_errors.items == []
 
 

@@ -24,6 +24,10 @@ class User(Struct, kw_only=True):
     scope_kind: str | None
     name: str
     disabled: bool
+    #: The user's street (the district centre's code for the district's people).
+    street: str = ""
+    #: A user of the district centre: sees every street, drills down with ``?street=``.
+    district: bool = False
 
 
 class LoginOut(Struct):

@@ -38,6 +38,8 @@ const OUT_OF_GRID = "out_of_grid";
 const HTTP_UNAUTHORIZED = 401;
 const TICK_MS = SECOND_MS;
 const REFRESH_DELAY_MS = 60;
+/** Where a district user who opened the street screen without a street is sent. */
+const DISTRICT_PAGE = "/district";
 
 addTexts(DESK_TEXTS);
 
@@ -113,6 +115,10 @@ async function startScreen() {
   byId("login-view").hidden = true;
   byId("screen-view").hidden = false;
   const user = session.user;
+  if (user.district && drilled === null) { // the district's people work from its screen
+    window.location.replace(DISTRICT_PAGE);
+    return;
+  }
   const station = stationOf(user);
   const [names, { grids, error: gridError }] = await Promise.all([loadNames(api),
     loadGrids(station)]);
