@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_archive.py --quick
 	$(BIN)/python bench/bench_fsync.py --quick
 	$(BIN)/python bench/bench_load.py --phones 1000 --duration 20
+	$(BIN)/python bench/bench_district.py --quick
 
 bench-full: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
@@ -87,7 +88,8 @@ bench-full: $(STAMP)
 	$(BIN)/python bench/bench_reconnect.py
 	$(BIN)/python bench/bench_cases.py
 	$(BIN)/python bench/bench_clock.py
-	for b in bench_point_in_grid bench_track_refresh bench_archive bench_fsync bench_load; do \
+	for b in bench_point_in_grid bench_track_refresh bench_archive bench_fsync bench_load \
+		bench_district bench_cluster; do \
 		$(BIN)/python bench/$$b.py || exit 1; done
 
 clean:

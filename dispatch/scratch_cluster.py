@@ -185,8 +185,8 @@ def _create_by_commands(cluster: ScratchCluster) -> None:
                    == len(cluster.nodes) for n in cluster.nodes)
 
     _wait(everyone_met, "the nodes to meet")
-    for n, r in enumerate(replicas):
-        master_id = masters[n % MASTERS].client().execute_command("CLUSTER", "MYID")
+    for i, r in enumerate(replicas):
+        master_id = masters[i % MASTERS].client().execute_command("CLUSTER", "MYID")
         r.client().execute_command("CLUSTER", "REPLICATE", master_id)
 
 
