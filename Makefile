@@ -82,6 +82,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_fsync.py --quick
 	$(BIN)/python bench/bench_load.py --phones 1000 --duration 20
 	$(BIN)/python bench/bench_streets.py --runs 1
+	$(BIN)/python bench/bench_district.py --quick
 
 bench-full: $(STAMP)
 	$(BIN)/python bench/bench_ingest.py
@@ -90,7 +91,7 @@ bench-full: $(STAMP)
 	$(BIN)/python bench/bench_cases.py
 	$(BIN)/python bench/bench_clock.py
 	for b in bench_point_in_grid bench_track_refresh bench_archive bench_fsync bench_load \
-		bench_streets; do \
+		bench_streets bench_district bench_cluster; do \
 		$(BIN)/python bench/$$b.py || exit 1; done
 
 clean:

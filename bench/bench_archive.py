@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 from redis.asyncio import Redis  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
+from street_setup import SCRYPT_N, seed_street  # noqa: E402
 
 from dispatch.bootstrap import Container, bootstrap  # noqa: E402
 from dispatch.cases.actions import Action  # noqa: E402
@@ -36,11 +37,8 @@ from dispatch.identity.principal import Principal  # noqa: E402
 from dispatch.identity.roles import Role  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.org.preset import street_preset  # noqa: E402
-from dispatch.org.seed import seed_org  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
-PASSWORD = "bench-pass"
-SCRYPT_N = 16
 MS = 1000
 ITEM = "SS01"  # street light out: city management (cgj)
 GRID = "001"
@@ -147,8 +145,7 @@ def table(title: str, grown: dict[str, int], count: int) -> None:
 async def measure(settings: Settings, count: int) -> None:
     c = bootstrap(settings)
     try:
-        await seed_org(c.redis, c.keys, c.users, c.org, street_preset(), PASSWORD)
-        await c.rules.ensure_installed()
+        await seed_street(c, rules=True)
         base = await sizes(c.redis, c.keys)
         started = time.perf_counter()
         made = await close_cases(c, count)

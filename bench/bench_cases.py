@@ -39,6 +39,7 @@ import orjson  # noqa: E402
 import psutil  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 from shapely.geometry import shape  # noqa: E402
+from street_setup import SCRYPT_N, issue_tokens, seed_street  # noqa: E402
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
 from dispatch.bootstrap import bootstrap  # noqa: E402
@@ -50,13 +51,10 @@ from dispatch.identity.roles import Role  # noqa: E402
 from dispatch.identity.users import User  # noqa: E402
 from dispatch.keys import Keys  # noqa: E402
 from dispatch.org.preset import street_preset  # noqa: E402
-from dispatch.org.seed import seed_org  # noqa: E402
 from dispatch.rules.catalogue import load_catalogue  # noqa: E402
 from dispatch.server import HTTP_IMPL, LOOP_IMPL, WS_IMPL  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
-PASSWORD = "bench-pass"
-SCRYPT_N = 16
 START_TIMEOUT_S = 20.0
 MS = 1000
 ITEM = "SS01"  # street light out: city management (cgj)
@@ -141,8 +139,7 @@ async def seed(settings: Settings) -> dict[str, str]:
     """The reference street plus RACERS members of one department; a token for each user."""
     c = bootstrap(settings)
     try:
-        street = street_preset()
-        await seed_org(c.redis, c.keys, c.users, c.org, street, PASSWORD)
+        await seed_street(c)
         racers = [User(f"race{n:03d}", Role.DISPOSAL_MEMBER, RACE_DEPARTMENT)
                   for n in range(1, RACERS + 1)]
         async with c.redis.pipeline(transaction=False) as pipe:
@@ -150,11 +147,8 @@ async def seed(settings: Settings) -> dict[str, str]:
                 c.users.write(user, None, pipe)
                 pipe.sadd(c.keys.dept_members(RACE_DEPARTMENT), user.username)
             await pipe.execute()
-        tokens = {}
-        for name in (REPORTER, *members(), *desk()):
-            tokens[name], _ = await c.tokens.issue(await c.users.get(name))
-        for user in racers:
-            tokens[user.username], _ = await c.tokens.issue(user)
+        tokens = await issue_tokens(c, (REPORTER, *members(), *desk()))
+        tokens.update(await issue_tokens(c, racers))
         await c.rules.ensure_installed()
         return tokens
     finally:

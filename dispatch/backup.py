@@ -2,7 +2,15 @@
 
 The archive (``.tar.gz``) holds ``manifest.json`` (format, street, time, counts, Redis
 version), ``redis.bin`` (every key of the street as Redis ``DUMP`` payloads with their time
-to live) and ``media/`` (the photos). It is written from a running server, local or remote
+to live) and ``media/`` (the street's photos). Any street the deployment serves can be
+backed up (the home street by default; :func:`backup_all` writes one archive per street),
+and an archive restores into the street it names when this deployment serves it: on one
+Redis or on a Redis Cluster, whichever the archive came from. A street's keys share one
+hash tag, so on a cluster they are on one node, and the key scan is sent to that node.
+
+In a deployment of several streets the photos directory is shared: a street's archive holds
+the photos its keys name, and the photos no street's keys name (those of archived cases),
+which cannot be told apart by street. It is written from a running server, local or remote
 (embedded or ``REDIS_URL``), without stopping anything: each key is copied whole, and keys
 written during the copy may be newer than others (stop the web, worker and clock processes
 first for a copy of one instant, or copy Redis's own AOF/RDB files; see docs/deploy.md).
@@ -13,6 +21,7 @@ key of the street with the archive's and puts the photos back.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
@@ -27,6 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from dispatch.connections import make_async
 from dispatch.embedded_redis import resolve_redis_url
@@ -43,10 +53,17 @@ BATCH = 500
 NO_EXPIRY = -1
 GONE = -2
 _HEADER = struct.Struct(">IqI")  # key length, pttl (ms, -1 none), payload length
+#: A photo's key and file name: its sha256 in hex.
+MEDIA_ID_LEN = 64
+MEDIA_KEY = "media"
 
 
 class BackupError(RuntimeError):
     pass
+
+
+class NoData(BackupError):
+    """The street has no key to back up."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +74,16 @@ class Summary:
     street: str
 
 
-def default_path(settings: Settings) -> Path:
+def served_streets(settings: Settings) -> list[str]:
+    """The streets of this deployment, the home street first (the district centre too)."""
+    from dispatch.district import street_codes
+
+    return street_codes(settings)
+
+
+def default_path(settings: Settings, street: str | None = None) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return settings.data_dir / "backups" / f"dispatch-{settings.street}-{stamp}.tar.gz"
+    return settings.data_dir / "backups" / f"dispatch-{street or settings.street}-{stamp}.tar.gz"
 
 
 def _client(settings: Settings) -> Redis:
@@ -67,8 +91,55 @@ def _client(settings: Settings) -> Redis:
     return make_async(url, decode_responses=False)
 
 
-async def _street_keys(redis: Redis, keys: Keys) -> list[bytes]:
-    return [k async for k in redis.scan_iter(match=keys.pattern(), count=SCAN_COUNT)]
+async def _street_keys(redis: Redis, keys: Keys, match: str | None = None) -> list[bytes]:
+    """Every key of the street (or those matching ``match`` within it). On a cluster the
+    scan goes to the one node holding the street's slot (its hash tag), not to every node."""
+    pattern = match or keys.pattern()
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+        node = redis.get_node_from_key(keys.prefix)
+        return [k async for k in redis.scan_iter(match=pattern, count=SCAN_COUNT,
+                                                 target_nodes=node)]
+    return [k async for k in redis.scan_iter(match=pattern, count=SCAN_COUNT)]
+
+
+async def _server_version(redis: Redis, keys: Keys) -> str:
+    if isinstance(redis, RedisCluster):
+        info = await redis.info("server", target_nodes=redis.get_node_from_key(keys.prefix))
+    else:
+        info = await redis.info("server")
+    return str(info.get("redis_version", "?"))
+
+
+def _media_ids(keys: Keys, names: list[bytes]) -> set[str]:
+    """The photos a street's keys name (``...:media:<sha256>``)."""
+    head = (keys.prefix + MEDIA_KEY + ":").encode()
+    found = set()
+    for name in names:
+        if name.startswith(head):
+            media_id = name[len(head):len(head) + MEDIA_ID_LEN].decode()
+            if len(media_id) == MEDIA_ID_LEN:
+                found.add(media_id)
+    return found
+
+
+async def _photos(redis: Redis, settings: Settings, keys: Keys,
+                  names: list[bytes]) -> list[Path]:
+    """The photo files of the street: every file in a one-street deployment; else those the
+    street's keys name, and those no street's keys name (archived: not told apart)."""
+    if not settings.media_dir.exists():
+        return []
+    files = sorted(p for p in settings.media_dir.rglob("*") if p.is_file())
+    others = [s for s in served_streets(settings) if s != keys.street]
+    if not others:
+        return files
+    own = _media_ids(keys, names)
+    claimed: set[str] = set()
+    for street in others:
+        k = Keys(street)
+        claimed |= _media_ids(k, await _street_keys(redis, k, k.media("*")))
+    claimed -= own
+    return [p for p in files if p.name[:MEDIA_ID_LEN] not in claimed]
 
 
 async def _dumps(redis: Redis, names: list[bytes]) -> AsyncIterator[tuple[bytes, int, bytes]]:
@@ -106,29 +177,39 @@ def read_records(data: bytes) -> Iterator[tuple[bytes, int, bytes]]:
         yield name, pttl, payload
 
 
-async def backup(settings: Settings, path: Path | None = None) -> Summary:
-    """Write the street's keys and photos to ``path`` (default under the data directory)."""
-    keys = Keys(settings.street)
-    target = path or default_path(settings)
+def _served(settings: Settings, street: str) -> str:
+    streets = served_streets(settings)
+    if street not in streets:
+        raise BackupError(f"street {street} is not served here ({', '.join(streets)}; set "
+                          "DISPATCH_STREETS)")
+    return street
+
+
+async def backup(settings: Settings, path: Path | None = None, *,
+                 street: str | None = None) -> Summary:
+    """Write ``street``'s keys and photos (default: the home street's) to ``path`` (default
+    under the data directory)."""
+    code = _served(settings, street or served_streets(settings)[0])
+    keys = Keys(code)
+    target = path or default_path(settings, code)
     target.parent.mkdir(parents=True, exist_ok=True)
     redis = _client(settings)
     try:
         names = await _street_keys(redis, keys)
         if not names:
-            raise BackupError(f"street {settings.street} has no data to back up")
-        version = (await redis.info("server")).get("redis_version", "?")
+            raise NoData(f"street {code} has no data to back up")
+        version = await _server_version(redis, keys)
         records: list[tuple[bytes, int, bytes]] = []
-        with Counter("copying keys", len(names)) as counter:
+        with Counter(f"copying keys of {code}", len(names)) as counter:
             async for record in _dumps(redis, names):
                 records.append(record)
                 if len(records) % BATCH == 0:
                     counter.update(len(records))
             counter.update(len(names))
+        photos = await _photos(redis, settings, keys, names)
     finally:
         await redis.aclose()
-    photos = sorted(p for p in settings.media_dir.rglob("*") if p.is_file()) \
-        if settings.media_dir.exists() else []
-    manifest = {"format": FORMAT, "street": settings.street, "created_ms": int(time.time() * 1000),
+    manifest = {"format": FORMAT, "street": code, "created_ms": int(time.time() * 1000),
                 "keys": len(records), "photos": len(photos), "redis_version": version}
     data = io.BytesIO()
     write_records(data, records)
@@ -139,7 +220,20 @@ async def backup(settings: Settings, path: Path | None = None) -> Summary:
         for photo in photos:
             tar.add(photo, arcname=f"{MEDIA}/{photo.relative_to(settings.media_dir)}")
     partial.replace(target)
-    return Summary(target, len(records), len(photos), settings.street)
+    return Summary(target, len(records), len(photos), code)
+
+
+async def backup_all(settings: Settings, directory: Path | None = None) -> list[Summary]:
+    """One archive per street served that has data (in ``directory``, default the data
+    directory's ``backups/``)."""
+    done = []
+    for street in served_streets(settings):
+        target = directory / default_path(settings, street).name if directory else None
+        with contextlib.suppress(NoData):
+            done.append(await backup(settings, target, street=street))
+    if not done:
+        raise NoData("no street served here has data to back up")
+    return done
 
 
 def _add(tar: tarfile.TarFile, name: str, content: bytes) -> None:
@@ -157,9 +251,9 @@ def _read(tar: tarfile.TarFile, name: str) -> bytes:
 
 
 async def restore(settings: Settings, path: Path, *, force: bool = False) -> Summary:
-    """Replace the street's data with the archive's (refused over existing data unless
+    """Replace the data of the archive's street (one this deployment serves) with the
+    archive's; the other streets are left alone (refused over existing data unless
     ``force``)."""
-    keys = Keys(settings.street)
     try:
         tar = tarfile.open(path, "r:gz")  # noqa: SIM115 (closed by the with below)
     except (OSError, tarfile.TarError) as exc:
@@ -168,9 +262,12 @@ async def restore(settings: Settings, path: Path, *, force: bool = False) -> Sum
         manifest: dict[str, Any] = json.loads(_read(tar, MANIFEST))
         if manifest.get("format") != FORMAT:
             raise BackupError(f"{path} is not a {FORMAT} archive")
-        if manifest["street"] != settings.street:
-            raise BackupError(f"the archive is street {manifest['street']}, this server's is "
-                              f"{settings.street} (set DISPATCH_STREET)")
+        street = str(manifest["street"])
+        if street not in served_streets(settings):
+            raise BackupError(f"the archive is street {street}, this server's are "
+                              f"{', '.join(served_streets(settings))} (set DISPATCH_STREET "
+                              "or DISPATCH_STREETS)")
+        keys = Keys(street)
         records = list(read_records(_read(tar, DATA)))
         photos = [m for m in tar.getmembers() if m.isfile() and m.name.startswith(MEDIA + "/")]
         tar.extractall(scratch, members=photos, filter="data")
@@ -178,13 +275,17 @@ async def restore(settings: Settings, path: Path, *, force: bool = False) -> Sum
         try:
             existing = await _street_keys(redis, keys)
             if existing and not force:
-                raise BackupError(f"street {settings.street} has data ({len(existing)} keys); "
+                raise BackupError(f"street {street} has data ({len(existing)} keys); "
                                   "restore --force replaces it")
+            foreign = [r[0] for r in records if not r[0].startswith(keys.prefix.encode())]
+            if foreign:
+                raise BackupError(f"the archive of street {street} holds keys of another "
+                                  f"street ({foreign[0]!r})")
             await _replace(redis, existing, records)
         finally:
             await redis.aclose()
         _put_photos(Path(scratch) / MEDIA, settings.media_dir)
-    return Summary(path, len(records), len(photos), settings.street)
+    return Summary(path, len(records), len(photos), street)
 
 
 async def _replace(redis: Redis, existing: list[bytes],

@@ -274,14 +274,19 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
 
 # --- backup / restore -------------------------------------------------------
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from dispatch.backup import BackupError, backup
+    from dispatch.backup import BackupError, backup, backup_all
 
+    out = Path(args.out) if args.out else None
     try:
-        done = run_any(backup(settings, Path(args.out) if args.out else None))
+        if args.all:
+            written = run_any(backup_all(settings, out))
+        else:
+            written = [run_any(backup(settings, out, street=args.street))]
     except BackupError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"wrote {done.path}: street {done.street}, {done.keys} keys, {done.photos} photos")
+    for done in written:
+        print(f"wrote {done.path}: street {done.street}, {done.keys} keys, {done.photos} photos")
     return EXIT_OK
 
 
@@ -311,13 +316,14 @@ def cmd_archive(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     from dispatch.backup import BackupError, restore
 
-    try:
-        done = run_any(restore(settings, Path(args.file), force=args.force))
-    except BackupError as exc:
-        print(f"refused: {exc}", file=sys.stderr)
-        return EXIT_FAIL
-    print(f"restored street {done.street} from {done.path}: {done.keys} keys, "
-          f"{done.photos} photos")
+    for file in args.files:
+        try:
+            done = run_any(restore(settings, Path(file), force=args.force))
+        except BackupError as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return EXIT_FAIL
+        print(f"restored street {done.street} from {done.path}: {done.keys} keys, "
+              f"{done.photos} photos")
     return EXIT_OK
 
 
@@ -400,9 +406,15 @@ def parser() -> argparse.ArgumentParser:
     _street_arg(s)
     s.set_defaults(func=cmd_rules)
 
-    s = sub.add_parser("backup", help="write the street's data and photos to an archive")
-    s.add_argument("--out", metavar="FILE",
-                   help="the archive (default: $DISPATCH_DATA/backups/dispatch-STREET-TIME.tar.gz)")
+    s = sub.add_parser("backup", help="write a street's data and photos to an archive")
+    s.add_argument("--out", metavar="PATH",
+                   help="the archive (default: $DISPATCH_DATA/backups/dispatch-STREET-TIME.tar.gz);"
+                        " with --all, the directory of the archives")
+    which = s.add_mutually_exclusive_group()
+    which.add_argument("--street", metavar="CODE",
+                       help="the street to back up (default: the home street, DISPATCH_STREET)")
+    which.add_argument("--all", action="store_true",
+                       help="every street of the deployment (DISPATCH_STREETS), one archive each")
     s.set_defaults(func=cmd_backup)
 
     s = sub.add_parser("archive", help="compact every closed case due into the archive now "
@@ -411,8 +423,9 @@ def parser() -> argparse.ArgumentParser:
     _street_arg(s)
     s.set_defaults(func=cmd_archive)
 
-    s = sub.add_parser("restore", help="put a backup archive back (replaces the street's data)")
-    s.add_argument("file")
+    s = sub.add_parser("restore", help="put backup archives back (each replaces its street's "
+                       "data, the other streets untouched)")
+    s.add_argument("files", nargs="+", metavar="FILE")
     s.add_argument("--force", action="store_true", help="replace a street that has data")
     s.set_defaults(func=cmd_restore)
 

@@ -1,6 +1,8 @@
-"""A throwaway Redis Cluster (3 masters, 3 replicas) from the embedded binary: tests, benchmarks.
+"""A throwaway Redis Cluster (3 masters, 1 replica each, or more) from the embedded binary:
+tests, benchmarks.
 
-Six ``redis-server --cluster-enabled yes`` on free loopback ports, joined by the
+Six (or, with ``replicas=2``, nine) ``redis-server --cluster-enabled yes`` on free loopback
+ports, joined by the
 ``redis-cli --cluster create`` shipped beside the binary (or, without it, by
 ``CLUSTER ADDSLOTS`` / ``MEET`` / ``REPLICATE`` sent from here). A short node timeout
 makes a replica take over a killed master within a few seconds.
@@ -31,6 +33,8 @@ from dispatch.embedded_redis import (
 
 MASTERS = 3
 REPLICAS_PER_MASTER = 1
+#: A second replica per master keeps one when the other is down (``DISPATCH_WAIT_REPLICAS``).
+MAX_REPLICAS_PER_MASTER = 2
 #: A master unreachable this long is failed over by its replica (ms).
 NODE_TIMEOUT_MS = 1000
 START_TIMEOUT_S = 30.0
@@ -162,7 +166,8 @@ def _wait(check: object, what: str) -> None:
 
 
 def _create_by_commands(cluster: ScratchCluster) -> None:
-    """Without redis-cli: slots to the masters, MEET, then each replica REPLICATEs."""
+    """Without redis-cli: slots to the masters, MEET, then each replica REPLICATEs (the
+    masters in turn)."""
     masters, replicas = cluster.nodes[:MASTERS], cluster.nodes[MASTERS:]
     share = REDIS_CLUSTER_HASH_SLOTS // MASTERS
     for i, m in enumerate(masters):
@@ -180,18 +185,23 @@ def _create_by_commands(cluster: ScratchCluster) -> None:
                    == len(cluster.nodes) for n in cluster.nodes)
 
     _wait(everyone_met, "the nodes to meet")
-    for m, r in zip(masters, replicas, strict=True):
-        master_id = m.client().execute_command("CLUSTER", "MYID")
+    for i, r in enumerate(replicas):
+        master_id = masters[i % MASTERS].client().execute_command("CLUSTER", "MYID")
         r.client().execute_command("CLUSTER", "REPLICATE", master_id)
 
 
 @contextlib.contextmanager
-def scratch_cluster(directory: Path) -> Iterator[ScratchCluster]:
-    """3 masters and 3 replicas on free ports under ``directory``; all killed on exit."""
+def scratch_cluster(directory: Path, replicas: int = REPLICAS_PER_MASTER
+                    ) -> Iterator[ScratchCluster]:
+    """3 masters and ``replicas`` replicas of each on free ports under ``directory``; all
+    killed on exit."""
+    if not REPLICAS_PER_MASTER <= replicas <= MAX_REPLICAS_PER_MASTER:
+        raise EmbeddedRedisError(f"a scratch cluster has {REPLICAS_PER_MASTER} to "
+                                 f"{MAX_REPLICAS_PER_MASTER} replicas per master")
     binary = find_binary()
     cluster = ScratchCluster()
     try:
-        for _ in range(MASTERS * (1 + REPLICAS_PER_MASTER)):
+        for _ in range(MASTERS * (1 + replicas)):
             port = node_port()
             node_dir = directory / str(port)
             node_dir.mkdir(parents=True, exist_ok=True)
@@ -204,7 +214,7 @@ def scratch_cluster(directory: Path) -> Iterator[ScratchCluster]:
         if cli.exists():
             subprocess.run([str(cli), "--cluster", "create",
                             *(f"{LOOPBACK}:{n.port}" for n in cluster.nodes),
-                            "--cluster-replicas", str(REPLICAS_PER_MASTER), "--cluster-yes"],
+                            "--cluster-replicas", str(replicas), "--cluster-yes"],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                            timeout=START_TIMEOUT_S)
         else:
@@ -216,7 +226,7 @@ def scratch_cluster(directory: Path) -> Iterator[ScratchCluster]:
             for n in cluster.nodes:
                 info = n.client().info("replication")
                 ups += info.get("role") == "slave" and info.get("master_link_status") == "up"
-            return ups == MASTERS * REPLICAS_PER_MASTER
+            return ups == MASTERS * replicas
 
         _wait(replicas_linked, "the replicas to sync")
         yield cluster

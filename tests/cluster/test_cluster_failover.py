@@ -1,8 +1,10 @@
 """Failover without loss: the master of the street's slot is killed with -9 while phones
-stream and cases move. Its replica is promoted; the web process, the clock and the phones'
-sockets carry on without a restart; no case change that was acknowledged is lost (changes
-are acknowledged once a replica has them: DISPATCH_WAIT_REPLICAS=1); the pings lost are
-counted, and all of them were sent in the last second before the kill."""
+stream, cases move and an RQ worker runs jobs that write to the cluster. Its replica is
+promoted; the web process, the clock, the worker and the phones' sockets carry on without a
+restart; no case change that was acknowledged is lost (changes are acknowledged once a
+replica has them: DISPATCH_WAIT_REPLICAS=1), nor the write of a job the worker finished;
+the jobs queued after the promotion all finish; the pings lost are counted, and all of them
+were sent in the last second before the kill."""
 
 from __future__ import annotations
 
@@ -20,15 +22,20 @@ from typing import Any
 
 import orjson
 import pytest
+import redis
 from redis.cluster import RedisCluster
+from rq.job import Job, JobStatus
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
+from dispatch.jobs.queues import RETRY_INTERVALS_S, Queues
+from dispatch.jobs.tasks import build_report
 from dispatch.keys import Keys
 from dispatch.org.model import OrgData
 from dispatch.scratch_cluster import ScratchCluster, scratch_cluster
 from dispatch.settings import Settings
 from tests.cases.helpers import CGJ_ITEM, Cases
+from tests.cluster.failover_jobs import label, note
 from tests.conftest import LiveServer
 from tests.location.fixtures import inside, now_ms, with_service
 from tests.waiting import wait_until
@@ -48,6 +55,10 @@ RECOVER_S = 30.0
 #: Pings lost must all have been sent within this long before the kill (ms).
 LOSS_WINDOW_MS = 1000
 HOLDER = "dm001"  # takes the city-management cases
+#: A job is queued this often (s), every REPORT_EVERY-th a report build.
+JOB_EVERY_S = 0.25
+REPORT_EVERY = 10
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -202,15 +213,68 @@ class CaseMover(threading.Thread):
             self.changes.append(Change(cid, "accepted", time.monotonic(), status))
 
 
-def start_clock(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
-    root = Path(__file__).resolve().parents[2]
+@dataclass
+class Queued:
+    n: int
+    job: Job
+    at_ms: int
+    #: A job writing the mark ``n`` (else a report build).
+    marks: bool
+
+
+class JobFeeder(threading.Thread):
+    """Queues jobs for the worker on the plain queue server as the clock does (with its
+    retries): marks (one write each to the cluster) and, now and then, a report build."""
+
+    def __init__(self, queue_url: str, stop: threading.Event) -> None:
+        super().__init__(daemon=True, name="job-feeder")
+        self.connection = redis.Redis.from_url(queue_url)
+        self.queues = Queues(self.connection, KEYS)
+        self.stop = stop
+        self.queued: list[Queued] = []
+
+    def run(self) -> None:
+        for n in itertools.count(1):
+            if self.stop.is_set():
+                return
+            if n % REPORT_EVERY:
+                job = self.queues.enqueue(note, n)
+            else:
+                job = self.queues.enqueue(build_report, "daily", time.strftime("%Y-%m-%d"),
+                                          queue="reports")
+            self.queued.append(Queued(n, job, now_ms(), bool(n % REPORT_EVERY)))
+            self.stop.wait(JOB_EVERY_S)
+
+    def statuses(self) -> list[JobStatus | None]:
+        return [q.job.get_status(refresh=True) for q in self.queued]
+
+    def finished_after(self, t_ms: int) -> int:
+        return sum(q.at_ms > t_ms and q.job.get_status(refresh=True) == JobStatus.FINISHED
+                   for q in list(self.queued))
+
+
+def process_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISPATCH_", "REDIS_"))}
     env.update(REDIS_URL=settings.redis_url or "", REDIS_QUEUE_URL=settings.redis_queue_url or "",
                DISPATCH_DATA=str(settings.data_dir), DISPATCH_CLOCK_LEASE=str(CLOCK_LEASE_S),
-               DISPATCH_CLOCK_METRICS_PORT="0", PYTHONPATH=str(root))
+               DISPATCH_CLOCK_METRICS_PORT="0", DISPATCH_WORKER_METRICS_PORT="0",
+               PYTHONPATH=str(ROOT))
+    return env
+
+
+def start_clock(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
     with open(log_path, "wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "dispatch", "clock"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", "dispatch", "clock"],
+                                env=process_env(settings), stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    """``dispatch worker``: the deployment's worker, its queues on REDIS_QUEUE_URL."""
+    with open(log_path, "wb") as log:
+        return subprocess.Popen([sys.executable, "-m", "dispatch", "worker"], cwd=ROOT,
+                                env=process_env(settings), stdout=log,
+                                stderr=subprocess.STDOUT)
 
 
 def heartbeat(rdb: RedisCluster) -> int:
@@ -229,14 +293,18 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
     phones = [Phone(live, w, tokens(w), inside(seeded, w[2:]), stop) for w in PHONES]
     mover = CaseMover(cases, stop)
     wall = Screen(live, tokens("screen1"), stop)
+    assert settings.redis_queue_url
+    feeder = JobFeeder(settings.redis_queue_url, stop)
     clock = start_clock(settings, tmp_path / "clock.log")
+    worker = start_worker(settings, tmp_path / "worker.log")
     try:
         wait_until(lambda: heartbeat(rdb) > 0, "the clock leading", RECOVER_S)
-        for t in [wall, *phones, mover]:
+        for t in [wall, *phones, mover, feeder]:
             t.start()
         wait_until(lambda: sum(s.acked for p in phones for s in p.sent) > 200
-                   and sum(c.status == 200 for c in mover.changes) >= 3,
-                   "pings and case changes flowing")
+                   and sum(c.status == 200 for c in mover.changes) >= 3
+                   and feeder.finished_after(0) >= 3,
+                   "pings, case changes and jobs flowing", RECOVER_S)
 
         master = own_cluster.master_of(KEYS.users())
         kill_ms, kill_at = now_ms(), time.monotonic()
@@ -256,6 +324,9 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
                    "positions on the screen again", RECOVER_S)
         screen_back_s = time.monotonic() - kill_at
         wait_until(lambda: heartbeat(rdb) > promoted_ms, "the clock carrying on", RECOVER_S)
+        wait_until(lambda: feeder.finished_after(promoted_ms) >= 3,
+                   "jobs queued after the promotion finishing", RECOVER_S)
+        jobs_back_s = time.monotonic() - kill_at
 
         # the dead server comes back (as its supervisor would start it): it rejoins as the
         # replica of the promoted one, and case changes are acknowledged again
@@ -264,13 +335,34 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
         wait_until(lambda: sum(c.status == 200 and c.at > restarted for c in mover.changes) >= 3,
                    "case changes acknowledged again", RECOVER_S)
         cases_back_s = time.monotonic() - kill_at
+        stop.set()
+        feeder.join(RECV_S)
+        wait_until(lambda: all(s in (JobStatus.FINISHED, JobStatus.FAILED)
+                               for s in feeder.statuses()), "the worker done", RECOVER_S)
+        worker_alive = worker.poll() is None
     finally:
         stop.set()
-        for t in [wall, *phones, mover]:
+        for t in [wall, *phones, mover, feeder]:
             t.join(RECV_S * 4)
         clock.terminate()
+        worker.terminate()
         clock.wait(20)
+        worker.wait(20)
     assert clock.returncode == 0, (tmp_path / "clock.log").read_text()
+    assert worker_alive, (tmp_path / "worker.log").read_text()  # never restarted
+
+    # jobs: a finished job's write is in the cluster; those queued after the promotion finish
+    statuses = feeder.statuses()
+    finished = [q for q, s in zip(feeder.queued, statuses, strict=True)
+                if s == JobStatus.FINISHED]
+    failed = [q for q, s in zip(feeder.queued, statuses, strict=True) if s == JobStatus.FAILED]
+    marks = [q for q in finished if q.marks]
+    jobs_lost = [q.n for q in marks if rdb.get(KEYS.scores(label(q.n))) != str(q.n)]
+    failed_late = [q.n for q in failed if q.at_ms > promoted_ms]
+    for q in finished:
+        q.job.refresh()
+    retried = [q for q in finished if (q.job.retries_left or 0) < len(RETRY_INTERVALS_S)]
+    feeder.connection.close()
 
     # no acknowledged case change is lost
     acked = [c for c in mover.changes if c.status in (200, 201)]
@@ -302,15 +394,20 @@ def test_a_killed_master_loses_no_acknowledged_case_change(
     refused = [s for s in sent if s.refused]
     unsent = [s for s in sent if not s.acked]
     print(f"\nfailover: promoted after {promoted_s:.1f} s, pings acked again after "
-          f"{pings_back_s:.1f} s, on the screen after {screen_back_s:.1f} s, case changes "
-          f"after {cases_back_s:.1f} s (replica back)\n"
+          f"{pings_back_s:.1f} s, on the screen after {screen_back_s:.1f} s, jobs after "
+          f"{jobs_back_s:.1f} s, case changes after {cases_back_s:.1f} s (replica back)\n"
           f"pings: {len(sent)} sent, {len(acked_lost)} acked then lost; {len(refused)} "
           f"refused during the failover (kept and sent again by the phones), "
           f"{len(unsent)} left unacknowledged at the end, {sum(p.reconnects for p in phones)} "
           f"reconnects; the server counted {unstored:.0f} fixes unstored (resends included)\n"
           f"case changes: {len(acked)} acknowledged, {len(lost_changes)} of them lost, "
-          f"{len(refused_changes)} refused (503 / not replicated / timed out)")
+          f"{len(refused_changes)} refused (503 / not replicated / timed out)\n"
+          f"jobs: {len(feeder.queued)} queued, {len(finished)} finished ({len(marks)} marks, "
+          f"{len(jobs_lost)} of them lost; {len(retried)} after a retry), {len(failed)} "
+          f"failed ({len(failed_late)} queued after the promotion)")
     assert lost_changes == []
+    assert jobs_lost == [] and len(marks) > 0
+    assert failed == []  # a job met by the failover is retried (as the clock queues them)
     assert unstored >= len(refused) > 0  # the server counts what it could not store
     assert all(s.ts >= kill_ms - LOSS_WINDOW_MS for s in [*acked_lost, *refused]), \
         "pings lost or refused from before the last second before the kill"
