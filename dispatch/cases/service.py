@@ -583,19 +583,20 @@ class CaseService:
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
         """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once, as
-        ``Planner.fire`` says, in one atomic script (see lua.py ``FIRE_DUE``)."""
+        ``Planner.fire`` says, in one atomic script (see lua.py ``FIRE_DUE``); the script
+        replies the fired cases too, for the observers."""
         now = self.now(now_ms)
-        fired = await self.store.fire_due(now, limit or self.settings.timer_batch,
-                                          self.settings.timer_late_ms)
-        await self._tell_fired(fired, now)
-        return fired
+        step = await self.store.fire_step(now, limit or self.settings.timer_batch,
+                                          self.settings.timer_late_ms,
+                                          with_cases=bool(self.observers))
+        await self._tell_fired(step.fired, [Case.from_hash(raw) for raw in step.cases.values()],
+                               now)
+        return step.fired
 
-    async def _tell_fired(self, fired: Sequence[Fired], now: int) -> None:
+    async def _tell_fired(self, fired: Sequence[Fired], cases: Sequence[Case], now: int) -> None:
         """The observers learn which cases' lights or levels the batch changed."""
-        ids = list(dict.fromkeys(f.timer.case for f in fired if f.fired and f.timer))
-        if not ids or not self.observers:
+        if not cases or not self.observers:
             return
-        cases = await self.store.load_many(ids)
         for observer in self.observers:
             try:
                 await observer.timers_fired(fired, cases, now)
