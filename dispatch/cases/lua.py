@@ -305,16 +305,17 @@ for i = 1, #due, 2 do
     end
     redis.call('HINCRBY', key, 'ver', 1)
     redis.call('RPUSH', key .. ARGV[4], cjson.encode(entry))
-    local s = summary(key, now)
-    message.case = s
-    local encoded = encode(message)
+    -- the summary encoded once, in each message that carries it
+    local case_json = encode(summary(key, now))
+    local encoded = string.sub(cjson.encode(message), 1, -2) .. ',"case":' .. case_json .. '}'
     local target
     if c[4] and c[4] ~= '' then target = ARGV[5] .. c[4]
     elseif c[3] and c[3] ~= '' then target = ARGV[6] .. c[3]
     else target = ARGV[7] end
     redis.call('PUBLISH', target, encoded)
     if c[4] and c[4] ~= '' and c[3] and c[3] ~= '' then
-      redis.call('PUBLISH', ARGV[6] .. c[3], encode({type = JOB_UPDATED, case = s}))
+      redis.call('PUBLISH', ARGV[6] .. c[3],
+                 '{"type":"' .. JOB_UPDATED .. '","case":' .. case_json .. '}')
     end
     if kind == KIND_ESC then
       for _, channel in ipairs(escalation_channels(c[3], entry.notify)) do
@@ -322,7 +323,7 @@ for i = 1, #due, 2 do
       end
     end
     emit(emit_keys[1], emit_keys[2], emit_keys[3], ARGV[9],
-         encode({type = 'case', case = s}))
+         '{"type":"case","case":' .. case_json .. '}')
     out[#out + 1] = member; out[#out + 1] = 'fired'; out[#out + 1] = late
     if ARGV[11] == '1' and not seen[id] then
       seen[id] = true
