@@ -92,14 +92,16 @@ local function trim(cfg, k)
   end
 end
 
--- Every touched alert written, its new log entries appended, announced; old cleared
--- alerts dropped.
+-- Every touched alert written (an open one's place in the active set too), its new log
+-- entries appended, announced; old cleared alerts dropped.
 local function flush(cfg, k)
   for _, id in ipairs(touched) do
     local a = cache[id]
     local key = cfg.prefix .. id
     local body = cjson.encode(a)
     redis.call('SET', key, body)
+    -- a cleared alert left the active set when it cleared (and never opens again)
+    if a.state ~= 'cleared' then redis.call('ZADD', k.active, a.last_ts, id) end
     local entries = logs[id]
     if #entries > 0 then
       redis.call('RPUSH', key .. cfg.log_suffix, unpack(entries))
@@ -192,7 +194,6 @@ local function raise(cfg, k, r)
     redis.call('HSET', k.groups, r.group, id)
   end
   redis.call('HSET', k.subjects, sfield, a.id)
-  redis.call('ZADD', k.active, a.last_ts, a.id)
   touch(a, r.member, {ts = now, action = 'raise', member = r.member})
   return {outcome, a.id}
 end
