@@ -1,6 +1,6 @@
 """What the clock runs: periodic work, and work at times of day in the street's time zone.
 
-Periodic: deadline timers every second, presence sweeps and patrol-window closing every
+Periodic: deadline timers twice a second, presence sweeps and patrol-window closing every
 30 s, the screen's figures. At times of day: each patrol window's start (a reminder to
 every grid worker), half an hour before its end (a reminder to those who have not
 patrolled), its end (patrols closed, missed ones recorded), and the supervision rhythm:
