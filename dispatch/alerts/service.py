@@ -85,7 +85,7 @@ class AlertService:
         default to the kind's. ``member`` names the cause within the subject when a
         subject has several (an assisting part of a case); the subject's id otherwise.
         """
-        return await self.store.scripts.run(self.raise_call(
+        return await self.store.run_raise(self.raise_call(
             kind, subject=subject, scope=scope, data=data, now_ms=now_ms, severity=severity,
             owner=owner, bucket=bucket, when=when, member=member))
 
@@ -120,7 +120,7 @@ class AlertService:
         """The cause of ``kinds`` about ``subject`` (or its ``member``, as raised) ended: it
         leaves its alert, which clears when no member's cause is left. Returns the alerts
         it left."""
-        return await self.store.scripts.run(self.clear_call(
+        return await self.store.run_clear(self.clear_call(
             kinds, subject, now_ms=now_ms, reason=reason, unless=unless, member=member))
 
     def clear_call(self, kinds: AlertKind | str | Iterable[AlertKind | str], subject: Subject,

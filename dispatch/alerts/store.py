@@ -9,15 +9,15 @@ from typing import Any, ClassVar
 import orjson
 from redis.asyncio import Redis
 
-from dispatch.alerts.lua import ACT, CLEAR, RAISE
+from dispatch.alerts.lua import ACT, ALERT_BATCH
 from dispatch.keys import Keys
 from dispatch.realtime.events import STREAM_MAXLEN, emit_keys
 from dispatch.scripts import LuaScript, ScriptCall, Scripts
 
 ID_PREFIX = "A"
-NO_CONDITION = ""
-#: Most alert scripts sent in one pipelined round trip (a burst of timers' alerts).
-PIPELINE_CALLS = 500
+#: Most raises and clears in one script run (a burst of timers' alerts): Redis runs
+#: nothing else meanwhile.
+BATCH_CALLS = 500
 
 
 @dataclass(frozen=True)
@@ -63,55 +63,72 @@ class AlertSets:
     events: tuple[str, str, str]
 
 
-def _condition(when: Condition | None, default_key: str) -> tuple[str, str, str]:
-    return (when.key, when.field, when.value) if when else (default_key, NO_CONDITION, "")
-
-
 @dataclass(frozen=True, slots=True)
-class RaiseCall(ScriptCall[Raised]):
-    script: ClassVar[LuaScript] = RAISE
-    sets: AlertSets
-    seq: str
-    cfg: bytes
+class RaiseCall:
+    """One raise of a batch (see :class:`BatchCall`)."""
+
     body: dict[str, Any]  # kind, severity, owner, scope, subject, member, group, ...
     when: Condition | None
 
-    def to_keys(self) -> list[str]:
-        s = self.sets
-        key, _, _ = _condition(self.when, self.seq)
-        return [s.groups, s.subjects, s.active, s.cleared, self.seq, key, *s.events]
+    def op(self, when: list[Any] | None) -> dict[str, Any]:
+        return {"raise": self.body, "when": when} if when else {"raise": self.body}
 
-    def to_argv(self) -> list[Any]:
-        _, field, value = _condition(self.when, self.seq)
-        return [self.cfg, orjson.dumps(self.body), field, value]
-
-    def from_reply(self, reply: Any) -> Raised:
+    @staticmethod
+    def from_reply(reply: Any) -> Raised:
         outcome, alert_id = reply
         return Raised(str(outcome), str(alert_id) or None)
 
 
 @dataclass(frozen=True, slots=True)
-class ClearCall(ScriptCall[list[str]]):
-    """Replies the ids of the alerts the member left."""
+class ClearCall:
+    """One clear of a batch (see :class:`BatchCall`); replies the ids of the alerts the
+    member left."""
 
-    script: ClassVar[LuaScript] = CLEAR
-    sets: AlertSets
-    seq: str  # the key checked when there is no condition
-    cfg: bytes
     body: dict[str, Any]  # kinds, member, now, reason
     unless: Condition | None
 
+    @property
+    def when(self) -> Condition | None:
+        return self.unless
+
+    def op(self, when: list[Any] | None) -> dict[str, Any]:
+        return {"clear": self.body, "when": when} if when else {"clear": self.body}
+
+    @staticmethod
+    def from_reply(reply: Any) -> list[str]:
+        return [str(i) for i in reply or ()]
+
+
+AlertCall = RaiseCall | ClearCall
+FIRST_CONDITION_KEY = 9  # KEYS[9..] of ALERT_BATCH
+
+
+@dataclass(frozen=True, slots=True)
+class BatchCall(ScriptCall[list[Raised | list[str]]]):
+    """Raises and clears in order, in one script run (each alert written once)."""
+
+    script: ClassVar[LuaScript] = ALERT_BATCH
+    sets: AlertSets
+    seq: str
+    cfg: bytes
+    calls: tuple[AlertCall, ...]
+
+    def _condition_keys(self) -> list[str]:
+        return list(dict.fromkeys(c.when.key for c in self.calls if c.when is not None))
+
     def to_keys(self) -> list[str]:
         s = self.sets
-        key, _, _ = _condition(self.unless, self.seq)
-        return [s.groups, s.subjects, s.active, s.cleared, key, *s.events]
+        return [s.groups, s.subjects, s.active, s.cleared, self.seq, *s.events,
+                *self._condition_keys()]
 
     def to_argv(self) -> list[Any]:
-        _, field, value = _condition(self.unless, self.seq)
-        return [self.cfg, orjson.dumps(self.body), field, value]
+        index = {key: n for n, key in enumerate(self._condition_keys(), FIRST_CONDITION_KEY)}
+        ops = [c.op([index[c.when.key], c.when.field, c.when.value] if c.when else None)
+               for c in self.calls]
+        return [self.cfg, orjson.dumps(ops)]
 
-    def from_reply(self, reply: Any) -> list[str]:
-        return [str(i) for i in reply]
+    def from_reply(self, reply: Any) -> list[Raised | list[str]]:
+        return [call.from_reply(r) for call, r in zip(self.calls, reply, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +151,6 @@ class ActCall(ScriptCall["Acted"]):
         if reply[0] == "state":
             return Acted("state", state=str(reply[1]))
         return Acted(str(reply[0]))
-
-
-AlertCall = RaiseCall | ClearCall
 
 
 @dataclass(frozen=True)
@@ -172,25 +186,40 @@ class AlertStore:
         self.seq = k.alerts_seq()
 
     def raise_call(self, body: dict[str, Any], when: Condition | None) -> RaiseCall:
-        return RaiseCall(self.sets, self.seq, self.cfg, body, when)
+        return RaiseCall(body, when)
 
     def clear_call(self, kinds: Sequence[str], member: str, now_ms: int, reason: str,
                    unless: Condition | None) -> ClearCall:
         body = {"kinds": list(kinds), "member": member, "now": now_ms, "reason": reason}
-        return ClearCall(self.sets, self.seq, self.cfg, body, unless)
+        return ClearCall(body, unless)
+
+    def batch(self, calls: Sequence[AlertCall]) -> BatchCall:
+        return BatchCall(self.sets, self.seq, self.cfg, tuple(calls))
+
+    async def run_raise(self, call: RaiseCall) -> Raised:
+        [raised] = await self.scripts.run(self.batch([call]))
+        assert isinstance(raised, Raised)
+        return raised
+
+    async def run_clear(self, call: ClearCall) -> list[str]:
+        [left] = await self.scripts.run(self.batch([call]))
+        assert isinstance(left, list)
+        return left
 
     async def run_many(self, calls: Sequence[AlertCall]) -> list[Raised | list[str]]:
-        """Raise and clear calls in this order, ``PIPELINE_CALLS`` a round trip (each script
-        stays atomic; a later call sees what the earlier ones did)."""
-        out: list[Raised | list[str]] = []
-        for start in range(0, len(calls), PIPELINE_CALLS):
-            chunk = calls[start:start + PIPELINE_CALLS]
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for call in chunk:
-                    await self.scripts.queue(call, pipe)
-                replies = await pipe.execute()
-            out += [call.from_reply(reply) for call, reply in zip(chunk, replies, strict=True)]
-        return out
+        """Raise and clear calls in this order, ``BATCH_CALLS`` a script run, every run in
+        one pipelined round trip (each run stays atomic; a later call sees what the
+        earlier ones did)."""
+        batches = [self.batch(calls[start:start + BATCH_CALLS])
+                   for start in range(0, len(calls), BATCH_CALLS)]
+        if len(batches) <= 1:
+            return await self.scripts.run(batches[0]) if batches else []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for batch in batches:
+                await self.scripts.queue(batch, pipe)
+            replies = await pipe.execute()
+        return [out for batch, reply in zip(batches, replies, strict=True)
+                for out in batch.from_reply(reply)]
 
     async def act(self, alert_id: str, action: str, sources: Sequence[str], by: str, note: str,
                   now_ms: int) -> Acted:

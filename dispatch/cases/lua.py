@@ -223,12 +223,14 @@ end
 # ARGV[1] now, ARGV[2] most timers to fire, ARGV[3] case key prefix, ARGV[4] timeline
 #   key suffix, ARGV[5] user channel prefix, ARGV[6] department channel prefix,
 #   ARGV[7] the desk's channel, ARGV[8] late after this many ms, ARGV[9] events maxlen,
-#   ARGV[10] the leadership's channels (JSON list)
+#   ARGV[10] the leadership's channels (JSON list), ARGV[11] '1': reply the fired cases'
+#   hashes too (what the observers read; no second round trip)
 # Every timer due at `now` is removed and, when its case still runs on the same clock
 # generation, fired as Planner.fire says: light or escalation level set, timeline entry,
 # job.warning or job.overdue to the holder (else the department, else the desk),
 # job.updated to the department, the escalation's target, the screen event.
-# Returns a flat list: member, outcome ('fired'|'skipped'), late ms, ...
+# Returns {rows, hashes}: rows a flat list (member, outcome ('fired'|'skipped'), late ms,
+#   ...), hashes a flat list (case id, its HGETALL once every timer fired, ...) or empty.
 FIRE_DUE = LuaScript(
     "case_fire_due",
     EMIT_LUA + SUMMARY_LUA + f"""
@@ -269,7 +271,7 @@ end
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, ARGV[2],
                        'WITHSCORES')
-local out = {}
+local out, cases, seen = {}, {}, {}
 for i = 1, #due, 2 do
   local member, at = due[i], tonumber(due[i + 1])
   redis.call('ZREM', KEYS[1], member)
@@ -303,16 +305,17 @@ for i = 1, #due, 2 do
     end
     redis.call('HINCRBY', key, 'ver', 1)
     redis.call('RPUSH', key .. ARGV[4], cjson.encode(entry))
-    local s = summary(key, now)
-    message.case = s
-    local encoded = encode(message)
+    -- the summary encoded once, in each message that carries it
+    local case_json = encode(summary(key, now))
+    local encoded = string.sub(cjson.encode(message), 1, -2) .. ',"case":' .. case_json .. '}'
     local target
     if c[4] and c[4] ~= '' then target = ARGV[5] .. c[4]
     elseif c[3] and c[3] ~= '' then target = ARGV[6] .. c[3]
     else target = ARGV[7] end
     redis.call('PUBLISH', target, encoded)
     if c[4] and c[4] ~= '' and c[3] and c[3] ~= '' then
-      redis.call('PUBLISH', ARGV[6] .. c[3], encode({type = JOB_UPDATED, case = s}))
+      redis.call('PUBLISH', ARGV[6] .. c[3],
+                 '{"type":"' .. JOB_UPDATED .. '","case":' .. case_json .. '}')
     end
     if kind == KIND_ESC then
       for _, channel in ipairs(escalation_channels(c[3], entry.notify)) do
@@ -320,11 +323,20 @@ for i = 1, #due, 2 do
       end
     end
     emit(emit_keys[1], emit_keys[2], emit_keys[3], ARGV[9],
-         encode({type = 'case', case = s}))
+         '{"type":"case","case":' .. case_json .. '}')
     out[#out + 1] = member; out[#out + 1] = 'fired'; out[#out + 1] = late
+    if ARGV[11] == '1' and not seen[id] then
+      seen[id] = true
+      cases[#cases + 1] = id
+    end
   end
 end
-return out
+local hashes = {}
+for _, id in ipairs(cases) do
+  hashes[#hashes + 1] = id
+  hashes[#hashes + 1] = redis.call('HGETALL', ARGV[3] .. id)
+end
+return {out, hashes}
 """,
 )
 
@@ -470,8 +482,17 @@ FIRED = "fired"
 FIRE_ROW = 3  # member, outcome, late ms
 
 
+@dataclass(frozen=True)
+class FiredStep:
+    """A timer step: each due timer taken off the set, and (when asked) the hash of each
+    case one fired on, as it is after the step."""
+
+    fired: list[Fired]
+    cases: dict[str, dict[str, str]]
+
+
 @dataclass(frozen=True, slots=True)
-class FireDueCall(ScriptCall[list[Fired]]):
+class FireDueCall(ScriptCall[FiredStep]):
     script: ClassVar[LuaScript] = FIRE_DUE
     timers: str
     departments: str
@@ -486,6 +507,7 @@ class FireDueCall(ScriptCall[list[Fired]]):
     leadership_channels: tuple[str, ...]
     late_ms: int
     maxlen: int
+    with_cases: bool = False
 
     def to_keys(self) -> list[str]:
         return [self.timers, self.departments, *self.events.as_list()]
@@ -493,15 +515,21 @@ class FireDueCall(ScriptCall[list[Fired]]):
     def to_argv(self) -> list[Any]:
         return [self.now_ms, self.limit, self.case_prefix, self.timeline_suffix,
                 self.user_channel_prefix, self.department_channel_prefix, self.desk_channel,
-                self.late_ms, self.maxlen, orjson.dumps(self.leadership_channels)]
+                self.late_ms, self.maxlen, orjson.dumps(self.leadership_channels),
+                "1" if self.with_cases else ""]
 
-    def from_reply(self, reply: Any) -> list[Fired]:
+    def from_reply(self, reply: Any) -> FiredStep:
+        rows, hashes = reply
         fired = []
-        for i in range(0, len(reply), FIRE_ROW):
-            member, outcome, late = reply[i:i + FIRE_ROW]
+        for i in range(0, len(rows), FIRE_ROW):
+            member, outcome, late = rows[i:i + FIRE_ROW]
             try:
                 timer: Timer | None = Timer.parse(member)
             except ValueError:
                 timer = None
             fired.append(Fired(timer, member, outcome == FIRED, int(late)))
-        return fired
+        cases = {}
+        for i in range(0, len(hashes), 2):
+            flat = iter(hashes[i + 1])
+            cases[hashes[i]] = dict(zip(flat, flat, strict=True))
+        return FiredStep(fired, cases)

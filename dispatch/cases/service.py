@@ -583,19 +583,27 @@ class CaseService:
     # --- timers -------------------------------------------------------------
     async def fire_due(self, now_ms: int | None = None, limit: int | None = None) -> list[Fired]:
         """Fire every timer due at ``now_ms`` (at most ``limit``), each exactly once, as
-        ``Planner.fire`` says, in one atomic script (see lua.py ``FIRE_DUE``)."""
+        ``Planner.fire`` says, in one atomic script (see lua.py ``FIRE_DUE``), then tell
+        the observers."""
         now = self.now(now_ms)
-        fired = await self.store.fire_due(now, limit or self.settings.timer_batch,
-                                          self.settings.timer_late_ms)
-        await self._tell_fired(fired, now)
+        fired, cases = await self.fire_untold(now, limit)
+        await self.tell_fired(fired, cases, now)
         return fired
 
-    async def _tell_fired(self, fired: Sequence[Fired], now: int) -> None:
+    async def fire_untold(self, now_ms: int, limit: int | None = None
+                          ) -> tuple[list[Fired], list[Case]]:
+        """The firing of :meth:`fire_due` alone: the fired timers and their cases after
+        the step (the script replies them). The observers are told by :meth:`tell_fired`,
+        steps in the order they fired (the clock fires the next step meanwhile)."""
+        step = await self.store.fire_step(now_ms, limit or self.settings.timer_batch,
+                                          self.settings.timer_late_ms,
+                                          with_cases=bool(self.observers))
+        return step.fired, [Case.from_hash(raw) for raw in step.cases.values()]
+
+    async def tell_fired(self, fired: Sequence[Fired], cases: Sequence[Case], now: int) -> None:
         """The observers learn which cases' lights or levels the batch changed."""
-        ids = list(dict.fromkeys(f.timer.case for f in fired if f.fired and f.timer))
-        if not ids or not self.observers:
+        if not cases or not self.observers:
             return
-        cases = await self.store.load_many(ids)
         for observer in self.observers:
             try:
                 await observer.timers_fired(fired, cases, now)

@@ -12,6 +12,7 @@ from dispatch.cases.lua import (
     Applied,
     EventKeys,
     Fired,
+    FiredStep,
     FireDueCall,
     ReportCall,
     Reported,
@@ -24,7 +25,7 @@ from dispatch.keys import Keys
 from dispatch.realtime.events import STREAM_MAXLEN
 from dispatch.scripts import ScriptRunner, Scripts
 
-__all__ = ["Applied", "CaseStore", "Fired", "Reported"]
+__all__ = ["Applied", "CaseStore", "Fired", "FiredStep", "Reported"]
 
 
 class CaseStore:
@@ -112,12 +113,17 @@ class CaseStore:
                                                      self._events(), plan, self.maxlen))
 
     async def fire_due(self, now_ms: int, limit: int, late_ms: int) -> list[Fired]:
+        return (await self.fire_step(now_ms, limit, late_ms, with_cases=False)).fired
+
+    async def fire_step(self, now_ms: int, limit: int, late_ms: int, *,
+                        with_cases: bool = True) -> FiredStep:
+        """Fire the due timers; with each fired case's hash after the step."""
         k = self.keys
         return await self.scripts.run(FireDueCall(
             k.case_timers(), k.org_departments(), self._events(), now_ms, limit, k.case(""),
             self._timeline_suffix(), k.user_channel(""), k.dept_channel(""),
             k.role_channel(DESK_ROLE), tuple(k.role_channel(r) for r in LEADERSHIP_ROLES),
-            late_ms, self.maxlen))
+            late_ms, self.maxlen, with_cases))
 
     async def parts_due(self, now_ms: int, limit: int) -> list[str]:
         """Members of every assisting part's deadline passed, taken off the set."""

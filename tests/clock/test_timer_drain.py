@@ -21,17 +21,23 @@ class DueTimers:
         self.due = due
         self.cost_s = cost_s
         self.steps: list[int] = []
+        self.fired: list[int] = []  # timers fired a step
+        self.told: list[int] = []  # the steps the observers were told of, in order
         self.now_s = 0.0
 
     def elapsed(self) -> float:
         return self.now_s
 
-    async def fire_due(self, now: int, limit: int) -> list[Any]:
+    async def fire_untold(self, now: int, limit: int) -> tuple[list[Any], list[Any]]:
         n = min(limit, self.due)
         self.due -= n
         self.steps.append(limit)
         self.now_s += STEP_OVERHEAD_S + n * self.cost_s
-        return [SimpleNamespace(fired=True, timer=None, late_ms=0)] * n
+        self.fired.append(n)
+        return [SimpleNamespace(fired=True, timer=None, late_ms=0)] * n, [n]
+
+    async def tell_fired(self, fired: list[Any], cases: list[Any], now: int) -> None:
+        self.told += cases
 
 
 def drain(due: int, cost_s: float, batch: int = 500) -> tuple[DueTimers, TimerDrain]:
@@ -59,3 +65,9 @@ def test_quick_steps_grow_and_slow_steps_shrink() -> None:
 def test_a_tick_leaves_what_it_cannot_fire_in_time_for_the_next() -> None:
     timers, _ = drain(10**9, cost_s=1e-4)
     assert timers.due > 0  # it returned within its share of the second
+
+
+def test_every_step_is_told_to_the_observers_in_order_before_the_tick_returns() -> None:
+    timers, _ = drain(10_000, cost_s=2e-6)
+    assert len(timers.fired) > 1 and sum(timers.told) == 10_000
+    assert timers.told == timers.fired
