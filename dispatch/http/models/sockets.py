@@ -198,6 +198,37 @@ class Resync(Msg, tag="resync"):
     reason: str
 
 
+class DistrictSnapshot(Msg, tag="snapshot"):
+    """Every street's figures, the district's totals and the cases escalated to the
+    district, as ``GET /api/v1/district`` gives them."""
+
+    district: str | None
+    date: str
+    at: int
+    streets: list[dict[str, Any]]
+    totals: dict[str, Any]
+    escalations: list[dict[str, Any]] = []
+
+
+class Escalation(Msg, tag="escalation"):
+    """A case of a street escalated to the district (``notify = "district"``): its alert
+    as it opens, changes or clears."""
+
+    street: str
+    alert: dict[str, Any]
+
+
+class DistrictFigures(Msg, tag="figures"):
+    """Every street's figures and the totals again, every
+    ``DISPATCH_DISTRICT_FIGURES_EVERY`` seconds."""
+
+    district: str | None
+    date: str
+    at: int
+    streets: list[dict[str, Any]]
+    totals: dict[str, Any]
+
+
 class ScreenQuery(Struct, kw_only=True, forbid_unknown_fields=False):
     token: str | None = None
     since: Seq | None = None
@@ -219,4 +250,7 @@ SOCKETS: dict[str, tuple[type, list[type], list[type]]] = {
     "/ws/screen": (ScreenQuery, [Auth, ScreenPing],
                    [AuthOk, Snapshot, Positions, CaseEvent, AlertMsg, Figures, Resync, Pong,
                     SocketError]),
+    "/ws/district": (TokenQuery, [Auth, ScreenPing],
+                     [AuthOk, DistrictSnapshot, Escalation, DistrictFigures, Resync, Pong,
+                      SocketError]),
 }
