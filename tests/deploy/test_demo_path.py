@@ -143,6 +143,13 @@ def test_dispatch_help_lists_the_commands() -> None:
         assert command in out
 
 
+def _tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return f"({path} unreadable)"
+
+
 def test_the_demo_brings_its_redis_back_on_the_same_port(demo_data: Path) -> None:
     port = free_port()
     env = demo_env(demo_data, port)
@@ -154,8 +161,16 @@ def test_the_demo_brings_its_redis_back_on_the_same_port(demo_data: Path) -> Non
         assert redis_url is not None and pid is not None
         report(url)
         os.kill(pid, signal.SIGKILL)
-        wait_until(lambda: server.pid() not in (None, pid) and server.status() == redis_url,
-                   "the demo to start its Redis again on its port", RESTART_S)
+        try:
+            wait_until(lambda: (server.pid() not in (None, pid)
+                                and server.status() == redis_url)
+                       or demo.proc.poll() is not None,
+                       "the demo to start its Redis again on its port", RESTART_S)
+        except AssertionError:
+            demo.stop()
+            raise AssertionError(f"no Redis again on {redis_url}:\n{demo.output}\n"
+                                 f"{_tail(demo_data / 'redis' / 'redis.log')}") from None
+        assert demo.proc.poll() is None, f"the demo stopped:\n{demo.output}"
         wait_until(lambda: httpx.get(f"{url}/readyz", timeout=5).status_code == 200,
                    "the web process to reconnect", RESTART_S)
         assert len(cases(url)) == 1  # the case reported before the crash, from the AOF
