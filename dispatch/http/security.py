@@ -75,6 +75,7 @@ class SecurityHeadersMiddleware:
         self.app = app
         self.headers = security_headers(img_sources)
         self.hsts = (b"strict-transport-security", HSTS.encode())
+        self._names = frozenset(name for name, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,11 +85,14 @@ class SecurityHeadersMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [h for h in self.headers if h[0] not in present]
+                headers = message.get("headers", [])
+                present = {name.lower() for name, _ in headers}
+                # the common response sets none of ours: all of them, no per-header test
+                extra = (self.headers if present.isdisjoint(self._names)
+                         else [h for h in self.headers if h[0] not in present])
                 if https and self.hsts[0] not in present:
-                    extra.append(self.hsts)
-                message["headers"] = [*message.get("headers", []), *extra]
+                    extra = [*extra, self.hsts]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)

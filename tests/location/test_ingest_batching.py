@@ -6,6 +6,9 @@ import math
 import random
 from dataclasses import replace
 
+from starlette.datastructures import QueryParams
+
+from dispatch.http.location_routes import query_dict
 from dispatch.location.codec import BULK_FROM, RECORD_SIZE, Flag, pack, pack_many
 from dispatch.patrol.filters import FilterConfig, Ping, judge_without_jumps, time_order
 from dispatch.patrol.judge import judge_batch
@@ -60,3 +63,14 @@ def test_records_packed_as_columns_are_the_records_packed_one_by_one() -> None:
         packed = pack_many(pings, flags)
         assert len(packed) == n * RECORD_SIZE
         assert packed == b"".join(pack(p, f) for p, f in zip(pings, flags, strict=True))
+
+
+def test_the_osmand_query_is_read_as_starlette_reads_it() -> None:
+    rng = random.Random(3)
+    pieces = ["a", "id", "lat", "=", "&", "&&", "%", "%2", "%20", "%41", "%C3%A9", "%zz", "+",
+              "é", "1.5", "-", "=="]
+    for _ in range(5000):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))).encode()
+        assert query_dict(raw) == dict(QueryParams(raw.decode("latin-1"))), raw
+    assert query_dict(b"id=gw001&lat=39.1&lon=117.2&lat=39.2&valid") == {
+        "id": "gw001", "lat": "39.2", "lon": "117.2", "valid": ""}
