@@ -85,12 +85,12 @@ def _measured(values: NDArray[np.float64], scale: float) -> NDArray[np.float64]:
     return np.where(values < 0, UNKNOWN_16, np.minimum(MAX_16, np.rint(values * scale)))
 
 
-def pack_many(pings: Sequence[Ping], flags: Sequence[int]) -> bytes:
+def pack_many(pings: Sequence[Ping], flags: Sequence[Flag]) -> bytes:
     """The records of ``pings`` (each with its flag) back to back: the same bytes as
     ``b"".join(pack(p, f) ...)``, built as columns when there are many."""
     n = len(pings)
     if n < BULK_FROM:
-        return b"".join([pack(p, Flag(f)) for p, f in zip(pings, flags, strict=True)])
+        return b"".join([pack(p, f) for p, f in zip(pings, flags, strict=True)])
     f64 = np.float64
     rows = np.empty(n, dtype=DTYPE)
     rows["dt"] = np.array([p.ts % BUCKET_MS for p in pings], dtype=np.int64)
