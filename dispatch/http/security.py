@@ -8,7 +8,7 @@ token, and the camera's previews). A header a response already set is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -77,10 +77,13 @@ class SecurityHeadersMiddleware:
         self.hsts = (b"strict-transport-security", HSTS.encode())
         self._names = frozenset(name for name, _ in self.headers)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # not a coroutine itself: a socket's lifetime keeps no frame of this layer
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         https = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
