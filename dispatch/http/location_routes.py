@@ -12,7 +12,7 @@ import binascii
 import contextlib
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 from starlette.requests import Request
@@ -120,11 +120,26 @@ def _looks_like_json(raw: bytes) -> bool:
     return head in (b"{", b"[")
 
 
+def query_dict(raw: bytes) -> dict[str, str]:
+    """The query string as ``dict(request.query_params)`` reads it (the last of a repeated
+    name wins, a name without ``=`` is blank), without its multi-dict: a part is unquoted
+    only when it has something to unquote."""
+    params: dict[str, str] = {}
+    for part in raw.decode("latin-1").split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in part or "+" in part:
+            name, value = unquote(name.replace("+", " ")), unquote(value.replace("+", " "))
+        params[name] = value
+    return params
+
+
 async def _osmand_reports(request: Request, now: int) -> list[AppReport]:
     """Every request shape of the OsmAnd protocol: parameters in the query string, a form
     body (whatever its Content-Type says, Traccar reads it), a multipart form, or JSON."""
     ctype = _content_type(request)
-    params = dict(request.query_params)
+    params = query_dict(request.scope.get("query_string", b""))
     if ctype.startswith(MULTIPART):
         async with request.form(max_files=0) as form:
             params = {**{k: v for k, v in form.items() if isinstance(v, str)}, **params}

@@ -8,7 +8,7 @@ token, and the camera's previews). A header a response already set is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -75,20 +75,27 @@ class SecurityHeadersMiddleware:
         self.app = app
         self.headers = security_headers(img_sources)
         self.hsts = (b"strict-transport-security", HSTS.encode())
+        self._names = frozenset(name for name, _ in self.headers)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # not a coroutine itself: a socket's lifetime keeps no frame of this layer
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         https = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [h for h in self.headers if h[0] not in present]
+                headers = message.get("headers", [])
+                present = {name.lower() for name, _ in headers}
+                # the common response sets none of ours: all of them, no per-header test
+                extra = (self.headers if present.isdisjoint(self._names)
+                         else [h for h in self.headers if h[0] not in present])
                 if https and self.hsts[0] not in present:
-                    extra.append(self.hsts)
-                message["headers"] = [*message.get("headers", []), *extra]
+                    extra = [*extra, self.hsts]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)

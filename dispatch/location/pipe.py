@@ -156,6 +156,11 @@ class ScriptPipe:
             self._outbox.append(encode_command(command))
             self._waiting.append(future)
             futures.append(future)
+        if len(futures) == 1:  # the common call: its reply without a gathering future
+            try:
+                return [await futures[0]]
+            except Exception as exc:
+                return [exc]
         return list(await asyncio.gather(*futures, return_exceptions=True))
 
     def _flush(self) -> None:

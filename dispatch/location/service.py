@@ -26,7 +26,7 @@ from dispatch.errors import DispatchError
 from dispatch.keys import Keys
 from dispatch.location.apps import AppReport, NoFix, Transition
 from dispatch.location.bounds import bounded
-from dispatch.location.codec import BUCKET_MS, FLAG_OF, Track, pack
+from dispatch.location.codec import BUCKET_MS, FLAG_OF, Track, pack_many
 from dispatch.location.directory import WorkerDirectory, WorkerRef
 from dispatch.location.positions import POSITIONS
 from dispatch.location.store import (
@@ -37,13 +37,19 @@ from dispatch.location.store import (
     JumpRule,
     LiveCandidate,
     LocationStore,
-    StoreItem,
 )
 from dispatch.metrics import Metrics
 from dispatch.org.store import OrgStore
 from dispatch.patrol.days import LocalDays
-from dispatch.patrol.filters import FilterConfig, Ping, Verdict, clean_track
-from dispatch.patrol.judge import STORED_VERDICTS, judge_batch
+from dispatch.patrol.filters import (
+    FilterConfig,
+    Ping,
+    Verdict,
+    clean_track,
+    judge_without_jumps,
+    time_order,
+)
+from dispatch.patrol.judge import STORED_VERDICTS
 from dispatch.patrol.presence import Presence, PresenceConfig, out_of_grid_due, presence_at
 from dispatch.patrol.replay import TrackView, track_feature
 from dispatch.patrol.track import fixes_after
@@ -114,11 +120,14 @@ class ReportResult:
 class Batch:
     """What one message brings to the store."""
 
-    items: list[StoreItem] = field(default_factory=list)
+    #: The packed records, in time order, and their (local day, bucket, count) runs.
+    records: bytes = b""
+    runs: list[tuple[str, int, int]] = field(default_factory=list)
+    #: The index in the message of each record.
     kept: list[int] = field(default_factory=list)
     heard: int | None = None
     best: Ping | None = None
-    #: The index in ``items`` of ``best``.
+    #: The index of ``best`` among the records.
     best_item: int | None = None
 
 
@@ -192,14 +201,15 @@ class LocationService:
         at = at_or_now(now, self.clock)
         pings = self._bounded(pings, source)
         # jumps are judged by the ingest script, against the newest fix in Redis
-        verdicts = judge_batch(pings, last=None, now_ms=at, cfg=self._before_jumps)
-        batch = self._batch(pings, verdicts)
+        order = time_order(pings)  # the one sort of a message's fixes
+        verdicts = judge_without_jumps(pings, order, now_ms=at, cfg=self._before_jumps)
+        batch = self._batch(pings, order, verdicts)
         result = IngestResult(verdicts)
-        if batch.items:
+        if batch.kept:
             best = batch.best
             candidate = await self._candidate(worker, best)
             outcome = await self.store.ingest(
-                worker.username, batch.items, heard_ms=batch.heard,
+                worker.username, batch.records, batch.runs, heard_ms=batch.heard,
                 fresh_after_ms=at - self.presence.signal_lost_ms, live=candidate,
                 jumps=self.jumps, live_item=batch.best_item if candidate else None,
                 charge=charge, runner=runner)
@@ -305,29 +315,59 @@ class LocationService:
             "region": transition.region, "rid": transition.region_id})
         return True
 
-    def _batch(self, pings: Sequence[Ping], verdicts: Sequence[Verdict]) -> Batch:
-        """The records to store in time order, their indexes, the newest fix heard and the
-        newest usable (OK records go to the jump filter of the ingest script)."""
+    def _batch(self, pings: Sequence[Ping], order: Sequence[int],
+               verdicts: Sequence[Verdict]) -> Batch:
+        """The records to store in time order (``order``), their indexes, the newest fix
+        heard and the newest usable (OK records go to the jump filter of the ingest
+        script). The records are packed together, and grouped by day and bucket."""
         batch = Batch()
-        items, kept = batch.items, batch.kept
-        days, flags = self.days.of, FLAG_OF
-        order = range(len(pings)) if len(pings) == 1 else sorted(
-            range(len(pings)), key=lambda k: (pings[k].ts, pings[k].seq or 0))
+        kept = batch.kept
+        stored, flags = STORED_VERDICTS, FLAG_OF
         best: Ping | None = None
+        best_ts = -1
+        ok = Verdict.OK
         for i in order:
             verdict = verdicts[i]
-            if verdict not in STORED_VERDICTS:
+            if verdict not in stored:
                 continue
-            ping = pings[i]
-            ts = ping.ts
-            if verdict is Verdict.OK and (best is None or ts > best.ts):
-                best, batch.best_item = ping, len(items)
-            items.append(StoreItem(days(ts), ts // BUCKET_MS, pack(ping, flags[verdict])))
+            if verdict is ok:
+                ts = pings[i].ts
+                if ts > best_ts:
+                    best, best_ts, batch.best_item = pings[i], ts, len(kept)
             kept.append(i)
-            if batch.heard is None or ts > batch.heard:
-                batch.heard = ts
+        if not kept:
+            return batch
+        chosen = [pings[i] for i in kept]
+        batch.heard = max(p.ts for p in chosen) if len(chosen) > 1 else chosen[0].ts
         batch.best = best
+        batch.records = pack_many(chosen, [flags[verdicts[i]] for i in kept])
+        batch.runs = self._runs([p.ts for p in chosen])
         return batch
+
+    def _runs(self, times: list[int]) -> list[tuple[str, int, int]]:
+        """(local day, bucket, count) of consecutive records (``times`` in order): one
+        ``days`` look-up per bucket's first and last fix (a day's edge inside a bucket
+        splits it)."""
+        runs: list[tuple[str, int, int]] = []
+        days = self.days.of
+        start, n = 0, len(times)
+        while start < n:
+            bucket = times[start] // BUCKET_MS
+            end = start + 1
+            while end < n and times[end] // BUCKET_MS == bucket:
+                end += 1
+            first, last = days(times[start]), days(times[end - 1])
+            if first == last:
+                runs.append((first, bucket, end - start))
+            else:
+                for ts in times[start:end]:
+                    day = days(ts)
+                    if runs and runs[-1][0] == day and runs[-1][1] == bucket:
+                        runs[-1] = (day, bucket, runs[-1][2] + 1)
+                    else:
+                        runs.append((day, bucket, 1))
+            start = end
+        return runs
 
     async def _candidate(self, worker: WorkerRef, best: Ping | None) -> LiveCandidate | None:
         if best is None or abs(best.lat) > GEO_MAX_LAT:

@@ -24,7 +24,7 @@ from dispatch.scripts import LuaScript, ScriptCall, ScriptRunner, Scripts, opt
 
 #: KEYS index of the first track hash (after the live hash and the GEO set).
 FIRST_TRACK_KEY = 3
-#: ARGV index of the first record's triple in the ingest script.
+#: ARGV index of the records in the ingest script (their runs follow).
 FIRST_RECORD_ARG = 21
 #: Live hash fields, in the order ``live_many`` returns them.
 LIVE_FIELDS = ("ts", "lat", "lon", "acc", "speed", "heading", "batt", "grid", "seen", "state",
@@ -36,29 +36,38 @@ STORED, ALREADY_THERE, STORED_AS_JUMP = "1", "0", "j"
 # cur: HMGET live 'ts','seen','state','patrol','out_since','oog'
 # a: the candidate {ts, lon, lat, grid, inside ('1'|'0'|''), out-of-grid after (ms), acc,
 #    speed, heading, batt ('' keeps the last), charging ('1'|'0'|'')}
+# sets: field, value, ... of the live hash (KEYS[1]) to write, appended to: the caller
+# writes them in one HSET (every read of the hash was made before)
 # Returns moved 0|1, transition ('open'|'clear'|''), out-of-grid flag.
 MOVE_LUA = """
-local function move_live(live, geo, member, cur, a)
+local function move_live(geo, member, cur, a, sets)
   local moved, transition, oog, patrol = 0, '', cur[6] or '0', cur[4] or ''
   local cand = tonumber(a[1])
   if not cand or cand <= (tonumber(cur[1]) or 0) then return moved, transition, oog end
   moved = 1
-  redis.call('HSET', live, 'ts', a[1], 'lon', a[2], 'lat', a[3], 'grid', a[4],
-             'acc', a[7], 'speed', a[8], 'heading', a[9])
-  if a[10] ~= '' then redis.call('HSET', live, 'batt', a[10]) end
-  if a[11] ~= '' then redis.call('HSET', live, 'charge', a[11]) end
+  local n = #sets
+  sets[n + 1], sets[n + 2], sets[n + 3], sets[n + 4], sets[n + 5], sets[n + 6] =
+    'ts', a[1], 'lon', a[2], 'lat', a[3]
+  sets[n + 7], sets[n + 8], sets[n + 9], sets[n + 10] = 'grid', a[4], 'acc', a[7]
+  sets[n + 11], sets[n + 12], sets[n + 13], sets[n + 14] = 'speed', a[8], 'heading', a[9]
+  local function set(field, value)
+    sets[#sets + 1] = field
+    sets[#sets + 1] = value
+  end
+  if a[10] ~= '' then set('batt', a[10]) end
+  if a[11] ~= '' then set('charge', a[11]) end
   redis.call('GEOADD', geo, a[2], a[3], member)
   if patrol ~= '' and a[5] ~= '' then
     if a[5] == '1' then
-      if cur[5] then redis.call('HDEL', live, 'out_since') end
+      if cur[5] then redis.call('HDEL', KEYS[1], 'out_since') end
       if oog == '1' then
-        redis.call('HSET', live, 'oog', '0')
+        set('oog', '0')
         oog, transition = '0', 'clear'
       end
     elseif not cur[5] then
-      redis.call('HSET', live, 'out_since', a[1])
+      set('out_since', a[1])
     elseif oog ~= '1' and cand - tonumber(cur[5]) >= tonumber(a[6]) then
-      redis.call('HSET', live, 'oog', '1')
+      set('oog', '1')
       oog, transition = '1', 'open'
     end
   end
@@ -72,9 +81,11 @@ end
 # ARGV[7..17] the live candidate (see MOVE_LUA; ARGV[7] '' none)
 # ARGV[18] the jump filter's top speed (m/s), ARGV[19] its slack (m), ARGV[20] the
 #   candidate's record (1-based, 0 none)
-# ARGV[21..] per record, in time order: track key index, bucket, record
-# A track hash's TTL starts again when it gets a new bucket (at least every 5 minutes of
-# a patrol): not on every fix.
+# ARGV[21] the records, in time order, back to back (ARGV[3] bytes each)
+# ARGV[22..] per run of consecutive records in one bucket: track key index, bucket, count
+# A bucket is read and written once per message, not once per fix. A track hash's TTL
+# starts again when it gets a new bucket (at least every 5 minutes of a patrol): not on
+# every fix.
 # Records with flag 0 are judged here, against the newest fix before them: the batch's own
 # or the live one (the worker's newest, whichever process stored it), and stored with
 # flag 2 when reaching them needs more than the top speed (beyond the slack).
@@ -98,24 +109,18 @@ local function i32(s, o)
   return v / 1e7
 end
 local fresh = {}  -- track hashes given a new bucket: their TTL starts again
-local function insert(key, field, rec)
-  local cur = redis.call('HGET', key, field)
-  if not cur then
-    redis.call('HSET', key, field, rec)
-    fresh[key] = true
-    return 1
-  end
+-- a bucket's records with ``rec`` in time order, or nil when its time is there already
+local function merged(cur, rec)
   local t = u32(rec, 0)
   local i = #cur / size
   while i > 0 do
     local ti = u32(cur, (i - 1) * size)
-    if ti == t then return 0 end
+    if ti == t then return nil end
     if ti < t then break end
     i = i - 1
   end
   local cut = i * size
-  redis.call('HSET', key, field, string.sub(cur, 1, cut) .. rec .. string.sub(cur, cut + 1))
-  return 1
+  return string.sub(cur, 1, cut) .. rec .. string.sub(cur, cut + 1)
 end
 local function jump(ts, lat, lon, ref)
   local p1, p2 = ref[2] * RAD, lat * RAD
@@ -134,39 +139,59 @@ if cur[1] and cur[7] and cur[8] then
   last = {tonumber(cur[1]), tonumber(cur[7]), tonumber(cur[8])}
 end
 local codes, oks, prev = {}, {}, nil
-for i = 1, n do
-  local base = FIRST + (i - 1) * 3
-  local key, bucket, rec = KEYS[tonumber(ARGV[base])], ARGV[base + 1], ARGV[base + 2]
-  local code = '1'
-  if string.byte(rec, size) == 0 then
-    local ts = tonumber(bucket) * BUCKET_MS + u32(rec, 0)
-    local lat, lon = i32(rec, 4), i32(rec, 8)
-    local ref = prev
-    if last and last[1] <= ts and (not ref or last[1] > ref[1]) then ref = last end
-    if ref and jump(ts, lat, lon, ref) then
-      rec = string.sub(rec, 1, size - 1) .. string.char(2)
-      code = 'j'
-    elseif insert(key, bucket, rec) == 1 then
-      prev = {ts, lat, lon}
-      oks[#oks + 1] = {i, ts}
-      code = '1'
-    else
-      code = '0'
-    end
-    if code == 'j' and insert(key, bucket, rec) == 0 then code = '0' end
-  elseif insert(key, bucket, rec) == 0 then
-    code = '0'
+local blob, i, a = ARGV[FIRST], 0, FIRST + 1
+while a <= #ARGV do
+  local key, bucket, count = KEYS[tonumber(ARGV[a])], ARGV[a + 1], tonumber(ARGV[a + 2])
+  a = a + 3
+  local cur = redis.call('HGET', key, bucket)
+  if not cur then
+    cur = ''
+    fresh[key] = true
   end
-  codes[i] = code
+  local was = cur
+  for _ = 1, count do
+    i = i + 1
+    local rec = string.sub(blob, (i - 1) * size + 1, i * size)
+    local code, with = '1', nil
+    if string.byte(rec, size) == 0 then
+      local ts = tonumber(bucket) * BUCKET_MS + u32(rec, 0)
+      local lat, lon = i32(rec, 4), i32(rec, 8)
+      local ref = prev
+      if last and last[1] <= ts and (not ref or last[1] > ref[1]) then ref = last end
+      if ref and jump(ts, lat, lon, ref) then
+        rec = string.sub(rec, 1, size - 1) .. string.char(2)
+        code = 'j'
+      else
+        with = merged(cur, rec)
+        if with then
+          prev = {ts, lat, lon}
+          oks[#oks + 1] = {i, ts}
+        else
+          code = '0'
+        end
+      end
+    end
+    if code ~= '0' and not with then
+      with = merged(cur, rec)
+      if not with then code = '0' end
+    end
+    if with then cur = with end
+    codes[i] = code
+  end
+  if cur ~= was then redis.call('HSET', key, bucket, cur) end
 end
 for key in pairs(fresh) do redis.call('EXPIRE', key, ttl) end
 local prev_state = cur[3] or ''
 local state = prev_state
 local heard = tonumber(ARGV[5])
+local sets = {}
 if heard and heard >= tonumber(ARGV[6]) then
-  if heard > (tonumber(cur[2]) or 0) then redis.call('HSET', live, 'seen', ARGV[5]) end
+  if heard > (tonumber(cur[2]) or 0) then sets[1], sets[2] = 'seen', ARGV[5] end
   state = 'online'
-  if prev_state ~= state then redis.call('HSET', live, 'state', state) end
+  if prev_state ~= state then
+    local n = #sets
+    sets[n + 1], sets[n + 2] = 'state', state
+  end
 end
 local moved, transition, oog, instead = 0, '', cur[6] or '0', 0
 if cand_rec > 0 and codes[cand_rec] == 'j' then
@@ -176,9 +201,9 @@ if cand_rec > 0 and codes[cand_rec] == 'j' then
   end
   if best and best[2] > (tonumber(cur[1]) or 0) then instead = best[1] end
 elseif cand_rec > 0 then
-  moved, transition, oog = move_live(live, geo, ARGV[1], cur,
-                                     {unpack(ARGV, 7, 17)})
+  moved, transition, oog = move_live(geo, ARGV[1], cur, {unpack(ARGV, 7, 17)}, sets)
 end
+if #sets > 0 then redis.call('HSET', live, unpack(sets)) end
 return {table.concat(codes), moved, state, cur[4] or '', oog, prev_state, transition, instead}
 """.replace("FIRST", str(FIRST_RECORD_ARG)),
 )
@@ -193,7 +218,9 @@ MOVE = LuaScript(
     MOVE_LUA + """
 local live = KEYS[1]
 local cur = redis.call('HMGET', live, 'ts', 'seen', 'state', 'patrol', 'out_since', 'oog')
-local moved, transition, oog = move_live(live, KEYS[2], ARGV[1], cur, {unpack(ARGV, 2, 12)})
+local sets = {}
+local moved, transition, oog = move_live(KEYS[2], ARGV[1], cur, {unpack(ARGV, 2, 12)}, sets)
+if #sets > 0 then redis.call('HSET', live, unpack(sets)) end
 return {moved, cur[3] or '', cur[4] or '', oog, transition}
 """,
 )
@@ -261,15 +288,6 @@ end
 return 1
 """,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StoreItem:
-    """One record to insert: its local day, bucket and packed bytes."""
-
-    day: str
-    bucket: int
-    record: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +369,8 @@ class IngestCall(ScriptCall[IngestOutcome]):
     charge: bool | None  # charging, when the phone says
     out_of_grid_ms: int
     tracks: tuple[str, ...]  # one track hash per local day
-    records: tuple[tuple[int, int, bytes], ...]  # (index in tracks, bucket, packed record)
+    records: bytes  # the packed records, in time order, back to back
+    runs: tuple[tuple[int, int, int], ...]  # (index in tracks, bucket, records) in order
     jumps: JumpRule
     candidate_record: int | None = None  # the candidate's index in records
 
@@ -359,13 +378,15 @@ class IngestCall(ScriptCall[IngestOutcome]):
         return [self.live, self.geo, *self.tracks]
 
     def to_argv(self) -> list[Any]:
-        args: list[Any] = [self.worker, self.track_ttl_s, RECORD_SIZE, len(self.records),
+        args: list[Any] = [self.worker, self.track_ttl_s, RECORD_SIZE,
+                           len(self.records) // RECORD_SIZE,
                            opt(self.heard_ms), self.fresh_after_ms,
                            *candidate_args(self.candidate, self.out_of_grid_ms, self.charge),
                            self.jumps.max_speed_mps, self.jumps.slack_m,
-                           0 if self.candidate_record is None else self.candidate_record + 1]
-        for index, bucket, record in self.records:
-            args += (FIRST_TRACK_KEY + index, bucket, record)
+                           0 if self.candidate_record is None else self.candidate_record + 1,
+                           self.records]
+        for index, bucket, count in self.runs:
+            args += (FIRST_TRACK_KEY + index, bucket, count)
         return args
 
     def from_reply(self, reply: Any) -> IngestOutcome:
@@ -494,21 +515,22 @@ class LocationStore:
             key = self._tracks[worker, day] = self.keys.loc_track(worker, day)
         return key
 
-    async def ingest(self, worker: str, items: Sequence[StoreItem], *, heard_ms: int | None,
-                     fresh_after_ms: int, live: LiveCandidate | None, jumps: JumpRule,
-                     live_item: int | None = None, charge: bool | None = None,
+    async def ingest(self, worker: str, records: bytes, runs: Sequence[tuple[str, int, int]],
+                     *, heard_ms: int | None, fresh_after_ms: int, live: LiveCandidate | None,
+                     jumps: JumpRule, live_item: int | None = None, charge: bool | None = None,
                      runner: ScriptRunner | None = None) -> IngestOutcome:
-        """Store ``items`` (in time order; those with flag OK judged for jumps against the
-        worker's newest fix) and update the live position (``live``, the record
-        ``live_item``), presence and geofence atomically (through ``runner`` when given:
-        the web process's ingest connection)."""
+        """Store ``records`` (packed, in time order, in ``runs`` of (local day, bucket,
+        count); those with flag OK judged for jumps against the worker's newest fix) and
+        update the live position (``live``, the record ``live_item``), presence and
+        geofence atomically (through ``runner`` when given: the web process's ingest
+        connection)."""
         days: dict[str, int] = {}
-        records = tuple((days.setdefault(item.day, len(days)), item.bucket, item.record)
-                        for item in items)
+        indexed = tuple((days.setdefault(day, len(days)), bucket, count)
+                        for day, bucket, count in runs)
         call = IngestCall(self._live_key(worker), self._geo, worker, self.track_ttl_s,
                           heard_ms, fresh_after_ms, live, charge, self.out_of_grid_ms,
-                          tuple(self._track_key(worker, day) for day in days), records, jumps,
-                          live_item)
+                          tuple(self._track_key(worker, day) for day in days), records,
+                          indexed, jumps, live_item)
         return await (runner or self.scripts).run(call)
 
     async def move(self, worker: str, live: LiveCandidate, *, charge: bool | None = None,

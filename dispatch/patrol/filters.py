@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -124,3 +124,45 @@ def clean_track(
 ) -> list[Ping]:
     """The time-sorted fixes usable for distance and coverage (verdict OK only)."""
     return [p for p, verdict in classify_track(pings, cfg, now_ms=now_ms) if verdict is Verdict.OK]
+
+
+def time_order(pings: Sequence[Ping]) -> list[int]:
+    """The indexes of ``pings`` by (time, seq; an unknown seq first), ties in input order."""
+    if len(pings) == 1:
+        return [0]
+    keyed = [(p.ts, -1 if p.seq is None else p.seq, i) for i, p in enumerate(pings)]
+    keyed.sort()  # tuples, not a key function: no Python call per comparison
+    return [k[2] for k in keyed]
+
+
+def judge_without_jumps(pings: Sequence[Ping], order: Sequence[int], *, now_ms: int,
+                        cfg: FilterConfig) -> list[Verdict]:
+    """The verdicts (input order) that ``judge_batch`` gives with no speed limit
+    (``cfg.max_speed_mps`` infinite: jumps are judged elsewhere), fixes taken in
+    ``order`` (``time_order``): ``classify``'s checks inline, one loop, no call per fix."""
+    assert cfg.max_speed_mps == math.inf, "jumps need judge_batch"
+    verdicts = [Verdict.OK] * len(pings)
+    future, oldest = now_ms + cfg.max_future_ms, now_ms - cfg.max_age_ms
+    max_acc = cfg.max_accuracy_m
+    invalid, too_new, too_old = Verdict.INVALID, Verdict.FUTURE, Verdict.TOO_OLD
+    duplicate, inaccurate = Verdict.DUPLICATE, Verdict.INACCURATE
+    prev: Ping | None = None
+    for i in order:
+        ping = pings[i]
+        ts, lat, lon, acc = ping.ts, ping.lat, ping.lon, ping.acc
+        if (lat is None or lon is None or ts <= 0
+                or not (-MAX_LAT <= lat <= MAX_LAT and -MAX_LON <= lon <= MAX_LON)
+                or (lat == 0.0 and lon == 0.0)
+                or (acc is not None and not (0.0 <= acc < math.inf))):
+            verdicts[i] = invalid
+        elif ts > future:
+            verdicts[i] = too_new
+        elif ts < oldest:
+            verdicts[i] = too_old
+        elif prev is not None and ts == prev.ts and lat == prev.lat and lon == prev.lon:
+            verdicts[i] = duplicate
+        elif acc is not None and acc > max_acc:
+            verdicts[i] = inaccurate
+        else:
+            prev = ping
+    return verdicts

@@ -24,7 +24,7 @@ from dispatch.identity.principal import Principal
 from dispatch.identity.roles import Role
 from dispatch.location.directory import WorkerRef
 from dispatch.location.protocols import MAX_SEQ, ping_from_json
-from dispatch.location.service import IngestResult
+from dispatch.location.service import ACCEPTED, IngestResult
 from dispatch.location.sos import sos_message
 from dispatch.patrol.filters import Ping, Verdict
 from dispatch.realtime.session import Reply, Session, error_message
@@ -168,7 +168,9 @@ class PhoneHandler:
         return await self.store_batch(session, pings, errors)
 
     def _ack(self, pings: Sequence[Ping], result: IngestResult) -> dict[str, Any] | None:
-        stored = [p.seq for i, p in enumerate(pings) if result.accepted(i) and p.seq is not None]
+        accepted = ACCEPTED
+        stored = [p.seq for p, v in zip(pings, result.verdicts, strict=True)
+                  if v in accepted and p.seq is not None]
         if stored:
             self.acked = max(stored) if self.acked is None else max(self.acked, *stored)
         return None if self.acked is None or not stored else {"type": "ack", "seq": self.acked}
