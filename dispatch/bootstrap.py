@@ -272,8 +272,8 @@ class WebRuntime:
 
 
 async def _warm_up(c: Container) -> None:
-    """Load the scripts and install the rules; a failure is logged, not fatal (/readyz
-    tells whether Redis is there; scripts and rules load on first use)."""
+    """Load the scripts, install the rules and build the point-in-grid index; a failure is
+    logged, not fatal (/readyz tells whether Redis is there; each loads on first use)."""
     try:
         await c.scripts.load_all([RATE_LIMIT])
     except RedisError as exc:
@@ -284,6 +284,10 @@ async def _warm_up(c: Container) -> None:
         log.warning("rules not installed at startup (%s); they load on first use", exc)
     except RulesError as exc:
         log.error("the configured rules file is refused:\n%s", exc)
+    try:
+        await c.org.index()  # built here, not by the first phone's fix (and before gc.freeze)
+    except (RedisError, ValueError) as exc:  # Redis away, or no grids yet
+        log.info("the point-in-grid index is built on first use (%s)", exc)
 
 
 def _by_clients(containers: Sequence[Container]) -> list[list[Container]]:
