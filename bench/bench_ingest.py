@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 import psutil  # noqa: E402
 from bench_point_in_grid import random_walk  # noqa: E402
+from redis.asyncio import Redis  # noqa: E402
 from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
@@ -126,6 +127,48 @@ async def bare_osmand(request: Request) -> Response:
 bare_app = Starlette(routes=[WebSocketRoute("/ws/phone", bare_socket),
                              Route("/osmand", bare_osmand, methods=["POST"])])
 
+# --- the floor: the baseline and one Redis write per message ----------------------------
+#: Where the floor server appends what it got (one RPUSH a message: a batch is one write).
+FLOOR_KEY = "bench:floor"
+
+
+async def floor_socket(websocket: WebSocket) -> None:
+    """The bare endpoint, and what it got stored in Redis (one round trip) before the ack:
+    the least any design pays that acks a fix only once it is kept."""
+    store: Redis = websocket.app.state.redis
+    await websocket.accept()
+    try:
+        while True:
+            text = await websocket.receive_text()
+            message = orjson.loads(text)
+            await store.rpush(FLOOR_KEY, text)
+            await websocket.send_text(
+                orjson.dumps({"type": "ack", "seq": message.get("seq")}).decode())
+    except WebSocketDisconnect:
+        pass
+
+
+async def floor_osmand(request: Request) -> Response:
+    """The bare OsmAnd endpoint, and the fix stored in Redis (one round trip)."""
+    q = request.query_params
+    float(q["lat"]), float(q["lon"]), int(q["timestamp"])
+    await request.app.state.redis.rpush(FLOOR_KEY, request.url.query)
+    return Response(orjson.dumps({"ok": True}), media_type="application/json")
+
+
+@contextlib.asynccontextmanager
+async def floor_lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.redis = Redis.from_url(os.environ["REDIS_URL"])  # hiredis parses, as ours
+    try:
+        yield
+    finally:
+        await app.state.redis.aclose()
+
+
+floor_app = Starlette(routes=[WebSocketRoute("/ws/phone", floor_socket),
+                              Route("/osmand", floor_osmand, methods=["POST"])],
+                      lifespan=floor_lifespan)
+
 
 # --- processes ---------------------------------------------------------------------------
 
@@ -197,6 +240,10 @@ def dispatch_app() -> list[str]:
 
 def baseline_app() -> list[str]:
     return ["bench_ingest:bare_app"]
+
+
+def floor_app_args() -> list[str]:
+    return ["bench_ingest:floor_app"]
 
 
 # --- the street and its phones -----------------------------------------------------------
@@ -382,31 +429,53 @@ def cpu_of(server: Server, redis_proc: psutil.Process | None, run: Any) -> tuple
     return server.cpu_s() - cpu0, _cpu(redis_proc) - redis0
 
 
+#: Messages of a batch per phone, against a single ping's: more of them than the pings'
+#: 1 / BATCH, so that the bare endpoint's few ms of CPU are read off the clock ticks well.
+BATCH_MESSAGES_FACTOR = 8
+
+
+def cpu_figures(server: Server, rp: psutil.Process | None, name: str, tokens: dict[str, str],
+                single: dict[str, list[bytes]], batches: dict[str, list[bytes]],
+                warm: list[tuple[str, int, float, float]],
+                rest: list[tuple[str, int, float, float]]) -> dict[str, float]:
+    """CPU us per fix (web + redis-server, and redis-server alone) of single pings,
+    batches and OsmAnd POSTs on ``server``."""
+    figures: dict[str, float] = {}
+    for kind, work in (("single", single), ("batch", batches)):
+        asyncio.run(drive(server, tokens, work, slice(0, WARMUP_PINGS)))
+        count = sum(len(p) - WARMUP_PINGS for p in work.values())
+        count *= BATCH if kind == "batch" else 1
+        web, red = cpu_of(server, rp, lambda w=work: asyncio.run(
+            drive(server, tokens, w, slice(WARMUP_PINGS, None))))
+        figures[f"{name} {kind}"] = (web + red) / count * 1e6
+        figures[f"{name} {kind} redis"] = red / count * 1e6
+    asyncio.run(osmand_loop(server, warm))
+    web, red = cpu_of(server, rp, lambda: asyncio.run(osmand_loop(server, rest)))
+    figures[f"{name} osmand"] = (web + red) / len(rest) * 1e6
+    figures[f"{name} osmand redis"] = red / len(rest) * 1e6
+    return figures
+
+
 def ratio_run(n: int, env: dict[str, str], redis_proc: psutil.Process,
               tokens: dict[str, str], pings: int, t0: int) -> RatioRun:
-    """One run of every ratio: bare and full servers, the same work on each."""
+    """One run of every ratio: bare, floor and full servers, the same work on each."""
     span = (WARMUP_PINGS + pings) * FIX_S * MS
     single = walks(CPU_PHONES, WARMUP_PINGS + pings, t0)
-    batches = walks(CPU_PHONES, WARMUP_PINGS + pings // BATCH * 4, t0 + span, batch=BATCH)
+    batches = walks(CPU_PHONES, WARMUP_PINGS + pings // BATCH * BATCH_MESSAGES_FACTOR,
+                    t0 + span, batch=BATCH)
     osm = osmand_fixes(CPU_PHONES, pings * CPU_PHONES // 4, t0)
     idle = sorted(t for name, t in tokens.items() if name.startswith("ph"))[:IDLE_PHONES]
-    warm = {fix[0]: fix for fix in reversed(osm)}  # each device's first fix
-    rest = [fix for fix in osm if warm[fix[0]] is not fix]
+    first = {fix[0]: fix for fix in reversed(osm)}  # each device's first fix
+    warm = list(first.values())
+    rest = [fix for fix in osm if first[fix[0]] is not fix]
     figures: dict[str, float] = {}
-    for name, app, rp in (("bare", baseline_app(), None), ("full", dispatch_app(), redis_proc)):
+    for name, app in (("bare", baseline_app()), ("floor", floor_app_args()),
+                      ("full", dispatch_app())):
         with uvicorn(app, env) as server:
-            for kind, work in (("single", single), ("batch", batches)):
-                asyncio.run(drive(server, tokens, work, slice(0, WARMUP_PINGS)))
-                count = sum(len(p) - WARMUP_PINGS for p in work.values())
-                count *= BATCH if kind == "batch" else 1
-                web, red = cpu_of(server, rp, lambda w=work: asyncio.run(
-                    drive(server, tokens, w, slice(WARMUP_PINGS, None))))
-                figures[f"{name} {kind}"] = (web + red) / count * 1e6
-                figures[f"{name} {kind} redis"] = red / count * 1e6
-            asyncio.run(osmand_loop(server, list(warm.values())))
-            web, red = cpu_of(server, rp, lambda: asyncio.run(osmand_loop(server, rest)))
-            figures[f"{name} osmand"] = (web + red) / len(rest) * 1e6
-            figures[f"{name} osmand redis"] = red / len(rest) * 1e6
+            figures |= cpu_figures(server, None if name == "bare" else redis_proc, name,
+                                   tokens, single, batches, warm, rest)
+        if name == "floor":
+            continue
         # idle sockets in a fresh process: what the phases above freed (and the heap kept
         # or gave back) does not count for or against either server
         with uvicorn(app, env) as server:
@@ -429,22 +498,41 @@ def against(values: list[float], goal: float) -> str:
     return f"{spread(values)}   goal <= {goal:g}x: {met}"
 
 
+def floor_rows(kind: str, us: Callable[[str], str], ratio: Callable[[str, str], str]
+               ) -> list[tuple[str, str]]:
+    """The floor's figures of ``kind``: what one Redis write a message costs by itself."""
+    return [
+        ("1. ... floor: bare + one Redis write a message, web + redis", us(f"floor {kind}")),
+        ("1.    of which redis-server", us(f"floor {kind} redis")),
+        ("1.    floor / bare (what storing before the ack costs at least)",
+         ratio(f"floor {kind}", f"bare {kind}")),
+        ("1.    full / floor (what dispatch adds above that)",
+         ratio(f"full {kind}", f"floor {kind}")),
+    ]
+
+
 def ratio_rows(runs: list[RatioRun]) -> list[tuple[str, str]]:
     def us(key: str) -> str:
         return spread([r.figures[key] for r in runs])
 
+    def ratio(top: str, bottom: str) -> str:
+        return spread([r.figures[top] / r.figures[bottom] for r in runs]) + "x"
+
     return [
         ("1. CPU us per ping, bare WS endpoint, single pings (min/median/max)", us("bare single")),
+        *floor_rows("single", us, ratio),
         ("1. ... full path, web + redis-server", us("full single")),
         ("1.    of which redis-server", us("full single redis")),
         (f"1. ratio single pings, full / bare (goal <= {GOAL_SINGLE:g}x)",
          against([r.single for r in runs], GOAL_SINGLE)),
         (f"1. CPU us per ping in batches of {BATCH}, bare", us("bare batch")),
+        *floor_rows("batch", us, ratio),
         ("1. ... full path, web + redis-server", us("full batch")),
         ("1.    of which redis-server", us("full batch redis")),
         (f"1. ratio batches, full / bare (goal <= {GOAL_BATCH:g}x)",
          against([r.batch for r in runs], GOAL_BATCH)),
         ("1. CPU us per OsmAnd POST (one fix), bare Starlette HTTP", us("bare osmand")),
+        *floor_rows("osmand", us, ratio),
         ("1. ... full path, web + redis-server", us("full osmand")),
         ("1.    of which redis-server", us("full osmand redis")),
         (f"1. ratio OsmAnd, full / bare (goal <= {GOAL_OSMAND:g}x)",
