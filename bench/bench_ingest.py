@@ -77,7 +77,7 @@ CPU_PHONES = 50
 CPU_PINGS = 200
 RUNS = 3
 #: Hours of fix time a ratio run's walks take (single pings, then the batches).
-RUN_SPAN_H = 6
+RUN_SPAN_H = 12
 WARMUP_PINGS = 40
 FIX_S = 5
 #: Scenario 2.
@@ -432,48 +432,87 @@ def cpu_of(server: Server, redis_proc: psutil.Process | None, run: Any) -> tuple
 #: Messages of a batch per phone, against a single ping's: more of them than the pings'
 #: 1 / BATCH, so that the bare endpoint's few ms of CPU are read off the clock ticks well.
 BATCH_MESSAGES_FACTOR = 8
+#: Batch messages a phone sends before the measured rounds.
+BATCH_WARMUP = 4
+#: Rounds a run takes of each server in turn (bare, floor, full, bare, ...): a figure of
+#: the run is its median over them, so that a slow moment of the machine counts once.
+ROUNDS = 3
+
+Fix = tuple[str, int, float, float]
+
+
+@dataclass(frozen=True)
+class Work:
+    """One round of the same work for every server."""
+
+    single: slice
+    batch: slice
+    osmand: list[Fix]
 
 
 def cpu_figures(server: Server, rp: psutil.Process | None, name: str, tokens: dict[str, str],
                 single: dict[str, list[bytes]], batches: dict[str, list[bytes]],
-                warm: list[tuple[str, int, float, float]],
-                rest: list[tuple[str, int, float, float]]) -> dict[str, float]:
+                work: Work) -> dict[str, float]:
     """CPU us per fix (web + redis-server, and redis-server alone) of single pings,
-    batches and OsmAnd POSTs on ``server``."""
+    batches and OsmAnd POSTs on ``server``: one round."""
     figures: dict[str, float] = {}
-    for kind, work in (("single", single), ("batch", batches)):
-        asyncio.run(drive(server, tokens, work, slice(0, WARMUP_PINGS)))
-        count = sum(len(p) - WARMUP_PINGS for p in work.values())
+    for kind, pings, part in (("single", single, work.single), ("batch", batches, work.batch)):
+        count = sum(len(p[part]) for p in pings.values())
         count *= BATCH if kind == "batch" else 1
-        web, red = cpu_of(server, rp, lambda w=work: asyncio.run(
-            drive(server, tokens, w, slice(WARMUP_PINGS, None))))
+        web, red = cpu_of(server, rp, lambda w=pings, s=part: asyncio.run(
+            drive(server, tokens, w, s)))
         figures[f"{name} {kind}"] = (web + red) / count * 1e6
         figures[f"{name} {kind} redis"] = red / count * 1e6
-    asyncio.run(osmand_loop(server, warm))
-    web, red = cpu_of(server, rp, lambda: asyncio.run(osmand_loop(server, rest)))
-    figures[f"{name} osmand"] = (web + red) / len(rest) * 1e6
-    figures[f"{name} osmand redis"] = red / len(rest) * 1e6
+    web, red = cpu_of(server, rp, lambda: asyncio.run(osmand_loop(server, work.osmand)))
+    figures[f"{name} osmand"] = (web + red) / len(work.osmand) * 1e6
+    figures[f"{name} osmand redis"] = red / len(work.osmand) * 1e6
     return figures
+
+
+def osmand_rounds(fixes: list[Fix]) -> tuple[list[Fix], list[list[Fix]]]:
+    """Each device's first fix (the device look-ups, before measuring), and its other
+    fixes in ROUNDS parts, in time order."""
+    by_device: dict[str, list[Fix]] = {}
+    for fix in fixes:
+        by_device.setdefault(fix[0], []).append(fix)
+    warm = [own[0] for own in by_device.values()]
+    rounds: list[list[Fix]] = [[] for _ in range(ROUNDS)]
+    for own in by_device.values():
+        rest = own[1:]
+        for r in range(ROUNDS):
+            rounds[r] += rest[r * len(rest) // ROUNDS:(r + 1) * len(rest) // ROUNDS]
+    return warm, rounds
 
 
 def ratio_run(n: int, env: dict[str, str], redis_proc: psutil.Process,
               tokens: dict[str, str], pings: int, t0: int) -> RatioRun:
-    """One run of every ratio: bare, floor and full servers, the same work on each."""
-    span = (WARMUP_PINGS + pings) * FIX_S * MS
-    single = walks(CPU_PHONES, WARMUP_PINGS + pings, t0)
-    batches = walks(CPU_PHONES, WARMUP_PINGS + pings // BATCH * BATCH_MESSAGES_FACTOR,
-                    t0 + span, batch=BATCH)
-    osm = osmand_fixes(CPU_PHONES, pings * CPU_PHONES // 4, t0)
+    """One run of every ratio: bare, floor and full servers, the same work on each, in
+    ROUNDS turns."""
+    span = (WARMUP_PINGS + ROUNDS * pings) * FIX_S * MS
+    per_round = pings // BATCH * BATCH_MESSAGES_FACTOR
+    single = walks(CPU_PHONES, WARMUP_PINGS + ROUNDS * pings, t0)
+    batches = walks(CPU_PHONES, BATCH_WARMUP + ROUNDS * per_round, t0 + span, batch=BATCH)
+    warm, osm = osmand_rounds(osmand_fixes(CPU_PHONES, ROUNDS * pings * CPU_PHONES // 4, t0))
     idle = sorted(t for name, t in tokens.items() if name.startswith("ph"))[:IDLE_PHONES]
-    first = {fix[0]: fix for fix in reversed(osm)}  # each device's first fix
-    warm = list(first.values())
-    rest = [fix for fix in osm if first[fix[0]] is not fix]
-    figures: dict[str, float] = {}
-    for name, app in (("bare", baseline_app()), ("floor", floor_app_args()),
-                      ("full", dispatch_app())):
-        with uvicorn(app, env) as server:
-            figures |= cpu_figures(server, None if name == "bare" else redis_proc, name,
-                                   tokens, single, batches, warm, rest)
+    rounds = [Work(slice(WARMUP_PINGS + r * pings, WARMUP_PINGS + (r + 1) * pings),
+                   slice(BATCH_WARMUP + r * per_round, BATCH_WARMUP + (r + 1) * per_round),
+                   osm[r]) for r in range(ROUNDS)]
+    apps = (("bare", baseline_app()), ("floor", floor_app_args()), ("full", dispatch_app()))
+    taken: dict[str, list[float]] = {}
+    with contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(uvicorn(app, env)) for name, app in apps}
+        for server in servers.values():
+            asyncio.run(drive(server, tokens, single, slice(0, WARMUP_PINGS)))
+            asyncio.run(drive(server, tokens, batches, slice(0, BATCH_WARMUP)))
+            asyncio.run(osmand_loop(server, warm))
+        for work in rounds:
+            for name, server in servers.items():
+                got = cpu_figures(server, None if name == "bare" else redis_proc, name,
+                                  tokens, single, batches, work)
+                for key, value in got.items():
+                    taken.setdefault(key, []).append(value)
+    figures = {key: statistics.median(values) for key, values in taken.items()}
+    for name, app in apps:
         if name == "floor":
             continue
         # idle sockets in a fresh process: what the phases above freed (and the heap kept

@@ -7,9 +7,10 @@ NaN, exactly 0,0) is the filter's business: the whole fix is dropped there.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
+
+import msgspec
 
 from dispatch.patrol.filters import Ping
 
@@ -55,7 +56,7 @@ def bounded(ping: Ping) -> tuple[Ping, tuple[str, ...]]:
     if not refused:
         return ping, refused
     cleared: dict[str, Any] = dict.fromkeys(refused)
-    return dataclasses.replace(ping, **cleared), refused
+    return msgspec.structs.replace(ping, **cleared), refused
 
 
 def bounded_value(value: float | None, lo: float, hi: float) -> float | None:

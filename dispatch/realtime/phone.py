@@ -39,25 +39,15 @@ REFUSED = {
 }
 
 
-class WireFix(msgspec.Struct):
-    """A fix as a phone sends it, when it is well formed (see ``ping_from_json``)."""
+class WireFix(Ping, frozen=True, gc=False):
+    """A fix as a phone sends it, when it is well formed (see ``ping_from_json``): a
+    ``Ping`` as it is decoded, with the worker it names."""
 
-    ts: int
-    lat: float
-    lon: float
     seq: Annotated[int, msgspec.Meta(ge=0, lt=MAX_SEQ)] | None = None
-    acc: float | None = None
-    speed: float | None = None
-    heading: float | None = None
-    batt: float | None = None
     worker: str | None = None
 
-    def ping(self) -> Ping:
-        return Ping(self.ts, self.lat, self.lon, self.acc, self.speed, self.heading,
-                    self.batt, self.seq)
 
-
-class WirePing(WireFix, tag_field="type", tag="ping"):
+class WirePing(WireFix, frozen=True, gc=False, tag_field="type", tag="ping"):
     pass
 
 
@@ -111,12 +101,13 @@ class PhoneHandler:
         if isinstance(message, WirePing):
             if message.seq is None or message.worker not in (None, me):
                 return None
-            return message.seq, self.store_ping(session, message.ping())
+            return message.seq, self.store_ping(session, message)
         items = message.items
         if (message.worker not in (None, me) or len(items) > session.container.settings.max_batch
                 or any(f.seq is None or f.worker not in (None, me) for f in items)):
             return None
-        return None, self.store_batch(session, [f.ping() for f in items], [])
+        pings: list[Ping] = [*items]  # the decoded fixes are Pings already
+        return None, self.store_batch(session, pings, [])
 
     async def store_ping(self, session: Session, ping: Ping) -> Reply:
         result = await session.runtime.ingest(self.worker, [ping], SOURCE)
