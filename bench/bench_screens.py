@@ -16,21 +16,17 @@ import asyncio
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
-import orjson  # noqa: E402
+import ping_timeline  # noqa: E402
 from bench_ingest import (  # noqa: E402
     ALL_DAY,
-    MS,
-    OPEN_TIMEOUT_S,
     SCRYPT_N,
     FleetFigures,
-    Server,
     _env,
     dispatch_app,
     fleet,
@@ -40,15 +36,14 @@ from bench_ingest import (  # noqa: E402
     seed,
     uvicorn,
 )
-from websockets.asyncio.client import connect  # noqa: E402
 
-from dispatch.bootstrap import bootstrap  # noqa: E402
 from dispatch.settings import Settings  # noqa: E402
 
 PHONES = 1000
 SCREENS = (20, 100)
 RUN_S = 10.0
 RUNS = 3
+TIMELINE_PINGS = 100
 #: Goal: ping -> a screen's ``positions``, p99 at 1,000 phones (200 pings/s), 100 screens.
 GOAL_P99_MS = 100.0
 
@@ -63,62 +58,6 @@ def row(name: str, figures: list[FleetFigures]) -> str:
     cpu = spread([f.cpu_us_per_ping for f in figures], ".0f")
     events = spread([f.events / max(1.0, f.pings / 1000) for f in figures], ".0f")
     return f"{name:<24}{cpu:>16}{p50:>14}{p99:>16}{events:>20}"
-
-
-TIMELINE_PINGS = 100
-TIMELINE_EVERY_S = 0.1
-
-
-async def timeline(server: Server, settings: Settings,
-                   tokens: dict[str, str]) -> dict[str, list[float]]:
-    """One phone on an idle server, a ping every 100 ms: when its ack, the screen channel's
-    event (Redis pub/sub) and the /ws/screen event arrive, each after the send (ms)."""
-    c = bootstrap(settings)
-    pubsub = c.redis.pubsub(ignore_subscribe_messages=True)
-    await pubsub.subscribe(c.keys.screen_channel())
-    got: dict[str, dict[int, float]] = {"channel": {}, "screen": {}}
-
-    def seen(where: str, raw: bytes | str) -> None:
-        now = time.perf_counter()
-        event = orjson.loads(raw)
-        if event.get("type") == "positions":
-            for item in event["items"]:
-                got[where].setdefault(item["ts"], now)
-
-    async def channel() -> None:
-        async for message in pubsub.listen():
-            seen("channel", message["data"])
-
-    async with connect(server.url(f"/ws/screen?token={tokens['screen1']}"), max_size=None,
-                       open_timeout=OPEN_TIMEOUT_S) as screen, connect(
-            server.url(f"/ws/phone?token={tokens['gw001']}"),
-            open_timeout=OPEN_TIMEOUT_S) as phone:
-        await screen.recv()  # the snapshot
-
-        async def screen_reader() -> None:
-            async for raw in screen:
-                seen("screen", raw)
-
-        tasks = [asyncio.create_task(channel()), asyncio.create_task(screen_reader())]
-        sent: dict[int, float] = {}
-        acked: dict[int, float] = {}
-        base = int(time.time() * MS) - TIMELINE_PINGS * 1000
-        for n in range(TIMELINE_PINGS):
-            ts = base + n * 1000
-            sent[ts] = time.perf_counter()
-            await phone.send(orjson.dumps({"type": "ping", "seq": n, "lat": 39.08 + n * 1e-6,
-                                           "lon": 117.43, "ts": ts}).decode())
-            await phone.recv()
-            acked[ts] = time.perf_counter()
-            await asyncio.sleep(TIMELINE_EVERY_S)
-        await asyncio.sleep(0.5)
-        for task in tasks:
-            task.cancel()
-    await pubsub.aclose()
-    await c.aclose()
-    return {"ack": [(acked[t] - sent[t]) * MS for t in sent],
-            "channel": [(got["channel"][t] - sent[t]) * MS for t in sent if t in got["channel"]],
-            "screen": [(got["screen"][t] - sent[t]) * MS for t in sent if t in got["screen"]]}
 
 
 def main() -> None:
@@ -137,9 +76,8 @@ def main() -> None:
         phase(f"seeding the street and {args.phones} phones")
         tokens = asyncio.run(seed(settings, args.phones))
         env = _env(url, Path(tmp) / "data")
-        phase(f"timeline: one phone, a ping every {TIMELINE_EVERY_S * MS:.0f} ms, idle server")
-        with uvicorn(dispatch_app(), env) as server:
-            line = asyncio.run(timeline(server, settings, tokens))
+        phase("timeline: one phone, a ping at a time, idle server, beside its baselines")
+        line = ping_timeline.measure(settings, env, tokens, TIMELINE_PINGS)
         for run in range(args.runs):
             for screens in counts:
                 phase(f"run {run + 1}/{args.runs}: {args.phones} phones every 5 s for "
@@ -149,13 +87,8 @@ def main() -> None:
                         server, settings, tokens, args.phones, args.seconds,
                         screens=screens)))
     print()
-    print(f"timeline of a ping on an idle server (ms after the phone sent it; p50 / p90 of "
-          f"{TIMELINE_PINGS}):")
-    for name, what in (("ack", "filtered, stored in Redis (one round trip), ack back"),
-                       ("channel", "... positions event on the Redis screen channel"),
-                       ("screen", "... through the hub to a /ws/screen socket")):
-        v = line[name]
-        print(f"   {what:<56}{pct(v, 0.5):>8.1f}{pct(v, 0.9):>8.1f}   ({len(v)} seen)")
+    print("timeline of a ping on an idle server (bench/ping_timeline.py):")
+    ping_timeline.print_rows(line)
     print()
     print(f"{args.phones:,} phones, one ping per 5 s each ({args.phones / 5:,.0f} pings/s); "
           f"min/median/max of {args.runs} runs, each on a fresh server")

@@ -166,6 +166,42 @@ def stage(watch: Watch, start: str | None, end: str) -> list[float]:
     return out
 
 
+Rows = list[tuple[str, list[float]]]
+
+
+def measure(settings: Settings, env: dict[str, str], tokens: dict[str, str],
+            pings: int) -> Rows:
+    """The stages of ``pings`` pings and the baselines, each a list of ms."""
+    with uvicorn(baseline_app(), env) as bare:
+        bare_rtt = asyncio.run(bare_round_trips(bare, tokens[PHONE], pings))[WARMUP:]
+    pub_rtt = asyncio.run(publish_round_trips(settings, pings))[WARMUP:]
+    with uvicorn(dispatch_app(), env) as server:
+        watch = asyncio.run(timeline(server, settings, tokens, pings))
+    return [
+        ("baseline: bare WS endpoint, send -> ack", bare_rtt),
+        ("baseline: PUBLISH -> subscriber", pub_rtt),
+        ("phone send -> ack (filtered, stored)", stage(watch, None, "ack")),
+        ("phone send -> positions event on Redis", stage(watch, None, "redis")),
+        ("  ack -> positions event on Redis", stage(watch, "ack", "redis")),
+        ("  positions on Redis -> screen socket", stage(watch, "redis", "screen")),
+        ("phone send -> screen socket", stage(watch, None, "screen")),
+    ]
+
+
+def print_rows(rows: Rows) -> None:
+    print(f"{'stage (ms)':44}{'n':>6}{'p50':>9}{'p99':>9}")
+    for name, values in rows:
+        if not values:
+            print(f"{name:44}{0:>6}{'-':>9}{'-':>9}")
+            continue
+        p50, p99 = quantiles(values)
+        print(f"{name:44}{len(values):>6}{p50:>9.2f}{p99:>9.2f}")
+    end = rows[-1][1]
+    if end:
+        print(f"ping -> screen p99 on an idle server: {quantiles(end)[1]:.1f} ms "
+              f"(goal <= {GOAL_SCREEN_MS:g} ms)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -175,32 +211,9 @@ def main() -> None:
         settings = Settings.from_env({}, redis_url=url, data_dir=Path(tmp) / "data",
                                      scrypt_n=SCRYPT_N, patrol_windows=ALL_DAY)
         tokens = asyncio.run(seed(settings, 0))
-        env = _env(url, Path(tmp) / "data")
-        with uvicorn(baseline_app(), env) as bare:
-            bare_rtt = asyncio.run(bare_round_trips(bare, tokens[PHONE], args.pings))[WARMUP:]
-        pub_rtt = asyncio.run(publish_round_trips(settings, args.pings))[WARMUP:]
-        with uvicorn(dispatch_app(), env) as server:
-            watch = asyncio.run(timeline(server, settings, tokens, args.pings))
-    rows = [
-        ("baseline: bare WS endpoint, send -> ack", bare_rtt),
-        ("baseline: PUBLISH -> subscriber", pub_rtt),
-        ("phone send -> ack (filtered, stored)", stage(watch, None, "ack")),
-        ("phone send -> positions event on Redis", stage(watch, None, "redis")),
-        ("  ack -> positions event on Redis", stage(watch, "ack", "redis")),
-        ("  positions on Redis -> screen socket", stage(watch, "redis", "screen")),
-        ("phone send -> screen socket", stage(watch, None, "screen")),
-    ]
-    print(f"\n{'stage (ms)':44}{'n':>6}{'p50':>9}{'p99':>9}")
-    for name, values in rows:
-        if not values:
-            print(f"{name:44}{0:>6}{'-':>9}{'-':>9}")
-            continue
-        p50, p99 = quantiles(values)
-        print(f"{name:44}{len(values):>6}{p50:>9.2f}{p99:>9.2f}")
-    end = stage(watch, None, "screen")
-    if end:
-        print(f"\nping -> screen p99 on an idle server: {quantiles(end)[1]:.1f} ms "
-              f"(goal <= {GOAL_SCREEN_MS:g} ms)")
+        rows = measure(settings, _env(url, Path(tmp) / "data"), tokens, args.pings)
+    print()
+    print_rows(rows)
 
 
 if __name__ == "__main__":
