@@ -141,13 +141,18 @@ def controlled(page: Page) -> None:
                            timeout=READY_MS)
 
 
+#: How long the probe waits for the worker's answer: a worker replaced meanwhile (an update
+#: taking over) never answers, and page.evaluate itself has no time limit.
+ANSWER_MS = 1000
+
 SHELL_VERSION = """() => new Promise((done) => {
   const worker = navigator.serviceWorker.controller;
   if (!worker) { done(null); return; }
   const channel = new MessageChannel();
   channel.port1.onmessage = (event) => done(event.data.version);
+  setTimeout(() => done(null), ANSWER_MS);
   worker.postMessage({type: "version"}, [channel.port2]);
-})"""
+})""".replace("ANSWER_MS", str(ANSWER_MS))
 
 
 def shell_version(page: Page) -> str | None:
