@@ -105,12 +105,27 @@ def phase(message: str) -> None:
 # --- the baseline server -----------------------------------------------------------------
 
 
+#: Where the floor server appends what it got (one RPUSH a message: a batch is one write).
+FLOOR_KEY = "bench:floor"
+
+
+def floor_store(app: Starlette) -> Redis | None:
+    """The floor server's Redis (its lifespan makes one); None on the bare server."""
+    return getattr(app.state, "redis", None)
+
+
 async def bare_socket(websocket: WebSocket) -> None:
-    """Parse each message as JSON and answer an ack: the least a phone endpoint does."""
+    """Parse each message as JSON and answer an ack: the least a phone endpoint does. On
+    the floor server, what it got is stored in Redis (one round trip) before the ack: the
+    least any design pays that acks a fix only once it is kept."""
+    store = floor_store(websocket.app)
     await websocket.accept()
     try:
         while True:
-            message = orjson.loads(await websocket.receive_text())
+            text = await websocket.receive_text()
+            message = orjson.loads(text)
+            if store is not None:
+                await store.rpush(FLOOR_KEY, text)
             await websocket.send_text(
                 orjson.dumps({"type": "ack", "seq": message.get("seq")}).decode())
     except WebSocketDisconnect:
@@ -118,42 +133,21 @@ async def bare_socket(websocket: WebSocket) -> None:
 
 
 async def bare_osmand(request: Request) -> Response:
-    """Read the OsmAnd query string's numbers and answer JSON: the least an endpoint does."""
+    """Read the OsmAnd query string's numbers and answer JSON: the least an endpoint does
+    (on the floor server, with the fix stored in Redis first)."""
     q = request.query_params
     float(q["lat"]), float(q["lon"]), int(q["timestamp"])
+    store = floor_store(request.app)
+    if store is not None:
+        await store.rpush(FLOOR_KEY, request.url.query)
     return Response(orjson.dumps({"ok": True}), media_type="application/json")
 
 
-bare_app = Starlette(routes=[WebSocketRoute("/ws/phone", bare_socket),
-                             Route("/osmand", bare_osmand, methods=["POST"])])
+ROUTES = [WebSocketRoute("/ws/phone", bare_socket),
+          Route("/osmand", bare_osmand, methods=["POST"])]
+bare_app = Starlette(routes=ROUTES)
 
 # --- the floor: the baseline and one Redis write per message ----------------------------
-#: Where the floor server appends what it got (one RPUSH a message: a batch is one write).
-FLOOR_KEY = "bench:floor"
-
-
-async def floor_socket(websocket: WebSocket) -> None:
-    """The bare endpoint, and what it got stored in Redis (one round trip) before the ack:
-    the least any design pays that acks a fix only once it is kept."""
-    store: Redis = websocket.app.state.redis
-    await websocket.accept()
-    try:
-        while True:
-            text = await websocket.receive_text()
-            message = orjson.loads(text)
-            await store.rpush(FLOOR_KEY, text)
-            await websocket.send_text(
-                orjson.dumps({"type": "ack", "seq": message.get("seq")}).decode())
-    except WebSocketDisconnect:
-        pass
-
-
-async def floor_osmand(request: Request) -> Response:
-    """The bare OsmAnd endpoint, and the fix stored in Redis (one round trip)."""
-    q = request.query_params
-    float(q["lat"]), float(q["lon"]), int(q["timestamp"])
-    await request.app.state.redis.rpush(FLOOR_KEY, request.url.query)
-    return Response(orjson.dumps({"ok": True}), media_type="application/json")
 
 
 @contextlib.asynccontextmanager
@@ -165,9 +159,7 @@ async def floor_lifespan(app: Starlette) -> AsyncIterator[None]:
         await app.state.redis.aclose()
 
 
-floor_app = Starlette(routes=[WebSocketRoute("/ws/phone", floor_socket),
-                              Route("/osmand", floor_osmand, methods=["POST"])],
-                      lifespan=floor_lifespan)
+floor_app = Starlette(routes=ROUTES, lifespan=floor_lifespan)
 
 
 # --- processes ---------------------------------------------------------------------------

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -36,6 +34,7 @@ from bench_ingest import (  # noqa: E402
     _env,
     baseline_app,
     dispatch_app,
+    pct,
     redis_server,
     seed,
     uvicorn,
@@ -51,11 +50,6 @@ GAP_MS = 50
 WARMUP = 20
 PHONE = "gw001"
 GOAL_SCREEN_MS = 100.0
-
-
-def quantiles(values: Sequence[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 async def bare_round_trips(server: Server, token: str, count: int) -> list[float]:
@@ -194,11 +188,11 @@ def print_rows(rows: Rows) -> None:
         if not values:
             print(f"{name:44}{0:>6}{'-':>9}{'-':>9}")
             continue
-        p50, p99 = quantiles(values)
+        p50, p99 = pct(values, 0.5), pct(values, 0.99)
         print(f"{name:44}{len(values):>6}{p50:>9.2f}{p99:>9.2f}")
     end = rows[-1][1]
     if end:
-        print(f"ping -> screen p99 on an idle server: {quantiles(end)[1]:.1f} ms "
+        print(f"ping -> screen p99 on an idle server: {pct(end, 0.99):.1f} ms "
               f"(goal <= {GOAL_SCREEN_MS:g} ms)")
 
 

@@ -106,8 +106,7 @@ class PhoneHandler:
         if (message.worker not in (None, me) or len(items) > session.container.settings.max_batch
                 or any(f.seq is None or f.worker not in (None, me) for f in items)):
             return None
-        pings: list[Ping] = [*items]  # the decoded fixes are Pings already
-        return None, self.store_batch(session, pings, [])
+        return None, self.store_batch(session, items, [])  # the decoded fixes are Pings
 
     async def store_ping(self, session: Session, ping: Ping) -> Reply:
         result = await session.runtime.ingest(self.worker, [ping], SOURCE)
@@ -116,7 +115,7 @@ class PhoneHandler:
             raise refusal(verdict)
         return self._ack([ping], result)
 
-    async def store_batch(self, session: Session, pings: list[Ping],
+    async def store_batch(self, session: Session, pings: Sequence[Ping],
                           errors: list[dict[str, Any]]) -> Reply:
         result = await session.runtime.ingest(self.worker, pings, SOURCE)
         for ping, verdict in zip(pings, result.verdicts, strict=True):
